@@ -74,15 +74,12 @@ let package = Package(
 
         // Tests. KansoTestSupport holds the one helper that finds ../shared and the launcher
         // that starts the real kansod for integration tests.
-        .target(name: "KansoTestSupport", dependencies: ["KansoWire"], path: "Tests/KansoTestSupport"),
+        .target(name: "KansoTestSupport", path: "Tests/KansoTestSupport"),
         .testTarget(name: "KansoEngineTests", dependencies: ["KansoEngine", "KansoTestSupport"]),
         .testTarget(name: "KansoWireTests", dependencies: ["KansoWire", "KansoTestSupport"]),
         .testTarget(name: "KansoSystemdTests", dependencies: ["KansoSystemd", "KansoTestSupport"]),
         .testTarget(name: "KansoPoolTests", dependencies: ["KansoPool", "KansoTestSupport"]),
-        .testTarget(
-            name: "KansoIntegrationTests",
-            dependencies: ["KansoWire", "KansoTestSupport"]
-        ),
+        .testTarget(name: "KansoIntegrationTests", dependencies: ["KansoWire", "KansoTestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )
