@@ -1,24 +1,34 @@
 // libsystemd for Swift: the headers, plus small inline helpers for what Swift cannot call
 // directly (variadic functions, structs Glibc hides without _GNU_SOURCE).
+//
+// No _GNU_SOURCE here: the system headers must be parsed exactly as Swift's Glibc module parses
+// them, or a Swift file importing both modules fails with "'fd_set' ... is not present in
+// definition" conflicts. What _GNU_SOURCE would expose is declared locally instead.
 #ifndef KANSO_CSYSTEMD_SHIM_H
 #define KANSO_CSYSTEMD_SHIM_H
 
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE 1
-#endif
+#include <errno.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-journal.h>
 
+/// Same layout as glibc's `struct ucred` (socket(7), SO_PEERCRED), which glibc only declares
+/// under _GNU_SOURCE.
+struct kanso_ucred {
+    pid_t pid;
+    uid_t uid;
+    gid_t gid;
+};
+
 /// The credentials of the process at the other end of a connected Unix socket (SO_PEERCRED).
 /// Returns 0 and fills pid/uid/gid, or -errno on failure.
 static inline int kanso_peer_credentials(int fd, pid_t *pid, uid_t *uid, gid_t *gid) {
-    struct ucred cred;
+    struct kanso_ucred cred;
     socklen_t length = sizeof(cred);
     if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &length) != 0) {
-        return -1;
+        return -errno;
     }
     *pid = cred.pid;
     *uid = cred.uid;
