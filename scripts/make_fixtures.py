@@ -1,0 +1,356 @@
+#!/usr/bin/env python3
+"""Makes the tiny GGUF fixture models and their llama.cpp golden outputs for the engine fidelity tests.
+
+Run from the repository root:
+
+    pip install gguf numpy llama-cpp-python   # llama-cpp-python builds llama.cpp from source
+    python3 scripts/make_fixtures.py          # writes Tests/KansoEngineTests/Fixtures/models/
+
+Everything is deterministic: weights come from seeded numpy generators, the tokenizers are made by
+scripts/fixtures/vocab.py, tensors are named and laid out as llama.cpp's convert_hf_to_gguf.py and
+llama-quantize would (`blk.N.attn_q.weight`, rows = output features, 1-D norms and biases in F32),
+and quantized blocks come from gguf-py (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, BF16) or from
+scripts/fixtures/kquants.py (Q4_K, Q5_K, Q6_K). Only the golden numbers depend on the llama.cpp
+build, whose llama-cpp-python version each golden file records.
+
+Each `NAME.gguf` gets a `NAME.json`:
+- `prompt`: token ids (BOS first where the vocabulary adds one);
+- `logits`: llama.cpp's logits at every prompt position, [position][vocab], 7 significant digits;
+- `greedy`: 16 greedy tokens after the prompt (argmax, decoded one token at a time through the KV
+  cache; EOS does not stop it); `greedyMargins`: top-1 minus top-2 logit at each of those choices;
+- `exactMaxAbsDifference`: max |llama.cpp - exact| over the prompt logits, where "exact" is a float64
+  numpy forward pass on the same (dequantized) weights (scripts/fixtures/reference.py): the size of
+  llama.cpp's own rounding (f16/bf16 activations, Q8 activation quantization) on that file;
+- `text`, `textTokens`: a sample sentence and llama.cpp's tokenization of it (with special tokens).
+
+The prompt is, of a seeded series of candidates, one whose continuation has at least 8 distinct
+tokens (where any has) and, among those, whose smallest greedy margin is largest, so that few
+choices are near-ties that rounding alone could flip (the Swift test accepts either token only where
+the margin is below its logit tolerance). llama.cpp runs with one thread, an F32 KV cache and flash
+attention off, so its reference numbers carry as little rounding as the library allows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "fixtures"))
+
+import gguf  # noqa: E402
+import kquants  # noqa: E402
+import reference  # noqa: E402
+import vocab as vocabularies  # noqa: E402
+
+T = gguf.GGMLQuantizationType
+OUTPUT_DIRECTORY = Path(__file__).resolve().parent.parent / "Tests/KansoEngineTests/Fixtures/models"
+PROMPT_LENGTH = 12
+GREEDY_STEPS = 16
+CONTEXT_LENGTH = 128
+
+PROMPT_CANDIDATES = 40
+
+FILE_TYPE = {
+    "F32": gguf.LlamaFileType.ALL_F32, "F16": gguf.LlamaFileType.MOSTLY_F16,
+    "BF16": gguf.LlamaFileType.MOSTLY_BF16, "Q8_0": gguf.LlamaFileType.MOSTLY_Q8_0,
+    "Q4_0": gguf.LlamaFileType.MOSTLY_Q4_0, "Q4_1": gguf.LlamaFileType.MOSTLY_Q4_1,
+    "Q5_0": gguf.LlamaFileType.MOSTLY_Q5_0, "Q5_1": gguf.LlamaFileType.MOSTLY_Q5_1,
+    "Q4_K": gguf.LlamaFileType.MOSTLY_Q4_K_S, "Q5_K": gguf.LlamaFileType.MOSTLY_Q5_K_S,
+    "Q6_K": gguf.LlamaFileType.MOSTLY_Q6_K, "Q4_K_M": gguf.LlamaFileType.MOSTLY_Q4_K_M,
+}
+
+
+@dataclass(frozen=True)
+class Spec:
+    name: str
+    arch: str  # llama | qwen2 | qwen3 | gemma3
+    weights: str  # a key of FILE_TYPE; "Q4_K_M" mixes Q4_K and Q6_K as llama-quantize does
+    seed: int
+    n_embd: int = 64
+    n_layer: int = 2
+    n_head: int = 4
+    n_head_kv: int = 2
+    head_dim: int = 16
+    n_ff: int = 160
+    vocab_size: int = 420  # SPM vocabularies; BPE ones get 256 + merges + 3 specials
+    tied: bool = False
+    sliding_window: int = 0
+
+
+SPECS = [
+    Spec("llama-f32", "llama", "F32", seed=1),
+    Spec("llama-f16", "llama", "F16", seed=2, tied=True),
+    Spec("llama-bf16", "llama", "BF16", seed=3),
+    Spec("llama-q8_0", "llama", "Q8_0", seed=4, tied=True),
+    Spec("llama-q4_0", "llama", "Q4_0", seed=5),
+    Spec("llama-q4_1", "llama", "Q4_1", seed=6),
+    Spec("llama-q5_0", "llama", "Q5_0", seed=7),
+    Spec("llama-q5_1", "llama", "Q5_1", seed=8, tied=True),
+    Spec("llama-q4_k", "llama", "Q4_K", seed=9, n_embd=256, head_dim=64, n_ff=512),
+    Spec("llama-q5_k", "llama", "Q5_K", seed=10, n_embd=256, head_dim=64, n_ff=512, tied=True),
+    Spec("llama-q6_k", "llama", "Q6_K", seed=11, n_embd=256, head_dim=64, n_ff=512),
+    Spec("llama-q4_k_m", "llama", "Q4_K_M", seed=12, n_embd=256, head_dim=64, n_ff=512),
+    Spec("qwen2-f32", "qwen2", "F32", seed=13, tied=True),
+    Spec("qwen2-q8_0", "qwen2", "Q8_0", seed=14, tied=True),
+    # Qwen3 and Gemma 3 keep head_dim apart from n_embd / n_head, as the real ones do.
+    Spec("qwen3-f16", "qwen3", "F16", seed=15, head_dim=32, n_ff=192, tied=True),
+    Spec("gemma3-f32", "gemma3", "F32", seed=16, n_layer=6, head_dim=32, n_ff=192, tied=True, sliding_window=8),
+    Spec("gemma3-q8_0", "gemma3", "Q8_0", seed=17, n_layer=6, head_dim=32, n_ff=192, tied=True, sliding_window=8),
+]
+
+
+def make_vocabulary(spec: Spec) -> vocabularies.Vocabulary:
+    if spec.arch in ("qwen2", "qwen3"):
+        return vocabularies.bpe_vocab(merge_count=spec.vocab_size - 259)
+    return vocabularies.spm_vocab("gemma" if spec.arch == "gemma3" else "llama", spec.vocab_size)
+
+
+def make_weights(spec: Spec, n_vocab: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Float32 weights in GGUF layout ([out_features, in_features]), in the converter's order."""
+
+    def linear(rows: int, columns: int) -> np.ndarray:
+        return (rng.standard_normal((rows, columns)) / math.sqrt(columns)).astype(np.float32)
+
+    def norm(size: int) -> np.ndarray:
+        # Gemma's converter stores 1 + w; every architecture then multiplies by the stored value.
+        return (1.0 + 0.1 * rng.standard_normal(size)).astype(np.float32)
+
+    e, q_dim, kv_dim = spec.n_embd, spec.n_head * spec.head_dim, spec.n_head_kv * spec.head_dim
+    # Logits should spread with a std of about 4. Untied: output rows of RMS 4/sqrt(n_embd) over the
+    # unit-RMS normed state. Tied: small embeddings (else the residual stream stays close to the
+    # input token's own row and greedy decoding repeats it forever) and a final norm gain to make up.
+    # Gemma scales embeddings by sqrt(n_embd) on input, so its rows are smaller by that factor.
+    embedding_rms = 0.1 if spec.tied else 4.0 / math.sqrt(e)
+    if spec.arch == "gemma3":
+        embedding_rms /= math.sqrt(e) / 4.0
+    output_gain = 4.0 / (embedding_rms * math.sqrt(e)) if spec.tied else 1.0
+    weights = {"token_embd.weight": (rng.standard_normal((n_vocab, e)) * embedding_rms).astype(np.float32)}
+    for layer in range(spec.n_layer):
+        p = f"blk.{layer}."
+        weights[p + "attn_norm.weight"] = norm(e)
+        weights[p + "attn_q.weight"] = linear(q_dim, e)
+        weights[p + "attn_k.weight"] = linear(kv_dim, e)
+        weights[p + "attn_v.weight"] = linear(kv_dim, e)
+        if spec.arch == "qwen2":
+            weights[p + "attn_q.bias"] = (0.3 * rng.standard_normal(q_dim)).astype(np.float32)
+            weights[p + "attn_k.bias"] = (0.3 * rng.standard_normal(kv_dim)).astype(np.float32)
+            weights[p + "attn_v.bias"] = (0.3 * rng.standard_normal(kv_dim)).astype(np.float32)
+        if spec.arch in ("qwen3", "gemma3"):
+            weights[p + "attn_q_norm.weight"] = norm(spec.head_dim)
+            weights[p + "attn_k_norm.weight"] = norm(spec.head_dim)
+        weights[p + "attn_output.weight"] = linear(e, q_dim)
+        if spec.arch == "gemma3":
+            weights[p + "post_attention_norm.weight"] = norm(e)
+        weights[p + "ffn_norm.weight"] = norm(e)
+        weights[p + "ffn_gate.weight"] = linear(spec.n_ff, e)
+        weights[p + "ffn_up.weight"] = linear(spec.n_ff, e)
+        weights[p + "ffn_down.weight"] = linear(e, spec.n_ff)
+        if spec.arch == "gemma3":
+            weights[p + "post_ffw_norm.weight"] = norm(e)
+    weights["output_norm.weight"] = norm(e) * np.float32(output_gain)
+    if not spec.tied:
+        weights["output.weight"] = (rng.standard_normal((n_vocab, e)) * 4.0 / math.sqrt(e)).astype(np.float32)
+    return weights
+
+
+def tensor_type(spec: Spec, name: str, array: np.ndarray) -> T:
+    if array.ndim == 1:
+        return T.F32
+    if spec.weights != "Q4_K_M":
+        return T[spec.weights]
+    # llama-quantize's Q4_K_M (llama-quant.cpp): output -> Q6_K; attn_v and ffn_down -> Q6_K on the
+    # layers where use_more_bits(i, n) holds (i < n/8, i >= 7n/8, or (i - n/8) % 3 == 2); rest Q4_K.
+    if name == "output.weight":
+        return T.Q6_K
+    if name.endswith("attn_v.weight") or name.endswith("ffn_down.weight"):
+        layer, count = int(name.split(".")[1]), spec.n_layer
+        if layer < count // 8 or layer >= 7 * count // 8 or (layer - count // 8) % 3 == 2:
+            return T.Q6_K
+    return T.Q4_K
+
+
+def encode(array: np.ndarray, qtype: T) -> tuple[np.ndarray, np.ndarray]:
+    """Returns (bytes or array to store, the float32 values a reader decodes from them)."""
+    if qtype == T.F32:
+        return array, array
+    if qtype == T.F16:
+        stored = array.astype(np.float16)
+        return stored, stored.astype(np.float32)
+    if qtype in kquants.PACKERS:
+        packed = kquants.PACKERS[qtype](array)
+        error = kquants.roundtrip_error(array, packed, qtype)
+        if error > 0.1:
+            raise RuntimeError(f"{qtype.name} packing is wrong: relative round-trip error {error}")
+    else:
+        packed = gguf.quants.quantize(array, qtype)
+    return packed, gguf.quants.dequantize(packed, qtype).reshape(array.shape).astype(np.float32)
+
+
+def write_gguf(spec: Spec, path: Path, vocab: vocabularies.Vocabulary,
+               weights: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    writer = gguf.GGUFWriter(str(path), spec.arch)
+    writer.add_name(f"Kanso fixture {spec.name}")
+    writer.add_file_type(int(FILE_TYPE[spec.weights]))
+    if spec.weights not in ("F32", "F16", "BF16"):
+        writer.add_quantization_version(gguf.GGML_QUANT_VERSION)
+    writer.add_context_length(CONTEXT_LENGTH)
+    writer.add_embedding_length(spec.n_embd)
+    writer.add_block_count(spec.n_layer)
+    writer.add_feed_forward_length(spec.n_ff)
+    writer.add_head_count(spec.n_head)
+    writer.add_head_count_kv(spec.n_head_kv)
+    if spec.arch in ("qwen3", "gemma3"):
+        writer.add_key_length(spec.head_dim)
+        writer.add_value_length(spec.head_dim)
+    if spec.arch == "llama":
+        writer.add_vocab_size(len(vocab))
+        writer.add_rope_dimension_count(spec.head_dim)
+    writer.add_layer_norm_rms_eps(1e-5 if spec.arch == "llama" else 1e-6)
+    writer.add_rope_freq_base(10000.0 if spec.arch == "llama" else 1000000.0)
+    if spec.sliding_window:
+        writer.add_sliding_window(spec.sliding_window)
+
+    writer.add_tokenizer_model(vocab.model)
+    writer.add_tokenizer_pre({"llama": "default", "gemma3": "default"}.get(spec.arch, "qwen2"))
+    writer.add_token_list(vocab.tokens)
+    if vocab.scores is not None:
+        writer.add_token_scores(vocab.scores)
+    writer.add_token_types(vocab.types)
+    if vocab.merges:
+        writer.add_token_merges(vocab.merges)
+    writer.add_bos_token_id(vocab.special["bos"])
+    writer.add_eos_token_id(vocab.special["eos"])
+    if "unk" in vocab.special:
+        writer.add_unk_token_id(vocab.special["unk"])
+    if "pad" in vocab.special:
+        writer.add_pad_token_id(vocab.special["pad"])
+    writer.add_add_bos_token(vocab.model == "llama")
+    writer.add_add_eos_token(False)
+    if spec.arch == "gemma3":
+        writer.add_add_space_prefix(False)
+
+    decoded: dict[str, np.ndarray] = {}
+    for name, array in weights.items():
+        qtype = tensor_type(spec, name, array)
+        stored, decoded[name] = encode(array, qtype)
+        writer.add_tensor(name, stored, raw_dtype=None if qtype in (T.F32, T.F16) else qtype)
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    return decoded
+
+
+def run_llama_cpp(path: Path, prompt: list[int]):
+    import llama_cpp
+
+    model = llama_cpp.Llama(
+        model_path=str(path), n_ctx=CONTEXT_LENGTH, n_batch=CONTEXT_LENGTH, n_ubatch=CONTEXT_LENGTH,
+        n_threads=1, n_threads_batch=1, logits_all=True, flash_attn=False,
+        type_k=0, type_v=0,  # GGML_TYPE_F32 KV cache
+        seed=0, verbose=False,
+    )
+    model.reset()
+    model.eval(prompt)
+    logits = np.array(model.scores[: len(prompt)], dtype=np.float64)
+    greedy, margins = [], []
+    current = logits[-1]
+    for _ in range(GREEDY_STEPS):
+        order = np.argsort(-current, kind="stable")
+        token = int(order[0])
+        greedy.append(token)
+        margins.append(float(current[order[0]] - current[order[1]]))
+        model.eval([token])
+        current = np.array(model.scores[model.n_tokens - 1], dtype=np.float64)
+    return model, logits, greedy, margins
+
+
+def significant(value: float, digits: int = 7) -> float:
+    return float(f"{value:.{digits}g}")
+
+
+def make_fixture(spec: Spec) -> dict:
+    import llama_cpp
+
+    rng = np.random.default_rng(spec.seed)
+    vocab = make_vocabulary(spec)
+    weights = make_weights(spec, len(vocab), rng)
+    path = OUTPUT_DIRECTORY / f"{spec.name}.gguf"
+    decoded = write_gguf(spec, path, vocab, weights)
+
+    config = {"arch": spec.arch, "n_embd": spec.n_embd, "n_layer": spec.n_layer, "n_head": spec.n_head,
+              "n_head_kv": spec.n_head_kv, "head_dim": spec.head_dim,
+              "eps": 1e-5 if spec.arch == "llama" else 1e-6,
+              "rope_base": 10000.0 if spec.arch == "llama" else 1000000.0,
+              "rope_base_local": 10000.0, "sliding_window": spec.sliding_window}
+    adds_bos = vocab.model == "llama"
+    ordinary = [i for i, kind in enumerate(vocab.types) if kind == vocabularies.NORMAL]
+    prompt_rng = np.random.default_rng(1000 + spec.seed)
+    best = None
+    for attempt in range(PROMPT_CANDIDATES):
+        body = [int(t) for t in prompt_rng.choice(ordinary, PROMPT_LENGTH - (1 if adds_bos else 0))]
+        prompt = ([vocab.special["bos"]] if adds_bos else []) + body
+        model, logits, greedy, margins = run_llama_cpp(path, prompt)
+        model.close()
+        # Prefer continuations that do not just repeat a token (they test the KV cache better), then
+        # the largest smallest margin.
+        rank = (min(len(set(greedy)), 8), min(margins))
+        if best is None or rank > best[0]:
+            best = (rank, prompt, logits, greedy, margins, attempt)
+    _, prompt, logits, greedy, margins, attempt = best
+    scale = float((logits.max(axis=1) - logits.min(axis=1)).max())
+    model, check_logits, check_greedy, _ = run_llama_cpp(path, prompt)
+    if check_greedy != greedy or not np.array_equal(check_logits, logits):
+        raise RuntimeError(f"{spec.name}: llama.cpp is not deterministic on this file")
+
+    exact = reference.forward(config, decoded, prompt)
+    exact_difference = float(np.abs(exact - logits).max())
+    exact_rms = float(np.sqrt(np.mean((exact - logits) ** 2)))
+    text_tokens = model.tokenize(vocabularies.SAMPLE_TEXT.encode("utf-8"), add_bos=True, special=False)
+    model.close()
+    golden = {
+        "fixture": path.name,
+        "llamaCppPythonVersion": llama_cpp.__version__,
+        "architecture": spec.arch,
+        "weights": spec.weights,
+        "vocabularySize": len(vocab),
+        "tiedOutput": spec.tied,
+        "prompt": prompt,
+        "promptAttempt": attempt,
+        "logits": [[significant(v) for v in row] for row in logits],
+        "greedy": greedy,
+        "greedyMargins": [significant(m, 4) for m in margins],
+        "exactMaxAbsDifference": significant(exact_difference, 4),
+        "exactRmsDifference": significant(exact_rms, 4),
+        "logitRange": significant(scale, 6),
+        "text": vocabularies.SAMPLE_TEXT,
+        "textTokens": list(text_tokens),
+    }
+    (OUTPUT_DIRECTORY / f"{spec.name}.json").write_text(json.dumps(golden, separators=(",", ":")) + "\n")
+    return golden
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("names", nargs="*", help="fixture names to make (default: all)")
+    arguments = parser.parse_args()
+    OUTPUT_DIRECTORY.mkdir(parents=True, exist_ok=True)
+    for spec in SPECS:
+        if arguments.names and spec.name not in arguments.names:
+            continue
+        golden = make_fixture(spec)
+        size = (OUTPUT_DIRECTORY / golden["fixture"]).stat().st_size
+        print(f"{spec.name:14} {size / 1024:7.1f} KiB  range {golden['logitRange']:7.3f}  "
+              f"llama.cpp-exact max {golden['exactMaxAbsDifference']:.3g} "
+              f"rms {golden['exactRmsDifference']:.3g}  "
+              f"min margin {min(golden['greedyMargins']):.3g}  attempt {golden['promptAttempt']}")
+
+
+if __name__ == "__main__":
+    main()
