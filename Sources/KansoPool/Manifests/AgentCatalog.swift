@@ -1,0 +1,60 @@
+import Foundation
+
+/// Every manifest of an agents folder, read at one moment: the agents that loaded, each with
+/// where its model is, and the problems of those that did not. A broken manifest never stops
+/// the others.
+public struct AgentCatalog: Sendable {
+    public struct Entry: Sendable, Equatable {
+        public var manifest: AgentManifest
+        public var model: ModelLocator.Outcome
+    }
+
+    /// Agents by name, in name order.
+    public private(set) var entries: [Entry]
+    public private(set) var problems: [ManifestProblem]
+    public let directory: String
+    public let loadedAt: Date
+
+    public func entry(named name: String) -> Entry? { entries.first { $0.manifest.name == name } }
+    public var names: [String] { entries.map(\.manifest.name) }
+
+    /// Reads `*.toml` in `directory` (not recursively), in file-name order.
+    public static func load(directory: String, locator: ModelLocator, reader: ManifestReader = ManifestReader()) -> AgentCatalog {
+        var entries: [Entry] = []
+        var problems: [ManifestProblem] = []
+        let files: [String]
+        do {
+            files = try FileManager.default.contentsOfDirectory(atPath: directory)
+                .filter { $0.hasSuffix(".toml") && !$0.hasPrefix(".") }
+                .sorted()
+        } catch {
+            return AgentCatalog(entries: [], problems: [ManifestProblem(file: directory, message: "cannot read the agents folder: \(error.localizedDescription)")],
+                                directory: directory, loadedAt: Date())
+        }
+        var firstFileForName: [String: String] = [:]
+        for file in files {
+            let path = (directory as NSString).appendingPathComponent(file)
+            do {
+                let manifest = try reader.read(path: path)
+                if let earlier = firstFileForName[manifest.name] {
+                    problems.append(ManifestProblem(file: path, key: "name", message: "agent \"\(manifest.name)\" is already declared by \(earlier)"))
+                    continue
+                }
+                firstFileForName[manifest.name] = path
+                entries.append(Entry(manifest: manifest, model: locator.locate(manifest.model, manifestDirectory: manifest.directory)))
+            } catch {
+                problems.append(error)
+            }
+        }
+        // Escalation must point at a loaded agent; otherwise the escalating agent is the problem.
+        let names = Set(entries.map(\.manifest.name))
+        entries.removeAll { entry in
+            guard let target = entry.manifest.escalateTo, !names.contains(target) else { return false }
+            problems.append(ManifestProblem(file: entry.manifest.manifestPath, key: "escalate_to",
+                                            message: "no agent named \"\(target)\" is declared"))
+            return true
+        }
+        entries.sort { $0.manifest.name < $1.manifest.name }
+        return AgentCatalog(entries: entries, problems: problems, directory: directory, loadedAt: Date())
+    }
+}

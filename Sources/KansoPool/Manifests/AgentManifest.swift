@@ -1,0 +1,61 @@
+import Foundation
+import KansoWire
+
+/// One agent as declared by `agents/NAME.toml` (DESIGN.md, Agents): a task on a model with its
+/// prompt, labels or schema, sampling, priority and keep-alive. Built only by `ManifestReader`,
+/// which validates every key, so a value of this type is always usable.
+public struct AgentManifest: Sendable, Equatable {
+    public enum Task: String, Sendable, CaseIterable { case predict, classify, extract }
+    public enum Priority: String, Sendable, CaseIterable, Comparable {
+        case interactive, normal, background
+        /// Lower runs first.
+        var rank: Int { self == .interactive ? 0 : self == .normal ? 1 : 2 }
+        public static func < (lhs: Priority, rhs: Priority) -> Bool { lhs.rank < rhs.rank }
+    }
+
+    /// Sampling settings for generated text; nil fields take the engine's defaults.
+    public struct Sampling: Sendable, Equatable {
+        public var temperature: Double?
+        public var topK: Int?
+        public var topP: Double?
+        public var minP: Double?
+        public var repeatPenalty: Double?
+        public var seed: Int?
+        public init() {}
+    }
+
+    public var name: String
+    public var task: Task
+    /// The model file as written: a path relative to the manifest, an absolute path, or a file
+    /// name looked up on the model search path.
+    public var model: String
+    /// The prompt template; `{text}` marks where the request's text goes.
+    public var prompt: String
+    public var description: String?
+    public var priority: Priority
+    public var keepAlive: KeepAlive
+    /// Classification labels, in order (task `classify`).
+    public var labels: [String]?
+    /// The JSON Schema of the output (task `extract`), inline or read from `schema_file`.
+    public var schema: JSONValue?
+    public var escalateBelow: Double?
+    public var escalateTo: String?
+    public var maxTokens: Int?
+    public var stop: [String]
+    /// Tokens of context for this agent's requests; nil means the model's (clamped by the engine).
+    public var contextLength: Int?
+    /// Text longer than the context is cut from the front instead of refused.
+    public var truncate: Bool
+    public var sampling: Sampling
+    /// The file this manifest was read from.
+    public var manifestPath: String
+
+    /// The folder relative model paths and schema files are found in.
+    public var directory: String { (manifestPath as NSString).deletingLastPathComponent }
+
+    /// The shape `io.kanso.Agents.List` gives for this agent in `state`.
+    public func info(state: String) -> AgentInfo {
+        AgentInfo(name: name, task: task.rawValue, model: model, state: state, priority: priority.rawValue,
+                  keepAlive: keepAlive.description, description: description, labels: labels)
+    }
+}

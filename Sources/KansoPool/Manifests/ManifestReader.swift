@@ -1,0 +1,284 @@
+import Foundation
+import KansoWire
+import TOMLKit
+
+/// Reads and validates one agent manifest (TOML). Every rejection is a `ManifestProblem` that
+/// names the file, the key and what was expected; unknown keys are rejected too, so a typo
+/// (`lables`) is reported instead of silently ignored.
+public struct ManifestReader {
+    /// Keys a manifest may have, with what each must hold (for messages).
+    static let knownKeys: [String: String] = [
+        "name": "a name of letters, digits, '-', '_' or '.'",
+        "task": "one of predict, classify, extract",
+        "model": "a GGUF file name or path",
+        "prompt": "a template containing {text}",
+        "description": "a string",
+        "priority": "one of interactive, normal, background",
+        "keep_alive": "\"0\", a duration such as \"5m\", or \"forever\"",
+        "labels": "a list of distinct non-empty strings",
+        "schema": "an inline table holding a JSON Schema",
+        "schema_file": "a JSON Schema file beside the manifest",
+        "escalate_below": "a number between 0 and 1",
+        "escalate_to": "another agent's name",
+        "max_tokens": "a positive integer",
+        "stop": "a list of strings",
+        "context_length": "a positive integer",
+        "truncate": "a boolean",
+        "sampling": "a table of temperature, top_k, top_p, min_p, repeat_penalty, seed",
+    ]
+    static let samplingKeys: Set<String> = ["temperature", "top_k", "top_p", "min_p", "repeat_penalty", "seed"]
+
+    public init() {}
+
+    /// Reads the manifest at `path`.
+    public func read(path: String) throws(ManifestProblem) -> AgentManifest {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ManifestProblem(file: path, message: "cannot read the file as UTF-8 text: \(error.localizedDescription)")
+        }
+        return try parse(text, path: path)
+    }
+
+    /// Parses manifest text; `path` is used in messages and to resolve relative files.
+    public func parse(_ text: String, path: String) throws(ManifestProblem) -> AgentManifest {
+        let table: TOMLTable
+        do {
+            table = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            throw ManifestProblem(file: path, message: "not valid TOML at line \(error.source.begin.line), column \(error.source.begin.column): \(error.description)")
+        } catch {
+            throw ManifestProblem(file: path, message: "not valid TOML: \(error)")
+        }
+        let fields = Fields(table: table, file: path)
+        for key in table.keys.sorted() where Self.knownKeys[key] == nil {
+            throw fields.problem(key, "unknown key; expected one of \(Self.knownKeys.keys.sorted().joined(separator: ", "))")
+        }
+
+        let name = try fields.requiredString("name")
+        guard !name.isEmpty, name.count <= 64,
+              name.unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "-_.".unicodeScalars.contains($0)) })
+        else { throw fields.problem("name", "expected \(Self.knownKeys["name"]!) (1 to 64 characters), got \"\(name)\"") }
+
+        let taskText = try fields.requiredString("task")
+        guard let task = AgentManifest.Task(rawValue: taskText) else {
+            throw fields.problem("task", "expected one of predict, classify, extract, got \"\(taskText)\"")
+        }
+        let model = try fields.requiredString("model")
+        guard !model.isEmpty else { throw fields.problem("model", "expected a GGUF file name or path, got an empty string") }
+        let prompt = try fields.requiredString("prompt")
+        guard prompt.contains("{text}") else {
+            throw fields.problem("prompt", "expected a template containing {text}, where the request's text goes")
+        }
+
+        var priority = AgentManifest.Priority.normal
+        if let text = try fields.optionalString("priority") {
+            guard let value = AgentManifest.Priority(rawValue: text) else {
+                throw fields.problem("priority", "expected one of interactive, normal, background, got \"\(text)\"")
+            }
+            priority = value
+        }
+        var keepAlive = KeepAlive.standard
+        if let value = table["keep_alive"] {
+            let text = value.string ?? value.int.map(String.init)
+            guard let text, let parsed = KeepAlive(parsing: text) else {
+                throw fields.problem("keep_alive", "expected \(Self.knownKeys["keep_alive"]!), got \(value.debugDescription)")
+            }
+            keepAlive = parsed
+        }
+
+        var labels = try fields.optionalStrings("labels")
+        if let given = labels {
+            guard !given.isEmpty else { throw fields.problem("labels", "expected at least one label") }
+            if let empty = given.firstIndex(where: { $0.trimmingCharacters(in: .whitespaces).isEmpty }) {
+                throw fields.problem("labels", "label \(empty + 1) is empty")
+            }
+            if Set(given).count != given.count {
+                let duplicate = given.first { label in given.filter { $0 == label }.count > 1 }!
+                throw fields.problem("labels", "label \"\(duplicate)\" appears more than once")
+            }
+        }
+        if task == .classify, labels == nil {
+            throw fields.problem("labels", "a classify agent needs labels: \(Self.knownKeys["labels"]!)")
+        }
+        if task != .classify, labels != nil {
+            throw fields.problem("labels", "only classify agents take labels (this one is \(task.rawValue))")
+        }
+        if task != .classify { labels = nil }
+
+        let schema = try readSchema(fields, task: task, path: path)
+
+        let escalateBelow = try fields.optionalNumber("escalate_below")
+        if let threshold = escalateBelow, !(threshold > 0 && threshold < 1) {
+            throw fields.problem("escalate_below", "expected a number between 0 and 1 (exclusive), got \(threshold)")
+        }
+        let escalateTo = try fields.optionalString("escalate_to")
+        if escalateTo != nil, task != .classify {
+            throw fields.problem("escalate_to", "escalation is decided by classification confidence: only classify agents escalate")
+        }
+        if escalateTo == name { throw fields.problem("escalate_to", "an agent cannot escalate to itself") }
+
+        let maxTokens = try fields.optionalPositiveInt("max_tokens")
+        let stop = try fields.optionalStrings("stop") ?? []
+        let contextLength = try fields.optionalPositiveInt("context_length")
+        let truncate = try fields.optionalBool("truncate") ?? false
+        let sampling = try readSampling(fields)
+
+        return AgentManifest(name: name, task: task, model: model, prompt: prompt,
+                             description: try fields.optionalString("description"), priority: priority,
+                             keepAlive: keepAlive, labels: labels, schema: schema, escalateBelow: escalateBelow,
+                             escalateTo: escalateTo, maxTokens: maxTokens, stop: stop, contextLength: contextLength,
+                             truncate: truncate, sampling: sampling, manifestPath: path)
+    }
+
+    private func readSchema(_ fields: Fields, task: AgentManifest.Task, path: String) throws(ManifestProblem) -> JSONValue? {
+        let inline = fields.table["schema"]
+        let file = try fields.optionalString("schema_file")
+        if inline != nil, file != nil { throw fields.problem("schema", "give the schema inline or as schema_file, not both") }
+        if task != .extract, inline != nil || file != nil {
+            throw fields.problem(inline != nil ? "schema" : "schema_file", "only extract agents take a schema (this one is \(task.rawValue))")
+        }
+        var schema: JSONValue?
+        if let inline {
+            guard let table = inline.table else { throw fields.problem("schema", "expected \(Self.knownKeys["schema"]!)") }
+            schema = JSONValue(toml: table)
+        } else if let file {
+            let schemaPath = file.hasPrefix("/") ? file : ((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent(file)
+            guard let data = FileManager.default.contents(atPath: schemaPath) else {
+                throw fields.problem("schema_file", "cannot read \(schemaPath)")
+            }
+            do {
+                schema = try JSONDecoder().decode(JSONValue.self, from: data)
+            } catch {
+                throw fields.problem("schema_file", "\(schemaPath) is not valid JSON")
+            }
+        }
+        if task == .extract {
+            guard let schema else { throw fields.problem("schema", "an extract agent needs a JSON Schema: schema = {...} or schema_file = \"...\"") }
+            guard case .object(let object) = schema else { throw fields.problem("schema", "a JSON Schema must be an object") }
+            if let type = object["type"], type != .string("object") {
+                throw fields.problem("schema", "the top-level schema must describe an object (\"type\" = \"object\"), got \(type.compactJSON)")
+            }
+        }
+        return schema
+    }
+
+    private func readSampling(_ fields: Fields) throws(ManifestProblem) -> AgentManifest.Sampling {
+        var sampling = AgentManifest.Sampling()
+        guard let value = fields.table["sampling"] else { return sampling }
+        guard let table = value.table else { throw fields.problem("sampling", "expected \(Self.knownKeys["sampling"]!)") }
+        for key in table.keys.sorted() where !Self.samplingKeys.contains(key) {
+            throw fields.problem("sampling.\(key)", "unknown key; expected one of \(Self.samplingKeys.sorted().joined(separator: ", "))")
+        }
+        let inner = Fields(table: table, file: fields.file, prefix: "sampling.")
+        if let t = try inner.optionalNumber("temperature") {
+            guard t >= 0, t <= 10 else { throw inner.problem("temperature", "expected a number from 0 to 10, got \(t)") }
+            sampling.temperature = t
+        }
+        if let k = try inner.optionalInt("top_k") {
+            guard k >= 0 else { throw inner.problem("top_k", "expected 0 (off) or a positive integer, got \(k)") }
+            sampling.topK = k
+        }
+        if let p = try inner.optionalNumber("top_p") {
+            guard p > 0, p <= 1 else { throw inner.problem("top_p", "expected a number in (0, 1], got \(p)") }
+            sampling.topP = p
+        }
+        if let p = try inner.optionalNumber("min_p") {
+            guard p >= 0, p < 1 else { throw inner.problem("min_p", "expected a number in [0, 1), got \(p)") }
+            sampling.minP = p
+        }
+        if let r = try inner.optionalNumber("repeat_penalty") {
+            guard r > 0 else { throw inner.problem("repeat_penalty", "expected a positive number, got \(r)") }
+            sampling.repeatPenalty = r
+        }
+        sampling.seed = try inner.optionalInt("seed")
+        return sampling
+    }
+}
+
+/// Typed access to one TOML table's keys, each failure a `ManifestProblem` naming the key.
+struct Fields {
+    let table: TOMLTable
+    let file: String
+    var prefix = ""
+
+    func problem(_ key: String, _ message: String) -> ManifestProblem {
+        ManifestProblem(file: file, key: prefix + key, message: message)
+    }
+
+    private func typeName(_ value: TOMLValueConvertible) -> String {
+        value.type == .double ? "float" : value.type.description
+    }
+
+    func requiredString(_ key: String) throws(ManifestProblem) -> String {
+        guard let value = table[key] else {
+            throw problem(key, "missing; expected \(ManifestReader.knownKeys[key] ?? "a string")")
+        }
+        guard let text = value.string else { throw problem(key, "expected a string, got \(typeName(value))") }
+        return text
+    }
+
+    func optionalString(_ key: String) throws(ManifestProblem) -> String? {
+        guard let value = table[key] else { return nil }
+        guard let text = value.string else { throw problem(key, "expected a string, got \(typeName(value))") }
+        return text
+    }
+
+    func optionalStrings(_ key: String) throws(ManifestProblem) -> [String]? {
+        guard let value = table[key] else { return nil }
+        guard let array = value.array else { throw problem(key, "expected a list of strings, got \(typeName(value))") }
+        var strings: [String] = []
+        for (index, element) in array.enumerated() {
+            guard let text = element.string else {
+                throw problem(key, "expected a list of strings, item \(index + 1) is \(typeName(element))")
+            }
+            strings.append(text)
+        }
+        return strings
+    }
+
+    func optionalNumber(_ key: String) throws(ManifestProblem) -> Double? {
+        guard let value = table[key] else { return nil }
+        if let number = value.double { return number }
+        if let number = value.int { return Double(number) }
+        throw problem(key, "expected a number, got \(typeName(value))")
+    }
+
+    func optionalInt(_ key: String) throws(ManifestProblem) -> Int? {
+        guard let value = table[key] else { return nil }
+        guard let number = value.int else { throw problem(key, "expected an integer, got \(typeName(value))") }
+        return number
+    }
+
+    func optionalPositiveInt(_ key: String) throws(ManifestProblem) -> Int? {
+        guard let number = try optionalInt(key) else { return nil }
+        guard number > 0 else { throw problem(key, "expected a positive integer, got \(number)") }
+        return number
+    }
+
+    func optionalBool(_ key: String) throws(ManifestProblem) -> Bool? {
+        guard let value = table[key] else { return nil }
+        guard let flag = value.bool else { throw problem(key, "expected true or false, got \(typeName(value))") }
+        return flag
+    }
+}
+
+extension JSONValue {
+    /// A TOML value as JSON (for inline schemas). Dates become their text.
+    init(toml value: TOMLValueConvertible) {
+        switch value.type {
+        case .table:
+            let table = value.table!
+            var object: [String: JSONValue] = [:]
+            for key in table.keys { object[key] = JSONValue(toml: table[key]!) }
+            self = .object(object)
+        case .array: self = .array(value.array!.map { JSONValue(toml: $0) })
+        case .string: self = .string(value.string!)
+        case .int: self = .int(value.int!)
+        case .double: self = .double(value.double!)
+        case .bool: self = .bool(value.bool!)
+        default: self = .string(value.debugDescription)
+        }
+    }
+}

@@ -1,0 +1,125 @@
+/// Parameters and results of `io.kanso.Admin`, shared by the daemon and `kansoctl`.
+
+/// `io.kanso.Admin.ManifestProblem`: a manifest that could not be loaded.
+public struct ManifestProblemInfo: Codable, Sendable, Equatable {
+    public var file: String
+    public var key: String?
+    public var message: String
+    public init(file: String, key: String?, message: String) {
+        self.file = file
+        self.key = key
+        self.message = message
+    }
+}
+
+/// `io.kanso.Admin.AgentStatus`.
+public struct AgentStatusInfo: Codable, Sendable, Equatable {
+    public var name: String
+    public var task: String
+    public var model: String
+    public var modelPath: String?
+    public var modelBytes: Int?
+    public var state: String
+    public var reason: String?
+    public var priority: String
+    public var keepAlive: String
+    public var manifest: String
+
+    public init(name: String, task: String, model: String, modelPath: String?, modelBytes: Int?,
+                state: String, reason: String?, priority: String, keepAlive: String, manifest: String) {
+        self.name = name
+        self.task = task
+        self.model = model
+        self.modelPath = modelPath
+        self.modelBytes = modelBytes
+        self.state = state
+        self.reason = reason
+        self.priority = priority
+        self.keepAlive = keepAlive
+        self.manifest = manifest
+    }
+}
+
+/// `io.kanso.Admin.Budget`, in bytes.
+public struct BudgetInfo: Codable, Sendable, Equatable {
+    public var bytes: Int
+    public var usedBytes: Int
+    public var source: String
+    public init(bytes: Int, usedBytes: Int, source: String) {
+        self.bytes = bytes
+        self.usedBytes = usedBytes
+        self.source = source
+    }
+}
+
+/// Result of `io.kanso.Admin.Status`.
+public struct StatusReply: Codable, Sendable, Equatable {
+    public var version: String
+    public var pid: Int
+    public var state: String
+    public var uptimeSeconds: Double
+    public var activation: String
+    public var socket: String
+    public var agentsDirectory: String
+    public var modelSearchPath: [String]
+    public var agents: [AgentStatusInfo]
+    public var problems: [ManifestProblemInfo]
+    public var budget: BudgetInfo
+    public var connections: Int
+    public var calls: Int
+    public var loadedAt: Double
+
+    public init(version: String, pid: Int, state: String, uptimeSeconds: Double, activation: String,
+                socket: String, agentsDirectory: String, modelSearchPath: [String], agents: [AgentStatusInfo],
+                problems: [ManifestProblemInfo], budget: BudgetInfo, connections: Int, calls: Int, loadedAt: Double) {
+        self.version = version
+        self.pid = pid
+        self.state = state
+        self.uptimeSeconds = uptimeSeconds
+        self.activation = activation
+        self.socket = socket
+        self.agentsDirectory = agentsDirectory
+        self.modelSearchPath = modelSearchPath
+        self.agents = agents
+        self.problems = problems
+        self.budget = budget
+        self.connections = connections
+        self.calls = calls
+        self.loadedAt = loadedAt
+    }
+}
+
+/// Result of `io.kanso.Admin.Reload`.
+public struct ReloadReply: Codable, Sendable, Equatable {
+    public var agents: Int
+    public var added: [String]
+    public var removed: [String]
+    public var problems: [ManifestProblemInfo]
+    public init(agents: Int, added: [String], removed: [String], problems: [ManifestProblemInfo]) {
+        self.agents = agents
+        self.added = added
+        self.removed = removed
+        self.problems = problems
+    }
+}
+
+/// Result of `org.varlink.service.GetInfo`.
+public struct ServiceInfoReply: Codable, Sendable, Equatable {
+    public var vendor: String
+    public var product: String
+    public var version: String
+    public var url: String
+    public var interfaces: [String]
+    public init(vendor: String, product: String, version: String, url: String, interfaces: [String]) {
+        self.vendor = vendor
+        self.product = product
+        self.version = version
+        self.url = url
+        self.interfaces = interfaces
+    }
+}
+
+/// The version every Kanso binary reports.
+public enum KansoVersion {
+    public static let current = "0.1.0"
+}

@@ -1,0 +1,95 @@
+import ArgumentParser
+import Foundation
+import KansoPool
+import KansoWire
+
+/// Every setting of the daemon in one place, each with its default and what it is for.
+/// A flag wins over its environment variable, which wins over the default.
+struct DaemonOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Unix socket to serve on when not socket-activated (env KANSO_SOCKET; default /run/kansod/kansod.sock for root, $XDG_RUNTIME_DIR/kansod.sock otherwise).", valueName: "path"))
+    var socket: String?
+
+    @Option(name: .long, help: ArgumentHelp("Folder of agent manifests, *.toml (env KANSO_AGENTS; default /etc/kanso/agents if it exists, else ./agents).", valueName: "dir"))
+    var agents: String?
+
+    @Option(name: .long, help: ArgumentHelp("Colon-separated folders searched for model files named by bare file name (env KANSO_MODEL_PATH; default STATE/models, ~/.local/share/kanso/models, /usr/share/kanso/models).", valueName: "dirs"))
+    var modelPath: String?
+
+    @Option(name: .long, help: ArgumentHelp("State folder (env STATE_DIRECTORY, as systemd's StateDirectory= sets it; default /var/lib/kanso for root, ~/.local/share/kanso otherwise).", valueName: "dir"))
+    var stateDirectory: String?
+
+    @Option(name: .long, help: ArgumentHelp("Group whose members may call io.kanso.Admin besides root (env KANSO_ADMIN_GROUP).", valueName: "group"))
+    var adminGroup: String?
+
+    @Option(name: .long, help: ArgumentHelp("Memory the loaded models may use: bytes, 512M, 2G, or a percentage of the cgroup limit / MemTotal (env KANSO_MEMORY_BUDGET; default 50%).", valueName: "size"))
+    var memoryBudget: String?
+
+    @Option(name: .long, help: "Longest message accepted on the socket, in bytes.")
+    var maxMessageBytes: Int = 1 << 20
+
+    @Option(name: .long, help: ArgumentHelp("File mode of a socket the daemon binds itself, octal.", valueName: "mode"))
+    var socketMode: String = "0660"
+
+    @Option(name: .long, help: "Seconds a graceful shutdown waits for calls in flight.")
+    var shutdownTimeout: Double = 10
+
+    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = "info"
+
+    private var environment: [String: String] { ProcessInfo.processInfo.environment }
+
+    private func fromEnvironment(_ name: String) -> String? {
+        guard let value = environment[name], !value.isEmpty else { return nil }
+        return value
+    }
+
+    var resolvedSocket: String { socket ?? SocketPath.resolve() }
+
+    var resolvedAgents: String {
+        if let agents { return agents }
+        if let value = fromEnvironment("KANSO_AGENTS") { return value }
+        return FileManager.default.fileExists(atPath: "/etc/kanso/agents") ? "/etc/kanso/agents" : "agents"
+    }
+
+    var resolvedStateDirectory: String {
+        if let stateDirectory { return stateDirectory }
+        // systemd may pass several colon-separated folders; the first is ours.
+        if let value = fromEnvironment("STATE_DIRECTORY") { return String(value.split(separator: ":").first ?? "") }
+        if getuid() == 0 { return "/var/lib/kanso" }
+        return (fromEnvironment("HOME") ?? "/tmp") + "/.local/share/kanso"
+    }
+
+    var resolvedModelPath: [String] {
+        if let text = modelPath ?? fromEnvironment("KANSO_MODEL_PATH") {
+            return text.split(separator: ":").map(String.init)
+        }
+        var folders = [resolvedStateDirectory + "/models"]
+        if let home = fromEnvironment("HOME"), getuid() != 0 { folders.append(home + "/.local/share/kanso/models") }
+        folders.append("/usr/share/kanso/models")
+        return folders
+    }
+
+    var resolvedAdminGroup: String { adminGroup ?? fromEnvironment("KANSO_ADMIN_GROUP") ?? "kanso-admin" }
+
+    func resolvedBudget() throws -> MemoryBudget {
+        guard let text = memoryBudget ?? fromEnvironment("KANSO_MEMORY_BUDGET") else { return .standard() }
+        guard let budget = MemoryBudget.parse(text) else {
+            throw ValidationError("--memory-budget: expected bytes, a size such as 512M or 2G, or a percentage such as 40%, got \"\(text)\"")
+        }
+        return budget
+    }
+
+    func resolvedSocketMode() throws -> mode_t {
+        guard let mode = mode_t(socketMode, radix: 8), mode <= 0o777 else {
+            throw ValidationError("--socket-mode: expected an octal file mode such as 0660, got \"\(socketMode)\"")
+        }
+        return mode
+    }
+
+    func validate() throws {
+        guard maxMessageBytes >= 1024 else { throw ValidationError("--max-message-bytes: at least 1024, got \(maxMessageBytes)") }
+        guard shutdownTimeout >= 0 else { throw ValidationError("--shutdown-timeout: must not be negative") }
+        _ = try resolvedSocketMode()
+        _ = try resolvedBudget()
+    }
+}

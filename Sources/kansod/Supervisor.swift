@@ -1,0 +1,165 @@
+import Foundation
+import KansoPool
+import KansoServer
+import KansoSystemd
+import KansoWire
+import Logging
+
+/// The supervisor's wiring: logging, manifests, the socket, systemd, signals, the watchdog.
+/// It owns the daemon's lifecycle: starting → ready ⇄ reloading → stopping.
+final class Supervisor: Sendable {
+    let options: DaemonOptions
+    let logger = Logger(label: "kansod")
+    let notifier = SystemdNotifier()
+    let lifecycle = DaemonLifecycle()
+    let statistics = ServerStatistics()
+    let startedAt = Date()
+
+    init(options: DaemonOptions) throws {
+        self.options = options
+    }
+
+    /// Runs until SIGTERM/SIGINT; returns the process exit code.
+    func run() async -> Int32 {
+        let socket: ListeningSocket
+        let activation: String
+        do {
+            socket = try chooseSocket()
+            if case .activated = socket { activation = "socket-activated" } else { activation = "stand-alone" }
+        } catch {
+            return fail(EINVAL, "cannot take the sockets systemd passed: \(error)")
+        }
+
+        let locator = ModelLocator(searchPath: options.resolvedModelPath)
+        let registry = AgentRegistry(directory: options.resolvedAgents, locator: locator, logger: logger)
+        let budget: MemoryBudget
+        do { budget = try options.resolvedBudget() } catch { return fail(EINVAL, "\(error)") }
+
+        var serverConfiguration = VarlinkServer.Configuration()
+        serverConfiguration.maximumMessageBytes = options.maxMessageBytes
+        serverConfiguration.maximumGracefulShutdownDuration = .milliseconds(Int(options.shutdownTimeout * 1000))
+        let routes = KansoRoutes.make(KansoRoutes.Context(
+            registry: registry, lifecycle: lifecycle, statistics: statistics, budget: budget,
+            socketDescription: socket.description, activation: activation, modelSearchPath: locator.searchPath,
+            startedAt: startedAt, reload: { [self] in await reload(registry) }))
+        let server = VarlinkServer(routes: routes, policy: AccessPolicy(adminGroupName: options.resolvedAdminGroup),
+                                   configuration: serverConfiguration, logger: logger, statistics: statistics)
+
+        let listener: VarlinkServer.Listener
+        do {
+            listener = try await server.listen(on: socket)
+        } catch let error as ListeningSocketError {
+            return fail(error.errnoValue, error.description)
+        } catch {
+            return fail(EIO, "cannot serve on \(socket): \(error)")
+        }
+        var ownSocketFile: ListeningSocket.Identity?
+        var probePath: String?
+        switch socket {
+        case .standAlone(let path, _):
+            ownSocketFile = ListeningSocket.Identity.of(path: path)
+            probePath = path
+        case .activated(let descriptor, _):
+            probePath = ListeningSocket.boundPath(descriptor: descriptor)
+        }
+
+        lifecycle.move(to: .ready)
+        let agentCount = await registry.catalog.entries.count
+        _ = notifier.ready(status: "serving \(agentCount) agents on \(socket)")
+        logger.info("kansod \(KansoVersion.current) ready on \(socket)",
+                    metadata: ["socket": .string(socket.description), "activation": .string(activation), "agents": "\(agentCount)"])
+
+        let signals = Task { await handleSignals(server: server, registry: registry) }
+        let watchdog = Task { await runWatchdog(probePath: probePath) }
+        do {
+            try await server.serve(listener)
+        } catch {
+            logger.error("serving stopped: \(error)")
+        }
+        signals.cancel()
+        watchdog.cancel()
+        if case .standAlone(let path, _) = socket {
+            ListeningSocket.removeIfOwned(path: path, identity: ownSocketFile)
+        }
+        logger.info("kansod stopped after \(statistics.calls) calls")
+        return 0
+    }
+
+    /// The socket systemd passed (named "varlink", else the first), or the configured path.
+    private func chooseSocket() throws -> ListeningSocket {
+        let passed = try ListenFileDescriptors.takeOrThrow()
+        if let chosen = passed.first(where: { $0.name == "varlink" }) ?? passed.first {
+            for extra in passed where extra.fd != chosen.fd {
+                logger.warning("ignoring extra socket fd \(extra.fd) (\(extra.name)) passed by systemd")
+                close(extra.fd)
+            }
+            return .activated(descriptor: chosen.fd, name: chosen.name)
+        }
+        return .standAlone(path: options.resolvedSocket, mode: try options.resolvedSocketMode())
+    }
+
+    /// SIGHUP reloads the manifests; SIGTERM and SIGINT drain and stop.
+    private func handleSignals(server: VarlinkServer, registry: AgentRegistry) async {
+        for await number in SignalEvents.stream([SIGHUP, SIGTERM, SIGINT]) {
+            if number == SIGHUP {
+                _ = await reload(registry)
+                continue
+            }
+            guard lifecycle.move(to: .stopping) else { continue }
+            let open = statistics.connections
+            _ = notifier.stopping(status: "stopping: draining \(open) connections")
+            logger.info("stopping on signal \(number): draining \(open) connections",
+                        metadata: ["signal": "\(number)"])
+            server.beginShutdown()
+            return
+        }
+    }
+
+    /// Re-reads the manifests with RELOADING=1 … READY=1 around it; connections stay open.
+    func reload(_ registry: AgentRegistry) async -> AgentRegistry.ReloadOutcome {
+        let moved = lifecycle.move(to: .reloading)
+        if moved { _ = notifier.reloading() }
+        let outcome = await registry.reload()
+        if moved {
+            lifecycle.move(to: .ready)
+            _ = notifier.ready(status: "serving \(outcome.catalog.entries.count) agents; reloaded: +\(outcome.added.count) -\(outcome.removed.count), \(outcome.catalog.problems.count) rejected")
+        }
+        logger.info("reloaded manifests", metadata: [
+            "added": .string(outcome.added.joined(separator: ",")), "removed": .string(outcome.removed.joined(separator: ",")),
+        ])
+        return outcome
+    }
+
+    /// Pings WATCHDOG=1 at half the interval, only while a real call through our own socket
+    /// succeeds: a hung event loop, route table or registry stops the pings and systemd restarts us.
+    private func runWatchdog(probePath: String?) async {
+        guard let schedule = WatchdogSchedule.fromEnvironment() else { return }
+        logger.info("watchdog every \(schedule.pingInterval)")
+        while !Task.isCancelled {
+            if lifecycle.state == .stopping || isAlive(probePath: probePath, timeout: schedule.pingInterval / 2) {
+                _ = notifier.watchdog()
+            } else {
+                logger.error("liveness check failed: no answer on \(probePath ?? "the socket"); withholding WATCHDOG=1")
+            }
+            try? await Task.sleep(for: schedule.pingInterval)
+        }
+    }
+
+    private func isAlive(probePath: String?, timeout: Duration) -> Bool {
+        guard let probePath else { return true }
+        do {
+            let connection = try VarlinkConnection(path: probePath, timeout: timeout)
+            _ = try connection.call(VarlinkCall(method: "org.varlink.service.GetInfo"))
+            return true
+        } catch {
+            return false
+        }
+    }
+
+    /// Reports a failing start to systemd and the log; returns the exit code.
+    private func fail(_ code: Int32, _ message: String) -> Int32 {
+        logger.critical("\(message)")
+        _ = notifier.failed(errno: code, status: "failed: \(message)")
+        return 1
+    }
+}
