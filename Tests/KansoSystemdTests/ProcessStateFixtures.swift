@@ -35,25 +35,31 @@ final class DatagramReceiver {
     private let path: String?
 
     /// Binds at a fresh path in the temporary directory, or at a fresh abstract name.
-    init(abstract: Bool) throws {
+    convenience init(abstract: Bool) throws {
         let unique = "kanso-notify-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        descriptor = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard descriptor >= 0 else { throw FixtureError.system("socket", errno) }
-        var pathBytes: [UInt8]
         if abstract {
-            notifySocket = "@" + unique
-            pathBytes = [0] + Array(unique.utf8)
-            path = nil
+            try self.init(pathBytes: [0] + Array(unique.utf8), notifySocket: "@" + unique, path: nil)
         } else {
             let filePath = NSTemporaryDirectory() + "/" + unique + ".sock"
-            notifySocket = filePath
-            pathBytes = Array(filePath.utf8)
-            path = filePath
+            try self.init(pathBytes: Array(filePath.utf8), notifySocket: filePath, path: filePath)
         }
+    }
+
+    /// Binds at the given file system path.
+    convenience init(path: String) throws {
+        try self.init(pathBytes: Array(path.utf8), notifySocket: path, path: path)
+    }
+
+    private init(pathBytes: [UInt8], notifySocket: String, path: String?) throws {
+        self.notifySocket = notifySocket
+        self.path = path
+        descriptor = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard descriptor >= 0 else { throw FixtureError.system("socket", errno) }
+        let isAbstract = pathBytes.first == 0
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: pathBytes) }
-        let length = socklen_t(MemoryLayout<sockaddr_un>.offset(of: \.sun_path)! + pathBytes.count + (abstract ? 0 : 1))
+        let length = socklen_t(MemoryLayout<sockaddr_un>.offset(of: \.sun_path)! + pathBytes.count + (isAbstract ? 0 : 1))
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) }
         }
@@ -62,9 +68,6 @@ final class DatagramReceiver {
             close(descriptor)
             throw FixtureError.system("bind \(notifySocket)", code)
         }
-        // Waiting for a datagram that never comes must end the test, not hang it.
-        var timeout = timeval(tv_sec: 2, tv_usec: 0)
-        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }
 
     deinit {
@@ -74,12 +77,18 @@ final class DatagramReceiver {
 
     /// The next datagram as text, or nil when none arrives within `timeoutMilliseconds`.
     func receive(timeoutMilliseconds: Int32 = 2000) -> String? {
+        receiveBytes(timeoutMilliseconds: timeoutMilliseconds).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// The next datagram, or nil when none arrives within `timeoutMilliseconds`.
+    func receiveBytes(timeoutMilliseconds: Int32 = 2000) -> [UInt8]? {
+        // Waiting for a datagram that never comes must end the test, not hang it.
         var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
         guard poll(&poller, 1, timeoutMilliseconds) == 1 else { return nil }
         var buffer = [UInt8](repeating: 0, count: 65536)
         let count = recv(descriptor, &buffer, buffer.count, 0)
         guard count >= 0 else { return nil }
-        return String(decoding: buffer[0..<count], as: UTF8.self)
+        return Array(buffer[0..<count])
     }
 }
 
