@@ -1,0 +1,48 @@
+import ArgumentParser
+import Foundation
+import KansoWire
+
+/// `kansoctl status`: the daemon, its budget, and every agent with its model's state.
+struct Status: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show the daemon's state, budget and agents.")
+
+    @OptionGroup var connection: ConnectionOptions
+
+    func run() throws {
+        try reportingFailures {
+            let status = try connection.perform { try $0.status() }
+            if connection.json { try connection.printJSON(status) } else { print(Self.render(status)) }
+        }
+    }
+
+    static func render(_ status: StatusReply) -> String {
+        var lines: [String] = []
+        let marker = status.state == "ready" ? "●" : "○"
+        lines.append("\(marker) kansod \(status.version) — \(status.state) (\(status.activation), \(status.socket))")
+        lines.append("    PID: \(status.pid)   Uptime: \(Format.duration(status.uptimeSeconds))   Connections: \(status.connections)   Calls: \(status.calls)")
+        lines.append("    Agents: \(status.agentsDirectory) (\(status.agents.count) loaded, \(status.problems.count) rejected)")
+        lines.append("    Models: \(status.modelSearchPath.joined(separator: ":"))")
+        lines.append("    Budget: \(Format.bytes(status.budget.usedBytes)) of \(Format.bytes(status.budget.bytes)) in use (\(status.budget.source))")
+        lines.append("")
+        lines.append(Table.render(
+            header: ["AGENT", "TASK", "STATE", "MODEL", "SIZE", "PRIORITY", "KEEP-ALIVE"],
+            rows: status.agents.map { agent in
+                [agent.name, agent.task, agent.state, agent.model, agent.modelBytes.map(Format.bytes) ?? "-",
+                 agent.priority, agent.keepAlive]
+            }))
+        let unavailable = status.agents.filter { $0.reason != nil }
+        if !unavailable.isEmpty {
+            lines.append("")
+            lines.append("Unavailable:")
+            for agent in unavailable { lines.append("  \(agent.name): \(agent.reason!)") }
+        }
+        if !status.problems.isEmpty {
+            lines.append("")
+            lines.append("Rejected manifests:")
+            for problem in status.problems {
+                lines.append("  \(problem.file)" + (problem.key.map { ": key '\($0)'" } ?? "") + ": \(problem.message)")
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+}
