@@ -16,18 +16,25 @@ public enum KansoLogging {
             return !done
         }
         guard isFirst else { return }
-        if isStandardErrorConnectedToJournal() {
-            LoggingSystem.bootstrap { label in
+        LoggingSystem.bootstrap(handlerFactory(identifier: identifier, level: level))
+    }
+
+    /// What `bootstrap` installs: journal handlers when `toJournal` (by default, when stderr is
+    /// the journal stream), stderr stream handlers otherwise, each at `level`.
+    public static func handlerFactory(
+        identifier: String, level: Logger.Level, toJournal: Bool = isStandardErrorConnectedToJournal()
+    ) -> @Sendable (String) -> any LogHandler {
+        if toJournal {
+            return { label in
                 var handler = JournalLogHandler(label: label, identifier: identifier)
                 handler.logLevel = level
                 return handler
             }
-        } else {
-            LoggingSystem.bootstrap { label in
-                var handler = StreamLogHandler.standardError(label: label)
-                handler.logLevel = level
-                return handler
-            }
+        }
+        return { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
         }
     }
 
