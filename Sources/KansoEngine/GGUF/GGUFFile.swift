@@ -1,0 +1,111 @@
+// A GGUF model file mapped read-only into memory. The header, metadata and tensor table are
+// parsed and validated in `init`; tensor data is never copied: `bytes(of:)` points into the
+// mapping, which lives as long as this object.
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+public final class GGUFFile: @unchecked Sendable {  // immutable after init; the mapping is read-only
+    public let path: String
+    public let version: UInt32
+    public let metadata: GGUFMetadata
+    /// Tensors in file order.
+    public let tensors: [GGUFTensorInfo]
+    /// `general.alignment`, or 32.
+    public let alignment: Int
+    /// Absolute offset where tensor data begins.
+    public let dataOffset: Int
+
+    private let mapping: UnsafeMutableRawPointer
+    private let mappedSize: Int
+    private let tensorIndex: [String: Int]
+
+    public var fileSize: Int { mappedSize }
+
+    public init(path: String) throws {
+        self.path = path
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw GGUFError.cannotOpen(path: path, reason: Self.errnoText()) }
+        defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else { throw GGUFError.cannotOpen(path: path, reason: Self.errnoText()) }
+        guard (status.st_mode & S_IFMT) == S_IFREG else {
+            throw GGUFError.cannotOpen(path: path, reason: "not a regular file")
+        }
+        let size = Int(status.st_size)
+        guard size >= 8 else {
+            throw GGUFError.truncated(what: "header", offset: 0, needed: 8, fileSize: size)
+        }
+        guard let address = mmap(nil, size, PROT_READ, MAP_PRIVATE, descriptor, 0), address != MAP_FAILED else {
+            throw GGUFError.cannotOpen(path: path, reason: "mmap: " + Self.errnoText())
+        }
+        do {
+            let parsed = try GGUFParser.parse(base: UnsafeRawPointer(address), size: size, path: path)
+            version = parsed.version
+            metadata = parsed.metadata
+            tensors = parsed.tensors
+            alignment = parsed.alignment
+            dataOffset = parsed.dataOffset
+        } catch {
+            munmap(address, size)
+            throw error
+        }
+        mapping = address
+        mappedSize = size
+        var index: [String: Int] = [:]
+        index.reserveCapacity(tensors.count)
+        for (position, tensor) in tensors.enumerated() { index[tensor.name] = position }
+        tensorIndex = index
+    }
+
+    deinit {
+        munmap(mapping, mappedSize)
+    }
+
+    public func tensor(named name: String) -> GGUFTensorInfo? {
+        tensorIndex[name].map { tensors[$0] }
+    }
+
+    /// The tensor's bytes inside the mapping; valid while this GGUFFile lives. The tensor must
+    /// come from this file (its bounds were checked when the file was opened).
+    public func bytes(of tensor: GGUFTensorInfo) -> UnsafeRawBufferPointer {
+        let start = max(0, min(tensor.offset, mappedSize))
+        let count = max(0, min(tensor.byteCount, mappedSize - start))
+        return UnsafeRawBufferPointer(start: UnsafeRawPointer(mapping) + start, count: count)
+    }
+
+    /// Total bytes of tensor data (what a load maps and touches).
+    public var tensorByteCount: Int { tensors.reduce(0) { $0 + $1.byteCount } }
+
+    public enum Advice: Sendable {
+        /// Start reading the pages into the page cache now (warming before a load).
+        case willNeed
+        /// The pages may be dropped from this process's resident set.
+        case dontNeed
+        case sequential
+        case random
+
+        var flag: Int32 {
+            switch self {
+            case .willNeed: return MADV_WILLNEED
+            case .dontNeed: return MADV_DONTNEED
+            case .sequential: return MADV_SEQUENTIAL
+            case .random: return MADV_RANDOM
+            }
+        }
+    }
+
+    /// madvise over the whole mapping; a hint, so failure is ignored.
+    public func advise(_ advice: Advice) {
+        _ = madvise(mapping, mappedSize, advice.flag)
+    }
+
+    private static func errnoText() -> String {
+        String(cString: strerror(errno))
+    }
+}

@@ -1,0 +1,158 @@
+// A 2-D weight tensor read in place from the mapped GGUF file: rows = shape[1], columns =
+// shape[0] (ggml's ne1 × ne0, each row contiguous). Matrix-vector products quantize the
+// activations to int8 blocks for the quantized types and use float dots for F32/F16/BF16.
+// No allocation per call: scratch memory is per thread (ThreadScratch).
+
+public struct WeightMatrix: @unchecked Sendable {  // read-only view; the owner keeps the bytes alive
+    public let name: String
+    public let type: GGMLType
+    public let rows: Int
+    public let columns: Int
+    /// Bytes of one row.
+    public let rowByteCount: Int
+
+    let data: UnsafeRawPointer
+    private let owner: AnyObject
+
+    /// Checks one or two dimensions (one dimension is one row), a supported type and whole blocks.
+    public init(file: GGUFFile, tensor: GGUFTensorInfo) throws {
+        guard tensor.shape.count <= 2 && !tensor.shape.isEmpty else {
+            throw GGUFError.notAMatrix(name: tensor.name, shape: tensor.shape)
+        }
+        let columns = tensor.shape[0]
+        let rows = tensor.shape.count == 2 ? tensor.shape[1] : 1
+        let bytes = file.bytes(of: tensor)
+        try self.init(name: tensor.name, type: tensor.type, rows: rows, columns: columns,
+                      data: bytes.baseAddress, byteCount: bytes.count, owner: file)
+    }
+
+    /// A matrix over caller-provided bytes (packed rows of `type` blocks), copied and owned.
+    /// For tests and for weights that do not come from a file.
+    public init(name: String = "matrix", type: GGMLType, rows: Int, columns: Int, bytes: [UInt8]) throws {
+        let storage = OwnedBytes(bytes)
+        try self.init(name: name, type: type, rows: rows, columns: columns,
+                      data: UnsafeRawPointer(storage.pointer), byteCount: bytes.count, owner: storage)
+    }
+
+    private init(name: String, type: GGMLType, rows: Int, columns: Int, data: UnsafeRawPointer?,
+                 byteCount: Int, owner: AnyObject) throws {
+        guard type.isSupported else { throw GGUFError.unsupportedTensorType(name: name, type: type) }
+        let shape = [UInt64(max(0, columns)), UInt64(max(0, rows))]
+        guard rows >= 0, columns > 0, columns % type.blockSize == 0 else {
+            throw GGUFError.invalidShape(name: name, shape: shape,
+                                         reason: "columns must be a positive multiple of the \(type) block size \(type.blockSize)")
+        }
+        guard let rowBytes = type.byteCount(elements: columns) else {
+            throw GGUFError.invalidShape(name: name, shape: shape, reason: "row size overflows")
+        }
+        let (total, overflow) = rowBytes.multipliedReportingOverflow(by: rows)
+        guard !overflow, total <= byteCount, let data else {
+            throw GGUFError.tensorOutOfBounds(name: name, offset: 0, byteCount: overflow ? Int.max : total, fileSize: byteCount)
+        }
+        self.name = name
+        self.type = type
+        self.rows = rows
+        self.columns = columns
+        self.rowByteCount = rowBytes
+        self.data = data
+        self.owner = owner
+    }
+
+    /// The packed bytes of row `index`.
+    public func rowBytes(_ index: Int) -> UnsafeRawPointer {
+        data + index * rowByteCount
+    }
+
+    /// Dequantizes row `index` into `destination` (`columns` floats): an embedding lookup.
+    /// An index outside 0..<rows writes NaN, so a bad token id shows instead of reading past the data.
+    public func row(_ index: Int, into destination: UnsafeMutablePointer<Float>) {
+        guard index >= 0 && index < rows else {
+            destination.update(repeating: .nan, count: columns)
+            return
+        }
+        dequantize(type, from: rowBytes(index), into: destination, count: columns)
+    }
+
+    /// y[r] = Σc W[r, c]·x[c] for r in `rows` (clamped to the matrix). x: [columns], y: [self.rows].
+    public func multiply(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, rows: Range<Int>) {
+        multiply(batch: x, count: 1, into: y, rows: rows)
+    }
+
+    /// Y = X·Wᵀ for n vectors: X [n, columns] → Y [n, self.rows], both row-major, only the rows in
+    /// `rows`. Each weight row is read once and applied to all n vectors while it is in cache.
+    public func multiply(batch x: UnsafePointer<Float>, count n: Int, into y: UnsafeMutablePointer<Float>, rows: Range<Int>) {
+        let range = rows.clamped(to: 0..<self.rows)
+        guard !range.isEmpty, n > 0 else { return }
+        let outputStride = self.rows
+        switch type {
+        case .q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q4_K, .q5_K, .q6_K:
+            let memory = ThreadScratch.reserve(QuantizedActivation.byteCount(columns: columns, vectors: n))
+            let activation = QuantizedActivation(memory: memory, columns: columns, vectors: n)
+            for vector in 0..<n {
+                activation.quantize(x + vector * columns, vector: vector)
+            }
+            multiplyQuantized(activation, into: y, outputStride: outputStride, rows: range)
+        default:
+            let temporary = ThreadScratch.reserve(floatChunkSize * MemoryLayout<Float>.stride)
+                .bindMemory(to: Float.self, capacity: floatChunkSize)
+            for r in range {
+                let w = rowBytes(r)
+                for vector in 0..<n {
+                    let xv = x + vector * columns
+                    let value: Float
+                    switch type {
+                    case .f32: value = dotF32(w.assumingMemoryBound(to: Float.self), xv, count: columns)
+                    case .f16: value = dotF16(w, xv, count: columns, temporary: temporary)
+                    case .bf16: value = dotBF16(w, xv, count: columns, temporary: temporary)
+                    default: value = dotDequantizing(type, w, xv, count: columns, temporary: temporary)
+                    }
+                    y[vector * outputStride + r] = value
+                }
+            }
+        }
+    }
+
+    /// The integer path: one specialised loop per type so each inner kernel is inlined.
+    private func multiplyQuantized(_ activation: QuantizedActivation, into y: UnsafeMutablePointer<Float>,
+                                   outputStride: Int, rows range: Range<Int>) {
+        let blocks = columns / activationBlockSize
+        let superBlocks = columns / superBlockSize
+        let n = activation.vectors
+        @inline(__always)
+        func apply(_ dot: (UnsafeRawPointer, UnsafePointer<Int8>, UnsafePointer<Float>, UnsafePointer<Int32>) -> Float) {
+            for r in range {
+                let w = rowBytes(r)
+                for vector in 0..<n {
+                    let first = vector * blocks
+                    y[vector * outputStride + r] = dot(w, activation.quants + first * activationBlockSize,
+                                                       activation.scales + first, activation.sums + first)
+                }
+            }
+        }
+        switch type {
+        case .q8_0: apply { dotQ8_0($0, $1, $2, $3, blocks: blocks) }
+        case .q4_0: apply { dotQ4_0($0, $1, $2, $3, blocks: blocks) }
+        case .q4_1: apply { dotQ4_1($0, $1, $2, $3, blocks: blocks) }
+        case .q5_0: apply { dotQ5_0($0, $1, $2, $3, blocks: blocks) }
+        case .q5_1: apply { dotQ5_1($0, $1, $2, $3, blocks: blocks) }
+        case .q4_K: apply { dotQ4_K($0, $1, $2, $3, superBlocks: superBlocks) }
+        case .q5_K: apply { dotQ5_K($0, $1, $2, $3, superBlocks: superBlocks) }
+        case .q6_K: apply { dotQ6_K($0, $1, $2, $3, superBlocks: superBlocks) }
+        default: break
+        }
+    }
+}
+
+/// Heap bytes owned by a WeightMatrix built from an array.
+private final class OwnedBytes {
+    let pointer: UnsafeMutableRawPointer
+
+    init(_ bytes: [UInt8]) {
+        pointer = UnsafeMutableRawPointer.allocate(byteCount: max(bytes.count, 1), alignment: 64)
+        bytes.withUnsafeBytes { source in
+            if let base = source.baseAddress { pointer.copyMemory(from: base, byteCount: source.count) }
+        }
+    }
+
+    deinit { pointer.deallocate() }
+}

@@ -1,0 +1,128 @@
+import Foundation
+import Testing
+@testable import KansoEngine
+
+/// Matrix-vector products of every supported type against a float64 dot of the dequantized
+/// weights. Float types (and Q2_K/Q3_K, multiplied by dequantizing) must agree to float
+/// rounding. Quantized types quantize x to int8 per 32-element block with scale d = max|x|/127,
+/// so each x element is off by at most d/2: the product is off by at most Σc |W[r,c]|·d(c)/2,
+/// which is the tolerance (plus float rounding).
+@Suite struct KernelMultiplyTests {
+    static let quantizedActivationTypes: Set<GGMLType> = [.q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q4_K, .q5_K, .q6_K]
+
+    /// A deterministic activation vector with varied magnitudes.
+    static func activation(_ count: Int, seed: UInt64) -> [Float] {
+        var generator = SplitMix64(seed: seed)
+        return (0..<count).map { _ in
+            let unit = Float(generator.next() % 2_000_001) / 1_000_000 - 1
+            return unit * (generator.next() % 8 == 0 ? 4 : 1)
+        }
+    }
+
+    /// Bound on |y − exact| for row `r` with weights `w` and activation `x`.
+    static func tolerance(_ type: GGMLType, row w: ArraySlice<Float>, x: [Float]) -> Double {
+        var bound = 0.0
+        var magnitude = 0.0
+        for (c, weight) in zip(0..<x.count, w) {
+            magnitude += Double(abs(weight) * abs(x[c]))
+        }
+        if quantizedActivationTypes.contains(type) {
+            for block in 0..<(x.count / 32) {
+                let d = Double(x[(block * 32)..<(block * 32 + 32)].map(abs).max()!) / 127
+                for c in (block * 32)..<(block * 32 + 32) {
+                    bound += Double(abs(w[w.startIndex + c])) * d / 2
+                }
+            }
+        }
+        return bound * 1.001 + magnitude * 1e-5 + 1e-6
+    }
+
+    @Test(arguments: QuantGoldenTests.types)
+    func multiplyMatchesDequantizedDot(_ type: GGMLType) throws {
+        let file = try GGUFFile(path: quantGoldensPath)
+        let (weights, reference) = try QuantGoldenTests.golden(type, in: file)
+        let matrix = try WeightMatrix(file: file, tensor: weights)
+        let x = Self.activation(matrix.columns, seed: 7)
+        var y = [Float](repeating: .nan, count: matrix.rows)
+        x.withUnsafeBufferPointer { xb in
+            y.withUnsafeMutableBufferPointer { yb in
+                matrix.multiply(xb.baseAddress!, into: yb.baseAddress!, rows: 0..<matrix.rows)
+            }
+        }
+        for r in 0..<matrix.rows {
+            let w = reference[(r * matrix.columns)..<((r + 1) * matrix.columns)]
+            let exact = zip(w, x).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+            let tolerance = Self.tolerance(type, row: w, x: x)
+            #expect(abs(Double(y[r]) - exact) <= tolerance, "\(type) row \(r): \(y[r]) vs \(exact), tolerance \(tolerance)")
+        }
+    }
+
+    @Test(arguments: QuantGoldenTests.types)
+    func batchMatchesSingleVector(_ type: GGMLType) throws {
+        let file = try GGUFFile(path: quantGoldensPath)
+        let (weights, _) = try QuantGoldenTests.golden(type, in: file)
+        let matrix = try WeightMatrix(file: file, tensor: weights)
+        let n = 3
+        let x = Self.activation(n * matrix.columns, seed: 11)
+        var batch = [Float](repeating: .nan, count: n * matrix.rows)
+        x.withUnsafeBufferPointer { xb in
+            batch.withUnsafeMutableBufferPointer { yb in
+                matrix.multiply(batch: xb.baseAddress!, count: n, into: yb.baseAddress!, rows: 0..<matrix.rows)
+            }
+        }
+        for vector in 0..<n {
+            var single = [Float](repeating: .nan, count: matrix.rows)
+            x.withUnsafeBufferPointer { xb in
+                single.withUnsafeMutableBufferPointer { yb in
+                    matrix.multiply(xb.baseAddress! + vector * matrix.columns, into: yb.baseAddress!, rows: 0..<matrix.rows)
+                }
+            }
+            #expect(Array(batch[(vector * matrix.rows)..<((vector + 1) * matrix.rows)]) == single, "\(type) vector \(vector)")
+        }
+    }
+
+    @Test func onlyRequestedRowsAreWritten() throws {
+        let file = try GGUFFile(path: quantGoldensPath)
+        let matrix = try WeightMatrix(file: file, tensor: try #require(file.tensor(named: "q8_0.weights")))
+        let x = Self.activation(matrix.columns, seed: 3)
+        var y = [Float](repeating: -42, count: matrix.rows)
+        x.withUnsafeBufferPointer { xb in
+            y.withUnsafeMutableBufferPointer { yb in
+                matrix.multiply(xb.baseAddress!, into: yb.baseAddress!, rows: 1..<3)
+                // Rows past the end are ignored rather than written.
+                matrix.multiply(xb.baseAddress!, into: yb.baseAddress!, rows: 4..<9)
+            }
+        }
+        #expect(y[0] == -42 && y[3] == -42)
+        #expect(y[1] != -42 && y[2] != -42)
+    }
+
+    @Test func zeroAndSparseActivations() throws {
+        let file = try GGUFFile(path: quantGoldensPath)
+        let matrix = try WeightMatrix(file: file, tensor: try #require(file.tensor(named: "q4_k.weights")))
+        var x = [Float](repeating: 0, count: matrix.columns)
+        var y = [Float](repeating: .nan, count: matrix.rows)
+        x.withUnsafeBufferPointer { xb in
+            y.withUnsafeMutableBufferPointer { matrix.multiply(xb.baseAddress!, into: $0.baseAddress!, rows: 0..<matrix.rows) }
+        }
+        #expect(y == [Float](repeating: 0, count: matrix.rows))
+        x[300] = 1  // picks one column exactly: x quantizes to q = 127, d = 1/127
+        var column = [Float](repeating: 0, count: matrix.columns)
+        x.withUnsafeBufferPointer { xb in
+            y.withUnsafeMutableBufferPointer { matrix.multiply(xb.baseAddress!, into: $0.baseAddress!, rows: 0..<matrix.rows) }
+        }
+        for r in 0..<matrix.rows {
+            column.withUnsafeMutableBufferPointer { matrix.row(r, into: $0.baseAddress!) }
+            #expect(abs(y[r] - column[300]) <= abs(column[300]) * 1e-5 + 1e-6)
+        }
+    }
+
+    @Test func rowOutOfRangeWritesNaN() throws {
+        let matrix = try WeightMatrix(type: .f32, rows: 2, columns: 4, bytes: [UInt8](repeating: 0, count: 32))
+        var row = [Float](repeating: 1, count: 4)
+        row.withUnsafeMutableBufferPointer { matrix.row(2, into: $0.baseAddress!) }
+        #expect(row.allSatisfy { $0.isNaN })
+        row.withUnsafeMutableBufferPointer { matrix.row(1, into: $0.baseAddress!) }
+        #expect(row == [0, 0, 0, 0])
+    }
+}
