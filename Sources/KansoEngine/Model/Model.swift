@@ -1,0 +1,173 @@
+// A loaded model: configuration, weights over the mapped file, tokenizer, a thread pool and the
+// scratch state of the forward pass. Evaluation runs under a lock (one pass at a time; a pass uses
+// all threads); several sequences advance together through `decode(batch:)`.
+
+import Foundation
+
+public final class Model: @unchecked Sendable {  // mutable scratch state is used only under `lock`
+    public let configuration: ModelConfiguration
+    public let tokenizer: Tokenizer
+    public let file: GGUFFile
+    /// Tokens one forward pass holds; longer prompts are evaluated in chunks of this size.
+    public let batchCapacity: Int
+    public var threadCount: Int { pool.threadCount }
+
+    private let pool: ThreadPool
+    private let transformer: Transformer
+    private let lock = NSLock()
+
+    /// Loads the model in `file`. `contextLength` clamps the trained context (and so every cache);
+    /// `batchCapacity` bounds the tokens of one pass (scratch memory grows with it).
+    public init(file: GGUFFile, threads: Int, contextLength: Int? = nil, batchCapacity: Int = 32) throws {
+        guard batchCapacity > 0 else {
+            throw ModelError.invalidArgument("batch capacity \(batchCapacity) must be positive")
+        }
+        let configuration = try ModelConfiguration(metadata: file.metadata, contextLength: contextLength)
+        let weights = try ModelWeights(file: file, configuration: configuration)
+        self.configuration = configuration
+        self.file = file
+        self.batchCapacity = batchCapacity
+        tokenizer = try Tokenizer(gguf: file)
+        pool = ThreadPool(threads: threads)
+        transformer = Transformer(configuration: configuration, weights: weights, pool: pool, batchCapacity: batchCapacity)
+    }
+
+    /// Opens and loads the GGUF file at `path`.
+    public convenience init(path: String, threads: Int, contextLength: Int? = nil, batchCapacity: Int = 32) throws {
+        try self.init(file: try GGUFFile(path: path), threads: threads, contextLength: contextLength,
+                      batchCapacity: batchCapacity)
+    }
+
+    /// An empty cache for one sequence, holding `capacity` positions (default: the context length).
+    public func makeCache(capacity: Int? = nil) -> KVCache {
+        let positions = min(max(capacity ?? configuration.contextLength, 1), configuration.contextLength)
+        return KVCache(layerCount: configuration.layerCount, rowLength: configuration.kvLength, capacity: positions)
+    }
+
+    /// Bytes of one full-context cache.
+    public var cacheByteCount: Int {
+        2 * configuration.layerCount * configuration.contextLength * configuration.kvLength * MemoryLayout<Float>.stride
+    }
+
+    /// Bytes of the forward pass's scratch buffers.
+    public var scratchByteCount: Int { ForwardState.byteCount(configuration: configuration, batchCapacity: batchCapacity) }
+
+    /// Appends `tokens` to the sequence in `cache` and returns logits: one row of [vocabularySize]
+    /// for the last token, or with `allLogits` one row per token ([tokens.count][vocabularySize]).
+    public func evaluate(_ tokens: [Int32], in cache: KVCache, allLogits: Bool = false) throws -> [[Float]] {
+        guard !tokens.isEmpty else { throw ModelError.invalidArgument("evaluate needs at least one token") }
+        try validate(tokens)
+        try checkOwnership(cache)
+        guard cache.length + tokens.count <= cache.capacity else {
+            throw ModelError.contextFull(position: cache.length + tokens.count - 1, capacity: cache.capacity)
+        }
+        lock.lock()
+        defer { lock.unlock() }
+        let state = transformer.state
+        var result: [[Float]] = []
+        result.reserveCapacity(allLogits ? tokens.count : 1)
+        var start = 0
+        while start < tokens.count {
+            let count = min(state.batchCapacity, tokens.count - start)
+            let isLastChunk = start + count == tokens.count
+            for i in 0..<count {
+                state.tokens[i] = tokens[start + i]
+                state.positions[i] = cache.length + i
+                state.caches[i] = cache
+            }
+            state.logitEntries.removeAll(keepingCapacity: true)
+            if allLogits {
+                state.logitEntries.append(contentsOf: 0..<count)
+            } else if isLastChunk {
+                state.logitEntries.append(count - 1)
+            }
+            transformer.forward(count: count)
+            cache.append(tokens[start..<(start + count)])
+            for row in 0..<state.logitEntries.count { result.append(logitRow(row)) }
+            start += count
+        }
+        clearCacheReferences()
+        return result
+    }
+
+    /// One decoding step for several sequences at once: appends each token to its own cache and
+    /// returns each sequence's next-token logits, in the order given. A cache may appear only once.
+    public func decode(batch: [(cache: KVCache, token: Int32)]) throws -> [[Float]] {
+        guard !batch.isEmpty else { return [] }
+        try validate(batch.map(\.token))
+        var seen = Set<ObjectIdentifier>()
+        for entry in batch {
+            try checkOwnership(entry.cache)
+            guard seen.insert(ObjectIdentifier(entry.cache)).inserted else {
+                throw ModelError.invalidArgument("a cache appears more than once in one decode batch")
+            }
+            guard entry.cache.length < entry.cache.capacity else {
+                throw ModelError.contextFull(position: entry.cache.length, capacity: entry.cache.capacity)
+            }
+        }
+        lock.lock()
+        defer { lock.unlock() }
+        let state = transformer.state
+        var result: [[Float]] = []
+        result.reserveCapacity(batch.count)
+        var start = 0
+        while start < batch.count {
+            let count = min(state.batchCapacity, batch.count - start)
+            state.logitEntries.removeAll(keepingCapacity: true)
+            for i in 0..<count {
+                let entry = batch[start + i]
+                state.tokens[i] = entry.token
+                state.positions[i] = entry.cache.length
+                state.caches[i] = entry.cache
+                state.logitEntries.append(i)
+            }
+            transformer.forward(count: count)
+            for i in 0..<count {
+                batch[start + i].cache.append(batch[start + i].token)
+                result.append(logitRow(i))
+            }
+            start += count
+        }
+        clearCacheReferences()
+        return result
+    }
+
+    /// The natural-log probability of each of `tokens` following everything before it: the tokens
+    /// already in `cache`, then tokens[0..<i]. `cache` must hold at least one token (a BOS or a
+    /// prompt). Its last position is evaluated again to get its logits; on return the cache also
+    /// holds `tokens` (truncate it to undo). For scoring labels of a classification prompt.
+    public func logProbabilities(of tokens: [Int32], after cache: KVCache) throws -> [Float] {
+        guard let last = cache.tokens.last else {
+            throw ModelError.invalidArgument("log-probabilities need a cache holding at least one token")
+        }
+        guard !tokens.isEmpty else { return [] }
+        try cache.truncate(to: cache.length - 1)
+        let rows = try evaluate([last] + tokens, in: cache, allLogits: true)
+        return tokens.indices.map { i in LogProbabilities.logSoftmax(rows[i])[Int(tokens[i])] }
+    }
+
+    private func logitRow(_ row: Int) -> [Float] {
+        let vocabulary = configuration.vocabularySize
+        let source = transformer.state.logits + row * vocabulary
+        return [Float](UnsafeBufferPointer(start: source, count: vocabulary))
+    }
+
+    /// Drops the pass's references to caches so they are freed when their owners let go.
+    private func clearCacheReferences() {
+        let state = transformer.state
+        for i in 0..<state.batchCapacity { state.caches[i] = nil }
+    }
+
+    private func validate(_ tokens: [Int32]) throws {
+        for token in tokens where token < 0 || Int(token) >= configuration.vocabularySize {
+            throw ModelError.tokenOutOfRange(token: token, vocabularySize: configuration.vocabularySize)
+        }
+    }
+
+    private func checkOwnership(_ cache: KVCache) throws {
+        guard cache.layerCount == configuration.layerCount, cache.rowLength == configuration.kvLength,
+              cache.capacity <= configuration.contextLength else {
+            throw ModelError.cacheMismatch("cache of \(cache.layerCount) layers × \(cache.rowLength), capacity \(cache.capacity); model has \(configuration.layerCount) × \(configuration.kvLength), context \(configuration.contextLength)")
+        }
+    }
+}

@@ -1,0 +1,121 @@
+// The tensors of a transformer, found by their GGUF names (llama.cpp's LLM_TENSOR_NAMES) and
+// checked against the configuration. Matrices stay in the mapped file in their stored type and
+// are multiplied by the kernels; vectors (norms, biases, RoPE factors) are dequantized to F32 once.
+
+/// One transformer block.
+struct LayerWeights {
+    let attentionNorm: [Float]           // [embeddingLength]
+    let query: WeightMatrix              // [queryLength rows, embeddingLength columns]
+    let key: WeightMatrix                // [kvLength, embeddingLength]
+    let value: WeightMatrix              // [kvLength, embeddingLength]
+    let attentionOutput: WeightMatrix    // [embeddingLength, queryLength]
+    let queryBias: [Float]?              // [queryLength]
+    let keyBias: [Float]?                // [kvLength]
+    let valueBias: [Float]?              // [kvLength]
+    let outputBias: [Float]?             // [embeddingLength]
+    let queryNorm: [Float]?              // [headDimension] (qwen3, gemma3)
+    let keyNorm: [Float]?                // [headDimension]
+    let postAttentionNorm: [Float]?      // [embeddingLength] (gemma3)
+    let feedForwardNorm: [Float]         // [embeddingLength]
+    let gate: WeightMatrix               // [feedForwardLength, embeddingLength]
+    let up: WeightMatrix                 // [feedForwardLength, embeddingLength]
+    let down: WeightMatrix               // [embeddingLength, feedForwardLength]
+    let postFeedForwardNorm: [Float]?    // [embeddingLength] (gemma3)
+}
+
+struct ModelWeights {
+    let tokenEmbedding: WeightMatrix     // [vocabularySize rows, embeddingLength columns]
+    let layers: [LayerWeights]
+    let outputNorm: [Float]              // [embeddingLength]
+    /// `output.weight`, or the token embeddings when the file ties them.
+    let output: WeightMatrix             // [vocabularySize, embeddingLength]
+    /// Divisors of each RoPE pair's frequency (Llama 3.1 `rope_freqs.weight`), nil when absent.
+    let ropeFrequencyFactors: [Float]?   // [ropeDimensionCount / 2]
+
+    init(file: GGUFFile, configuration c: ModelConfiguration) throws {
+        let loader = TensorLoader(file: file)
+        let embd = c.embeddingLength
+        tokenEmbedding = try loader.matrix("token_embd.weight", rows: c.vocabularySize, columns: embd)
+        outputNorm = try loader.vector("output_norm.weight", count: embd)
+        if file.tensor(named: "output.weight") != nil {
+            output = try loader.matrix("output.weight", rows: c.vocabularySize, columns: embd)
+        } else {
+            output = tokenEmbedding
+        }
+        ropeFrequencyFactors = try loader.optionalVector("rope_freqs.weight", count: c.ropeDimensionCount / 2)
+
+        var layers: [LayerWeights] = []
+        layers.reserveCapacity(c.layerCount)
+        for index in 0..<c.layerCount {
+            let p = "blk.\(index)."
+            if c.architecture == .qwen2 {
+                for name in Qwen2Architecture.requiredBiases(layer: index) where file.tensor(named: name) == nil {
+                    throw ModelError.missingTensor(name: name)
+                }
+            }
+            let norms = c.hasQueryKeyNorms
+            let post = c.hasPostNorms
+            layers.append(LayerWeights(
+                attentionNorm: try loader.vector(p + "attn_norm.weight", count: embd),
+                query: try loader.matrix(p + "attn_q.weight", rows: c.queryLength, columns: embd),
+                key: try loader.matrix(p + "attn_k.weight", rows: c.kvLength, columns: embd),
+                value: try loader.matrix(p + "attn_v.weight", rows: c.kvLength, columns: embd),
+                attentionOutput: try loader.matrix(p + "attn_output.weight", rows: embd, columns: c.queryLength),
+                queryBias: try loader.optionalVector(p + "attn_q.bias", count: c.queryLength),
+                keyBias: try loader.optionalVector(p + "attn_k.bias", count: c.kvLength),
+                valueBias: try loader.optionalVector(p + "attn_v.bias", count: c.kvLength),
+                outputBias: try loader.optionalVector(p + "attn_output.bias", count: embd),
+                queryNorm: norms ? try loader.vector(p + "attn_q_norm.weight", count: c.headDimension) : nil,
+                keyNorm: norms ? try loader.vector(p + "attn_k_norm.weight", count: c.headDimension) : nil,
+                postAttentionNorm: post ? try loader.vector(p + "post_attention_norm.weight", count: embd) : nil,
+                feedForwardNorm: try loader.vector(p + "ffn_norm.weight", count: embd),
+                gate: try loader.matrix(p + "ffn_gate.weight", rows: c.feedForwardLength, columns: embd),
+                up: try loader.matrix(p + "ffn_up.weight", rows: c.feedForwardLength, columns: embd),
+                down: try loader.matrix(p + "ffn_down.weight", rows: embd, columns: c.feedForwardLength),
+                postFeedForwardNorm: post ? try loader.vector(p + "post_ffw_norm.weight", count: embd) : nil))
+        }
+        self.layers = layers
+    }
+}
+
+/// Finds tensors by name and checks their shapes and types.
+private struct TensorLoader {
+    let file: GGUFFile
+
+    func info(_ name: String) throws -> GGUFTensorInfo {
+        guard let info = file.tensor(named: name) else { throw ModelError.missingTensor(name: name) }
+        guard info.type.isSupported else {
+            throw ModelError.unsupportedTensorType(name: name, type: info.type.name)
+        }
+        return info
+    }
+
+    /// A matrix of `rows` rows of `columns` values (ggml shape [columns, rows]).
+    func matrix(_ name: String, rows: Int, columns: Int) throws -> WeightMatrix {
+        let tensor = try info(name)
+        guard tensor.shape.count == 2, tensor.shape[0] == columns, tensor.shape[1] == rows else {
+            throw ModelError.tensorShapeMismatch(name: name, shape: tensor.shape, expected: [columns, rows])
+        }
+        return try WeightMatrix(file: file, tensor: tensor)
+    }
+
+    /// A vector of `count` values, dequantized to F32.
+    func vector(_ name: String, count: Int) throws -> [Float] {
+        let tensor = try info(name)
+        guard tensor.elementCount == count else {
+            throw ModelError.tensorShapeMismatch(name: name, shape: tensor.shape, expected: [count])
+        }
+        let bytes = file.bytes(of: tensor)
+        guard let base = bytes.baseAddress, tensor.type.byteCount(elements: count) == bytes.count else {
+            throw ModelError.tensorShapeMismatch(name: name, shape: tensor.shape, expected: [count])
+        }
+        return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            dequantize(tensor.type, from: base, into: buffer.baseAddress!, count: count)
+            initialized = count
+        }
+    }
+
+    func optionalVector(_ name: String, count: Int) throws -> [Float]? {
+        file.tensor(named: name) == nil ? nil : try vector(name, count: count)
+    }
+}

@@ -1,0 +1,226 @@
+// The forward pass shared by every architecture: a batch of entries (token, position, cache) goes
+// through embedding → blocks → final norm → output matrix. Entries may be many positions of one
+// sequence (prompt processing) or one position of several sequences (batched decoding); each entry
+// attends to its own cache up to its own position. Matrix rows are split across the thread pool,
+// attention is split over (entry, head) pairs.
+// References: llama2.c run.c `forward` (data flow), llama.cpp src/models/{llama,qwen2,qwen3,gemma3}.cpp.
+
+import Foundation
+
+final class Transformer {
+    let configuration: ModelConfiguration
+    let weights: ModelWeights
+    let pool: ThreadPool
+    let state: ForwardState
+    /// RoPE frequencies per pair: scale · base^(-2i/d) / factor[i], for global and sliding layers.
+    private let globalFrequencies: [Float]          // [ropeDimensionCount / 2]
+    private let slidingFrequencies: [Float]         // [ropeDimensionCount / 2]
+
+    init(configuration: ModelConfiguration, weights: ModelWeights, pool: ThreadPool, batchCapacity: Int) {
+        self.configuration = configuration
+        self.weights = weights
+        self.pool = pool
+        state = ForwardState(configuration: configuration, batchCapacity: batchCapacity)
+        let c = configuration
+        func frequencies(base: Float, scale: Float) -> [Float] {
+            (0..<c.ropeDimensionCount / 2).map { i in
+                let exponent = -2 * Double(i) / Double(c.ropeDimensionCount)
+                let factor = Double(weights.ropeFrequencyFactors?[i] ?? 1)
+                return Float(Double(scale) * pow(Double(base), exponent) / factor)
+            }
+        }
+        globalFrequencies = frequencies(base: c.ropeFrequencyBase, scale: c.ropeFrequencyScale)
+        // llama.cpp applies rope_freqs to every layer that uses the model's factors; gemma3 has none.
+        slidingFrequencies = frequencies(base: c.slidingRopeFrequencyBase, scale: c.slidingRopeFrequencyScale)
+    }
+
+    /// Runs the first `count` entries of `state` (tokens, positions, caches, all validated by the
+    /// caller) through the model: writes their keys and values into their caches and the logits of
+    /// `state.logitEntries` into `state.logits` rows 0, 1, ...
+    func forward(count: Int) {
+        let c = configuration
+        let s = state
+        let embd = c.embeddingLength
+        let headDim = c.headDimension
+        let kvLength = c.kvLength
+        let queryLength = c.queryLength
+        let pairCount = c.ropeDimensionCount / 2
+        let groupSize = c.headCount / c.kvHeadCount
+
+        // Embeddings: x[i] = E[token_i] · embeddingScale.
+        for i in 0..<count {
+            let row = s.residual + i * embd
+            weights.tokenEmbedding.row(Int(s.tokens[i]), into: row)
+            if c.embeddingScale != 1 {
+                for j in 0..<embd { row[j] *= c.embeddingScale }
+            }
+        }
+        fillRopeTables(count: count)
+
+        for (layer, w) in weights.layers.enumerated() {
+            let sliding = c.slidingWindowLayers[layer]
+            let ropeTable = sliding ? 1 : 0
+
+            // Attention: normed = rms(x) · w; q, k, v = W·normed (+ bias).
+            normalize(count: count, from: s.residual, weight: w.attentionNorm, into: s.normed)
+            multiply(count: count, input: s.normed,
+                     (w.query, s.query), (w.key, s.key), (w.value, s.value))
+            if let bias = w.queryBias { addBias(bias, to: s.query, count: count, length: queryLength) }
+            if let bias = w.keyBias { addBias(bias, to: s.key, count: count, length: kvLength) }
+            if let bias = w.valueBias { addBias(bias, to: s.value, count: count, length: kvLength) }
+
+            // Per-head Q/K norms, RoPE, then keys and values into each entry's cache.
+            pool.parallelFor(count) { entries in
+                for i in entries {
+                    let cosines = s.ropeCosines + (ropeTable * s.batchCapacity + i) * pairCount
+                    let sines = s.ropeSines + (ropeTable * s.batchCapacity + i) * pairCount
+                    for h in 0..<c.headCount {
+                        let head = s.query + i * queryLength + h * headDim
+                        if let norm = w.queryNorm {
+                            TransformerMath.rmsNorm(head, weight: norm, into: head, count: headDim, epsilon: c.normEpsilon)
+                        }
+                        TransformerMath.rotate(head, style: c.ropeStyle, cosines: cosines, sines: sines, pairCount: pairCount)
+                    }
+                    for h in 0..<c.kvHeadCount {
+                        let head = s.key + i * kvLength + h * headDim
+                        if let norm = w.keyNorm {
+                            TransformerMath.rmsNorm(head, weight: norm, into: head, count: headDim, epsilon: c.normEpsilon)
+                        }
+                        TransformerMath.rotate(head, style: c.ropeStyle, cosines: cosines, sines: sines, pairCount: pairCount)
+                    }
+                    let cache = s.caches[i].unsafelyUnwrapped
+                    let position = s.positions[i]
+                    cache.keyRow(layer: layer, position: position).update(from: s.key + i * kvLength, count: kvLength)
+                    cache.valueRow(layer: layer, position: position).update(from: s.value + i * kvLength, count: kvLength)
+                }
+            }
+
+            // Attention of each (entry, head) over its cache, causal and windowed.
+            let window = sliding ? c.slidingWindow : 0
+            pool.parallelFor(count * c.headCount) { items in
+                for item in items {
+                    let i = item / c.headCount
+                    let h = item % c.headCount
+                    let cache = s.caches[i].unsafelyUnwrapped
+                    let position = s.positions[i]
+                    let first = window > 0 ? max(0, position - window + 1) : 0
+                    let q = s.query + i * queryLength + h * headDim
+                    let kvOffset = (h / groupSize) * headDim
+                    let scores = s.scores + item * s.contextCapacity
+                    let span = position - first + 1
+                    for t in 0..<span {
+                        let k = cache.keyRow(layer: layer, position: first + t) + kvOffset
+                        scores[t] = TransformerMath.dot(q, k, count: headDim) * c.attentionScale
+                    }
+                    TransformerMath.softmax(scores, count: span)
+                    let out = s.attention + i * queryLength + h * headDim
+                    out.update(repeating: 0, count: headDim)
+                    for t in 0..<span {
+                        let v = cache.valueRow(layer: layer, position: first + t) + kvOffset
+                        TransformerMath.addScaled(v, scale: scores[t], into: out, count: headDim)
+                    }
+                }
+            }
+
+            // x += post_norm(Wo · attention + bias)
+            multiply(count: count, input: s.attention, (w.attentionOutput, s.projection))
+            if let bias = w.outputBias { addBias(bias, to: s.projection, count: count, length: embd) }
+            if let norm = w.postAttentionNorm { normalize(count: count, from: s.projection, weight: norm, into: s.projection) }
+            for i in 0..<count { TransformerMath.add(s.projection + i * embd, into: s.residual + i * embd, count: embd) }
+
+            // x += post_norm(Wdown · (act(Wgate · rms(x)) * Wup · rms(x)))
+            normalize(count: count, from: s.residual, weight: w.feedForwardNorm, into: s.normed)
+            multiply(count: count, input: s.normed, (w.gate, s.gate), (w.up, s.up))
+            let ffn = c.feedForwardLength
+            pool.parallelFor(count) { entries in
+                for i in entries {
+                    TransformerMath.gatedActivation(c.activation, gate: s.gate + i * ffn, up: s.up + i * ffn, count: ffn)
+                }
+            }
+            multiply(count: count, input: s.gate, (w.down, s.projection))
+            if let norm = w.postFeedForwardNorm { normalize(count: count, from: s.projection, weight: norm, into: s.projection) }
+            for i in 0..<count { TransformerMath.add(s.projection + i * embd, into: s.residual + i * embd, count: embd) }
+        }
+
+        // Logits of the entries asked for: W_out · rms(x) · w_out, gathered into consecutive rows.
+        let rows = s.logitEntries.count
+        guard rows > 0 else { return }
+        for (row, entry) in s.logitEntries.enumerated() {
+            weights.outputNorm.withUnsafeBufferPointer { norm in
+                TransformerMath.rmsNorm(s.residual + entry * embd, weight: norm.baseAddress!, into: s.normed + row * embd,
+                                        count: embd, epsilon: c.normEpsilon)
+            }
+        }
+        multiply(count: rows, input: s.normed, (weights.output, s.logits))
+        if c.finalLogitSoftcapping > 0 {
+            let cap = c.finalLogitSoftcapping
+            let total = rows * c.vocabularySize
+            for j in 0..<total { s.logits[j] = cap * tanhf(s.logits[j] / cap) }
+        }
+    }
+
+    /// cos and sin of position · frequency for each entry, for global (table 0) and sliding (table 1) layers.
+    private func fillRopeTables(count: Int) {
+        let s = state
+        let pairCount = configuration.ropeDimensionCount / 2
+        for (table, frequencies) in [globalFrequencies, slidingFrequencies].enumerated() {
+            for i in 0..<count {
+                let position = Double(s.positions[i])
+                let offset = (table * s.batchCapacity + i) * pairCount
+                for j in 0..<pairCount {
+                    let angle = position * Double(frequencies[j])
+                    s.ropeCosines[offset + j] = Float(cos(angle))
+                    s.ropeSines[offset + j] = Float(sin(angle))
+                }
+            }
+        }
+    }
+
+    /// out[i] = rms(x[i]) · weight for each entry; `out` may be `x`.
+    private func normalize(count: Int, from x: UnsafeMutablePointer<Float>, weight: [Float], into out: UnsafeMutablePointer<Float>) {
+        let length = configuration.embeddingLength
+        let epsilon = configuration.normEpsilon
+        weight.withUnsafeBufferPointer { w in
+            for i in 0..<count {
+                TransformerMath.rmsNorm(x + i * length, weight: w.baseAddress!, into: out + i * length, count: length, epsilon: epsilon)
+            }
+        }
+    }
+
+    private func addBias(_ bias: [Float], to rows: UnsafeMutablePointer<Float>, count: Int, length: Int) {
+        bias.withUnsafeBufferPointer { b in
+            for i in 0..<count { TransformerMath.add(b.baseAddress!, into: rows + i * length, count: length) }
+        }
+    }
+
+    /// out_m[i] = W_m · input[i] for every entry i and each given matrix m, all rows of all matrices
+    /// split across the pool in one parallel section. Output rows have the matrix's row count.
+    private func multiply(count: Int, input: UnsafeMutablePointer<Float>,
+                          _ a: (WeightMatrix, UnsafeMutablePointer<Float>),
+                          _ b: (WeightMatrix, UnsafeMutablePointer<Float>)? = nil,
+                          _ c: (WeightMatrix, UnsafeMutablePointer<Float>)? = nil) {
+        let rowsA = a.0.rows
+        let rowsB = b?.0.rows ?? 0
+        let rowsC = c?.0.rows ?? 0
+        let x = UnsafePointer(input)
+        @inline(__always) func run(_ job: (WeightMatrix, UnsafeMutablePointer<Float>), _ rows: Range<Int>) {
+            guard !rows.isEmpty else { return }
+            if count == 1 {
+                job.0.multiply(x, into: job.1, rows: rows)
+            } else {
+                job.0.multiply(batch: x, count: count, into: job.1, rows: rows)
+            }
+        }
+        pool.parallelFor(rowsA + rowsB + rowsC) { range in
+            run(a, range.clamped(to: 0..<rowsA))
+            if let b {
+                let r = range.clamped(to: rowsA..<(rowsA + rowsB))
+                run(b, (r.lowerBound - rowsA)..<(r.upperBound - rowsA))
+            }
+            if let c {
+                let r = range.clamped(to: (rowsA + rowsB)..<(rowsA + rowsB + rowsC))
+                run(c, (r.lowerBound - rowsA - rowsB)..<(r.upperBound - rowsA - rowsB))
+            }
+        }
+    }
+}

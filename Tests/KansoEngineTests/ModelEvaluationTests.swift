@@ -1,0 +1,141 @@
+import Foundation
+import Testing
+import KansoTestSupport
+@testable import KansoEngine
+
+/// Batching, chunking, prefix reuse and threads must not change the numbers: each path is compared
+/// with evaluating one token at a time on stories260K.
+@Suite(.enabled(if: SharedData.stories260K != nil, Comment(rawValue: SharedData.missingMessage("models/stories260K.gguf"))))
+struct ModelEvaluationTests {
+    static let prompt: [Int32] = [1, 403, 407, 261, 378, 29, 275, 350, 301, 283, 400]
+
+    func load(threads: Int = 1, batchCapacity: Int = 32) throws -> Model {
+        let url = try #require(SharedData.stories260K)
+        return try Model(path: url.path, threads: threads, contextLength: 512, batchCapacity: batchCapacity)
+    }
+
+    /// Logits after each token, evaluating one token per call.
+    func oneByOne(_ model: Model, _ tokens: [Int32]) throws -> [[Float]] {
+        let cache = model.makeCache()
+        return try tokens.map { try model.evaluate([$0], in: cache)[0] }
+    }
+
+    func expectClose(_ a: [Float], _ b: [Float], tolerance: Float = 1e-4, _ what: String) {
+        #expect(a.count == b.count)
+        let difference = zip(a, b).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(difference <= tolerance, "\(what): max difference \(difference)")
+    }
+
+    @Test func manyTokensAtOnceEqualSingleSteps() throws {
+        let model = try load()
+        let expected = try oneByOne(model, Self.prompt)
+        let cache = model.makeCache()
+        let all = try model.evaluate(Self.prompt, in: cache, allLogits: true)
+        #expect(all.count == Self.prompt.count)
+        for i in expected.indices { expectClose(all[i], expected[i], "position \(i)") }
+        #expect(cache.tokens == Self.prompt)
+
+        let last = try model.evaluate(Self.prompt, in: model.makeCache())
+        #expect(last.count == 1)
+        expectClose(last[0], expected[expected.count - 1], "last")
+    }
+
+    @Test func chunkedPromptEqualsSingleSteps() throws {
+        let small = try load(batchCapacity: 4)   // the prompt goes through in chunks of 4
+        let expected = try oneByOne(small, Self.prompt)
+        let all = try small.evaluate(Self.prompt, in: small.makeCache(), allLogits: true)
+        for i in expected.indices { expectClose(all[i], expected[i], "position \(i)") }
+    }
+
+    @Test func batchedDecodingEqualsOneByOne() throws {
+        let model = try load()
+        let prompts: [[Int32]] = [[1, 403, 407], [1, 261, 378, 29, 275], [1, 350]]
+        let next: [[Int32]] = [[301, 283, 400], [283, 29, 403], [407, 261, 378]]
+        // Reference: each sequence alone.
+        var expected: [[[Float]]] = []
+        for (prompt, continuation) in zip(prompts, next) {
+            expected.append(Array(try oneByOne(model, prompt + continuation).suffix(continuation.count)))
+        }
+        // Batched: prompts evaluated separately, then three decoding steps of all three together.
+        let caches = prompts.map { _ in model.makeCache() }
+        for (cache, prompt) in zip(caches, prompts) { _ = try model.evaluate(prompt, in: cache) }
+        for step in 0..<3 {
+            let rows = try model.decode(batch: caches.indices.map { (caches[$0], next[$0][step]) })
+            for s in caches.indices { expectClose(rows[s], expected[s][step], "sequence \(s) step \(step)") }
+        }
+        for s in caches.indices { #expect(caches[s].tokens == prompts[s] + next[s]) }
+    }
+
+    @Test func prefixReuseEqualsRecomputing() throws {
+        let model = try load()
+        let shared = Array(Self.prompt.prefix(6))
+        let tail = Array(Self.prompt.suffix(from: 6))
+        let expected = try model.evaluate(Self.prompt, in: model.makeCache(), allLogits: true)
+
+        let base = model.makeCache()
+        _ = try model.evaluate(shared + [999 % 512], in: base)   // one extra token the copy leaves behind
+        let fork = model.makeCache()
+        try fork.copyPrefix(from: base, length: shared.count)
+        #expect(fork.tokens == shared)
+        let reused = try model.evaluate(tail, in: fork, allLogits: true)
+        for i in tail.indices { expectClose(reused[i], expected[shared.count + i], "tail \(i)") }
+
+        // Truncating in place works the same way.
+        try base.truncate(to: shared.count)
+        let again = try model.evaluate(tail, in: base, allLogits: true)
+        for i in tail.indices { expectClose(again[i], expected[shared.count + i], "truncated tail \(i)") }
+    }
+
+    @Test func threadsDoNotChangeTheResult() throws {
+        let one = try evaluateAll(try load(threads: 1))
+        let two = try evaluateAll(try load(threads: 2))
+        for i in one.indices { expectClose(one[i], two[i], tolerance: 1e-5, "position \(i)") }
+    }
+
+    func evaluateAll(_ model: Model) throws -> [[Float]] {
+        try model.evaluate(Self.prompt, in: model.makeCache(), allLogits: true)
+    }
+
+    @Test func logProbabilitiesOfGivenTokens() throws {
+        let model = try load()
+        let prefix = Array(Self.prompt.prefix(5))
+        let label = Array(Self.prompt.suffix(from: 5))
+        let rows = try model.evaluate(Self.prompt, in: model.makeCache(), allLogits: true)
+        let cache = model.makeCache()
+        _ = try model.evaluate(prefix, in: cache)
+        let scores = try model.logProbabilities(of: label, after: cache)
+        #expect(scores.count == label.count)
+        for (i, token) in label.enumerated() {
+            let distribution = LogProbabilities.logSoftmax(rows[prefix.count - 1 + i])
+            #expect(abs(scores[i] - distribution[Int(token)]) < 1e-4)
+            let total = distribution.reduce(0.0) { $0 + exp(Double($1)) }
+            #expect(abs(total - 1) < 1e-5)
+        }
+        #expect(cache.tokens == Self.prompt)
+    }
+
+    @Test func badInputIsAnError() throws {
+        let model = try load()
+        let cache = model.makeCache(capacity: 4)
+        #expect(throws: ModelError.tokenOutOfRange(token: 512, vocabularySize: 512)) {
+            try model.evaluate([1, 512], in: cache)
+        }
+        #expect(throws: ModelError.tokenOutOfRange(token: -1, vocabularySize: 512)) {
+            try model.evaluate([-1], in: cache)
+        }
+        #expect(throws: ModelError.self) { try model.evaluate([], in: cache) }
+        #expect(cache.length == 0)
+        _ = try model.evaluate([1, 2, 3], in: cache)
+        #expect(throws: ModelError.contextFull(position: 4, capacity: 4)) {
+            try model.evaluate([4, 5], in: cache)
+        }
+        _ = try model.evaluate([4], in: cache)
+        #expect(throws: ModelError.contextFull(position: 4, capacity: 4)) {
+            try model.decode(batch: [(cache, 5)])
+        }
+        let other = model.makeCache()
+        #expect(throws: ModelError.self) { try model.decode(batch: [(other, 1), (other, 2)]) }
+        #expect(throws: ModelError.self) { try cache.truncate(to: 9) }
+        #expect(throws: ModelError.self) { try model.logProbabilities(of: [1], after: model.makeCache()) }
+    }
+}
