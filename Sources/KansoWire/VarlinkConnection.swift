@@ -89,8 +89,9 @@ public final class VarlinkConnection {
     public func sendRaw(_ bytes: [UInt8]) throws(VarlinkClientError) {
         var offset = 0
         while offset < bytes.count {
+            // send(MSG_NOSIGNAL): a daemon that hung up is an error here, not a SIGPIPE that kills the client.
             let written = bytes.withUnsafeBytes { raw in
-                write(descriptor, raw.baseAddress! + offset, raw.count - offset)
+                Glibc.send(descriptor, raw.baseAddress! + offset, raw.count - offset, Int32(MSG_NOSIGNAL))
             }
             if written < 0 {
                 if errno == EINTR { continue }

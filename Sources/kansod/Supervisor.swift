@@ -21,6 +21,9 @@ final class Supervisor: Sendable {
 
     /// Runs until SIGTERM/SIGINT; returns the process exit code.
     func run() async -> Int32 {
+        // Signal handlers first: a SIGHUP or SIGTERM that arrives once READY=1 is out must be ours
+        // to handle, not the default action's.
+        let signals = SignalEvents.stream([SIGHUP, SIGTERM, SIGINT])
         let socket: ListeningSocket
         let activation: String
         do {
@@ -69,14 +72,14 @@ final class Supervisor: Sendable {
         logger.info("kansod \(KansoVersion.current) ready on \(socket)",
                     metadata: ["socket": .string(socket.description), "activation": .string(activation), "agents": "\(agentCount)"])
 
-        let signals = Task { await handleSignals(server: server, registry: registry) }
+        let signalHandler = Task { await handleSignals(signals, server: server, registry: registry) }
         let watchdog = Task { await runWatchdog(probePath: probePath) }
         do {
             try await server.serve(listener)
         } catch {
             logger.error("serving stopped: \(error)")
         }
-        signals.cancel()
+        signalHandler.cancel()
         watchdog.cancel()
         if case .standAlone(let path, _) = socket {
             ListeningSocket.removeIfOwned(path: path, identity: ownSocketFile)
@@ -99,8 +102,8 @@ final class Supervisor: Sendable {
     }
 
     /// SIGHUP reloads the manifests; SIGTERM and SIGINT drain and stop.
-    private func handleSignals(server: VarlinkServer, registry: AgentRegistry) async {
-        for await number in SignalEvents.stream([SIGHUP, SIGTERM, SIGINT]) {
+    private func handleSignals(_ signals: AsyncStream<Int32>, server: VarlinkServer, registry: AgentRegistry) async {
+        for await number in signals {
             if number == SIGHUP {
                 _ = await reload(registry)
                 continue
