@@ -86,6 +86,24 @@ struct ModelEvaluationTests {
         for i in tail.indices { expectClose(again[i], expected[shared.count + i], "truncated tail \(i)") }
     }
 
+    @Test func cacheGrowsWithoutLosingPositions() throws {
+        // 150 positions: the cache starts with room for 64 and grows twice on the way.
+        let model = try load(batchCapacity: 16)
+        let tokens: [Int32] = (0..<150).map { Int32(($0 * 37 + 11) % 500 + 3) }
+        let cache = model.makeCache()
+        let whole = try model.evaluate(tokens, in: cache, allLogits: true)
+        let stepped = model.makeCache()
+        var last: [Float] = []
+        for token in tokens { last = try model.evaluate([token], in: stepped)[0] }
+        expectClose(whole[149], last, "position 149")
+        #expect(cache.byteCount < cache.capacityByteCount)
+        // A copy into a fresh (small) cache grows it too.
+        let copy = model.makeCache()
+        try copy.copyPrefix(from: cache, length: 140)
+        let tail = try model.evaluate(Array(tokens[140...]), in: copy, allLogits: true)
+        for i in tail.indices { expectClose(tail[i], whole[140 + i], "copied tail \(i)") }
+    }
+
     @Test func threadsDoNotChangeTheResult() throws {
         let one = try evaluateAll(try load(threads: 1))
         let two = try evaluateAll(try load(threads: 2))

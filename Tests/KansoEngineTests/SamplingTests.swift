@@ -130,6 +130,43 @@ import Testing
         #expect(abs(sum / 10_000 - 0.5) < 0.02)
     }
 
+    @Test func keepHighestMatchesAFullSort() {
+        var random = SeededRandomGenerator(seed: 9)
+        // Many ties (values on a coarse grid) to check the tie order too.
+        let values: [Float] = (0..<5000).map { _ in Float(Int(random.nextUnit() * 200)) / 10 }
+        for k in [1, 7, 40, 4999, 5000, 6000] {
+            var selected = TokenCandidates(logits: values)
+            selected.keepHighest(k)
+            var sorted = TokenCandidates(logits: values)
+            sorted.sort()
+            sorted.keepFirst(k)
+            #expect(selected.tokens == sorted.tokens, "k = \(k)")
+            #expect(selected.logits == sorted.logits)
+        }
+    }
+
+    @Test func topCandidatesWithProbabilities() {
+        let top = LogProbabilities.top(2, of: logits)
+        #expect(top.map(\.token) == [3, 1])
+        let probabilities = LogProbabilities.softmax(logits)
+        #expect(abs(top[0].probability - probabilities[3]) < 1e-6)
+        #expect(abs(top[1].probability - probabilities[1]) < 1e-6)
+        #expect(abs(LogProbabilities.logProbability(of: 1, logits: logits) - logf(probabilities[1])) < 1e-5)
+    }
+
+    @Test func repetitionPenaltyIsTheSameAfterNarrowing() {
+        let history: [Int32] = [3, 0, 3]
+        var whole = TokenCandidates(logits: logits)
+        RepetitionPenaltyStage(penalty: 1.5, window: 0, frequency: 0.1).apply(to: &whole, history: history)
+        var narrowed = TokenCandidates(logits: logits)
+        narrowed.keepHighest(3)   // tokens 3, 1, 0: no longer in vocabulary order
+        RepetitionPenaltyStage(penalty: 1.5, window: 0, frequency: 0.1).apply(to: &narrowed, history: history)
+        for (i, token) in narrowed.tokens.enumerated() {
+            #expect(narrowed.logits[i] == whole.logits[Int(token)])
+        }
+        #expect(abs(whole.logits[3] - (3.0 / 1.5 - 0.2)) < 1e-6)
+    }
+
     @Test func textAssemblerHoldsBackSplitCharacters() {
         var assembler = TextAssembler()
         let bytes = Array("é😀".utf8)   // 2 + 4 bytes

@@ -9,6 +9,8 @@ import Foundation
 public struct GeneratedToken: Sendable, Equatable {
     public let token: Int32
     public let text: String
+    /// ln p(token) under the model's distribution (the raw logits, before the sampler's stages).
+    public let logProbability: Float
 }
 
 public enum GenerationStopReason: Sendable, Equatable {
@@ -72,7 +74,8 @@ public struct Generator: Sendable {
             result.tokens.append(token)
             let text = assembler.append(model.tokenizer.pieceBytes(token))
             result.text += text
-            if try !onToken(GeneratedToken(token: token, text: text)) {
+            let logProbability = LogProbabilities.logProbability(of: token, logits: logits)
+            if try !onToken(GeneratedToken(token: token, text: text, logProbability: logProbability)) {
                 result.stopReason = .stopped
                 break
             }

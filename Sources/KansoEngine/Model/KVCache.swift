@@ -1,6 +1,7 @@
 // The keys and values one sequence has computed, per layer and position, and the tokens they came
 // from. A cache belongs to one model (its geometry) and holds up to `capacity` positions.
 // Reference: the per-sequence cache of llama2.c's RunState (key_cache/value_cache), one per sequence.
+// Not thread-safe: use one cache from one task at a time (the model serializes passes, not edits).
 
 import Foundation
 
@@ -10,10 +11,13 @@ public final class KVCache: @unchecked Sendable {  // mutated only under the mod
     let layerCount: Int
     /// Floats of one position in one layer: kvHeadCount * headDimension.
     let rowLength: Int
-    /// [layer, capacity, rowLength]
-    let keys: UnsafeMutablePointer<Float>
-    /// [layer, capacity, rowLength]
-    let values: UnsafeMutablePointer<Float>
+    /// Positions allocated so far: storage grows (doubling) up to `capacity` as tokens arrive, so a
+    /// short request does not pay for the whole context.
+    private(set) var allocatedPositions: Int
+    /// [layer, allocatedPositions, rowLength]
+    private(set) var keys: UnsafeMutablePointer<Float>
+    /// [layer, allocatedPositions, rowLength]
+    private(set) var values: UnsafeMutablePointer<Float>
     /// The tokens whose keys and values are stored, in position order.
     public private(set) var tokens: [Int32] = []
 
@@ -24,7 +28,8 @@ public final class KVCache: @unchecked Sendable {  // mutated only under the mod
         self.capacity = capacity
         self.layerCount = layerCount
         self.rowLength = rowLength
-        let count = layerCount * capacity * rowLength
+        allocatedPositions = min(capacity, Self.initialPositions)
+        let count = layerCount * allocatedPositions * rowLength
         keys = .allocate(capacity: count)
         values = .allocate(capacity: count)
     }
@@ -34,17 +39,40 @@ public final class KVCache: @unchecked Sendable {  // mutated only under the mod
         values.deallocate()
     }
 
-    /// Bytes of key and value storage.
-    public var byteCount: Int { 2 * layerCount * capacity * rowLength * MemoryLayout<Float>.stride }
+    static let initialPositions = 64
+
+    /// Bytes of key and value storage allocated now.
+    public var byteCount: Int { 2 * layerCount * allocatedPositions * rowLength * MemoryLayout<Float>.stride }
+
+    /// Bytes of key and value storage when full.
+    public var capacityByteCount: Int { 2 * layerCount * capacity * rowLength * MemoryLayout<Float>.stride }
+
+    /// Makes room for `positions` positions (at most `capacity`; the caller checks).
+    func reserve(_ positions: Int) {
+        guard positions > allocatedPositions else { return }
+        let newPositions = min(capacity, max(positions, 2 * allocatedPositions))
+        let newKeys = UnsafeMutablePointer<Float>.allocate(capacity: layerCount * newPositions * rowLength)
+        let newValues = UnsafeMutablePointer<Float>.allocate(capacity: layerCount * newPositions * rowLength)
+        let filled = length * rowLength
+        for layer in 0..<layerCount {
+            (newKeys + layer * newPositions * rowLength).update(from: keyRow(layer: layer, position: 0), count: filled)
+            (newValues + layer * newPositions * rowLength).update(from: valueRow(layer: layer, position: 0), count: filled)
+        }
+        keys.deallocate()
+        values.deallocate()
+        keys = newKeys
+        values = newValues
+        allocatedPositions = newPositions
+    }
 
     /// The key row of `layer` at `position`: [kvHeadCount, headDimension].
     @inline(__always) func keyRow(layer: Int, position: Int) -> UnsafeMutablePointer<Float> {
-        keys + (layer * capacity + position) * rowLength
+        keys + (layer * allocatedPositions + position) * rowLength
     }
 
     /// The value row of `layer` at `position`: [kvHeadCount, headDimension].
     @inline(__always) func valueRow(layer: Int, position: Int) -> UnsafeMutablePointer<Float> {
-        values + (layer * capacity + position) * rowLength
+        values + (layer * allocatedPositions + position) * rowLength
     }
 
     /// Forgets every position from `length` on (keeps the first `length` tokens).
@@ -71,6 +99,8 @@ public final class KVCache: @unchecked Sendable {  // mutated only under the mod
             try truncate(to: length)
             return
         }
+        tokens.removeAll(keepingCapacity: true)
+        reserve(length)
         for layer in 0..<layerCount {
             let count = length * rowLength
             keyRow(layer: layer, position: 0).update(from: source.keyRow(layer: layer, position: 0), count: count)

@@ -44,7 +44,7 @@ public final class Model: @unchecked Sendable {  // mutable scratch state is use
         return KVCache(layerCount: configuration.layerCount, rowLength: configuration.kvLength, capacity: positions)
     }
 
-    /// Bytes of one full-context cache.
+    /// Bytes of one full-context cache (a cache allocates as it fills, up to this).
     public var cacheByteCount: Int {
         2 * configuration.layerCount * configuration.contextLength * configuration.kvLength * MemoryLayout<Float>.stride
     }
@@ -63,6 +63,7 @@ public final class Model: @unchecked Sendable {  // mutable scratch state is use
         }
         lock.lock()
         defer { lock.unlock() }
+        cache.reserve(cache.length + tokens.count)
         let state = transformer.state
         var result: [[Float]] = []
         result.reserveCapacity(allLogits ? tokens.count : 1)
@@ -107,6 +108,7 @@ public final class Model: @unchecked Sendable {  // mutable scratch state is use
         }
         lock.lock()
         defer { lock.unlock() }
+        for entry in batch { entry.cache.reserve(entry.cache.length + 1) }
         let state = transformer.state
         var result: [[Float]] = []
         result.reserveCapacity(batch.count)

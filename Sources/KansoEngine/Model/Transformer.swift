@@ -163,7 +163,9 @@ final class Transformer {
     private func fillRopeTables(count: Int) {
         let s = state
         let pairCount = configuration.ropeDimensionCount / 2
-        for (table, frequencies) in [globalFrequencies, slidingFrequencies].enumerated() {
+        let tables = configuration.slidingWindow > 0 ? 2 : 1
+        for table in 0..<tables {
+            let frequencies = table == 0 ? globalFrequencies : slidingFrequencies
             for i in 0..<count {
                 let position = Double(s.positions[i])
                 let offset = (table * s.batchCapacity + i) * pairCount

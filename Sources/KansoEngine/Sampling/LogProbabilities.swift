@@ -12,6 +12,26 @@ public enum LogProbabilities {
         return logits.map { Float(Double($0) - shift) }
     }
 
+    /// ln softmax(logits)[token], without building the whole distribution.
+    public static func logProbability(of token: Int32, logits: [Float]) -> Float {
+        guard token >= 0, Int(token) < logits.count, let maximum = logits.max() else { return -.infinity }
+        var sum = 0.0
+        for value in logits { sum += exp(Double(value - maximum)) }
+        return Float(Double(logits[Int(token)] - maximum) - log(sum))
+    }
+
+    /// The `count` most likely tokens with their probabilities, most likely first (ties by id):
+    /// next-word candidates.
+    public static func top(_ count: Int, of logits: [Float]) -> [(token: Int32, probability: Float)] {
+        guard count > 0, !logits.isEmpty else { return [] }
+        var candidates = TokenCandidates(logits: logits)
+        candidates.keepHighest(count)
+        let maximum = candidates.logits[0]
+        var sum = 0.0
+        for value in logits { sum += exp(Double(value - maximum)) }
+        return zip(candidates.tokens, candidates.logits).map { ($0, Float(exp(Double($1 - maximum)) / sum)) }
+    }
+
     /// softmax(logits).
     public static func softmax(_ logits: [Float]) -> [Float] {
         logSoftmax(logits).map { expf($0) }

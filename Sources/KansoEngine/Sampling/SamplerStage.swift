@@ -40,8 +40,7 @@ public struct TopKStage: SamplerStage {
     public init(_ k: Int) { self.k = k }
     public func apply(to candidates: inout TokenCandidates, history: [Int32]) {
         guard k > 0, k < candidates.count else { return }
-        candidates.sort()
-        candidates.keepFirst(k)
+        candidates.keepHighest(k)
     }
 }
 
@@ -110,14 +109,23 @@ public struct RepetitionPenaltyStage: SamplerStage {
         let recent = window > 0 ? history.suffix(window) : history[...]
         var occurrences: [Int32: Int] = [:]
         for token in recent { occurrences[token, default: 0] += 1 }
-        for i in candidates.tokens.indices {
-            guard let count = occurrences[candidates.tokens[i]] else { continue }
-            var logit = candidates.logits[i]
+        func penalized(_ logit: Float, count: Int) -> Float {
+            var logit = logit
             if penalty > 0 && penalty != 1 {
                 logit = logit > 0 ? logit / penalty : logit * penalty
             }
-            logit -= Float(count) * frequency + presence
-            candidates.logits[i] = logit
+            return logit - (Float(count) * frequency + presence)
+        }
+        if candidates.isVocabularyOrder {
+            // Index by token id: a few lookups instead of one per vocabulary entry.
+            for (token, count) in occurrences where token >= 0 && Int(token) < candidates.count {
+                candidates.logits[Int(token)] = penalized(candidates.logits[Int(token)], count: count)
+            }
+        } else {
+            for i in candidates.tokens.indices {
+                guard let count = occurrences[candidates.tokens[i]] else { continue }
+                candidates.logits[i] = penalized(candidates.logits[i], count: count)
+            }
         }
         candidates.logitsChanged()
     }
