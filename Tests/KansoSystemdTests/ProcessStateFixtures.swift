@@ -94,10 +94,13 @@ final class DatagramReceiver {
 
 enum FixtureError: Error, CustomStringConvertible {
     case system(String, Int32)
+    /// A child process ended without writing its report.
+    case noReport(status: Int32, output: String)
 
     var description: String {
         switch self {
         case let .system(call, code): return "\(call) failed: \(String(cString: strerror(code)))"
+        case let .noReport(status, output): return "child exited with status \(status) and no report; its output:\n\(output)"
         }
     }
 }
