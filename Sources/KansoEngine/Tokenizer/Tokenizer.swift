@@ -1,0 +1,192 @@
+// Text <-> token ids for a model, from its vocabulary: special tokens are split out first, then
+// each stretch of text goes through the model's algorithm (SentencePiece, or pre-tokenizer +
+// byte-level BPE, or WordPiece). Decoding is exact: every token stands for fixed bytes
+// (TokenPieces). Immutable after init, so one instance serves any number of threads.
+// Behaviour follows llama.cpp's llama_vocab::impl::tokenize / detokenize.
+
+public final class Tokenizer: @unchecked Sendable {  // immutable after init
+    public let model: TokenizerModelKind
+    public var vocabularySize: Int { types.count }
+    public var bos: Int32? { special.bos }
+    public var eos: Int32? { special.eos }
+    public var eot: Int32? { special.eot }
+    /// Whether `encode(..., addSpecial: true)` puts BOS first.
+    public var addsBOS: Bool { special.addBOS }
+    /// Whether `encode(..., addSpecial: true)` puts EOS last.
+    public var addsEOS: Bool { special.addEOS }
+    /// Whether a space is put before the text (and after each special token) before tokenizing.
+    public var addsSpacePrefix: Bool { special.addSpacePrefix }
+
+    private let tokenTexts: ByteStringTable
+    private let types: [TokenType]
+    private let special: SpecialTokens
+    private let splitter: SpecialTokenSplitter
+    private let pieces: TokenPieces
+    private let sentencePiece: SentencePieceModel?
+    private let bytePair: BytePairModel?
+    private let preTokenizer: PreTokenizer?
+    private let wordPiece: WordPieceModel?
+
+    public init(vocabulary: TokenizerVocabulary) throws {
+        try vocabulary.validate()
+        let count = vocabulary.tokens.count
+        model = vocabulary.model
+        var texts = ByteStringTable(expectedCount: count, expectedBytes: count * 8)
+        for (index, token) in vocabulary.tokens.enumerated() {
+            // llama.cpp renames empty tokens so every id has a distinct text.
+            var text = token.isEmpty ? "[EMPTY_\(index)]" : token
+            let (id, inserted) = text.withUTF8 { texts.insert($0) }
+            if !inserted { throw TokenizerError.duplicateToken(text: token, firstID: Int(id), secondID: index) }
+        }
+        tokenTexts = texts
+        let initialTypes = vocabulary.tokenTypes.isEmpty
+            ? Array(repeating: .normal, count: count) : Array(vocabulary.tokenTypes.prefix(count))
+        special = try SpecialTokens(vocabulary: vocabulary, types: initialTypes) { text in texts.find(Array(text.utf8)) }
+        types = special.types
+        splitter = SpecialTokenSplitter(
+            tokenTexts: texts, types: types,
+            leftStripped: vocabulary.leftStrippedTokens, rightStripped: vocabulary.rightStrippedTokens)
+        pieces = TokenPieces(model: vocabulary.model, tokenTexts: texts, tokens: vocabulary.tokens, types: types)
+        switch vocabulary.model {
+        case .sentencePiece:
+            sentencePiece = SentencePieceModel(tokenTexts: texts, scores: vocabulary.scores, unknown: special.unknown)
+            bytePair = nil
+            preTokenizer = nil
+            wordPiece = nil
+        case .bytePair:
+            preTokenizer = try PreTokenizer(name: vocabulary.preTokenizer)
+            bytePair = BytePairModel(
+                tokenTexts: texts, merges: vocabulary.merges,
+                ignoresMerges: PreTokenizer.ignoresMerges(name: vocabulary.preTokenizer))
+            sentencePiece = nil
+            wordPiece = nil
+        case .wordPiece:
+            wordPiece = WordPieceModel(tokenTexts: texts, unknown: special.unknown)
+            sentencePiece = nil
+            bytePair = nil
+            preTokenizer = nil
+        }
+    }
+
+    /// Token ids for `text`. `addSpecial` adds BOS/EOS (and SEP) as the model wants them;
+    /// `parseSpecial` turns the text of control tokens ("<|im_start|>") into those tokens.
+    /// User-defined tokens are always recognised, as in llama.cpp and Hugging Face tokenizers.
+    public func encode(_ text: String, addSpecial: Bool = true, parseSpecial: Bool = false) -> [Int32] {
+        let bytes = Array(text.utf8)
+        var output: [Int32] = []
+        output.reserveCapacity(bytes.count / 3 + 2)
+        if addSpecial, special.addBOS, let bos = special.bos { output.append(bos) }
+        bytes.withUnsafeBufferPointer { buffer in
+            let fragments = splitter.split(buffer, parseSpecial: parseSpecial)
+            var previousWasSpecial = true
+            var scratch = BytePairModel.Scratch()
+            for fragment in fragments {
+                switch fragment {
+                case let .token(id):
+                    output.append(id)
+                    previousWasSpecial = true
+                case let .text(range):
+                    let piece = UnsafeBufferPointer(rebasing: buffer[range])
+                    if let sentencePiece {
+                        let escaped = Self.escapeSpaces(piece, prefix: special.addSpacePrefix && previousWasSpecial)
+                        escaped.withUnsafeBufferPointer { sentencePiece.encode($0, into: &output) }
+                    } else if let bytePair, let preTokenizer {
+                        encodeBytePair(piece, model: bytePair, preTokenizer: preTokenizer,
+                                       into: &output, scratch: &scratch)
+                    } else if let wordPiece {
+                        wordPiece.encode(piece, into: &output)
+                    }
+                    previousWasSpecial = false
+                }
+            }
+        }
+        if addSpecial, special.addEOS, let eos = special.eos { output.append(eos) }
+        if addSpecial, special.addSeparator, let separator = special.separator { output.append(separator) }
+        return output
+    }
+
+    /// SentencePiece input: an optional leading space, and every space written as U+2581.
+    private static func escapeSpaces(_ text: UnsafeBufferPointer<UInt8>, prefix: Bool) -> [UInt8] {
+        var escaped: [UInt8] = []
+        escaped.reserveCapacity(text.count + text.count / 4 + 3)
+        if prefix { escaped.append(contentsOf: [0xE2, 0x96, 0x81]) }
+        for byte in text {
+            if byte == 0x20 {
+                escaped.append(contentsOf: [0xE2, 0x96, 0x81])
+            } else {
+                escaped.append(byte)
+            }
+        }
+        return escaped
+    }
+
+    private func encodeBytePair(_ text: UnsafeBufferPointer<UInt8>, model: BytePairModel, preTokenizer: PreTokenizer,
+                                into output: inout [Int32], scratch: inout BytePairModel.Scratch) {
+        let decoded = UTF8Scalars(text)
+        let ends = decoded.scalars.withUnsafeBufferPointer { scalars in
+            decoded.classes.withUnsafeBufferPointer { classes in preTokenizer.split(scalars, classes: classes) }
+        }
+        var wordStart = 0
+        for wordEnd in ends {
+            let byteRange = decoded.byteOffsets[wordStart] ..< decoded.byteOffsets[wordEnd]
+            model.encode(word: UnsafeBufferPointer(rebasing: text[byteRange]), into: &output, scratch: &scratch)
+            wordStart = wordEnd
+        }
+    }
+
+    /// The bytes `token` stands for: text pieces, single bytes of byte tokens, and the text of
+    /// control tokens. Join the bytes of consecutive tokens before reading them as UTF-8: one
+    /// character may span several tokens. Empty for an id outside the vocabulary.
+    public func pieceBytes(_ token: Int32) -> [UInt8] {
+        Array(pieces.bytes(of: token))
+    }
+
+    /// The bytes of `tokens`, joined. When the vocabulary adds a space prefix (SentencePiece), one
+    /// leading space is dropped from the first token and from the first token after each special
+    /// (control, user-defined, unknown) token: the spaces `encode` puts there. So
+    /// `decodeBytes(encode(text))` is `text` with the special tokens rendered as their text.
+    public func decodeBytes(_ tokens: [Int32]) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(tokens.count * 4)
+        var dropSpace = special.addSpacePrefix
+        for token in tokens {
+            var piece = pieces.bytes(of: token)
+            let isSpecial = token >= 0 && Int(token) < types.count
+                && [.control, .userDefined, .unknown].contains(types[Int(token)])
+            if dropSpace, !isSpecial, piece.first == 0x20 { piece = piece.dropFirst() }
+            bytes.append(contentsOf: piece)
+            dropSpace = special.addSpacePrefix && isSpecial
+        }
+        return bytes
+    }
+
+    /// The text of `tokens` (see `decodeBytes`); bytes that are not valid UTF-8 become U+FFFD.
+    public func decode(_ tokens: [Int32]) -> String {
+        String(decoding: decodeBytes(tokens), as: UTF8.self)
+    }
+
+    /// The token's text as the vocabulary spells it ("Ġworld", "▁Hello", "<0x0A>").
+    public func tokenText(_ token: Int32) -> String? {
+        guard token >= 0, Int(token) < types.count else { return nil }
+        return String(decoding: tokenTexts.bytes(of: token), as: UTF8.self)
+    }
+
+    /// The id of the token spelled exactly `text` in the vocabulary.
+    public func tokenID(spelled text: String) -> Int32? {
+        tokenTexts.find(Array(text.utf8))
+    }
+
+    public func tokenType(_ token: Int32) -> TokenType? {
+        guard token >= 0, Int(token) < types.count else { return nil }
+        return types[Int(token)]
+    }
+
+    /// EOS, EOT, EOM and the other tokens after which a model has finished (`<|im_end|>`, ...).
+    public func isEndOfGeneration(_ token: Int32) -> Bool {
+        special.endOfGeneration.contains(token)
+    }
+
+    public func isControl(_ token: Int32) -> Bool {
+        tokenType(token) == .control
+    }
+}
