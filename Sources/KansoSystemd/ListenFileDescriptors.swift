@@ -23,6 +23,7 @@ public enum ListenFileDescriptors {
     /// rejected, for a daemon that wants to log it.
     public static func takeOrThrow() throws -> [(fd: Int32, name: String)] {
         // Read before libsystemd unsets them, for the error message.
+        let processValue = SystemdNotifier.environmentValue("LISTEN_PID")
         let countValue = SystemdNotifier.environmentValue("LISTEN_FDS")
         let namesValue = SystemdNotifier.environmentValue("LISTEN_FDNAMES")
         var names: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = nil
@@ -39,7 +40,7 @@ public enum ListenFileDescriptors {
         }
         guard count >= 0 else {
             throw ListenFileDescriptorError.malformedEnvironment(
-                errno: -count, listenFileDescriptors: countValue, names: namesValue)
+                errno: -count, listenProcess: processValue, listenFileDescriptors: countValue, names: namesValue)
         }
         var result: [(fd: Int32, name: String)] = []
         result.reserveCapacity(Int(count))
@@ -58,14 +59,15 @@ public enum ListenFileDescriptors {
 /// Why the socket-activation environment could not be read.
 public enum ListenFileDescriptorError: Error, CustomStringConvertible, Equatable {
     /// sd_listen_fds_with_names rejected `LISTEN_FDS`/`LISTEN_PID`/`LISTEN_FDNAMES`.
-    case malformedEnvironment(errno: Int32, listenFileDescriptors: String?, names: String?)
+    case malformedEnvironment(errno: Int32, listenProcess: String?, listenFileDescriptors: String?, names: String?)
 
     public var description: String {
         switch self {
-        case let .malformedEnvironment(errno, count, names):
+        case let .malformedEnvironment(errno, process, count, names):
             let reason = String(cString: strerror(errno))
             return "ListenFileDescriptors: sd_listen_fds_with_names failed (\(reason)) for "
-                + "LISTEN_FDS=\(count ?? "<unset>") LISTEN_FDNAMES=\(names ?? "<unset>")"
+                + "LISTEN_PID=\(process ?? "<unset>") LISTEN_FDS=\(count ?? "<unset>") "
+                + "LISTEN_FDNAMES=\(names ?? "<unset>")"
         }
     }
 }
