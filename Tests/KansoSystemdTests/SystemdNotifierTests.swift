@@ -1,3 +1,4 @@
+import CSystemd
 import Glibc
 import Testing
 @testable import KansoSystemd
@@ -71,6 +72,21 @@ extension ProcessStateTests {
             #expect(notifier.isEnabled)
             #expect(notifier.ready(status: "abstract"))
             #expect(receiver.receive() == "READY=1\nSTATUS=abstract")
+        }
+
+        /// libsystemd's own sd_notify as the reference: for the same state, on path and abstract
+        /// addresses, the receiver gets the same bytes from both.
+        @Test(arguments: [false, true])
+        func datagramsMatchLibsystemd(abstract: Bool) throws {
+            let receiver = try DatagramReceiver(abstract: abstract)
+            let notifier = SystemdNotifier(notifySocket: receiver.notifySocket)
+            let state = "READY=1\nSTATUS=serving 3 agents"
+            let referenceResult = withEnvironment(["NOTIFY_SOCKET": receiver.notifySocket]) { sd_notify(0, state) }
+            #expect(referenceResult > 0, "sd_notify returned \(referenceResult)")
+            let reference = receiver.receive()
+            #expect(notifier.ready(status: "serving 3 agents"))
+            #expect(receiver.receive() == reference)
+            #expect(reference == state)
         }
 
         @Test func withoutNotifySocketEverythingIsANoOp() {
