@@ -80,7 +80,10 @@ public final class GGUFFile: @unchecked Sendable {  // immutable after init; the
     }
 
     /// Total bytes of tensor data (what a load maps and touches).
-    public var tensorByteCount: Int { tensors.reduce(0) { $0 + $1.byteCount } }
+    public var tensorByteCount: Int {
+        // Overlapping tensors in a crafted file could sum past Int.max: saturate.
+        tensors.reduce(0) { $0.addingReportingOverflow($1.byteCount).overflow ? Int.max : $0 + $1.byteCount }
+    }
 
     public enum Advice: Sendable {
         /// Start reading the pages into the page cache now (warming before a load).

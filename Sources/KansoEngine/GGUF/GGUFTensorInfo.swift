@@ -17,5 +17,5 @@ public struct GGUFTensorInfo: Sendable, Equatable {
         self.byteCount = byteCount
     }
 
-    public var elementCount: Int { shape.reduce(1, *) }
+    public var elementCount: Int { shape.reduce(1, &*) }  // overflow-checked when parsed
 }
