@@ -70,7 +70,7 @@ final class Transformer {
             if let bias = w.valueBias { addBias(bias, to: s.value, count: count, length: kvLength) }
 
             // Per-head Q/K norms, RoPE, then keys and values into each entry's cache.
-            pool.parallelFor(count) { entries in
+            parallel(count, work: count * (queryLength + kvLength) * 4) { entries in
                 for i in entries {
                     let cosines = s.ropeCosines + (ropeTable * s.batchCapacity + i) * pairCount
                     let sines = s.ropeSines + (ropeTable * s.batchCapacity + i) * pairCount
@@ -97,7 +97,8 @@ final class Transformer {
 
             // Attention of each (entry, head) over its cache, causal and windowed.
             let window = sliding ? c.slidingWindow : 0
-            pool.parallelFor(count * c.headCount) { items in
+            let attentionWork = count * queryLength * 2 * (s.positions[count - 1] + 1)
+            parallel(count * c.headCount, work: attentionWork) { items in
                 for item in items {
                     let i = item / c.headCount
                     let h = item % c.headCount
@@ -108,16 +109,18 @@ final class Transformer {
                     let kvOffset = (h / groupSize) * headDim
                     let scores = s.scores + item * s.contextCapacity
                     let span = position - first + 1
+                    // Row pointers hoisted out of the loops: one read of the cache's storage.
+                    let keys = UnsafePointer(cache.keyRow(layer: layer, position: first) + kvOffset)
+                    let values = UnsafePointer(cache.valueRow(layer: layer, position: first) + kvOffset)
+                    let scale = c.attentionScale
                     for t in 0..<span {
-                        let k = cache.keyRow(layer: layer, position: first + t) + kvOffset
-                        scores[t] = TransformerMath.dot(q, k, count: headDim) * c.attentionScale
+                        scores[t] = TransformerMath.dot(q, keys + t * kvLength, count: headDim) * scale
                     }
                     TransformerMath.softmax(scores, count: span)
                     let out = s.attention + i * queryLength + h * headDim
                     out.update(repeating: 0, count: headDim)
                     for t in 0..<span {
-                        let v = cache.valueRow(layer: layer, position: first + t) + kvOffset
-                        TransformerMath.addScaled(v, scale: scores[t], into: out, count: headDim)
+                        TransformerMath.addScaled(values + t * kvLength, scale: scores[t], into: out, count: headDim)
                     }
                 }
             }
@@ -132,7 +135,7 @@ final class Transformer {
             normalize(count: count, from: s.residual, weight: w.feedForwardNorm, into: s.normed)
             multiply(count: count, input: s.normed, (w.gate, s.gate), (w.up, s.up))
             let ffn = c.feedForwardLength
-            pool.parallelFor(count) { entries in
+            parallel(count, work: count * ffn * 16) { entries in
                 for i in entries {
                     TransformerMath.gatedActivation(c.activation, gate: s.gate + i * ffn, up: s.up + i * ffn, count: ffn)
                 }
@@ -156,6 +159,20 @@ final class Transformer {
             let cap = c.finalLogitSoftcapping
             let total = rows * c.vocabularySize
             for j in 0..<total { s.logits[j] = cap * tanhf(s.logits[j] / cap) }
+        }
+    }
+
+    /// Below this many multiply-adds a section runs on the calling thread: waking the pool costs
+    /// more than it saves (stories260K's 64-wide matrices).
+    static let parallelWorkThreshold = 32_768
+
+    /// `pool.parallelFor`, or the whole range inline when the work is small.
+    @inline(__always)
+    private func parallel(_ count: Int, work: Int, _ body: (Range<Int>) -> Void) {
+        if work < Self.parallelWorkThreshold {
+            body(0..<count)
+        } else {
+            pool.parallelFor(count, body)
         }
     }
 
@@ -213,7 +230,8 @@ final class Transformer {
                 job.0.multiply(batch: x, count: count, into: job.1, rows: rows)
             }
         }
-        pool.parallelFor(rowsA + rowsB + rowsC) { range in
+        let work = (rowsA + rowsB + rowsC) * a.0.columns * count
+        parallel(rowsA + rowsB + rowsC, work: work) { range in
             run(a, range.clamped(to: 0..<rowsA))
             if let b {
                 let r = range.clamped(to: rowsA..<(rowsA + rowsB))
