@@ -41,6 +41,30 @@ struct UnitFileTests {
         #expect(result.status == 0, "systemd-analyze security failed:\n\(result.output)")
     }
 
+    /// What the daemon's code relies on, so an edit to the units cannot drop it unnoticed.
+    @Test func theUnitsCarryWhatTheDaemonReliesOn() throws {
+        let socket = try UnitFiles.assignments(in: ["kansod.socket"])
+        let service = try UnitFiles.assignments(in: ["kansod.service"])
+        func values(_ key: String, _ list: [(key: String, value: String)]) -> [String] {
+            list.filter { $0.key == key }.map(\.value)
+        }
+        #expect(values("ListenStream", socket) == ["/run/kansod/kansod.sock"])
+        // The name the daemon looks for among ListenFileDescriptors.take().
+        #expect(values("FileDescriptorName", socket) == ["varlink"])
+        #expect(values("SocketMode", socket) == ["0660"])
+        #expect(values("Type", service) == ["notify"])
+        #expect(values("NotifyAccess", service) == ["main"])
+        #expect(values("WatchdogSec", service) == ["30"])
+        #expect(values("ExecStart", service).first?.hasPrefix("/usr/local/bin/kansod ") == true)
+        #expect(values("ExecReload", service) == ["/usr/local/bin/kansoctl reload --wait"])
+        #expect(values("RestrictAddressFamilies", service) == ["AF_UNIX"])
+        #expect(values("MemoryDenyWriteExecute", service) == ["yes"])
+        #expect(values("OOMPolicy", service) == ["continue"], "a worker's OOM kill must not stop the service")
+        #expect(values("StateDirectory", service) == ["kanso"])
+        // /proc/pressure/memory and /proc/meminfo must stay readable.
+        #expect(values("ProcSubset", service).isEmpty)
+    }
+
     @Test func exposureLineIsParsed() {
         let line = "→ Overall exposure level for kansod.service: 0.3 SAFE 😀"
         #expect(UnitFiles.overallExposure(in: "✓ X\n\(line)\n") == 0.3)
@@ -137,10 +161,10 @@ enum UnitFiles {
     }
 
     /// Every `Key=value` line of the shipped units (comments and section headers skipped).
-    static func assignments() throws -> [(key: String, value: String)] {
+    static func assignments(in names: [String] = shippedUnitNames) throws -> [(key: String, value: String)] {
         let source = try directory()
         var result: [(key: String, value: String)] = []
-        for name in shippedUnitNames {
+        for name in names {
             let text = try String(contentsOf: source.appendingPathComponent(name), encoding: .utf8)
             for line in text.split(separator: "\n") {
                 let trimmed = line.trimmingCharacters(in: .whitespaces)
