@@ -11,7 +11,7 @@ public enum JournalFieldName {
     /// prefixed with `METADATA_` so it cannot replace the message, priority or location.
     public static let reserved: Set<String> = [
         "MESSAGE", "PRIORITY", "SYSLOG_IDENTIFIER", "CODE_FILE", "CODE_LINE", "CODE_FUNC",
-        "LOGGER_LABEL", "LOGGER_SOURCE", "ERROR",
+        "LOGGER_LABEL", "ERROR",
     ]
 
     /// The journal field name for a metadata key: `request-id` → `REQUEST_ID`,
