@@ -63,6 +63,10 @@ struct UnitFileTests {
         #expect(values("StateDirectory", service) == ["kanso"])
         // /proc/pressure/memory and /proc/meminfo must stay readable.
         #expect(values("ProcSubset", service).isEmpty)
+        // Peer credentials (the admin check) need clients' real uids and gids, and their
+        // /proc/PID/status for supplementary groups.
+        #expect(values("PrivateUsers", service).isEmpty)
+        #expect(!values("ProtectProc", service).contains("invisible"))
     }
 
     @Test func exposureLineIsParsed() {
