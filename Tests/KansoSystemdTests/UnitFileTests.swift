@@ -84,6 +84,7 @@ struct UnitFileTests {
         let configuration = try UnitFiles.directory().appendingPathComponent("sysusers.d/kanso.conf")
         let result = try UnitFiles.run(UnitFiles.sysusers!, ["--root=\(root.path)", configuration.path])
         #expect(result.status == 0, "systemd-sysusers failed:\n\(result.output)")
+        #expect(!result.output.contains("ignoring") && !result.output.contains("Failed"), "\(result.output)")
 
         let users = try UnitFiles.accountNames(in: root.appendingPathComponent("etc/passwd"))
         let groups = try UnitFiles.accountNames(in: root.appendingPathComponent("etc/group"))
