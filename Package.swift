@@ -17,6 +17,7 @@ let package = Package(
     products: [
         .executable(name: "kansod", targets: ["kansod"]),
         .executable(name: "kansoctl", targets: ["kansoctl"]),
+        .executable(name: "kanso-bench-socket", targets: ["kanso-bench-socket"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -72,6 +73,9 @@ let package = Package(
             pkgConfig: "libsystemd",
             providers: [.apt(["libsystemd-dev"])]
         ),
+
+        // Benchmarks (bench/README.md): release builds, never part of the test suite.
+        .executableTarget(name: "kanso-bench-socket", dependencies: ["KansoWire"], path: "bench/SocketRoundTrip"),
 
         // Tests. KansoTestSupport holds the one helper that finds ../shared and the launcher
         // that starts the real kansod for integration tests.

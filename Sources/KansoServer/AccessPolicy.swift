@@ -1,7 +1,8 @@
 import Foundation
 
-/// Who may call what: `io.kanso.Admin` belongs to root and the members of one admin group;
-/// everything else to anyone who can open the socket (its file mode is the first gate).
+/// Who may call what: `io.kanso.Admin` belongs to root, the daemon's own user (which can signal
+/// the daemon anyway; systemd's `ExecReload=kansoctl reload` runs as it) and the members of one
+/// admin group; everything else to anyone who can open the socket (its file mode is the first gate).
 public struct AccessPolicy: Sendable {
     /// The admin group's name, as configured (for messages).
     public let adminGroupName: String
@@ -23,7 +24,7 @@ public struct AccessPolicy: Sendable {
     }
 
     public func isAdmin(_ peer: PeerCredentials) -> Bool {
-        if peer.uid == 0 { return true }
+        if peer.uid == 0 || peer.uid == getuid() { return true }
         guard let adminGroupID else { return false }
         return peer.groups().contains(adminGroupID)
     }
