@@ -11,7 +11,8 @@ import Testing
 func withEnvironment<Result>(_ values: [String: String?], _ body: () throws -> Result) rethrows -> Result {
     var previous: [String: String?] = [:]
     for (name, value) in values {
-        previous[name] = getenv(name).map { String(cString: $0) }
+        // updateValue, not subscript assignment: an unset variable must be remembered as nil.
+        previous.updateValue(getenv(name).map { String(cString: $0) }, forKey: name)
         if let value { setenv(name, value, 1) } else { unsetenv(name) }
     }
     defer {
@@ -101,6 +102,20 @@ enum FixtureError: Error, CustomStringConvertible {
         switch self {
         case let .system(call, code): return "\(call) failed: \(String(cString: strerror(code)))"
         case let .noReport(status, output): return "child exited with status \(status) and no report; its output:\n\(output)"
+        }
+    }
+}
+
+extension ProcessStateTests {
+    @Suite struct WithEnvironmentTests {
+        @Test func setAndUnsetVariablesAreRestored() {
+            let name = "KANSO_FIXTURE_VARIABLE_\(getpid())"
+            withEnvironment([name: "inside"]) { #expect(environmentValue(name) == "inside") }
+            #expect(environmentValue(name) == nil)
+            setenv(name, "before", 1)
+            defer { unsetenv(name) }
+            withEnvironment([name: nil]) { #expect(environmentValue(name) == nil) }
+            #expect(environmentValue(name) == "before")
         }
     }
 }
