@@ -41,7 +41,7 @@ struct JournalDeliveryTests {
     }
 }
 
-/// A journald stand-in for one child process: a datagram socket at journald's path inside a
+/// A journald stand-in for one thread: a datagram socket at journald's path inside a
 /// private mount namespace.
 enum PrivateJournal {
     static let isAvailable: Bool = {
