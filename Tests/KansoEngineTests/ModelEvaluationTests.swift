@@ -132,6 +132,41 @@ struct ModelEvaluationTests {
         #expect(cache.tokens == Self.prompt)
     }
 
+    @Test func scoringContinuationsLeavesTheCacheAsItWas() throws {
+        let model = try load()
+        let prefix = Array(Self.prompt.prefix(5))
+        let labels: [[Int32]] = [Array(Self.prompt.suffix(from: 5)), [29], [400, 283], []]
+        let cache = model.makeCache()
+        _ = try model.evaluate(prefix, in: cache)
+        let scores = try model.score(continuations: labels, after: cache)
+        #expect(cache.tokens == prefix)
+        #expect(scores.count == labels.count)
+        for (label, score) in zip(labels, scores) where !label.isEmpty {
+            // Reference: the whole sequence evaluated at once.
+            let rows = try model.evaluate(prefix + label, in: model.makeCache(), allLogits: true)
+            #expect(score.tokenLogProbabilities.count == label.count)
+            for (i, token) in label.enumerated() {
+                let expected = LogProbabilities.logSoftmax(rows[prefix.count - 1 + i])[Int(token)]
+                #expect(abs(score.tokenLogProbabilities[i] - expected) < 1e-4)
+            }
+        }
+        #expect(scores[3].tokenLogProbabilities.isEmpty)
+        // Probabilities of single-token continuations over the whole vocabulary sum to 1.
+        let all = try model.score(continuations: (0..<512).map { [Int32($0)] }, after: cache)
+        let total = all.reduce(0.0) { $0 + exp(Double($1.total)) }
+        #expect(abs(total - 1) < 1e-4)
+    }
+
+    @Test func estimatedMemoryCoversTensorsCachesAndScratch() throws {
+        let url = try #require(SharedData.stories260K)
+        let file = try GGUFFile(path: url.path)
+        let one = try Model.estimatedByteCount(file: file, contextLength: 512, sequences: 1)
+        let three = try Model.estimatedByteCount(file: file, contextLength: 512, sequences: 3)
+        let cache = 2 * 5 * 512 * 32 * 4   // K and V, layers, positions, kvHeads × headDimension, f32
+        #expect(three - one == 2 * cache)
+        #expect(one > file.tensorByteCount + cache)
+    }
+
     @Test func badInputIsAnError() throws {
         let model = try load()
         let cache = model.makeCache(capacity: 4)

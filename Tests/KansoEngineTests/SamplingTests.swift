@@ -167,6 +167,20 @@ import Testing
         #expect(abs(whole.logits[3] - (3.0 / 1.5 - 0.2)) < 1e-6)
     }
 
+    struct RecordingStage: SamplerStage {
+        var accepted: [Int32] = []
+        func apply(to candidates: inout TokenCandidates, history: [Int32]) {}
+        mutating func accept(_ token: Int32) { accepted.append(token) }
+    }
+
+    @Test func stagesAreToldTheChosenToken() throws {
+        var chain = SamplerChain(stages: [RecordingStage(), GreedyStage()], seed: 0)
+        _ = chain.sample(logits: logits)
+        _ = chain.sample(logits: [0, 5, 1])
+        let recorder = try #require(chain.stages[0] as? RecordingStage)
+        #expect(recorder.accepted == [3, 1])
+    }
+
     @Test func textAssemblerHoldsBackSplitCharacters() {
         var assembler = TextAssembler()
         let bytes = Array("é😀".utf8)   // 2 + 4 bytes

@@ -67,9 +67,16 @@ public struct SamplerChain: Sendable {
 
     /// Runs the stages over `logits` ([vocabularySize]) and draws a token from the softmax of what
     /// remains. Returns nil only when the logits are empty or every stage together removed all.
+    /// Every stage is told the chosen token (`accept`).
     public mutating func sample(logits: [Float], history: [Int32] = []) -> Int32? {
         let remaining = candidates(logits: logits, history: history)
         guard remaining.count > 0 else { return nil }
+        let token = draw(from: remaining)
+        for index in stages.indices { stages[index].accept(token) }
+        return token
+    }
+
+    private mutating func draw(from remaining: TokenCandidates) -> Int32 {
         if remaining.count == 1 { return remaining.tokens[0] }
         let probabilities = remaining.probabilities()
         let draw = generator.nextUnit()

@@ -7,6 +7,12 @@ import Foundation
 public protocol SamplerStage: Sendable {
     /// Narrows or reshapes `candidates`. `history` is the sequence so far (prompt and output).
     func apply(to candidates: inout TokenCandidates, history: [Int32])
+    /// Told the token the chain chose, for stages that keep state (a grammar's position).
+    mutating func accept(_ token: Int32)
+}
+
+extension SamplerStage {
+    public mutating func accept(_ token: Int32) {}
 }
 
 /// Keeps only the most likely token.
