@@ -72,11 +72,11 @@ public enum JSONValue: Sendable, Equatable, Codable {
 
     /// Re-decodes this value as a typed Decodable (used to read method parameters into structs).
     public func decode<T: Decodable>(_ type: T.Type) throws -> T {
-        try JSONDecoder().decode(T.self, from: JSONEncoder().encode(self))
+        try JSONDecoder().decode(T.self, from: Data(JSONText.serialize(self)))
     }
 
     /// Encodes any Encodable into a JSONValue.
     public static func from<T: Encodable>(_ value: T) throws -> JSONValue {
-        try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(value))
+        try JSONText.parse([UInt8](JSONEncoder().encode(value)))
     }
 }

@@ -70,8 +70,7 @@ public struct VarlinkError: Error, Sendable, Equatable, CustomStringConvertible 
 extension JSONValue {
     /// Compact JSON text, for messages and logs.
     public var compactJSON: String {
-        guard let bytes = try? VarlinkCodec.frame(self) else { return "\(self)" }
-        return String(decoding: bytes.dropLast(), as: UTF8.self)
+        String(decoding: JSONText.serialize(self), as: UTF8.self)
     }
 }
 

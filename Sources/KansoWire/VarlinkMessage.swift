@@ -36,9 +36,9 @@ public struct VarlinkCall: Sendable, Equatable {
     public static func decode(_ bytes: [UInt8]) throws(VarlinkMessageError) -> VarlinkCall {
         let value: JSONValue
         do {
-            value = try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+            value = try JSONText.parse(bytes)
         } catch {
-            throw .malformedJSON(reason: VarlinkMessageError.describe(error))
+            throw .malformedJSON(reason: error.description)
         }
         guard case .object(let object) = value else {
             throw .notAnObject(found: value.typeName)
@@ -71,7 +71,7 @@ public struct VarlinkCall: Sendable, Equatable {
         if more { object["more"] = .bool(true) }
         if oneway { object["oneway"] = .bool(true) }
         if upgrade { object["upgrade"] = .bool(true) }
-        return try VarlinkCodec.frame(JSONValue.object(object))
+        return JSONText.serialize(.object(object)) + [0]
     }
 }
 
@@ -97,9 +97,9 @@ public struct VarlinkReply: Sendable, Equatable {
     public static func decode(_ bytes: [UInt8]) throws(VarlinkMessageError) -> VarlinkReply {
         let value: JSONValue
         do {
-            value = try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+            value = try JSONText.parse(bytes)
         } catch {
-            throw .malformedJSON(reason: VarlinkMessageError.describe(error))
+            throw .malformedJSON(reason: error.description)
         }
         guard case .object(let object) = value else { throw .notAnObject(found: value.typeName) }
         var reply = VarlinkReply()
@@ -126,7 +126,7 @@ public struct VarlinkReply: Sendable, Equatable {
         var object: [String: JSONValue] = ["parameters": .object(parameters)]
         if continues { object["continues"] = .bool(true) }
         if let error { object["error"] = .string(error) }
-        return try VarlinkCodec.frame(JSONValue.object(object))
+        return JSONText.serialize(.object(object)) + [0]
     }
 
     /// Reads the parameters as a typed reply struct.
@@ -150,14 +150,6 @@ public enum VarlinkMessageError: Error, Equatable, CustomStringConvertible {
         case .wrongFieldType(let field, let expected, let found):
             return "message field \"\(field)\" must be \(expected), got \(found)"
         }
-    }
-
-    static func describe(_ error: Error) -> String {
-        if case DecodingError.dataCorrupted(let context) = error {
-            let underlying = (context.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String
-            return underlying ?? context.debugDescription
-        }
-        return "\(error)"
     }
 }
 
