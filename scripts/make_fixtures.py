@@ -21,7 +21,11 @@ Each `NAME.gguf` gets a `NAME.json`:
 - `exactMaxAbsDifference`: max |llama.cpp - exact| over the prompt logits, where "exact" is a float64
   numpy forward pass on the same (dequantized) weights (scripts/fixtures/reference.py): the size of
   llama.cpp's own rounding (f16/bf16 activations, Q8 activation quantization) on that file;
-- `text`, `textTokens`: a sample sentence and llama.cpp's tokenization of it (with special tokens).
+- `text`, `textTokens`: a sample sentence and llama.cpp's tokenization of it (with special tokens);
+- `longPrompt`, `longLogitPositions`, `longLogits`: a 100-token prompt and llama.cpp's logits at
+  some of its positions (batch edges of 32, the end), `longExactMaxAbsDifference` as above;
+- `dequantizedRows`: a few rows of weight tensors as gguf-py decodes the stored blocks (9 digits,
+  exact for float32).
 
 The prompt is, of a seeded series of candidates, one whose continuation has at least 8 distinct
 tokens (where any has) and, among those, whose smallest greedy margin is largest, so that few
@@ -55,6 +59,8 @@ GREEDY_STEPS = 16
 CONTEXT_LENGTH = 128
 
 PROMPT_CANDIDATES = 40
+LONG_PROMPT_LENGTH = 100
+LONG_POSITIONS = [0, 31, 32, 33, 63, 64, 98, 99]
 
 FILE_TYPE = {
     "F32": gguf.LlamaFileType.ALL_F32, "F16": gguf.LlamaFileType.MOSTLY_F16,
@@ -313,7 +319,25 @@ def make_fixture(spec: Spec) -> dict:
     exact_difference = float(np.abs(exact - logits).max())
     exact_rms = float(np.sqrt(np.mean((exact - logits) ** 2)))
     text_tokens = model.tokenize(vocabularies.SAMPLE_TEXT.encode("utf-8"), add_bos=True, special=False)
+
+    # A long prompt: RoPE at later positions, many windows of gemma3's sliding layers, and more
+    # tokens than one engine batch. Only some positions' logits are kept, to stay small.
+    long_body = [int(t) for t in prompt_rng.choice(ordinary, LONG_PROMPT_LENGTH - (1 if adds_bos else 0))]
+    long_prompt = ([vocab.special["bos"]] if adds_bos else []) + long_body
+    model.reset()
+    model.eval(long_prompt)
+    long_logits = np.array(model.scores[: len(long_prompt)], dtype=np.float64)[LONG_POSITIONS]
+    long_exact = reference.forward(config, decoded, long_prompt)[LONG_POSITIONS]
     model.close()
+
+    # Rows of a few tensors as gguf-py decodes them (an independent reader of the block formats),
+    # to check the engine's dequantization value for value.
+    sampled = [("token_embd.weight", 0), ("token_embd.weight", len(vocab) - 1), ("blk.0.attn_v.weight", 0),
+               (f"blk.{spec.n_layer - 1}.ffn_down.weight", 0), (f"blk.{spec.n_layer - 1}.attn_v.weight", 1)]
+    if not spec.tied:
+        sampled.append(("output.weight", 1))
+    dequantized = [{"tensor": name, "row": row, "values": [float(f"{v:.9g}") for v in decoded[name][row]]}
+                   for name, row in sampled]
     golden = {
         "fixture": path.name,
         "llamaCppPythonVersion": llama_cpp.__version__,
@@ -331,6 +355,11 @@ def make_fixture(spec: Spec) -> dict:
         "logitRange": significant(scale, 6),
         "text": vocabularies.SAMPLE_TEXT,
         "textTokens": list(text_tokens),
+        "longPrompt": long_prompt,
+        "longLogitPositions": LONG_POSITIONS,
+        "longLogits": [[significant(v) for v in row] for row in long_logits],
+        "longExactMaxAbsDifference": significant(float(np.abs(long_exact - long_logits).max()), 4),
+        "dequantizedRows": dequantized,
     }
     (OUTPUT_DIRECTORY / f"{spec.name}.json").write_text(json.dumps(golden, separators=(",", ":")) + "\n")
     return golden
@@ -347,6 +376,7 @@ def main() -> None:
         golden = make_fixture(spec)
         size = (OUTPUT_DIRECTORY / golden["fixture"]).stat().st_size
         print(f"{spec.name:14} {size / 1024:7.1f} KiB  range {golden['logitRange']:7.3f}  "
+              f"long-exact {golden['longExactMaxAbsDifference']:.3g}  "
               f"llama.cpp-exact max {golden['exactMaxAbsDifference']:.3g} "
               f"rms {golden['exactRmsDifference']:.3g}  "
               f"min margin {min(golden['greedyMargins']):.3g}  attempt {golden['promptAttempt']}")

@@ -27,6 +27,19 @@ struct FidelityGolden: Decodable {
     let text: String
     /// llama.cpp's tokens for `text`, with the special tokens the vocabulary adds (BOS for SPM ones).
     let textTokens: [Int32]
+    /// A 100-token prompt, and llama.cpp's logits at `longLogitPositions` of it.
+    let longPrompt: [Int32]
+    let longLogitPositions: [Int]
+    let longLogits: [[Float]]
+    let longExactMaxAbsDifference: Float
+    /// Rows of some weight tensors as gguf-py decodes the stored blocks.
+    let dequantizedRows: [DequantizedRow]
+
+    struct DequantizedRow: Decodable {
+        let tensor: String
+        let row: Int
+        let values: [Float]
+    }
 }
 
 enum FidelityFixtures {
@@ -81,7 +94,7 @@ struct LogitDeviation: CustomStringConvertible {
     }
 
     var description: String {
-        "max |Δ| \(maximum) at position \(worstPosition) token \(worstToken) (engine \(worstEngine), llama.cpp \(worstGolden)), rms \(rootMeanSquare)"
+        "max |Δ| \(maximum) at row \(worstPosition) token \(worstToken) (engine \(worstEngine), llama.cpp \(worstGolden)), rms \(rootMeanSquare)"
     }
 }
 

@@ -18,12 +18,18 @@ import Testing
     @discardableResult
     func compare(_ rows: [[Float]], with golden: FidelityGolden, from firstPosition: Int = 0,
                  what: String) -> LogitDeviation {
+        compare(rows, expected: Array(golden.logits[firstPosition..<(firstPosition + rows.count)]), golden: golden, what: what)
+    }
+
+    /// Compares logit rows with the given golden rows, under the bounds of the golden's weight type.
+    @discardableResult
+    func compare(_ rows: [[Float]], expected expectedRows: [[Float]], golden: FidelityGolden,
+                 what: String) -> LogitDeviation {
         var deviation = LogitDeviation()
         var worstShare: Float = 0  // max |Δ| / bound over the rows
         var rangeSum: Float = 0
-        for (index, row) in rows.enumerated() {
-            let position = firstPosition + index
-            let expected = golden.logits[position]
+        for (position, row) in rows.enumerated() {
+            let expected = expectedRows[position]
             var rowDeviation = LogitDeviation()
             rowDeviation.add(engine: row, golden: expected, position: position)
             deviation.add(engine: row, golden: expected, position: position)
@@ -78,6 +84,17 @@ import Testing
             rows += try model.evaluate(Array(piece), in: cache, allLogits: true)
         }
         compare(rows, with: golden, what: "prompt in pieces, 2 threads, batches of 4")
+    }
+
+    @Test("logits along a 100-token prompt match llama.cpp", arguments: FidelityFixtures.names)
+    func longPromptLogits(_ name: String) throws {
+        // The default batch capacity (32) splits the prompt into passes of 32, 32, 32 and 4.
+        let (model, golden) = try load(name)
+        let cache = model.makeCache()
+        let rows = try model.evaluate(golden.longPrompt, in: cache, allLogits: true)
+        try #require(rows.count == golden.longPrompt.count)
+        compare(golden.longLogitPositions.map { rows[$0] }, expected: golden.longLogits, golden: golden,
+                what: "100-token prompt at positions \(golden.longLogitPositions)")
     }
 
     @Test("greedy decoding matches llama.cpp token for token", arguments: FidelityFixtures.names)
