@@ -21,7 +21,20 @@ struct VocabFixture {
         SharedData.file("vocab/ggml-vocab-\(name).gguf")
     }
 
+    private static let cacheLock = NSLock()
+    nonisolated(unsafe) private static var cache: [String: VocabFixture] = [:]
+
+    /// Loads each fixture once per test run (the Llama 3 vocabulary takes seconds in a debug build).
     static func load(_ name: String) throws -> VocabFixture {
+        cacheLock.lock()
+        defer { cacheLock.unlock() }
+        if let cached = cache[name] { return cached }
+        let fixture = try read(name)
+        cache[name] = fixture
+        return fixture
+    }
+
+    private static func read(_ name: String) throws -> VocabFixture {
         let url = try #require(file(name), "\(SharedData.missingMessage("vocab/ggml-vocab-\(name).gguf"))")
         let tokenizer = try Tokenizer(gguf: GGUFFile(path: url.path))
         let input = try Data(contentsOf: URL(fileURLWithPath: url.path + ".inp"))
@@ -136,6 +149,16 @@ struct TokenizerVocabFileTests {
         #expect(header == [128_006, 882, 128_007])
     }
 
+    @Test func phi3SpecialTokensSwallowFollowingWhitespace() throws {
+        let tokenizer = try VocabFixture.load("phi-3").tokenizer
+        let user = try #require(tokenizer.tokenID(spelled: "<|user|>"))
+        let end = try #require(tokenizer.tokenID(spelled: "<|end|>"))
+        let hi = tokenizer.encode("Hi", addSpecial: false, parseSpecial: false)
+        #expect(tokenizer.encode("<|user|>\n  Hi<|end|>", addSpecial: false, parseSpecial: true) == [user] + hi + [end])
+        #expect(tokenizer.isEndOfGeneration(end))
+        #expect(tokenizer.eos == 32_000 && tokenizer.isEndOfGeneration(32_000))
+    }
+
     @Test func sentencePieceBytesAndSpaces() throws {
         let tokenizer = try VocabFixture.load("llama-spm").tokenizer
         #expect(tokenizer.addsBOS && tokenizer.addsSpacePrefix)
@@ -151,5 +174,18 @@ struct TokenizerVocabFileTests {
         let tokens = tokenizer.encode("🦙", addSpecial: false, parseSpecial: false)
         let bytes = tokens.flatMap { tokenizer.pieceBytes($0) }
         #expect(String(decoding: bytes, as: UTF8.self) == " 🦙")
+    }
+}
+
+@Suite(.enabled(if: SharedData.stories260K != nil, "\(SharedData.missingMessage("models/stories260K.gguf"))"))
+struct TokenizerStoriesTests {
+    @Test func tokenizesThePublishedPrompt() throws {
+        let url = try #require(SharedData.stories260K)
+        let tokenizer = try Tokenizer(gguf: GGUFFile(path: url.path))
+        #expect(tokenizer.vocabularySize == 512)
+        let tokens = tokenizer.encode("Once upon a time", addSpecial: true, parseSpecial: false)
+        #expect(tokens == [1, 403, 407, 261, 378])
+        #expect(tokenizer.decode(Array(tokens.dropFirst())) == "Once upon a time")
+        #expect(tokenizer.isEndOfGeneration(2) && !tokenizer.isEndOfGeneration(1))
     }
 }

@@ -32,19 +32,40 @@ enum ByteLevelMapping {
         return table
     }()
 
-    /// Decodes a byte-level token text to the bytes it stands for. A character outside the map
-    /// (not produced by byte-level encoding) is kept as its own UTF-8 bytes.
+    /// Decodes a byte-level token text (UTF-8) to the bytes it stands for. A character outside
+    /// the map (not produced by byte-level encoding) is kept as its own UTF-8 bytes.
+    static func decode(_ text: ArraySlice<UInt8>, into bytes: inout [UInt8]) {
+        var index = text.startIndex
+        while index < text.endIndex {
+            let lead = text[index]
+            // Mapped characters are ASCII or two-byte sequences (U+00A1 ... U+0143).
+            if lead < 0x80 {
+                if byteForScalar[Int(lead)] >= 0 {
+                    bytes.append(UInt8(byteForScalar[Int(lead)]))
+                } else {
+                    bytes.append(lead)
+                }
+                index += 1
+                continue
+            }
+            if lead & 0xE0 == 0xC0, index + 1 < text.endIndex {
+                let value = Int(lead & 0x1F) << 6 | Int(text[index + 1] & 0x3F)
+                if value < byteForScalar.count, byteForScalar[value] >= 0 {
+                    bytes.append(UInt8(byteForScalar[value]))
+                    index += 2
+                    continue
+                }
+            }
+            // Not a mapped character: copy its whole UTF-8 sequence.
+            let length = min(SentencePieceModel.sequenceLength(lead), text.endIndex - index)
+            bytes.append(contentsOf: text[index ..< index + length])
+            index += length
+        }
+    }
+
     static func decode(_ text: String) -> [UInt8] {
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(text.utf8.count)
-        for scalar in text.unicodeScalars {
-            let value = Int(scalar.value)
-            if value < byteForScalar.count, byteForScalar[value] >= 0 {
-                bytes.append(UInt8(byteForScalar[value]))
-            } else {
-                bytes.append(contentsOf: String(Character(scalar)).utf8)
-            }
-        }
+        decode(Array(text.utf8)[...], into: &bytes)
         return bytes
     }
 }

@@ -8,9 +8,9 @@ struct TokenPieces: Sendable {
     private var storage: [UInt8] = []
     private var offsets: [Int] = [0]
 
-    init(model: TokenizerModelKind, tokenTexts: ByteStringTable, tokens: [String], types: [TokenType]) {
+    init(model: TokenizerModelKind, tokenTexts: ByteStringTable, types: [TokenType]) {
         storage.reserveCapacity(tokenTexts.storage.count)
-        offsets.reserveCapacity(tokens.count + 1)
+        offsets.reserveCapacity(types.count + 1)
         for (index, type) in types.enumerated() {
             let id = Int32(index)
             let text = tokenTexts.bytes(of: id)
@@ -29,7 +29,7 @@ struct TokenPieces: Sendable {
                     // GGUF WordPiece vocabularies spell a word start as U+2581, not "##".
                     Self.appendUnescaped(text, to: &storage)
                 case .bytePair:
-                    storage.append(contentsOf: ByteLevelMapping.decode(tokens[index]))
+                    ByteLevelMapping.decode(text, into: &storage)
                 }
             case .unused, .undefined:
                 break

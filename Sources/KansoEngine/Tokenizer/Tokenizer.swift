@@ -19,6 +19,8 @@ public final class Tokenizer: @unchecked Sendable {  // immutable after init
 
     private let tokenTexts: ByteStringTable
     private let types: [TokenType]
+    /// Control, user-defined and unknown tokens: after them `encode` restarts the space prefix.
+    private let isSpecialToken: [Bool]
     private let special: SpecialTokens
     private let splitter: SpecialTokenSplitter
     private let pieces: TokenPieces
@@ -43,10 +45,11 @@ public final class Tokenizer: @unchecked Sendable {  // immutable after init
             ? Array(repeating: .normal, count: count) : Array(vocabulary.tokenTypes.prefix(count))
         special = try SpecialTokens(vocabulary: vocabulary, types: initialTypes) { text in texts.find(Array(text.utf8)) }
         types = special.types
+        isSpecialToken = types.map { $0 == .control || $0 == .userDefined || $0 == .unknown }
         splitter = SpecialTokenSplitter(
             tokenTexts: texts, types: types,
             leftStripped: vocabulary.leftStrippedTokens, rightStripped: vocabulary.rightStrippedTokens)
-        pieces = TokenPieces(model: vocabulary.model, tokenTexts: texts, tokens: vocabulary.tokens, types: types)
+        pieces = TokenPieces(model: vocabulary.model, tokenTexts: texts, types: types)
         switch vocabulary.model {
         case .sentencePiece:
             sentencePiece = SentencePieceModel(tokenTexts: texts, scores: vocabulary.scores, unknown: special.unknown)
@@ -151,8 +154,7 @@ public final class Tokenizer: @unchecked Sendable {  // immutable after init
         var dropSpace = special.addSpacePrefix
         for token in tokens {
             var piece = pieces.bytes(of: token)
-            let isSpecial = token >= 0 && Int(token) < types.count
-                && [.control, .userDefined, .unknown].contains(types[Int(token)])
+            let isSpecial = token >= 0 && Int(token) < types.count && isSpecialToken[Int(token)]
             if dropSpace, !isSpecial, piece.first == 0x20 { piece = piece.dropFirst() }
             bytes.append(contentsOf: piece)
             dropSpace = special.addSpacePrefix && isSpecial
