@@ -13,7 +13,9 @@ and quantized blocks come from gguf-py (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, BF16) or f
 scripts/fixtures/kquants.py (Q4_K, Q5_K, Q6_K). Only the golden numbers depend on the llama.cpp
 build, whose llama-cpp-python version each golden file records.
 
-Each `NAME.gguf` gets a `NAME.json`:
+It also writes `stories260K.json`, llama.cpp's outputs on the real trained model in
+../shared/models (when that is there; the model itself is not copied). Each `NAME.gguf` gets a
+`NAME.json`:
 - `prompt`: token ids (BOS first where the vocabulary adds one);
 - `logits`: llama.cpp's logits at every prompt position, [position][vocab], 7 significant digits;
 - `greedy`: 16 greedy tokens after the prompt (argmax, decoded one token at a time through the KV
@@ -365,6 +367,99 @@ def make_fixture(spec: Spec) -> dict:
     return golden
 
 
+SHARED_MODEL = Path(__file__).resolve().parent.parent.parent / "shared/models/stories260K.gguf"
+STORIES_PROMPT = "Once upon a time"
+STORIES_TEXT = "Once upon a time, there was a little girl named Lily. She loved to play outside."
+STORIES_GREEDY_STEPS = 32
+
+
+def read_gguf_weights(path: Path) -> dict[str, np.ndarray]:
+    """Float32 weights of an F32 GGUF in [rows, columns] layout."""
+    reader = gguf.GGUFReader(str(path))
+    weights = {}
+    for tensor in reader.tensors:
+        if tensor.tensor_type != T.F32:
+            raise RuntimeError(f"{tensor.name}: only F32 files are read here")
+        shape = [int(n) for n in reversed(tensor.shape)]
+        weights[tensor.name] = np.array(tensor.data, dtype=np.float32).reshape(shape)
+    return weights
+
+
+def make_shared_golden() -> dict | None:
+    """llama.cpp's outputs on the real trained stories260K (../shared/models), when it is there.
+
+    Only the golden JSON is committed (Fixtures/models/stories260K.json); the model stays in shared/.
+    Same format as the synthetic fixtures, with 32 greedy tokens.
+    """
+    import llama_cpp
+
+    if not SHARED_MODEL.exists():
+        print(f"skipping stories260K: {SHARED_MODEL} not found")
+        return None
+    weights = read_gguf_weights(SHARED_MODEL)
+    model = llama_cpp.Llama(
+        model_path=str(SHARED_MODEL), n_ctx=CONTEXT_LENGTH, n_batch=CONTEXT_LENGTH, n_ubatch=CONTEXT_LENGTH,
+        n_threads=1, n_threads_batch=1, logits_all=True, flash_attn=False, type_k=0, type_v=0,
+        seed=0, verbose=False,
+    )
+    prompt = model.tokenize(STORIES_PROMPT.encode("utf-8"), add_bos=True, special=False)
+    model.reset()
+    model.eval(prompt)
+    logits = np.array(model.scores[: len(prompt)], dtype=np.float64)
+    greedy, margins = [], []
+    current = logits[-1]
+    for _ in range(STORIES_GREEDY_STEPS):
+        order = np.argsort(-current, kind="stable")
+        greedy.append(int(order[0]))
+        margins.append(float(current[order[0]] - current[order[1]]))
+        model.eval([int(order[0])])
+        current = np.array(model.scores[model.n_tokens - 1], dtype=np.float64)
+    continuation = model.detokenize(greedy).decode("utf-8", errors="replace")
+    text_tokens = model.tokenize(STORIES_TEXT.encode("utf-8"), add_bos=True, special=False)
+    # The long prompt: the story so far, as llama.cpp continued it, then its own greedy text again.
+    long_prompt = (prompt + greedy + greedy + greedy)[:LONG_PROMPT_LENGTH]
+    model.reset()
+    model.eval(long_prompt)
+    long_logits = np.array(model.scores[: len(long_prompt)], dtype=np.float64)[LONG_POSITIONS]
+    model.close()
+
+    config = {"arch": "llama", "n_embd": 64, "n_layer": 5, "n_head": 8, "n_head_kv": 4, "head_dim": 8,
+              "eps": 1e-5, "rope_base": 10000.0}
+    exact = reference.forward(config, weights, prompt)
+    long_exact = reference.forward(config, weights, long_prompt)[LONG_POSITIONS]
+    sampled = [("token_embd.weight", 0), ("token_embd.weight", 511), ("blk.0.attn_v.weight", 0),
+               ("blk.4.ffn_down.weight", 0), ("output.weight", 1)]
+    golden = {
+        "fixture": SHARED_MODEL.name,
+        "llamaCppPythonVersion": llama_cpp.__version__,
+        "architecture": "llama",
+        "weights": "F32",
+        "vocabularySize": 512,
+        "tiedOutput": "output.weight" not in weights,
+        "prompt": list(prompt),
+        "promptAttempt": 0,
+        "logits": [[significant(v) for v in row] for row in logits],
+        "greedy": greedy,
+        "greedyMargins": [significant(m, 4) for m in margins],
+        "greedyText": continuation,
+        "exactMaxAbsDifference": significant(float(np.abs(exact - logits).max()), 4),
+        "exactRmsDifference": significant(float(np.sqrt(np.mean((exact - logits) ** 2))), 4),
+        "logitRange": significant(float((logits.max(axis=1) - logits.min(axis=1)).max()), 6),
+        "text": STORIES_TEXT,
+        "textTokens": list(text_tokens),
+        "longPrompt": long_prompt,
+        "longLogitPositions": LONG_POSITIONS,
+        "longLogits": [[significant(v) for v in row] for row in long_logits],
+        "longExactMaxAbsDifference": significant(float(np.abs(long_exact - long_logits).max()), 4),
+        "dequantizedRows": [{"tensor": name, "row": row, "values": [float(f"{v:.9g}") for v in weights[name][row]]}
+                            for name, row in sampled if name in weights],
+    }
+    (OUTPUT_DIRECTORY / "stories260K.json").write_text(json.dumps(golden, separators=(",", ":")) + "\n")
+    print(f"stories260K    exact max {golden['exactMaxAbsDifference']:.3g}  long-exact "
+          f"{golden['longExactMaxAbsDifference']:.3g}  greedy: {continuation!r}")
+    return golden
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("names", nargs="*", help="fixture names to make (default: all)")
@@ -374,12 +469,16 @@ def main() -> None:
         if arguments.names and spec.name not in arguments.names:
             continue
         golden = make_fixture(spec)
+        if golden is None:
+            continue
         size = (OUTPUT_DIRECTORY / golden["fixture"]).stat().st_size
         print(f"{spec.name:14} {size / 1024:7.1f} KiB  range {golden['logitRange']:7.3f}  "
               f"long-exact {golden['longExactMaxAbsDifference']:.3g}  "
               f"llama.cpp-exact max {golden['exactMaxAbsDifference']:.3g} "
               f"rms {golden['exactRmsDifference']:.3g}  "
               f"min margin {min(golden['greedyMargins']):.3g}  attempt {golden['promptAttempt']}")
+    if not arguments.names or "stories260K" in arguments.names:
+        make_shared_golden()
 
 
 if __name__ == "__main__":

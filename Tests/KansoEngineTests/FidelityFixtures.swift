@@ -3,6 +3,7 @@
 // llama-cpp-python version that computed it).
 
 import Foundation
+import KansoTestSupport
 
 /// What llama.cpp computed for one fixture: see the format notes at the top of scripts/make_fixtures.py.
 struct FidelityGolden: Decodable {
@@ -16,10 +17,12 @@ struct FidelityGolden: Decodable {
     let prompt: [Int32]
     /// [prompt position][vocabulary]: llama.cpp's logits after each prompt token.
     let logits: [[Float]]
-    /// 16 greedy tokens after the prompt, decoded one at a time through llama.cpp's KV cache.
+    /// 16 greedy tokens (32 for stories260K) after the prompt, decoded one at a time through llama.cpp's KV cache.
     let greedy: [Int32]
     /// llama.cpp's top-1 minus top-2 logit at each greedy choice.
     let greedyMargins: [Float]
+    /// The greedy tokens as llama.cpp detokenizes them (stories260K only).
+    let greedyText: String?
     /// max |llama.cpp − exact float64 arithmetic on the same weights| over the prompt logits.
     let exactMaxAbsDifference: Float
     let exactRmsDifference: Float
@@ -54,8 +57,12 @@ enum FidelityFixtures {
     static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("Fixtures/models")
 
+    /// The real trained model of ../shared/models: its golden is here, the model is not.
+    static let sharedModel = "stories260K"
+
     static func modelPath(_ name: String) -> String {
-        directory.appendingPathComponent("\(name).gguf").path
+        if name == sharedModel, let url = SharedData.stories260K { return url.path }
+        return directory.appendingPathComponent("\(name).gguf").path
     }
 
     static func golden(_ name: String) throws -> FidelityGolden {

@@ -52,7 +52,7 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: FidelityFixtures.modelPath(name)))
         #expect(golden.logits.count == golden.prompt.count)
         #expect(golden.logits.allSatisfy { $0.count == golden.vocabularySize })
-        #expect(golden.greedy.count == 16 && golden.greedyMargins.count == 16)
+        #expect(golden.greedy.count >= 16 && golden.greedyMargins.count == golden.greedy.count)
     }
 
     @Test("the model reads the fixture's shape", arguments: FidelityFixtures.names)
@@ -74,13 +74,16 @@ import Testing
 
     @Test("prompt logits match when the prompt arrives in pieces", arguments: FidelityFixtures.names)
     func chunkedPromptLogits(_ name: String) throws {
-        // Five tokens, then one, then the rest: later pieces attend to keys cached by earlier ones.
+        // Five tokens (fewer for a short prompt), then one, then the rest: later pieces attend to
+        // keys cached by earlier ones.
         let golden = try FidelityFixtures.golden(name)
         let model = try Model(path: FidelityFixtures.modelPath(name), threads: 2, contextLength: 128, batchCapacity: 4)
         let cache = model.makeCache()
         let prompt = golden.prompt
         var rows: [[Float]] = []
-        for piece in [prompt[0..<5], prompt[5..<6], prompt[6...]] {
+        try #require(prompt.count >= 3)
+        let first = min(5, prompt.count - 2)
+        for piece in [prompt[0..<first], prompt[first..<(first + 1)], prompt[(first + 1)...]] {
             rows += try model.evaluate(Array(piece), in: cache, allLogits: true)
         }
         compare(rows, with: golden, what: "prompt in pieces, 2 threads, batches of 4")
@@ -142,11 +145,11 @@ import Testing
     @Test("batched decoding of sequences at different positions matches llama.cpp", arguments: FidelityFixtures.names)
     func batchedDecoding(_ name: String) throws {
         // Sequence A holds the whole prompt and decodes llama.cpp's greedy tokens; sequence B holds
-        // the first 6 prompt tokens and is fed the rest of the prompt one token per step, so each
+        // the first half of the prompt and is fed the rest of the prompt one token per step, so each
         // of its logit rows has a golden row. Both advance in one decode(batch:) call per step.
         let (model, golden) = try load(name)
         let prompt = golden.prompt
-        let split = 6
+        let split = prompt.count / 2
         let first = model.makeCache()
         let second = model.makeCache()
         var logitsA = try model.evaluate(prompt, in: first)[0]
