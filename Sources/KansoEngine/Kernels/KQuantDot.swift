@@ -6,8 +6,7 @@
 /// Σ over sub-blocks s: d·scale_s·xd_s·Σ q·x − dmin·min_s·xd_s·Σ x
 @inline(__always)
 func dotQ4_K(_ row: UnsafeRawPointer, _ x: UnsafePointer<Int8>, _ xd: UnsafePointer<Float>, _ xs: UnsafePointer<Int32>, superBlocks: Int) -> Float {
-    var total: Float = 0
-    for sb in 0..<superBlocks {
+    sumBlocks(superBlocks) { sb in
         let block = row + 144 * sb
         let scales = (block + 4).assumingMemoryBound(to: UInt8.self)
         let qs = scales + 12
@@ -27,16 +26,14 @@ func dotQ4_K(_ row: UnsafeRawPointer, _ x: UnsafePointer<Int8>, _ xd: UnsafePoin
             scaled += xd[first] * Float(Int32(scale0) &* sumLow) + xd[first + 1] * Float(Int32(scale1) &* sumHigh)
             mins += xd[first] * Float(Int32(min0) &* xs[first]) + xd[first + 1] * Float(Int32(min1) &* xs[first + 1])
         }
-        total += block.loadHalf(at: 0) * scaled - block.loadHalf(at: 2) * mins
+        return block.loadHalf(at: 0) * scaled - block.loadHalf(at: 2) * mins
     }
-    return total
 }
 
 /// As Q4_K with a fifth bit per element from qh (bit s of qh[l] for sub-block s).
 @inline(__always)
 func dotQ5_K(_ row: UnsafeRawPointer, _ x: UnsafePointer<Int8>, _ xd: UnsafePointer<Float>, _ xs: UnsafePointer<Int32>, superBlocks: Int) -> Float {
-    var total: Float = 0
-    for sb in 0..<superBlocks {
+    sumBlocks(superBlocks) { sb in
         let block = row + 176 * sb
         let scales = (block + 4).assumingMemoryBound(to: UInt8.self)
         let qh = scales + 12
@@ -60,17 +57,15 @@ func dotQ5_K(_ row: UnsafeRawPointer, _ x: UnsafePointer<Int8>, _ xd: UnsafePoin
             scaled += xd[first] * Float(Int32(scale0) &* sumLow) + xd[first + 1] * Float(Int32(scale1) &* sumHigh)
             mins += xd[first] * Float(Int32(min0) &* xs[first]) + xd[first + 1] * Float(Int32(min1) &* xs[first + 1])
         }
-        total += block.loadHalf(at: 0) * scaled - block.loadHalf(at: 2) * mins
+        return block.loadHalf(at: 0) * scaled - block.loadHalf(at: 2) * mins
     }
-    return total
 }
 
 /// Q6_K: per 128-element half, byte l of ql/qh feeds elements l, l+32, l+64, l+96 (activation
 /// blocks k = 0...3 of the half); each block of 32 has two int8 scales, one per 16 elements.
 @inline(__always)
 func dotQ6_K(_ row: UnsafeRawPointer, _ x: UnsafePointer<Int8>, _ xd: UnsafePointer<Float>, _ xs: UnsafePointer<Int32>, superBlocks: Int) -> Float {
-    var total: Float = 0
-    for sb in 0..<superBlocks {
+    sumBlocks(superBlocks) { sb in
         let block = row + 210 * sb
         let qlAll = block.assumingMemoryBound(to: UInt8.self)
         let qhAll = qlAll + 128
@@ -103,7 +98,6 @@ func dotQ6_K(_ row: UnsafeRawPointer, _ x: UnsafePointer<Int8>, _ xd: UnsafePoin
             scaled += xd[firstBlock + 2] * Float(Int32(sc[4]) &* s20 &+ Int32(sc[5]) &* s21)
             scaled += xd[firstBlock + 3] * Float(Int32(sc[6]) &* s30 &+ Int32(sc[7]) &* s31)
         }
-        total += block.loadHalf(at: 208) * scaled
+        return block.loadHalf(at: 208) * scaled
     }
-    return total
 }
