@@ -3,27 +3,23 @@
 // Token texts are compared as bytes, never as Swift Strings: String equality is canonical
 // equivalence, which would merge distinct tokens such as "é" (U+00E9) and "e\u{301}".
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 struct ByteStringTable: Sendable {
     /// Every string's bytes, back to back.
     private(set) var storage: [UInt8] = []
     /// String `id` is `storage[offsets[id] ..< offsets[id + 1]]`.
     private(set) var offsets: [Int] = [0]
-    /// -1 for an empty slot, else an id. Capacity is a power of two, at most half full.
-    private var slots: [Int32]
+    /// `emptySlot`, or the high 32 bits of the string's hash above its id: most probes that do
+    /// not match are rejected without touching the string. Power-of-two count, at most half full.
+    private var slots: [UInt64]
+    /// Full hash per id, to re-place ids when the slot array grows.
     private var hashes: [UInt64] = []
+
+    private static let emptySlot = UInt64.max
 
     init(expectedCount: Int = 16, expectedBytes: Int = 64) {
         var capacity = 16
         while capacity < expectedCount * 2 { capacity <<= 1 }
-        slots = Array(repeating: -1, count: capacity)
+        slots = Array(repeating: Self.emptySlot, count: capacity)
         storage.reserveCapacity(expectedBytes)
         offsets.reserveCapacity(expectedCount + 1)
         hashes.reserveCapacity(expectedCount)
@@ -44,22 +40,51 @@ struct ByteStringTable: Sendable {
         for byte in bytes {
             hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
         }
-        return hash
+        // Mix the high bits down: slots are chosen by the low bits.
+        return hash ^ (hash >> 29)
+    }
+
+    @inline(__always) private static func slotValue(hash: UInt64, id: Int32) -> UInt64 {
+        (hash & 0xFFFF_FFFF_0000_0000) | UInt64(UInt32(bitPattern: id))
+    }
+
+    /// The slot holding these bytes, or the empty slot where they would go.
+    @inline(__always)
+    private func probe(_ bytes: UnsafeBufferPointer<UInt8>, hash: UInt64) -> (slot: Int, id: Int32?) {
+        let mask = slots.count - 1
+        var slot = Int(truncatingIfNeeded: hash) & mask
+        let fingerprint = hash & 0xFFFF_FFFF_0000_0000
+        return storage.withUnsafeBufferPointer { stored in
+            offsets.withUnsafeBufferPointer { offsets in
+                while true {
+                    let value = slots[slot]
+                    if value == Self.emptySlot { return (slot, nil) }
+                    if value & 0xFFFF_FFFF_0000_0000 == fingerprint {
+                        let id = Int(truncatingIfNeeded: UInt32(truncatingIfNeeded: value))
+                        let start = offsets[id]
+                        if offsets[id + 1] - start == bytes.count, Self.equal(stored, start, bytes) {
+                            return (slot, Int32(id))
+                        }
+                    }
+                    slot = (slot + 1) & mask
+                }
+            }
+        }
+    }
+
+    @inline(__always)
+    private static func equal(_ stored: UnsafeBufferPointer<UInt8>, _ start: Int, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var index = 0
+        while index < bytes.count {
+            if stored[start + index] != bytes[index] { return false }
+            index += 1
+        }
+        return true
     }
 
     /// The id of a string with exactly these bytes, if stored.
     func find(_ bytes: UnsafeBufferPointer<UInt8>) -> Int32? {
-        let hash = Self.hash(bytes)
-        let mask = slots.count - 1
-        var slot = Int(truncatingIfNeeded: hash) & mask
-        return storage.withUnsafeBufferPointer { stored in
-            while true {
-                let id = slots[slot]
-                if id < 0 { return nil }
-                if hashes[Int(id)] == hash, matches(stored, id: id, bytes) { return id }
-                slot = (slot + 1) & mask
-            }
-        }
+        probe(bytes, hash: Self.hash(bytes)).id
     }
 
     func find(_ bytes: [UInt8]) -> Int32? {
@@ -74,16 +99,7 @@ struct ByteStringTable: Sendable {
     @discardableResult
     mutating func insert(_ bytes: UnsafeBufferPointer<UInt8>) -> (id: Int32, inserted: Bool) {
         let hash = Self.hash(bytes)
-        var mask = slots.count - 1
-        var slot = Int(truncatingIfNeeded: hash) & mask
-        let found: Int32? = storage.withUnsafeBufferPointer { stored in
-            while true {
-                let id = slots[slot]
-                if id < 0 { return nil }
-                if hashes[Int(id)] == hash, matches(stored, id: id, bytes) { return id }
-                slot = (slot + 1) & mask
-            }
-        }
+        let (slot, found) = probe(bytes, hash: hash)
         if let found { return (found, false) }
         let id = Int32(count)
         storage.append(contentsOf: bytes)
@@ -92,13 +108,8 @@ struct ByteStringTable: Sendable {
         if count * 2 > slots.count {
             grow()
         } else {
-            slots[slot] = id
-            return (id, true)
+            slots[slot] = Self.slotValue(hash: hash, id: id)
         }
-        mask = slots.count - 1
-        slot = Int(truncatingIfNeeded: hash) & mask
-        while slots[slot] >= 0 { slot = (slot + 1) & mask }
-        slots[slot] = id
         return (id, true)
     }
 
@@ -107,23 +118,15 @@ struct ByteStringTable: Sendable {
         bytes.withUnsafeBufferPointer { insert($0) }
     }
 
-    private func matches(_ stored: UnsafeBufferPointer<UInt8>, id: Int32, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        let start = offsets[Int(id)]
-        let length = offsets[Int(id) + 1] - start
-        guard length == bytes.count else { return false }
-        if length == 0 { return true }
-        return memcmp(stored.baseAddress! + start, bytes.baseAddress!, length) == 0
-    }
-
-    /// Doubles the slot array and re-places every id (the new id is placed by the caller).
+    /// Doubles the slot array and re-places every id.
     private mutating func grow() {
         let capacity = slots.count * 2
-        var newSlots = [Int32](repeating: -1, count: capacity)
+        var newSlots = [UInt64](repeating: Self.emptySlot, count: capacity)
         let mask = capacity - 1
-        for id in 0 ..< count - 1 {
+        for id in 0 ..< count {
             var slot = Int(truncatingIfNeeded: hashes[id]) & mask
-            while newSlots[slot] >= 0 { slot = (slot + 1) & mask }
-            newSlots[slot] = Int32(id)
+            while newSlots[slot] != Self.emptySlot { slot = (slot + 1) & mask }
+            newSlots[slot] = Self.slotValue(hash: hashes[id], id: Int32(id))
         }
         slots = newSlots
     }
