@@ -89,6 +89,13 @@ class Spec:
     vocab_size: int = 420  # SPM vocabularies; BPE ones get 256 + merges + 3 specials
     tied: bool = False
     sliding_window: int = 0
+    tokenizer: str = ""  # "" = the architecture's usual one; "llama3" = byte-level BPE as Llama 3
+    rope_base: float = 0.0  # 0 = the architecture's usual one
+    rope_freqs: bool = False  # a Llama 3.1-style rope_freqs.weight tensor
+
+    @property
+    def theta(self) -> float:
+        return self.rope_base or (10000.0 if self.arch == "llama" else 1000000.0)
 
 
 SPECS = [
@@ -110,10 +117,18 @@ SPECS = [
     Spec("qwen3-f16", "qwen3", "F16", seed=15, head_dim=32, n_ff=192, tied=True),
     Spec("gemma3-f32", "gemma3", "F32", seed=16, n_layer=6, head_dim=32, n_ff=192, tied=True, sliding_window=8),
     Spec("gemma3-q8_0", "gemma3", "Q8_0", seed=17, n_layer=6, head_dim=32, n_ff=192, tied=True, sliding_window=8),
+    # Llama 3.x shape: byte-level BPE vocabulary, theta 500000, rope_freqs, one KV head (as Llama
+    # 3.2 1B's 4:1 and Gemma 3 1B's single KV head push GQA to its end).
+    Spec("llama3-f16", "llama", "F16", seed=18, n_head_kv=1, tied=True, tokenizer="llama3",
+         rope_base=500000.0, rope_freqs=True),
+    # Plain multi-head attention (as TinyLlama-style and llama2.c models), wider heads.
+    Spec("llama-mha-q8_0", "llama", "Q8_0", seed=19, n_head=2, n_head_kv=2, head_dim=32),
 ]
 
 
 def make_vocabulary(spec: Spec) -> vocabularies.Vocabulary:
+    if spec.tokenizer == "llama3":
+        return vocabularies.bpe_vocab(merge_count=spec.vocab_size - 259, style="llama3")
     if spec.arch in ("qwen2", "qwen3"):
         return vocabularies.bpe_vocab(merge_count=spec.vocab_size - 259)
     return vocabularies.spm_vocab("gemma" if spec.arch == "gemma3" else "llama", spec.vocab_size)
@@ -139,6 +154,10 @@ def make_weights(spec: Spec, n_vocab: int, rng: np.random.Generator) -> dict[str
         embedding_rms /= math.sqrt(e) / 4.0
     output_gain = 4.0 / (embedding_rms * math.sqrt(e)) if spec.tied else 1.0
     weights = {"token_embd.weight": (rng.standard_normal((n_vocab, e)) * embedding_rms).astype(np.float32)}
+    if spec.rope_freqs:
+        # Real files hold 1 for the fast pairs and up to 8 for the slow ones; random values in
+        # [1, 8] on every pair make them matter within the fixtures' short contexts too.
+        weights["rope_freqs.weight"] = rng.uniform(1.0, 8.0, spec.head_dim // 2).astype(np.float32)
     for layer in range(spec.n_layer):
         p = f"blk.{layer}."
         weights[p + "attn_norm.weight"] = norm(e)
@@ -220,12 +239,15 @@ def write_gguf(spec: Spec, path: Path, vocab: vocabularies.Vocabulary,
         writer.add_vocab_size(len(vocab))
         writer.add_rope_dimension_count(spec.head_dim)
     writer.add_layer_norm_rms_eps(1e-5 if spec.arch == "llama" else 1e-6)
-    writer.add_rope_freq_base(10000.0 if spec.arch == "llama" else 1000000.0)
+    writer.add_rope_freq_base(spec.theta)
     if spec.sliding_window:
         writer.add_sliding_window(spec.sliding_window)
 
     writer.add_tokenizer_model(vocab.model)
-    writer.add_tokenizer_pre({"llama": "default", "gemma3": "default"}.get(spec.arch, "qwen2"))
+    if spec.tokenizer == "llama3":
+        writer.add_tokenizer_pre("llama-bpe")
+    else:
+        writer.add_tokenizer_pre({"llama": "default", "gemma3": "default"}.get(spec.arch, "qwen2"))
     writer.add_token_list(vocab.tokens)
     if vocab.scores is not None:
         writer.add_token_scores(vocab.scores)
@@ -238,7 +260,7 @@ def write_gguf(spec: Spec, path: Path, vocab: vocabularies.Vocabulary,
         writer.add_unk_token_id(vocab.special["unk"])
     if "pad" in vocab.special:
         writer.add_pad_token_id(vocab.special["pad"])
-    writer.add_add_bos_token(vocab.model == "llama")
+    writer.add_add_bos_token(vocab.adds_bos)
     writer.add_add_eos_token(False)
     if spec.arch == "gemma3":
         writer.add_add_space_prefix(False)
@@ -295,9 +317,9 @@ def make_fixture(spec: Spec) -> dict:
     config = {"arch": spec.arch, "n_embd": spec.n_embd, "n_layer": spec.n_layer, "n_head": spec.n_head,
               "n_head_kv": spec.n_head_kv, "head_dim": spec.head_dim,
               "eps": 1e-5 if spec.arch == "llama" else 1e-6,
-              "rope_base": 10000.0 if spec.arch == "llama" else 1000000.0,
+              "rope_base": spec.theta,
               "rope_base_local": 10000.0, "sliding_window": spec.sliding_window}
-    adds_bos = vocab.model == "llama"
+    adds_bos = vocab.adds_bos
     ordinary = [i for i, kind in enumerate(vocab.types) if kind == vocabularies.NORMAL]
     prompt_rng = np.random.default_rng(1000 + spec.seed)
     best = None
