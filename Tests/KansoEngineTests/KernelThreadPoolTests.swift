@@ -35,6 +35,33 @@ import Testing
         }
     }
 
+    @Test func manyShortSectionsInARow() {
+        // Back-to-back sections exercise the spin hand-off between jobs.
+        let pool = ThreadPool(threads: 3)
+        let hits = UnsafeMutablePointer<Int>.allocate(capacity: 3)
+        hits.initialize(repeating: 0, count: 3)
+        defer { hits.deallocate() }
+        for _ in 0..<5000 {
+            pool.parallelFor(3) { range in
+                for i in range { hits[i] += 1 }
+            }
+        }
+        #expect((0..<3).map { hits[$0] } == [5000, 5000, 5000])
+    }
+
+    @Test func poolsAreCreatedAndDestroyedCleanly() {
+        var total = 0
+        for round in 0..<50 {
+            let pool = ThreadPool(threads: 3)
+            let slots = UnsafeMutablePointer<Int>.allocate(capacity: 3)
+            slots.initialize(repeating: 0, count: 3)
+            pool.parallelFor(3) { range in slots[range.lowerBound] = round }
+            total += slots[0] + slots[1] + slots[2]
+            slots.deallocate()
+        }
+        #expect(total == 3 * (0..<50).reduce(0, +))
+    }
+
     @Test func nestedCallsRunInline() {
         let pool = ThreadPool(threads: 3)
         let total = UnsafeMutablePointer<Int>.allocate(capacity: 9)

@@ -1,5 +1,7 @@
 // A fixed set of worker threads for data-parallel kernels. `parallelFor` hands each thread one
 // contiguous chunk and blocks until all are done; the calling thread does chunk 0 itself.
+// Workers and caller spin briefly before sleeping on a condition variable (as llama.cpp's
+// thread pool polls before it waits).
 // No allocation per call: the body is shared through a pointer for the duration of the call.
 // Calls from several threads are serialized; a call from inside a body runs inline.
 
@@ -10,6 +12,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Synchronization
 
 public final class ThreadPool: @unchecked Sendable {  // all shared state is guarded by `mutex`
     public var threadCount: Int { workerCount + 1 }
@@ -22,9 +25,11 @@ public final class ThreadPool: @unchecked Sendable {  // all shared state is gua
     /// Serializes whole parallelFor calls made from different threads.
     private let callMutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
 
+    /// Bumped once per parallelFor; workers wait for it to change.
+    private let generation = Atomic<Int>(0)
+    /// Workers still running the current job.
+    private let pending = Atomic<Int>(0)
     // Guarded by `mutex`.
-    private var generation = 0
-    private var pending = 0
     private var shuttingDown = false
     private var currentCount = 0
     private var currentBody: UnsafeRawPointer?  // points at a `(Range<Int>) -> Void` on the caller's stack
@@ -56,6 +61,7 @@ public final class ThreadPool: @unchecked Sendable {  // all shared state is gua
     deinit {
         pthread_mutex_lock(mutex)
         shuttingDown = true
+        generation.wrappingAdd(1, ordering: .releasing)  // wakes spinning workers too
         pthread_cond_broadcast(workAvailable)
         pthread_mutex_unlock(mutex)
         for thread in threads { pthread_join(thread, nil) }
@@ -93,8 +99,9 @@ public final class ThreadPool: @unchecked Sendable {  // all shared state is gua
                 pthread_mutex_lock(mutex)
                 currentBody = UnsafeRawPointer(closurePointer)
                 currentCount = count
-                pending = threads.count
-                generation &+= 1
+                pending.store(threads.count, ordering: .relaxed)
+                // Publishes the job to spinning workers (release) and to sleeping ones (broadcast).
+                generation.wrappingAdd(1, ordering: .releasing)
                 pthread_cond_broadcast(workAvailable)
                 pthread_mutex_unlock(mutex)
 
@@ -103,8 +110,12 @@ public final class ThreadPool: @unchecked Sendable {  // all shared state is gua
                 if !mine.isEmpty { escapable(mine) }
                 ThreadPool.isInsideBody = false
 
+                if !spin(until: { pending.load(ordering: .acquiring) == 0 }) {
+                    pthread_mutex_lock(mutex)
+                    while pending.load(ordering: .acquiring) > 0 { pthread_cond_wait(workFinished, mutex) }
+                    pthread_mutex_unlock(mutex)
+                }
                 pthread_mutex_lock(mutex)
-                while pending > 0 { pthread_cond_wait(workFinished, mutex) }
                 currentBody = nil
                 pthread_mutex_unlock(mutex)
                 pthread_mutex_unlock(callMutex)
@@ -112,25 +123,51 @@ public final class ThreadPool: @unchecked Sendable {  // all shared state is gua
         }
     }
 
+    /// Polls `condition` for a short while (about the time a wake-up through the kernel takes)
+    /// before the caller falls back to sleeping: decoding issues hundreds of small parallel
+    /// sections per token, and a futex wake-up per section would cost more than the work.
+    @inline(__always)
+    private func spin(until condition: () -> Bool) -> Bool {
+        for attempt in 0..<ThreadPool.spinAttempts {
+            if condition() { return true }
+            if attempt % 64 == 63 { sched_yield() }
+        }
+        return condition()
+    }
+
+    private static let spinAttempts = 20_000
+
     private func workerLoop(index: Int) {
         ThreadPool.isInsideBody = true
         var seenGeneration = 0
-        pthread_mutex_lock(mutex)
         while true {
-            while generation == seenGeneration && !shuttingDown {
-                pthread_cond_wait(workAvailable, mutex)
+            if !spin(until: { generation.load(ordering: .acquiring) != seenGeneration }) {
+                pthread_mutex_lock(mutex)
+                while generation.load(ordering: .acquiring) == seenGeneration && !shuttingDown {
+                    pthread_cond_wait(workAvailable, mutex)
+                }
+                let stop = shuttingDown
+                pthread_mutex_unlock(mutex)
+                if stop { return }
             }
-            if shuttingDown { break }
-            seenGeneration = generation
-            let body = currentBody!.assumingMemoryBound(to: ((Range<Int>) -> Void).self)
-            let range = ThreadPool.chunk(index, of: threads.count + 1, count: currentCount)
-            pthread_mutex_unlock(mutex)
-            if !range.isEmpty { body.pointee(range) }
+            seenGeneration = generation.load(ordering: .acquiring)
             pthread_mutex_lock(mutex)
-            pending -= 1
-            if pending == 0 { pthread_cond_signal(workFinished) }
+            let stop = shuttingDown
+            let bodyPointer = currentBody
+            let count = currentCount
+            pthread_mutex_unlock(mutex)
+            if stop { return }
+            guard let bodyPointer else { continue }
+            let body = bodyPointer.assumingMemoryBound(to: ((Range<Int>) -> Void).self)
+            let range = ThreadPool.chunk(index, of: threads.count + 1, count: count)
+            if !range.isEmpty { body.pointee(range) }
+            if pending.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 {
+                // The caller may be asleep: wake it under the mutex so the signal cannot be lost.
+                pthread_mutex_lock(mutex)
+                pthread_cond_signal(workFinished)
+                pthread_mutex_unlock(mutex)
+            }
         }
-        pthread_mutex_unlock(mutex)
     }
 
     private final class WorkerContext {
