@@ -118,10 +118,8 @@ final class Transformer {
                     }
                     TransformerMath.softmax(scores, count: span)
                     let out = s.attention + i * queryLength + h * headDim
-                    out.update(repeating: 0, count: headDim)
-                    for t in 0..<span {
-                        TransformerMath.addScaled(values + t * kvLength, scale: scores[t], into: out, count: headDim)
-                    }
+                    TransformerMath.weightedSum(rows: values, stride: kvLength, weights: scores, count: span,
+                                                into: out, length: headDim)
                 }
             }
 

@@ -1,6 +1,6 @@
 // The element-wise pieces of the forward pass over raw F32 buffers: RMS norm, softmax,
 // activations, RoPE, dot products. Matrix products are the kernels' (WeightMatrix).
-// Written as plain loops with independent accumulators so the optimizer can vectorize them.
+// Plain loops the optimizer vectorizes, and SIMD8 accumulators where a reduction would not be.
 
 import Foundation
 
@@ -15,26 +15,51 @@ enum TransformerMath {
         for i in 0..<count { out[i] = x[i] * scale * weight[i] }
     }
 
-    /// Σ a[i]·b[i] with four partial sums.
+    /// Σ a[i]·b[i], sixteen lanes of partial sums.
     @inline(__always)
     static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
-        var s0: Float = 0, s1: Float = 0, s2: Float = 0, s3: Float = 0
+        var low = SIMD8<Float>(repeating: 0), high = SIMD8<Float>(repeating: 0)
+        let rawA = UnsafeRawPointer(a), rawB = UnsafeRawPointer(b)
         var i = 0
-        while i + 4 <= count {
-            s0 += a[i] * b[i]
-            s1 += a[i + 1] * b[i + 1]
-            s2 += a[i + 2] * b[i + 2]
-            s3 += a[i + 3] * b[i + 3]
-            i += 4
+        while i + 16 <= count {
+            low += rawA.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+                * rawB.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+            high += rawA.loadUnaligned(fromByteOffset: i * 4 + 32, as: SIMD8<Float>.self)
+                * rawB.loadUnaligned(fromByteOffset: i * 4 + 32, as: SIMD8<Float>.self)
+            i += 16
         }
-        while i < count { s0 += a[i] * b[i]; i += 1 }
-        return (s0 + s1) + (s2 + s3)
+        if i + 8 <= count {
+            low += rawA.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+                * rawB.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+            i += 8
+        }
+        var sum = (low + high).sum()
+        while i < count { sum += a[i] * b[i]; i += 1 }
+        return sum
     }
 
-    /// y[i] += a·x[i]
+    /// out[d] = Σt weights[t] · rows[t·stride + d] for d < length: attention's weighted sum of value
+    /// rows. Eight dimensions at a time are accumulated in a register across all rows, instead of
+    /// reading and writing `out` once per row.
     @inline(__always)
-    static func addScaled(_ x: UnsafePointer<Float>, scale a: Float, into y: UnsafeMutablePointer<Float>, count: Int) {
-        for i in 0..<count { y[i] += a * x[i] }
+    static func weightedSum(rows: UnsafePointer<Float>, stride: Int, weights: UnsafePointer<Float>, count: Int,
+                            into out: UnsafeMutablePointer<Float>, length: Int) {
+        var d = 0
+        while d + 8 <= length {
+            var accumulator = SIMD8<Float>(repeating: 0)
+            for t in 0..<count {
+                let row = UnsafeRawPointer(rows + t * stride + d).loadUnaligned(as: SIMD8<Float>.self)
+                accumulator += weights[t] * row
+            }
+            UnsafeMutableRawPointer(out + d).storeBytes(of: accumulator, as: SIMD8<Float>.self)
+            d += 8
+        }
+        while d < length {
+            var sum: Float = 0
+            for t in 0..<count { sum += weights[t] * rows[t * stride + d] }
+            out[d] = sum
+            d += 1
+        }
     }
 
     /// y[i] += x[i]

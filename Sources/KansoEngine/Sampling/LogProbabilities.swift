@@ -7,7 +7,7 @@ public enum LogProbabilities {
     public static func logSoftmax(_ logits: [Float]) -> [Float] {
         guard let maximum = logits.max() else { return [] }
         var sum = 0.0
-        for value in logits { sum += exp(Double(value - maximum)) }
+        for value in logits { sum += Double(expf(value - maximum)) }
         let shift = Double(maximum) + log(sum)
         return logits.map { Float(Double($0) - shift) }
     }
@@ -16,7 +16,7 @@ public enum LogProbabilities {
     public static func logProbability(of token: Int32, logits: [Float]) -> Float {
         guard token >= 0, Int(token) < logits.count, let maximum = logits.max() else { return -.infinity }
         var sum = 0.0
-        for value in logits { sum += exp(Double(value - maximum)) }
+        for value in logits { sum += Double(expf(value - maximum)) }
         return Float(Double(logits[Int(token)] - maximum) - log(sum))
     }
 
@@ -28,7 +28,7 @@ public enum LogProbabilities {
         candidates.keepHighest(count)
         let maximum = candidates.logits[0]
         var sum = 0.0
-        for value in logits { sum += exp(Double(value - maximum)) }
+        for value in logits { sum += Double(expf(value - maximum)) }
         return zip(candidates.tokens, candidates.logits).map { ($0, Float(exp(Double($1 - maximum)) / sum)) }
     }
 
