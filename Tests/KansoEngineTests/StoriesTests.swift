@@ -68,6 +68,26 @@ struct StoriesTests {
         #expect(text == expected.text)
     }
 
+    @Test func streamStopsWhenTheConsumerLeaves() async throws {
+        let model = try load()
+        let prompt: [Int32] = [1, 403, 407, 261, 378]
+        var generator = Generator(model: model, sampler: SamplerChain(settings: .greedy), maximumTokens: 400)
+        generator.stopAtEndOfGeneration = false
+        let cache = model.makeCache()
+        var received = 0
+        for try await _ in generator.stream(prompt: prompt, in: cache) {
+            received += 1
+            if received == 3 { break }
+        }
+        // The generating thread notices at its next token (milliseconds); the cache is read only
+        // after it has had ample time to stop, then must not grow any more.
+        try await Task.sleep(nanoseconds: 1_000_000_000)
+        let length = cache.length
+        try await Task.sleep(nanoseconds: 300_000_000)
+        #expect(cache.length == length)
+        #expect(length < prompt.count + 400)
+    }
+
     @Test func generationReusesTheCachedPrompt() throws {
         let model = try load()
         let prompt: [Int32] = [1, 403, 407, 261, 378]

@@ -97,16 +97,18 @@ public struct Generator: Sendable {
         return try generate(prompt: tokens, in: cache, onToken: onToken)
     }
 
-    /// The tokens of a generation as an asynchronous stream; it runs on a detached task and stops
-    /// at the next token when the consumer cancels.
+    /// The tokens of a generation as an asynchronous stream. The computation blocks, so it runs on
+    /// a thread of its own rather than on Swift concurrency's cooperative pool; it stops at the
+    /// next token when the consumer cancels or stops iterating.
     public func stream(prompt: [Int32], in cache: KVCache) -> AsyncThrowingStream<GeneratedToken, Error> {
-        var generator = self
+        let generator = self
         return AsyncThrowingStream { continuation in
             let cancelled = CancellationFlag()
             continuation.onTermination = { _ in cancelled.set() }
-            Task.detached {
+            let thread = Thread {
+                var running = generator
                 do {
-                    _ = try generator.generate(prompt: prompt, in: cache) { token in
+                    _ = try running.generate(prompt: prompt, in: cache) { token in
                         continuation.yield(token)
                         return !cancelled.isSet
                     }
@@ -115,6 +117,8 @@ public struct Generator: Sendable {
                     continuation.finish(throwing: error)
                 }
             }
+            thread.name = "kanso-generate"
+            thread.start()
         }
     }
 }
