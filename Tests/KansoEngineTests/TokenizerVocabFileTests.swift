@@ -116,6 +116,21 @@ struct TokenizerVocabFileTests {
         #expect(failures.isEmpty, "\(name): \(failures.prefix(8).joined(separator: "\n"))")
     }
 
+    @Test func encodesConcurrently() async throws {
+        let fixture = try VocabFixture.load("llama-bpe")
+        let tokenizer = fixture.tokenizer
+        let text = fixture.cases.map(\.text).joined(separator: "\n")
+        let expected = tokenizer.encode(text, addSpecial: true, parseSpecial: true)
+        let results = await withTaskGroup(of: [Int32].self) { group in
+            for _ in 0 ..< 8 {
+                group.addTask { tokenizer.encode(text, addSpecial: true, parseSpecial: true) }
+            }
+            return await group.reduce(into: [[Int32]]()) { $0.append($1) }
+        }
+        #expect(results.count == 8)
+        #expect(results.allSatisfy { $0 == expected })
+    }
+
     @Test func parsesControlTokensWhenAsked() throws {
         let fixture = try VocabFixture.load("qwen2")
         let tokenizer = fixture.tokenizer
@@ -168,6 +183,8 @@ struct TokenizerVocabFileTests {
         #expect(tokenizer.pieceBytes(newline) == [0x0A])
         let hello = try #require(tokenizer.tokenID(spelled: "▁Hello"))
         #expect(tokenizer.pieceBytes(hello) == Array(" Hello".utf8))
+        #expect(tokenizer.withPieceBytes(hello) { Array($0) } == Array(" Hello".utf8))
+        #expect(tokenizer.pieceBytes(-1).isEmpty && tokenizer.pieceBytes(Int32(tokenizer.vocabularySize)).isEmpty)
         #expect(tokenizer.encode("Hello", addSpecial: true, parseSpecial: false) == [1, hello])
         #expect(tokenizer.decode([1, hello]) == "<s>Hello")
         // Streaming a split character: the bytes of both halves join to valid UTF-8.

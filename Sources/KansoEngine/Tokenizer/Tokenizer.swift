@@ -144,6 +144,11 @@ public final class Tokenizer: @unchecked Sendable {  // immutable after init
         Array(pieces.bytes(of: token))
     }
 
+    /// `pieceBytes` without copying, for scans over the whole vocabulary (grammar masks).
+    public func withPieceBytes<Result>(_ token: Int32, _ body: (UnsafeBufferPointer<UInt8>) throws -> Result) rethrows -> Result {
+        try pieces.bytes(of: token).withUnsafeBufferPointer(body)
+    }
+
     /// The bytes of `tokens`, joined. When the vocabulary adds a space prefix (SentencePiece), one
     /// leading space is dropped from the first token and from the first token after each special
     /// (control, user-defined, unknown) token: the spaces `encode` puts there. So
