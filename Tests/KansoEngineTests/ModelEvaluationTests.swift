@@ -66,6 +66,27 @@ struct ModelEvaluationTests {
         for s in caches.indices { #expect(caches[s].tokens == prompts[s] + next[s]) }
     }
 
+    @Test func mixedBatchOfPromptsAndStepsEqualsSeparateEvaluation() throws {
+        let model = try load(batchCapacity: 16)   // 1 + 7 + 40 tokens: three passes, split inside sequences
+        let starts: [[Int32]] = [[1, 403], [1, 261, 378, 29], []]
+        let inputs: [[Int32]] = [[407], Array(Self.prompt.prefix(7)), (0..<40).map { Int32(($0 * 13 + 5) % 509 + 3) }]
+        var expected: [[Float]] = []
+        for (start, input) in zip(starts, inputs) {
+            let cache = model.makeCache()
+            if !start.isEmpty { _ = try model.evaluate(start, in: cache) }
+            expected.append(try model.evaluate(input, in: cache)[0])
+        }
+        let caches = starts.map { _ in model.makeCache() }
+        for (cache, start) in zip(caches, starts) where !start.isEmpty { _ = try model.evaluate(start, in: cache) }
+        let rows = try model.evaluate(batch: caches.indices.map { (caches[$0], inputs[$0]) })
+        #expect(rows.count == 3)
+        for s in rows.indices {
+            expectClose(rows[s], expected[s], "sequence \(s)")
+            #expect(caches[s].tokens == starts[s] + inputs[s])
+        }
+        #expect(throws: ModelError.self) { try model.evaluate(batch: [(caches[0], [])]) }
+    }
+
     @Test func prefixReuseEqualsRecomputing() throws {
         let model = try load()
         let shared = Array(Self.prompt.prefix(6))

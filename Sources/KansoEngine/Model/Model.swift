@@ -94,41 +94,65 @@ public final class Model: @unchecked Sendable {  // mutable scratch state is use
     /// One decoding step for several sequences at once: appends each token to its own cache and
     /// returns each sequence's next-token logits, in the order given. A cache may appear only once.
     public func decode(batch: [(cache: KVCache, token: Int32)]) throws -> [[Float]] {
+        try evaluate(batch: batch.map { (cache: $0.cache, tokens: [$0.token]) })
+    }
+
+    /// Several sequences advanced in the same passes, each by its own tokens (a new prompt beside
+    /// sequences that decode one token): returns each sequence's logits after its last token, in
+    /// the order given. Every entry needs at least one token; a cache may appear only once.
+    public func evaluate(batch: [(cache: KVCache, tokens: [Int32])]) throws -> [[Float]] {
         guard !batch.isEmpty else { return [] }
-        try validate(batch.map(\.token))
         var seen = Set<ObjectIdentifier>()
         for entry in batch {
+            guard !entry.tokens.isEmpty else { throw ModelError.invalidArgument("a batch entry has no tokens") }
+            try validate(entry.tokens)
             try checkOwnership(entry.cache)
             guard seen.insert(ObjectIdentifier(entry.cache)).inserted else {
-                throw ModelError.invalidArgument("a cache appears more than once in one decode batch")
+                throw ModelError.invalidArgument("a cache appears more than once in one batch")
             }
-            guard entry.cache.length < entry.cache.capacity else {
-                throw ModelError.contextFull(position: entry.cache.length, capacity: entry.cache.capacity)
+            guard entry.cache.length + entry.tokens.count <= entry.cache.capacity else {
+                throw ModelError.contextFull(position: entry.cache.length + entry.tokens.count - 1,
+                                             capacity: entry.cache.capacity)
             }
         }
         lock.lock()
         defer { lock.unlock() }
-        for entry in batch { entry.cache.reserve(entry.cache.length + 1) }
+        for entry in batch { entry.cache.reserve(entry.cache.length + entry.tokens.count) }
         let state = transformer.state
-        var result: [[Float]] = []
-        result.reserveCapacity(batch.count)
-        var start = 0
-        while start < batch.count {
-            let count = min(state.batchCapacity, batch.count - start)
+        var result = [[Float]](repeating: [], count: batch.count)
+        // Walk all (sequence, token) pairs in order, a pass per batchCapacity of them.
+        var sequence = 0, offset = 0
+        while sequence < batch.count {
+            var count = 0
             state.logitEntries.removeAll(keepingCapacity: true)
-            for i in 0..<count {
-                let entry = batch[start + i]
-                state.tokens[i] = entry.token
-                state.positions[i] = entry.cache.length
-                state.caches[i] = entry.cache
-                state.logitEntries.append(i)
+            var owners: [(sequence: Int, first: Int, count: Int)] = []
+            while count < state.batchCapacity && sequence < batch.count {
+                let entry = batch[sequence]
+                let take = min(state.batchCapacity - count, entry.tokens.count - offset)
+                for j in 0..<take {
+                    state.tokens[count + j] = entry.tokens[offset + j]
+                    state.positions[count + j] = entry.cache.length + j
+                    state.caches[count + j] = entry.cache
+                }
+                owners.append((sequence, offset, take))
+                count += take
+                offset += take
+                if offset == entry.tokens.count {
+                    state.logitEntries.append(count - 1)
+                    sequence += 1
+                    offset = 0
+                }
             }
             transformer.forward(count: count)
-            for i in 0..<count {
-                batch[start + i].cache.append(batch[start + i].token)
-                result.append(logitRow(i))
+            var row = 0
+            for owner in owners {
+                let entry = batch[owner.sequence]
+                entry.cache.append(entry.tokens[owner.first..<(owner.first + owner.count)])
+                if owner.first + owner.count == entry.tokens.count {
+                    result[owner.sequence] = logitRow(row)
+                    row += 1
+                }
             }
-            start += count
         }
         clearCacheReferences()
         return result
