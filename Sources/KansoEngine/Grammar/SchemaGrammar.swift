@@ -1,0 +1,80 @@
+// A JSON Schema compiled once into a byte-level pushdown matcher (immutable, shared between
+// requests and threads). Outputs it accepts are JSON texts that validate against the schema,
+// written compactly with at most one space at each place JSON allows whitespace before a value,
+// after '{' and ',' and before a closing bracket. Numbers have bounded digits and no exponent.
+
+public final class SchemaGrammar: Sendable {
+    /// The schema as given (for validation of finished outputs).
+    public let schema: SchemaJSONValue
+    let rules: [GrammarRule]
+    let rootRule: Int32
+
+    /// Compiles `schema`; throws GrammarError naming the JSON pointer of what is not supported.
+    public init(schema: SchemaJSONValue) throws {
+        var compiler = SchemaCompiler()
+        rootRule = try compiler.compile(schema, pointer: "", depth: 0)
+        rules = compiler.rules
+        self.schema = schema
+    }
+
+    /// Parses and compiles JSON Schema text.
+    public convenience init(schemaText: String) throws {
+        let schema: SchemaJSONValue
+        do {
+            schema = try SchemaJSONValue(parsing: schemaText)
+        } catch let error as SchemaJSONParseError {
+            throw GrammarError.invalidSchemaText(error)
+        }
+        try self.init(schema: schema)
+    }
+
+    /// Nothing generated yet.
+    public var initialState: GrammarState {
+        GrammarState(grammar: self, top: GrammarFrame(rule: rootRule, allowsLeadingSpace: true))
+    }
+
+    /// The longest output the grammar accepts, in bytes, or nil when unbounded (a string without
+    /// maxLength, an array without maxItems).
+    public var maximumByteCount: Int? { maximumByteCount(of: rootRule) }
+
+    private func maximumByteCount(of rule: Int32) -> Int? {
+        // Every value may be preceded by one space.
+        switch rules[Int(rule)] {
+        case .literals(let trie): return 1 + trie.maximumLength
+        case .number(let number): return 1 + number.maximumByteCount
+        case .string(let string):
+            // A character is at most 6 bytes (\uXXXX) in the output.
+            guard string.maximumLength != Int32.max else { return nil }
+            return 3 + 6 * Int(string.maximumLength)
+        case .array(let array):
+            guard array.maximumItems != Int32.max, let item = maximumByteCount(of: array.itemRule) else { return nil }
+            return 4 + Int(array.maximumItems) * (item + 1)
+        case .object(let object):
+            // { space? then per member: space? "key" : value , ; space? }
+            var total = 4
+            for (index, property) in object.properties.enumerated() {
+                guard let value = maximumByteCount(of: property.valueRule) else { return nil }
+                total += 2 + keyLength(object, index) + 1 + value
+            }
+            return total
+        case .choice(let choice):
+            var longest = 0
+            for alternative in Set(choice.ruleForFirstByte) where alternative >= 0 {
+                guard let length = maximumByteCount(of: alternative) else { return nil }
+                longest = max(longest, length)
+            }
+            return 1 + longest
+        }
+    }
+
+    private func keyLength(_ object: ObjectRule, _ index: Int) -> Int {
+        var bytes: [UInt8] = []
+        SchemaJSONValue.appendQuoted(object.properties[index].name, to: &bytes)
+        return bytes.count
+    }
+
+    /// Whether `text` is a complete output of this grammar (byte by byte through the matcher).
+    public func accepts(_ text: some Sequence<UInt8>) -> Bool {
+        initialState.advanced(by: text)?.isComplete ?? false
+    }
+}
