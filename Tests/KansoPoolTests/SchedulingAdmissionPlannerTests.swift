@@ -56,6 +56,8 @@ struct SchedulingAdmissionPlannerTests {
         // LRU would evict "popular" (idle 5 minutes) rather than "rare" (idle 5 seconds).
         let rare = model("rare", mebibytes: 500, idleSeconds: 5, reloadSeconds: 0.05, perHour: 1)
         let popular = model("popular", mebibytes: 500, idleSeconds: 300, reloadSeconds: 2, perHour: 120)
+        let leastRecentlyUsed = [popular, rare].min { $0.lastUsed < $1.lastUsed }?.id
+        #expect(leastRecentlyUsed == "popular", "the case is built so that LRU disagrees")
         #expect(planner.plan(candidate: candidate(400), residents: [popular, rare], now: now) == .evict(["rare"]))
         let ranking = planner.ranking(residents: [popular, rare], now: now)
         #expect(ranking.map(\.id) == ["rare", "popular"])
@@ -192,5 +194,72 @@ struct SchedulingAdmissionPlannerTests {
         #expect(planner.plan(candidate: .init(id: "x", estimatedBytes: -5), residents: [], now: now) == .fits)
         let none = AdmissionPlanner(budgetBytes: 0)
         guard case .refuse = none.plan(candidate: candidate(1), residents: [], now: now) else { Issue.record("a zero budget admitted"); return }
+    }
+
+    /// A deterministic generator (SplitMix64) so a failure replays.
+    struct Generator: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    @Test("random pools: every decision keeps the rules", arguments: [11, 12, 13])
+    func invariants(seed: UInt64) {
+        var generator = Generator(state: seed)
+        let states: [ModelState] = [.ready, .ready, .ready, .busy, .loading, .warming, .draining, .failed(reason: "x", retryAt: nil)]
+        var seen = Set<String>()
+        for _ in 0..<400 {
+            let budget = Int.random(in: 100...2000, using: &generator)
+            let planner = planner(budgetMebibytes: budget)
+            let residents = (0..<Int.random(in: 0...7, using: &generator)).map { index in
+                let state = states.randomElement(using: &generator)!
+                return model("m\(index)", mebibytes: Int.random(in: 1...600, using: &generator),
+                             idleSeconds: Double.random(in: 0...7200, using: &generator),
+                             reloadSeconds: Double.random(in: 0...3, using: &generator),
+                             perHour: [0, 1, 10, 100, 1000].randomElement(using: &generator)!, state: state,
+                             pinned: Int.random(in: 0..<5, using: &generator) == 0,
+                             inFlight: state == .busy ? 1 : Int.random(in: 0..<6, using: &generator) == 0 ? 1 : 0)
+            }
+            let wanted = Int.random(in: 1...2200, using: &generator)
+            let decision = planner.plan(candidate: candidate(wanted), residents: residents, now: now)
+            let needed = wanted * Self.mebibyte
+            let held = residents.filter(\.state.occupiesBudget).reduce(0) { $0 + $1.bytes }
+            let free = planner.budgetBytes - held
+            let evictable = residents.filter(\.isEvictable)
+            let evictableBytes = evictable.reduce(0) { $0 + $1.bytes }
+            let laterBytes = residents.filter(\.isReclaimableLater).reduce(0) { $0 + $1.bytes }
+            switch decision {
+            case .fits:
+                seen.insert("fits")
+                #expect(needed <= free)
+            case .evict(let ids):
+                seen.insert(ids.count > 1 ? "evict several" : "evict one")
+                #expect(!ids.isEmpty && needed > free)
+                let chosen = residents.filter { ids.contains($0.id) }
+                #expect(chosen.count == ids.count, "every id is a resident, once")
+                #expect(chosen.allSatisfy { $0.state == .ready && $0.inFlight == 0 && !$0.pinned }, "only idle, unpinned models")
+                let freed = chosen.reduce(0) { $0 + $1.bytes }
+                #expect(free + freed >= needed, "the eviction makes room")
+                #expect(chosen.allSatisfy { free + freed - $0.bytes < needed }, "no model is evicted needlessly")
+            case .wait:
+                seen.insert("wait")
+                #expect(needed <= planner.budgetBytes)
+                #expect(free + evictableBytes < needed && free + evictableBytes + laterBytes >= needed)
+            case .refuse(let refusal):
+                seen.insert(refusal.kind.rawValue)
+                if needed > planner.budgetBytes {
+                    #expect(refusal.kind == .largerThanBudget)
+                } else {
+                    #expect(refusal.kind == .cannotMakeRoom)
+                    #expect(free + evictableBytes + laterBytes < needed)
+                }
+            }
+        }
+        #expect(seen == ["fits", "evict one", "evict several", "wait", "largerThanBudget", "cannotMakeRoom"], "every kind of decision was exercised")
     }
 }
