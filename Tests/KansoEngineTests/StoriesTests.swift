@@ -98,6 +98,8 @@ struct StoriesTests {
         // The cache now holds prompt + output; the same prompt again reuses all but its last token.
         let second = try generator.generate(prompt: prompt, in: cache)
         #expect(second.reusedPromptTokens == prompt.count - 1)
+        #expect(first.evaluatedPromptTokens == prompt.count && second.evaluatedPromptTokens == 1)
+        #expect(first.promptSeconds > 0 && first.generationSeconds > 0)
         #expect(second.tokens == first.tokens)
     }
 

@@ -30,6 +30,11 @@ public struct GenerationResult: Sendable, Equatable {
     public var stopReason: GenerationStopReason
     /// Prompt tokens found already computed in the cache.
     public var reusedPromptTokens: Int
+    /// Prompt tokens evaluated (the prompt minus the reused prefix).
+    public var evaluatedPromptTokens: Int
+    /// Wall-clock seconds spent evaluating the prompt, and generating after it.
+    public var promptSeconds: Double
+    public var generationSeconds: Double
 }
 
 public struct Generator: Sendable {
@@ -60,8 +65,12 @@ public struct Generator: Sendable {
     /// token as it is sampled and returns false to stop.
     public mutating func generate(prompt: [Int32], in cache: KVCache,
                                   onToken: (GeneratedToken) throws -> Bool = { _ in true }) throws -> GenerationResult {
+        let promptStart = DispatchTime.now().uptimeNanoseconds
         var (logits, reused) = try Self.prefill(prompt, in: cache, model: model)
-        var result = GenerationResult(tokens: [], text: "", stopReason: .maximumTokens, reusedPromptTokens: reused)
+        let generationStart = DispatchTime.now().uptimeNanoseconds
+        var result = GenerationResult(tokens: [], text: "", stopReason: .maximumTokens, reusedPromptTokens: reused,
+                                      evaluatedPromptTokens: prompt.count - reused,
+                                      promptSeconds: Double(generationStart - promptStart) / 1e9, generationSeconds: 0)
         var assembler = TextAssembler()
         while result.tokens.count < maximumTokens {
             guard let token = sampler.sample(logits: logits, history: cache.tokens) else {
@@ -87,6 +96,7 @@ public struct Generator: Sendable {
             logits = try model.evaluate([token], in: cache)[0]
         }
         result.text += assembler.flush()
+        result.generationSeconds = Double(DispatchTime.now().uptimeNanoseconds - generationStart) / 1e9
         return result
     }
 
