@@ -167,6 +167,7 @@ struct PowerEnergyTests {
         cap.record(joules: 400, from: 40, to: 50)  // 40 W > 1.5 × cap: normal pauses too
         decision = cap.decide(at: 50)
         #expect(!decision.allows(.normal) && !decision.allows(.background) && decision.allows(.interactive))
+        #expect(WattCap.WorkPriority.allCases.map(\.rawValue) == ["interactive", "normal", "background"])
     }
 
     @Test("the average spreads intervals over the window and forgets old ones")

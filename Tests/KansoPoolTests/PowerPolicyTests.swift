@@ -196,6 +196,35 @@ struct PowerPolicyTests {
         #expect(first.differsInEffect(from: decide(tree, previous: second)))
     }
 
+    @Test("one configuration makes the monitor, the meter and the cap")
+    func configuration() async throws {
+        let tree = try FakePowerTree()
+        try tree.mains(online: false)
+        try tree.battery(status: "Discharging", capacity: 10)
+        var configuration = PowerConfiguration()
+        configuration.readingsRoot = tree.root
+        configuration.thresholds.lowBatteryPercent = 5
+        configuration.profiles = .standard(cores: 2)
+        configuration.profiles.battery.keepAliveScale = 0  // allowed: unload idle models at once
+        let monitor = try configuration.makeMonitor()
+        #expect(await monitor.current.profile == .battery)
+        #expect(await monitor.current.settings.keepAliveScale == 0)
+        #expect(try configuration.makeWattCap() == nil)
+        configuration.wattCap = 15
+        #expect(try configuration.makeWattCap()?.capWatts == 15)
+        #expect(try configuration.makeEnergyMeter().wattsPerCore == EnergyMeter.defaultWattsPerCore)
+
+        configuration.pollInterval = .zero
+        #expect(throws: PowerConfigurationError.self) { try configuration.makeMonitor() }
+        configuration.pollInterval = .seconds(1)
+        configuration.readingsRoot = tree.root + "/missing"
+        #expect(throws: PowerConfigurationError.rootNotDirectory(tree.root + "/missing")) { try configuration.makeMonitor() }
+        configuration.wattCap = -3
+        #expect(throws: PowerConfigurationError.self) { try configuration.makeWattCap() }
+        #expect(PowerConfigurationError.outOfRange(setting: "watt_cap", value: -3, allowed: "0.001...100000.0").description
+            == "power setting watt_cap = -3.0 is out of range (allowed: 0.001...100000.0)")
+    }
+
     @Test("profiles order by restraint, hot first in precedence")
     func precedence() {
         #expect(PowerProfile.allCases.sorted() == [.ac, .battery, .lowBattery, .hot])

@@ -179,6 +179,31 @@ struct PowerReadingsTests {
         }
     }
 
+    @Test("a one-line summary for status")
+    func summary() throws {
+        let tree = try FakePowerTree()
+        #expect(SystemReadings.read(root: tree.root).summary == "no battery; no thermal zones; no memory PSI; RAPL unreadable")
+        try tree.mains(online: false)
+        try tree.battery(status: "Discharging", capacity: 60)
+        try tree.zone(0, type: "x86_pkg_temp", celsius: 52)
+        try tree.pressure(fullAvg10: 1.5)
+        try tree.rapl(0, microjoules: 5)
+        #expect(SystemReadings.read(root: tree.root).summary
+            == "battery 60% discharging; hottest x86_pkg_temp 52.0 °C; memory full avg10 1.5%; RAPL readable")
+    }
+
+    @Test("this machine's own files read without failing")
+    func realMachine() throws {
+        let readings = try SystemReadings.readChecked(root: "/")
+        if FileManager.default.isReadableFile(atPath: "/proc/pressure/memory") {
+            #expect(readings.memoryPressure?.some != nil, "PSI present but not parsed")
+        }
+        for zone in readings.thermal.zones {
+            if let celsius = zone.celsius { #expect(ThermalZoneReading.plausibleCelsius.contains(celsius)) }
+        }
+        if readings.powerSource.systemBatteries.isEmpty { #expect(readings.powerSource.onExternalPower) }
+    }
+
     static let malformedFiles = [
         "sys/class/power_supply/BAT0/capacity", "sys/class/power_supply/BAT0/status", "sys/class/power_supply/BAT0/type",
         "sys/class/power_supply/AC/online", "sys/class/power_supply/AC/type",

@@ -26,17 +26,17 @@ public struct PowerProfileSettings: Sendable, Equatable, CustomStringConvertible
     public var threadsPerWorker: Int
     /// How many workers may compute at the same time (at least 1); the others wait their turn.
     public var maximumConcurrentWorkers: Int
-    /// Multiplies every agent's keep-alive: below 1 unloads idle models sooner (0 < scale ≤ 10).
+    /// Multiplies every agent's keep-alive: below 1 unloads idle models sooner, 0 at once (0...10).
     public var keepAliveScale: Double
     /// Whether agents of background priority run at all; when false their requests wait.
     public var backgroundAllowed: Bool
 
-    /// Validates: counts of at least 1, a keep-alive scale in (0, 10].
+    /// Validates: counts of at least 1, a keep-alive scale in 0...10.
     public init(threadsPerWorker: Int, maximumConcurrentWorkers: Int, keepAliveScale: Double,
                 backgroundAllowed: Bool) throws(PowerConfigurationError) {
         try PowerConfigurationError.check("threads_per_worker", Double(threadsPerWorker), in: 1...4096)
         try PowerConfigurationError.check("maximum_concurrent_workers", Double(maximumConcurrentWorkers), in: 1...4096)
-        try PowerConfigurationError.check("keep_alive_scale", keepAliveScale, in: 0.001...10)
+        try PowerConfigurationError.check("keep_alive_scale", keepAliveScale, in: 0...10)
         self.init(unchecked: threadsPerWorker, maximumConcurrentWorkers, keepAliveScale, backgroundAllowed)
     }
 

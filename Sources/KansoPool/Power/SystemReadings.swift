@@ -27,6 +27,20 @@ public struct SystemReadings: Sendable, Equatable {
                               memoryPressure: MemoryPressureReading.read(tree), rapl: RaplReading.read(tree))
     }
 
+    /// One line for status: "battery 60% discharging; hottest x86_pkg_temp 52.0 °C; memory
+    /// full avg10 0.0%; RAPL readable". Absent parts say so.
+    public var summary: String {
+        var parts = [PowerPolicy.describe(powerSource)]
+        if let zone = thermal.hottest, let celsius = zone.celsius {
+            parts.append("hottest \(zone.label) \(PowerPolicy.format(celsius)) °C")
+        } else {
+            parts.append("no thermal zones")
+        }
+        parts.append(memoryPressure?.full.map { "memory full avg10 \(PowerPolicy.format($0.avg10))%" } ?? "no memory PSI")
+        parts.append(rapl == nil ? "RAPL unreadable" : "RAPL readable")
+        return parts.joined(separator: "; ")
+    }
+
     /// Like `read(root:)`, but throws when the root itself is not a directory: an empty reading
     /// would silently look like a desktop on AC, hiding a misconfigured `power.sysfs_root`.
     public static func readChecked(root: String) throws(PowerConfigurationError) -> SystemReadings {

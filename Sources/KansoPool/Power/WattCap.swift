@@ -10,11 +10,10 @@
 /// A paused class resumes once the average falls to its threshold × `resumeFraction`, so an
 /// average hovering at the cap does not flap.
 public struct WattCap: Sendable {
-    /// The priorities of the pool's queues, as far as the cap is concerned.
-    public enum WorkPriority: Int, Sendable, Comparable, CaseIterable {
-        case background, normal, interactive
-
-        public static func < (left: WorkPriority, right: WorkPriority) -> Bool { left.rawValue < right.rawValue }
+    /// The priorities of the pool's queues, as far as the cap is concerned; the raw values are
+    /// those of `AgentManifest.Priority`, so `WorkPriority(rawValue: priority.rawValue)` maps them.
+    public enum WorkPriority: String, Sendable, CaseIterable {
+        case interactive, normal, background
     }
 
     public let capWatts: Double
