@@ -36,7 +36,7 @@ let package = Package(
         .executableTarget(
             name: "kansod",
             dependencies: [
-                "KansoServer", "KansoPool", "KansoSystemd", "KansoWire", "KansoEngine",
+                "KansoServer", "KansoPool", "KansoSystemd", "KansoWire", "KansoEngine", "CSystemd",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

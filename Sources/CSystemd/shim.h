@@ -8,6 +8,8 @@
 #define KANSO_CSYSTEMD_SHIM_H
 
 #include <errno.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -34,6 +36,13 @@ static inline int kanso_peer_credentials(int fd, pid_t *pid, uid_t *uid, gid_t *
     *uid = cred.uid;
     *gid = cred.gid;
     return 0;
+}
+
+/// Asks the kernel to SIGKILL this process when its parent dies (prctl is variadic, so Swift
+/// cannot call it). Worker processes use it so that none outlives its supervisor.
+/// Returns 0, or -errno on failure.
+static inline int kanso_die_with_parent(void) {
+    return prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == 0 ? 0 : -errno;
 }
 
 #endif

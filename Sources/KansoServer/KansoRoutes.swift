@@ -7,6 +7,7 @@ public enum KansoRoutes {
     /// What the routes read and call into.
     public struct Context: Sendable {
         public var registry: AgentRegistry
+        public var agents: AgentService
         public var lifecycle: DaemonLifecycle
         public var statistics: ServerStatistics
         public var budget: MemoryBudget
@@ -17,10 +18,11 @@ public enum KansoRoutes {
         /// Re-reads the manifests with the systemd notifications around it.
         public var reload: @Sendable () async -> AgentRegistry.ReloadOutcome
 
-        public init(registry: AgentRegistry, lifecycle: DaemonLifecycle, statistics: ServerStatistics,
+        public init(registry: AgentRegistry, agents: AgentService, lifecycle: DaemonLifecycle, statistics: ServerStatistics,
                     budget: MemoryBudget, socketDescription: String, activation: String, modelSearchPath: [String],
                     startedAt: Date, reload: @escaping @Sendable () async -> AgentRegistry.ReloadOutcome) {
             self.registry = registry
+            self.agents = agents
             self.lifecycle = lifecycle
             self.statistics = statistics
             self.budget = budget
@@ -48,8 +50,15 @@ public enum KansoRoutes {
 
         table.add("io.kanso.Agents.List") { call, _ in
             _ = try Parameters(call, allowed: [])
-            return AgentListReply(agents: await context.registry.agentInfos())
+            let states = await modelStates(context)
+            return AgentListReply(agents: await context.registry.agentInfos().map { agent in
+                var agent = agent
+                if agent.state == "absent", let state = states[agent.name] { agent.state = state }
+                return agent
+            })
         }
+        addJobs(to: &table, context)
+        addAdministration(to: &table, context)
 
         table.add("io.kanso.Admin.Status", access: .admin) { call, _ in
             _ = try Parameters(call, allowed: [])
@@ -58,9 +67,11 @@ public enum KansoRoutes {
                 version: KansoVersion.current, pid: Int(getpid()), state: context.lifecycle.state.rawValue,
                 uptimeSeconds: Date().timeIntervalSince(context.startedAt), activation: context.activation,
                 socket: context.socketDescription, agentsDirectory: catalog.directory,
-                modelSearchPath: context.modelSearchPath, agents: await context.registry.agentStatuses(),
+                modelSearchPath: context.modelSearchPath, agents: await agentStatuses(context),
+                models: await context.agents.pool.snapshot().map(Self.info),
                 problems: catalog.problems.map(\.info),
-                budget: BudgetInfo(bytes: context.budget.bytes, usedBytes: 0, source: context.budget.source.rawValue),
+                budget: BudgetInfo(bytes: context.budget.bytes, usedBytes: await context.agents.pool.residentBytes(),
+                                   source: context.budget.source.rawValue),
                 connections: context.statistics.connections, calls: context.statistics.calls,
                 loadedAt: catalog.loadedAt.timeIntervalSince1970)
         }
@@ -71,5 +82,101 @@ public enum KansoRoutes {
                                removed: outcome.removed, problems: outcome.catalog.problems.map(\.info))
         }
         return table
+    }
+
+    /// `io.kanso.Agents.Predict`, `Classify`, `Extract`.
+    static func addJobs(to table: inout RouteTable, _ context: Context) {
+        table.add("io.kanso.Agents.Predict") { call, _, writer in
+            let parameters = try Parameters(call, allowed: ["agent", "text", "words", "maxTokens"])
+            let agent = try parameters.string("agent")
+            let text = try requireText(parameters)
+            if let words = try parameters.optionalInt("words") {
+                try await writer.send(try await run { try await context.agents.nextWords(agent: agent, text: text, count: words) })
+                return
+            }
+            let maxTokens = try parameters.optionalInt("maxTokens")
+            let final = try await run {
+                try await context.agents.generate(agent: agent, text: text, maxTokens: maxTokens, streaming: writer.streams) { piece in
+                    try await writer.send(PredictReply(agent: agent, text: piece, done: false), continues: true)
+                }
+            }
+            try await writer.send(final)
+        }
+        table.add("io.kanso.Agents.Classify") { call, _ in
+            let parameters = try Parameters(call, allowed: ["agent", "text"])
+            let agent = try parameters.string("agent")
+            let text = try requireText(parameters)
+            return try await run { try await context.agents.classify(agent: agent, text: text) }
+        }
+        table.add("io.kanso.Agents.Extract") { call, _ in
+            let parameters = try Parameters(call, allowed: ["agent", "text"])
+            let agent = try parameters.string("agent")
+            let text = try requireText(parameters)
+            return try await run { try await context.agents.extract(agent: agent, text: text) }
+        }
+    }
+
+    /// `io.kanso.Admin.Load`, `Unload`, `Watch`.
+    static func addAdministration(to table: inout RouteTable, _ context: Context) {
+        table.add("io.kanso.Admin.Load", access: .admin) { call, _ in
+            let agent = try Parameters(call, allowed: ["agent"]).string("agent")
+            return ["model": try await run { try await context.agents.load(agent: agent) }]
+        }
+        table.add("io.kanso.Admin.Unload", access: .admin) { call, _ in
+            let agent = try Parameters(call, allowed: ["agent"]).string("agent")
+            return ["unloaded": try await run { try await context.agents.unload(agent: agent) }]
+        }
+        table.add("io.kanso.Admin.Watch", access: .admin) { call, _, writer in
+            _ = try Parameters(call, allowed: [])
+            guard writer.streams else { throw VarlinkError.expectedMore() }
+            for await event in context.agents.pool.subscribe() {
+                try Task.checkCancellation()
+                try await writer.send(PoolEventInfo(kind: event.kind.rawValue, model: event.model, from: event.from, to: event.to,
+                                                    reason: event.reason, time: event.time.timeIntervalSince1970), continues: true)
+            }
+        }
+    }
+
+    /// The request's text: present, not empty.
+    static func requireText(_ parameters: Parameters) throws -> String {
+        let text = try parameters.string("text")
+        guard !text.isEmpty else { throw VarlinkError.invalidInput(field: "text", reason: "the text is empty") }
+        return text
+    }
+
+    /// Runs a job, turning the pool's errors into their Varlink errors.
+    static func run<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as PoolError {
+            throw error.varlinkError
+        }
+    }
+
+    static func info(_ snapshot: ModelPool.ModelSnapshot) -> ModelStatusInfo {
+        ModelStatusInfo(path: snapshot.path, state: snapshot.state, reason: snapshot.reason, pid: snapshot.pid.map(Int.init),
+                        estimatedBytes: snapshot.estimatedBytes, measuredBytes: snapshot.measuredBytes, agents: snapshot.agents,
+                        queued: snapshot.queued, requests: snapshot.requests, generatedTokens: snapshot.generatedTokens,
+                        loadMilliseconds: snapshot.loadMilliseconds, idleSeconds: snapshot.idleSeconds,
+                        unloadInSeconds: snapshot.unloadInSeconds, evictions: snapshot.evictions,
+                        lastEvictionReason: snapshot.lastEvictionReason)
+    }
+
+    /// Each agent's model state, for agents whose model the pool knows.
+    static func modelStates(_ context: Context) async -> [String: String] {
+        var states: [String: String] = [:]
+        for model in await context.agents.pool.snapshot() {
+            for agent in model.agents { states[agent] = model.state }
+        }
+        return states
+    }
+
+    static func agentStatuses(_ context: Context) async -> [AgentStatusInfo] {
+        let states = await modelStates(context)
+        return await context.registry.agentStatuses().map { agent in
+            var agent = agent
+            if agent.state == "absent", let state = states[agent.name] { agent.state = state }
+            return agent
+        }
     }
 }

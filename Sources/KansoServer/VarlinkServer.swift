@@ -115,6 +115,7 @@ public final class VarlinkServer: Sendable {
     final class ConnectionRecord: Sendable {
         let channel: Channel
         let busy = NIOLockedValueBox(false)
+        let currentCall = NIOLockedValueBox<Task<Void, Never>?>(nil)
         init(channel: Channel) { self.channel = channel }
     }
 
@@ -131,6 +132,9 @@ public final class VarlinkServer: Sendable {
             return
         }
         statistics.connectionOpened()
+        connection.channel.closeFuture.whenComplete { _ in
+            record.currentCall.withLockedValue { $0?.cancel() }
+        }
         defer {
             statistics.connectionClosed()
             _ = state.withLockedValue { $0.connections.removeValue(forKey: key) }
@@ -142,7 +146,11 @@ public final class VarlinkServer: Sendable {
                 }
                 for try await frame in inbound {
                     record.busy.withLockedValue { $0 = true }
-                    await answer(frame, peer: peer, write: write)
+                    // A client that goes away cancels its call: the work stops (DESIGN.md, Queues).
+                    let call = Task { await answer(frame, peer: peer, write: write) }
+                    record.currentCall.withLockedValue { $0 = call }
+                    await call.value
+                    record.currentCall.withLockedValue { $0 = nil }
                     record.busy.withLockedValue { $0 = false }
                     statistics.callAnswered()
                     if isDraining { break }

@@ -40,6 +40,63 @@ public struct AgentStatusInfo: Codable, Sendable, Equatable {
     }
 }
 
+/// `io.kanso.Admin.ModelStatus`.
+public struct ModelStatusInfo: Codable, Sendable, Equatable {
+    public var path: String
+    public var state: String
+    public var reason: String?
+    public var pid: Int?
+    public var estimatedBytes: Int
+    public var measuredBytes: Int?
+    public var agents: [String]
+    public var queued: Int
+    public var requests: Int
+    public var generatedTokens: Int
+    public var loadMilliseconds: Double?
+    public var idleSeconds: Double?
+    public var unloadInSeconds: Double?
+    public var evictions: Int
+    public var lastEvictionReason: String?
+
+    public init(path: String, state: String, reason: String?, pid: Int?, estimatedBytes: Int, measuredBytes: Int?,
+                agents: [String], queued: Int, requests: Int, generatedTokens: Int, loadMilliseconds: Double?,
+                idleSeconds: Double?, unloadInSeconds: Double?, evictions: Int, lastEvictionReason: String?) {
+        self.path = path
+        self.state = state
+        self.reason = reason
+        self.pid = pid
+        self.estimatedBytes = estimatedBytes
+        self.measuredBytes = measuredBytes
+        self.agents = agents
+        self.queued = queued
+        self.requests = requests
+        self.generatedTokens = generatedTokens
+        self.loadMilliseconds = loadMilliseconds
+        self.idleSeconds = idleSeconds
+        self.unloadInSeconds = unloadInSeconds
+        self.evictions = evictions
+        self.lastEvictionReason = lastEvictionReason
+    }
+}
+
+/// One `io.kanso.Admin.Watch` reply: a pool event.
+public struct PoolEventInfo: Codable, Sendable, Equatable {
+    public var kind: String
+    public var model: String
+    public var from: String?
+    public var to: String?
+    public var reason: String
+    public var time: Double
+    public init(kind: String, model: String, from: String?, to: String?, reason: String, time: Double) {
+        self.kind = kind
+        self.model = model
+        self.from = from
+        self.to = to
+        self.reason = reason
+        self.time = time
+    }
+}
+
 /// `io.kanso.Admin.Budget`, in bytes.
 public struct BudgetInfo: Codable, Sendable, Equatable {
     public var bytes: Int
@@ -63,6 +120,7 @@ public struct StatusReply: Codable, Sendable, Equatable {
     public var agentsDirectory: String
     public var modelSearchPath: [String]
     public var agents: [AgentStatusInfo]
+    public var models: [ModelStatusInfo]
     public var problems: [ManifestProblemInfo]
     public var budget: BudgetInfo
     public var connections: Int
@@ -71,7 +129,7 @@ public struct StatusReply: Codable, Sendable, Equatable {
 
     public init(version: String, pid: Int, state: String, uptimeSeconds: Double, activation: String,
                 socket: String, agentsDirectory: String, modelSearchPath: [String], agents: [AgentStatusInfo],
-                problems: [ManifestProblemInfo], budget: BudgetInfo, connections: Int, calls: Int, loadedAt: Double) {
+                models: [ModelStatusInfo], problems: [ManifestProblemInfo], budget: BudgetInfo, connections: Int, calls: Int, loadedAt: Double) {
         self.version = version
         self.pid = pid
         self.state = state
@@ -81,6 +139,7 @@ public struct StatusReply: Codable, Sendable, Equatable {
         self.agentsDirectory = agentsDirectory
         self.modelSearchPath = modelSearchPath
         self.agents = agents
+        self.models = models
         self.problems = problems
         self.budget = budget
         self.connections = connections

@@ -51,16 +51,60 @@ public enum InterfaceDescriptions {
     # Every agent the daemon knows, by name.
     method List() -> (agents: []Agent)
 
+    # A whole next word and its probability (along its most likely spelling).
+    type Word (word: string, probability: float)
+
+    # A label and its probability; the probabilities of one answer sum to 1.
+    type LabelScore (label: string, probability: float)
+
+    # Predict: with words, the most likely next whole words after text (for keyboards);
+    # otherwise a continuation of text, token by token as replies when called with more.
+    method Predict(agent: string, text: string, words: ?int, maxTokens: ?int) -> (
+      agent: string,
+      words: ?[]Word,
+      text: ?string,
+      done: bool,
+      # end, maxTokens, stopString, contextFull
+      stopReason: ?string,
+      generatedTokens: ?int
+    )
+
+    # Classify: every label of the agent with its probability, and the top one. Below the agent's
+    # escalate_below the answer comes from escalate_to when it has one (agent then names it),
+    # else it is marked for escalation.
+    method Classify(agent: string, text: string) -> (
+      agent: string,
+      label: string,
+      confidence: float,
+      labels: []LabelScore,
+      needsEscalation: bool,
+      escalatedFrom: ?string
+    )
+
+    # Extract: a JSON value that is valid against the agent's schema.
+    method Extract(agent: string, text: string) -> (agent: string, value: object)
+
     # No agent of that name is declared.
     error AgentNotFound (agent: string)
     # A parameter's value is not acceptable: which one, and why.
     error InvalidInput (field: string, reason: string)
     # The daemon is stopping and takes no new work.
     error ShuttingDown ()
+    # The agent's model cannot be loaded now: missing, failing, quarantined.
+    error ModelUnavailable (model: string, reason: string)
+    # The model does not fit in the memory budget, now or at all.
+    error BudgetExceeded (model: string, neededBytes: int, budgetBytes: int, reason: string)
+    # The model's queue is full.
+    error Overloaded (model: string, queued: int)
+    # The worker process running the request ended (crash, kill, out of memory).
+    error WorkerFailed (model: string, reason: string)
+    # The request was cancelled (its client went away, or an administrator unloaded the model).
+    error Cancelled ()
     """
 
     public static let admin = """
-    # Kanso's administration: status, reload. Callable by root and the admin group only.
+    # Kanso's administration: status, reload, load, unload, watch. Callable by root, the daemon's
+    # own user and the admin group only.
     interface io.kanso.Admin
 
     # A manifest that could not be loaded: the file, the key at fault (if one), what was expected.
@@ -87,6 +131,28 @@ public enum InterfaceDescriptions {
       manifest: string
     )
 
+    # One model in the pool: its state, memory, agents and figures.
+    type ModelStatus (
+      path: string,
+      # absent, warming, loading, ready, busy, draining, failed, quarantined
+      state: string,
+      reason: ?string,
+      pid: ?int,
+      # bytes estimated from the GGUF before loading, and measured from the worker
+      estimatedBytes: int,
+      measuredBytes: ?int,
+      agents: []string,
+      queued: int,
+      requests: int,
+      generatedTokens: int,
+      loadMilliseconds: ?float,
+      idleSeconds: ?float,
+      # when keep-alive will unload it, seconds from now
+      unloadInSeconds: ?float,
+      evictions: int,
+      lastEvictionReason: ?string
+    )
+
     # The memory budget the pool stays inside.
     type Budget (
       # bytes the loaded models may occupy
@@ -110,6 +176,7 @@ public enum InterfaceDescriptions {
       agentsDirectory: string,
       modelSearchPath: []string,
       agents: []AgentStatus,
+      models: []ModelStatus,
       problems: []ManifestProblem,
       budget: Budget,
       # connections open now, and calls answered since start
@@ -126,6 +193,15 @@ public enum InterfaceDescriptions {
       removed: []string,
       problems: []ManifestProblem
     )
+
+    # Loads an agent's model now (ahead of requests).
+    method Load(agent: string) -> (model: string)
+
+    # Ends an agent's model's worker now; a quarantined model may be loaded again after it.
+    method Unload(agent: string) -> (unloaded: bool)
+
+    # The pool's events as they happen (call with more): state changes, evictions.
+    method Watch() -> (kind: string, model: string, from: ?string, to: ?string, reason: string, time: float)
 
     # The caller is neither root nor a member of the admin group.
     error PermissionDenied (method: string, uid: int, requiredGroup: string)

@@ -24,6 +24,12 @@ struct DaemonOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Memory the loaded models may use: bytes, 512M, 2G, or a percentage of the cgroup limit / MemTotal (env KANSO_MEMORY_BUDGET; default 50%).", valueName: "size"))
     var memoryBudget: String?
 
+    @Option(name: .long, help: "Threads each worker computes with (default: the number of cores).")
+    var threads: Int?
+
+    @Option(name: .long, help: "Requests that may wait per model before Overloaded.")
+    var queueCapacity: Int = 32
+
     @Option(name: .long, help: "Longest message accepted on the socket, in bytes.")
     var maxMessageBytes: Int = 1 << 20
 
@@ -88,6 +94,8 @@ struct DaemonOptions: ParsableArguments {
 
     func validate() throws {
         guard maxMessageBytes >= 1024 else { throw ValidationError("--max-message-bytes: at least 1024, got \(maxMessageBytes)") }
+        if let threads, !(1...256).contains(threads) { throw ValidationError("--threads: 1 to 256, got \(threads)") }
+        guard queueCapacity >= 1 else { throw ValidationError("--queue-capacity: at least 1, got \(queueCapacity)") }
         guard shutdownTimeout >= 0 else { throw ValidationError("--shutdown-timeout: must not be negative") }
         _ = try resolvedSocketMode()
         _ = try resolvedBudget()

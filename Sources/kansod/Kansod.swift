@@ -3,11 +3,22 @@ import Foundation
 import KansoSystemd
 import Logging
 
-/// `kansod`: the Kanso supervisor (socket, agents, pool, systemd).
+/// `kansod`: the Kanso supervisor (socket, agents, pool, systemd); `kansod worker` is the same
+/// binary in worker mode, started by the supervisor, one per loaded model.
 @main
 struct Kansod: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kansod",
+        abstract: "Serve small language models to local programs over a Varlink Unix socket.",
+        subcommands: [Serve.self, WorkerMode.self],
+        defaultSubcommand: Serve.self
+    )
+}
+
+/// Supervisor mode (the default).
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
         abstract: "Serve small language models to local programs over a Varlink Unix socket.",
         discussion: """
         Under systemd, start it with units/kansod.socket and units/kansod.service: it adopts the \

@@ -38,11 +38,22 @@ final class Supervisor: Sendable {
         let budget: MemoryBudget
         do { budget = try options.resolvedBudget() } catch { return fail(EINVAL, "\(error)") }
 
+        var poolConfiguration = ModelPool.Configuration(budget: budget)
+        if let threads = options.threads { poolConfiguration.threadsPerWorker = threads }
+        poolConfiguration.queueCapacity = options.queueCapacity
+        let pool = ModelPool(configuration: poolConfiguration, logger: logger)
+        let agents = AgentService(registry: registry, pool: pool, logger: logger)
+        let eventLog = Task { [logger] in
+            for await event in pool.subscribe() where event.kind != .state {
+                logger.notice("\(event.kind.rawValue): \(event.reason)", metadata: ["model": .string(event.model), "event": .string(event.kind.rawValue)])
+            }
+        }
+
         var serverConfiguration = VarlinkServer.Configuration()
         serverConfiguration.maximumMessageBytes = options.maxMessageBytes
         serverConfiguration.maximumGracefulShutdownDuration = .milliseconds(Int(options.shutdownTimeout * 1000))
         let routes = KansoRoutes.make(KansoRoutes.Context(
-            registry: registry, lifecycle: lifecycle, statistics: statistics, budget: budget,
+            registry: registry, agents: agents, lifecycle: lifecycle, statistics: statistics, budget: budget,
             socketDescription: socket.description, activation: activation, modelSearchPath: locator.searchPath,
             startedAt: startedAt, reload: { [self] in await reload(registry) }))
         let server = VarlinkServer(routes: routes, policy: AccessPolicy(adminGroupName: options.resolvedAdminGroup),
@@ -66,6 +77,13 @@ final class Supervisor: Sendable {
             probePath = ListeningSocket.boundPath(descriptor: descriptor)
         }
 
+        // Pinned agents (keep_alive = "forever") are loaded before READY=1; systemd is asked for
+        // more start-up time while each loads.
+        await agents.preloadPinned { [notifier] name in
+            _ = notifier.extendTimeout(microseconds: 60_000_000)
+            _ = notifier.status("loading pinned agent \(name)")
+        }
+
         lifecycle.move(to: .ready)
         let agentCount = await registry.catalog.entries.count
         _ = notifier.ready(status: "serving \(agentCount) agents on \(socket)")
@@ -81,6 +99,8 @@ final class Supervisor: Sendable {
         }
         signalHandler.cancel()
         watchdog.cancel()
+        await pool.shutdown()
+        eventLog.cancel()
         if case .standAlone(let path, _) = socket {
             ListeningSocket.removeIfOwned(path: path, identity: ownSocketFile)
         }

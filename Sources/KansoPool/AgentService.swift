@@ -1,0 +1,245 @@
+import Foundation
+import KansoEngine
+import KansoWire
+import Logging
+
+/// The three jobs as the socket offers them (DESIGN.md, `io.kanso.Agents`): it finds the agent,
+/// checks the input, leases its model's worker from the pool, renders the agent's prompt, runs
+/// the job on the worker, and for classification applies the escalation rule.
+public final class AgentService: Sendable {
+    public let registry: AgentRegistry
+    public let pool: ModelPool
+    private let logger: Logger
+    private let estimates = EstimateCache()
+
+    /// Bytes a worker process costs beyond its model (runtime, libraries, stacks), measured on an
+    /// idle worker of the test model: about 24 MiB resident.
+    static let workerOverheadBytes = 24 << 20
+
+    public init(registry: AgentRegistry, pool: ModelPool, logger: Logger) {
+        self.registry = registry
+        self.pool = pool
+        self.logger = logger
+    }
+
+    // MARK: Jobs
+
+    /// The most likely next whole words after `text`.
+    public func nextWords(agent name: String, text: String, count: Int) async throws -> PredictReply {
+        guard (1...50).contains(count) else { throw PoolError.invalidInput(field: "words", reason: "expected 1 to 50, got \(count)") }
+        let (manifest, _) = try await resolve(name, task: .predict)
+        let template = PromptTemplate(manifest.prompt)
+        let parameters = WorkerNextWordsParameters(prefix: template.prefix, text: text, count: count)
+        let reply = try await runSingle(manifest, method: WorkerInterface.nextWords, parameters: parameters)
+        let words = try decode(reply, WorkerNextWordsReply.self).words
+        return PredictReply(agent: manifest.name, words: words, done: true)
+    }
+
+    /// A continuation of `text`; `onText` receives each piece as it is generated (return false to
+    /// stop). Returns the final reply (the text the pieces did not carry, and the totals).
+    public func generate(agent name: String, text: String, maxTokens: Int?, streaming: Bool,
+                         onText: @Sendable (String) async throws -> Void) async throws -> PredictReply {
+        let (manifest, _) = try await resolve(name, task: .predict)
+        if let maxTokens, !(1...4096).contains(maxTokens) {
+            throw PoolError.invalidInput(field: "maxTokens", reason: "expected 1 to 4096, got \(maxTokens)")
+        }
+        let template = PromptTemplate(manifest.prompt)
+        let sampling = WorkerSampling(temperature: manifest.sampling.temperature, topK: manifest.sampling.topK,
+                                      topP: manifest.sampling.topP, minP: manifest.sampling.minP,
+                                      repeatPenalty: manifest.sampling.repeatPenalty, seed: manifest.sampling.seed)
+        let parameters = WorkerGenerateParameters(prefix: template.prefix, text: text, suffix: template.suffix,
+                                                  maxTokens: maxTokens ?? manifest.maxTokens ?? 64, stop: manifest.stop,
+                                                  sampling: sampling)
+        var final: WorkerGenerateReply?
+        try await withLease(manifest) { lease in
+            let call = VarlinkCall(method: WorkerInterface.generate, parameters: try Self.parameters(parameters), more: streaming)
+            do {
+                for try await reply in await lease.send(call) {
+                    try Self.check(reply, model: manifest.model)
+                    let piece = try decode(reply, WorkerGenerateReply.self)
+                    if piece.done { final = piece } else { try await onText(piece.text) }
+                }
+                // A cancelled consumer's stream just ends; the worker was told to stop.
+                if Task.isCancelled { throw PoolError.cancelled }
+            } catch is CancellationError {
+                lease.cancel()
+                throw PoolError.cancelled
+            }
+            return final?.generatedTokens ?? 0
+        }
+        guard let final else { throw PoolError.workerFailed(model: manifest.model, reason: "the worker ended the stream without a result") }
+        return PredictReply(agent: manifest.name, text: final.text, done: true, stopReason: final.stopReason,
+                            generatedTokens: final.generatedTokens)
+    }
+
+    /// Every label's probability; escalates below the agent's threshold.
+    public func classify(agent name: String, text: String) async throws -> ClassifyReply {
+        let (manifest, _) = try await resolve(name, task: .classify)
+        var reply = try await classifyOnce(manifest, text: text)
+        guard let threshold = manifest.escalateBelow, reply.confidence < threshold else { return reply }
+        guard let target = manifest.escalateTo else {
+            reply.needsEscalation = true
+            return reply
+        }
+        logger.info("\(manifest.name): confidence \(reply.confidence) below \(threshold), escalating to \(target)",
+                    metadata: ["agent": .string(manifest.name), "escalate_to": .string(target)])
+        let (larger, _) = try await resolve(target, task: .classify)
+        var escalated = try await classifyOnce(larger, text: text)
+        escalated.escalatedFrom = manifest.name
+        if let second = larger.escalateBelow, escalated.confidence < second { escalated.needsEscalation = true }
+        return escalated
+    }
+
+    private func classifyOnce(_ manifest: AgentManifest, text: String) async throws -> ClassifyReply {
+        let labels = manifest.labels ?? []
+        let template = PromptTemplate(manifest.prompt)
+        let parameters = WorkerClassifyParameters(prefix: template.prefix, text: text, suffix: template.suffix, labels: labels)
+        let reply = try await runSingle(manifest, method: WorkerInterface.classify, parameters: parameters)
+        let result = try decode(reply, WorkerClassifyReply.self)
+        let scores = zip(labels, result.probabilities).map { LabelScore(label: $0, probability: $1) }
+        let best = scores.max { $0.probability < $1.probability } ?? LabelScore(label: "", probability: 0)
+        return ClassifyReply(agent: manifest.name, label: best.label, confidence: best.probability, labels: scores,
+                             needsEscalation: false, escalatedFrom: nil)
+    }
+
+    /// A JSON value valid against the agent's schema.
+    public func extract(agent name: String, text: String) async throws -> ExtractReply {
+        let (manifest, _) = try await resolve(name, task: .extract)
+        let template = PromptTemplate(manifest.prompt)
+        let parameters = WorkerGenerateParameters(prefix: template.prefix, text: text, suffix: template.suffix,
+                                                  maxTokens: manifest.maxTokens ?? 256, stop: [],
+                                                  sampling: WorkerSampling(temperature: manifest.sampling.temperature ?? 0, seed: manifest.sampling.seed),
+                                                  schema: manifest.schema)
+        let reply = try await runSingle(manifest, method: WorkerInterface.generate, parameters: parameters)
+        let result = try decode(reply, WorkerGenerateReply.self)
+        do {
+            return ExtractReply(agent: manifest.name, value: try JSONText.parse(Array(result.text.utf8)))
+        } catch {
+            throw PoolError.workerFailed(model: manifest.model, reason: "the output is not valid JSON: \(error)")
+        }
+    }
+
+    // MARK: Administration
+
+    /// Loads an agent's model now (`kansoctl load`).
+    public func load(agent name: String) async throws -> String {
+        let (manifest, path) = try await resolve(name, task: nil)
+        let (fileBytes, estimate) = try estimate(path: path, contextLength: manifest.contextLength)
+        try await pool.preload(model: path, fileBytes: fileBytes, estimatedBytes: estimate, agent: manifest.name,
+                               keepAlive: manifest.keepAlive, contextLength: manifest.contextLength)
+        return path
+    }
+
+    /// Ends an agent's model's worker now (`kansoctl unload`).
+    public func unload(agent name: String) async throws -> Bool {
+        let (_, path) = try await resolve(name, task: nil)
+        return await pool.unload(model: path)
+    }
+
+    /// Loads every pinned agent's model (keep_alive = "forever"), for start-up.
+    public func preloadPinned(progress: @Sendable (String) -> Void) async {
+        for entry in await registry.catalog.entries where entry.manifest.keepAlive.isPinned {
+            guard case .found = entry.model else { continue }
+            progress(entry.manifest.name)
+            do {
+                _ = try await load(agent: entry.manifest.name)
+            } catch {
+                logger.error("could not preload pinned agent \(entry.manifest.name): \(error)", metadata: ["agent": .string(entry.manifest.name)])
+            }
+        }
+    }
+
+    // MARK: Plumbing
+
+    private func resolve(_ name: String, task: AgentManifest.Task?) async throws -> (AgentManifest, String) {
+        guard let entry = await registry.catalog.entry(named: name) else { throw VarlinkError.agentNotFound(name) }
+        if let task, entry.manifest.task != task {
+            throw PoolError.invalidInput(field: "agent", reason: "agent \(name) does \(entry.manifest.task.rawValue), not \(task.rawValue)")
+        }
+        switch entry.model {
+        case .found(let path, _): return (entry.manifest, path)
+        case .missing(let searched):
+            throw PoolError.modelUnavailable(model: entry.manifest.model, reason: "model file not found; searched: " + searched.joined(separator: ", "))
+        }
+    }
+
+    private func estimate(path: String, contextLength: Int?) throws -> (fileBytes: Int, estimate: Int) {
+        if let known = estimates.get(path) { return known }
+        do {
+            let file = try GGUFFile(path: path)
+            let bytes = try Model.estimatedByteCount(file: file, contextLength: contextLength) + Self.workerOverheadBytes
+            let value = (file.fileSize, bytes)
+            estimates.set(path, value)
+            return value
+        } catch {
+            throw PoolError.modelUnavailable(model: (path as NSString).lastPathComponent, reason: "cannot read the model: \(error)")
+        }
+    }
+
+    /// Leases the agent's model, runs `body`, and releases; a dead worker becomes WorkerFailed.
+    private func withLease(_ manifest: AgentManifest, _ body: (ModelPool.Lease) async throws -> Int) async throws {
+        let path: String
+        switch await registry.catalog.entry(named: manifest.name)?.model {
+        case .found(let found, _)?: path = found
+        default: throw PoolError.modelUnavailable(model: manifest.model, reason: "model file not found")
+        }
+        let (fileBytes, estimate) = try estimate(path: path, contextLength: manifest.contextLength)
+        let lease = try await pool.acquire(model: path, fileBytes: fileBytes, estimatedBytes: estimate, agent: manifest.name,
+                                           priority: manifest.priority, keepAlive: manifest.keepAlive,
+                                           contextLength: manifest.contextLength)
+        var tokens = 0
+        defer { let finished = tokens; Task { await pool.release(lease, generatedTokens: finished) } }
+        do {
+            tokens = try await body(lease)
+        } catch let error as WorkerConnectionError {
+            throw PoolError.workerFailed(model: manifest.model, reason: "\(error)")
+        }
+    }
+
+    private func runSingle<Parameters: Encodable>(_ manifest: AgentManifest, method: String, parameters: Parameters) async throws -> VarlinkReply {
+        var result: VarlinkReply?
+        try await withLease(manifest) { lease in
+            let call = VarlinkCall(method: method, parameters: try Self.parameters(parameters))
+            for try await reply in await lease.send(call) { result = reply }
+            return 0
+        }
+        guard let result else { throw PoolError.workerFailed(model: manifest.model, reason: "the worker gave no reply") }
+        try Self.check(result, model: manifest.model)
+        return result
+    }
+
+    /// A worker's error reply as the client's typed error.
+    private static func check(_ reply: VarlinkReply, model: String) throws {
+        guard let error = reply.error else { return }
+        switch error {
+        case "io.kanso.Worker.InvalidInput":
+            throw PoolError.invalidInput(field: reply.parameters["field"]?.stringValue ?? "text",
+                                         reason: reply.parameters["reason"]?.stringValue ?? "rejected by the model")
+        case "io.kanso.Worker.Cancelled": throw PoolError.cancelled
+        case "io.kanso.Worker.LoadFailed":
+            throw PoolError.modelUnavailable(model: model, reason: reply.parameters["reason"]?.stringValue ?? "load failed")
+        default:
+            throw PoolError.workerFailed(model: model, reason: "\(error) \(JSONValue.object(reply.parameters).compactJSON)")
+        }
+    }
+
+    private static func parameters<T: Encodable>(_ value: T) throws -> [String: JSONValue] {
+        try JSONValue.from(value).objectValue ?? [:]
+    }
+
+    private func decode<T: Decodable>(_ reply: VarlinkReply, _ type: T.Type) throws -> T {
+        do {
+            return try reply.decodeParameters(T.self)
+        } catch {
+            throw PoolError.workerFailed(model: "", reason: "unreadable worker reply: \(error)")
+        }
+    }
+}
+
+/// Model size estimates by path, computed once from the GGUF header.
+private final class EstimateCache: @unchecked Sendable {  // guarded by `lock`
+    private let lock = NSLock()
+    private var values: [String: (Int, Int)] = [:]
+    func get(_ path: String) -> (Int, Int)? { lock.lock(); defer { lock.unlock() }; return values[path] }
+    func set(_ path: String, _ value: (Int, Int)) { lock.lock(); values[path] = value; lock.unlock() }
+}

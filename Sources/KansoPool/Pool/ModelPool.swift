@@ -1,0 +1,425 @@
+import Foundation
+import KansoWire
+import Logging
+
+/// The pool (DESIGN.md, Scheduling): which models are loaded, which requests wait, which models
+/// are evicted. One worker process per loaded model, one job at a time per worker, a bounded
+/// priority queue per model, a memory budget admitted before every load, keep-alive expiry, and
+/// restart back-off with quarantine when workers keep dying.
+///
+/// A request `acquire`s a lease on its model's worker when its turn comes (the model is loaded on
+/// demand; concurrent requests for an absent model cause one load), talks to the worker through
+/// the lease's connection, then `release`s it.
+public actor ModelPool {
+    public struct Configuration: Sendable {
+        public var budget: MemoryBudget
+        /// Requests waiting per model before `Overloaded`.
+        public var queueCapacity = 32
+        /// How long a load may wait for room in the budget before `BudgetExceeded`.
+        public var admissionTimeout: Duration = .seconds(30)
+        public var threadsPerWorker = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        /// The worker executable and its arguments (this binary, `worker`).
+        public var workerExecutable = WorkerProcess.executable
+        public var workerArguments = ["worker"]
+        /// How often workers' resident memory is read from /proc.
+        public var memorySampleInterval: Duration = .seconds(2)
+        /// Keep-alive multiplier from the power profile (1 on AC).
+        public var keepAliveScale = 1.0
+        public var backoff = RestartBackoff.Configuration()
+
+        public init(budget: MemoryBudget) {
+            self.budget = budget
+        }
+    }
+
+    /// A queued request: resumed with a lease when its turn comes.
+    struct PendingJob: Identifiable, Sendable {
+        let id: UUID
+        let agent: String
+        let continuation: CheckedContinuation<Lease, Error>
+    }
+
+    /// The right to send one job to a model's worker, until released.
+    public struct Lease: Sendable {
+        public let id: UUID
+        public let model: ModelID
+        let connection: WorkerConnection
+        let pid: Int32
+
+        /// Sends the job; replies arrive on the stream (several when `call.more`).
+        public func send(_ call: VarlinkCall) async -> AsyncThrowingStream<VarlinkReply, Error> { await connection.send(call) }
+        /// Stops the job at its next token.
+        public func cancel() { connection.cancel() }
+    }
+
+    public private(set) var configuration: Configuration
+    private let logger: Logger
+    private var slots: [ModelID: ModelSlot] = [:]
+    private var shuttingDown = false
+    private let events = PoolEventHub()
+    private var sampler: Task<Void, Never>?
+
+    public init(configuration: Configuration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Pool events (state changes, evictions) as they happen.
+    public nonisolated func subscribe() -> AsyncStream<PoolEvent> { events.subscribe() }
+
+    // MARK: Requests
+
+    /// Waits for this request's turn on `model`'s worker, loading the model if needed.
+    /// Throws `PoolError` (budget, overload, quarantine, shutdown, cancellation).
+    public func acquire(model: ModelID, fileBytes: Int, estimatedBytes: Int, agent: String,
+                        priority: AgentManifest.Priority, keepAlive: KeepAlive, contextLength: Int?) async throws -> Lease {
+        guard !shuttingDown else { throw PoolError.shuttingDown }
+        let slot = slot(for: model, fileBytes: fileBytes, estimatedBytes: estimatedBytes)
+        slot.agents[agent] = keepAlive
+        slot.contextLength = contextLength
+        if case .quarantined(let reason) = slot.state {
+            throw PoolError.modelUnavailable(model: slot.name, reason: "quarantined: \(reason)")
+        }
+        if slot.bytes > configuration.budget.bytes {
+            throw PoolError.budgetExceeded(model: slot.name, neededBytes: slot.bytes, budgetBytes: configuration.budget.bytes,
+                                           reason: "the model needs \(slot.bytes) bytes, more than the whole budget of \(configuration.budget.bytes) bytes")
+        }
+        let id = UUID()
+        startSampler()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                switch slot.queue.push(PendingJob(id: id, agent: agent, continuation: continuation), priority: priority) {
+                case .full:
+                    continuation.resume(throwing: PoolError.overloaded(model: slot.name, queued: slot.queue.count))
+                default:
+                    pump(slot)
+                }
+            }
+        } onCancel: {
+            Task { await self.cancelQueued(model: model, id: id) }
+        }
+    }
+
+    /// Ends a lease: the worker takes the next job, or idles until its keep-alive expires.
+    public func release(_ lease: Lease, generatedTokens: Int = 0) {
+        guard let slot = slots[lease.model], slot.running?.id == lease.id else { return }
+        slot.running = nil
+        slot.runningPriority = nil
+        let now = ContinuousClock.now
+        slot.requests += 1
+        slot.generatedTokens += generatedTokens
+        slot.recentRequests.append(now)
+        slot.lastUsed = now
+        slot.lastUsedDate = Date()
+        if slot.state == .busy { move(slot, to: .ready, reason: "request finished") }
+        pump(slot)
+        scheduleExpiry(slot)
+    }
+
+    private func cancelQueued(model: ModelID, id: UUID) {
+        guard let slot = slots[model], let job = slot.queue.remove(id: id) else { return }
+        job.continuation.resume(throwing: PoolError.cancelled)
+    }
+
+    // MARK: Dispatch
+
+    private func slot(for model: ModelID, fileBytes: Int, estimatedBytes: Int) -> ModelSlot {
+        if let slot = slots[model] {
+            if slot.measuredBytes == nil { slot.estimatedBytes = estimatedBytes }
+            return slot
+        }
+        let slot = ModelSlot(id: model, fileBytes: fileBytes, estimatedBytes: estimatedBytes, queueCapacity: configuration.queueCapacity)
+        slot.backoff = RestartBackoff(configuration: configuration.backoff)
+        slots[model] = slot
+        return slot
+    }
+
+    /// Moves the model's queue along: hands the worker to the next job, or starts a load.
+    private func pump(_ slot: ModelSlot) {
+        guard !slot.queue.isEmpty, slot.running == nil else { return }
+        switch slot.state {
+        case .ready:
+            guard let job = slot.queue.popNext(), let worker = slot.worker else { return }
+            let lease = Lease(id: job.id, model: slot.id, connection: worker.connection, pid: worker.pid)
+            slot.running = lease
+            move(slot, to: .busy, reason: "request from \(job.agent)")
+            job.continuation.resume(returning: lease)
+        case .absent:
+            startLoad(slot)
+        case .failed(_, let retryAt):
+            if let retryAt, retryAt > .now {
+                Task {
+                    try? await Task.sleep(until: retryAt, clock: .continuous)
+                    self.pump(slot)
+                }
+            } else {
+                startLoad(slot)
+            }
+        case .quarantined(let reason):
+            for job in slot.queue.removeAll() {
+                job.continuation.resume(throwing: PoolError.modelUnavailable(model: slot.name, reason: "quarantined: \(reason)"))
+            }
+        case .warming, .loading, .busy, .draining:
+            break  // their end pumps again
+        }
+    }
+
+    private func startLoad(_ slot: ModelSlot) {
+        guard !slot.loadInProgress, !shuttingDown else { return }
+        slot.loadInProgress = true
+        Task { await load(slot) }
+    }
+
+    /// Admission, warming, loading. On failure the queued requests get the reason.
+    private func load(_ slot: ModelSlot) async {
+        defer { slot.loadInProgress = false }
+        let deadline = ContinuousClock.now + configuration.admissionTimeout
+        admission: while true {
+            let planner = AdmissionPlanner(budgetBytes: configuration.budget.bytes)
+            let now = ContinuousClock.now
+            let residents = slots.values.filter { $0 !== slot && $0.state.occupiesBudget }.map { other in
+                AdmissionPlanner.ResidentModel(
+                    id: other.id, bytes: other.bytes, state: other.state, pinned: other.isPinned,
+                    inFlight: other.running == nil ? 0 : 1, lastUsed: other.lastUsed,
+                    expectedReloadDuration: other.loadDuration ?? .milliseconds(500), requestsPerHour: other.requestsPerHour(now: now))
+            }
+            switch planner.plan(candidate: .init(id: slot.id, estimatedBytes: slot.bytes), residents: residents, now: now) {
+            case .fits:
+                break admission
+            case .evict(let victims):
+                for victim in victims {
+                    if let other = slots[victim] { await unload(other, reason: "evicted to make room for \(slot.name)", eviction: true) }
+                }
+            case .wait:
+                if ContinuousClock.now >= deadline {
+                    failQueued(slot, with: PoolError.budgetExceeded(
+                        model: slot.name, neededBytes: slot.bytes, budgetBytes: configuration.budget.bytes,
+                        reason: "no room freed within \(configuration.admissionTimeout): the budget is held by busy or pinned models"))
+                    return
+                }
+                try? await Task.sleep(for: .milliseconds(25))
+            case .refuse(let refusal):
+                failQueued(slot, with: PoolError.budgetExceeded(model: slot.name, neededBytes: slot.bytes,
+                                                                budgetBytes: configuration.budget.bytes, reason: refusal.description))
+                return
+            }
+            if shuttingDown { return }
+        }
+        let started = ContinuousClock.now
+        move(slot, to: .warming, reason: "requested by \(slot.queue.peekNext?.agent ?? "preload")")
+        ProcessMemory.warm(path: slot.id)
+        move(slot, to: .loading, reason: "starting a worker")
+        do {
+            let worker = try WorkerProcess(executable: configuration.workerExecutable, arguments: configuration.workerArguments)
+            slot.worker = worker
+            Task { let exit = await worker.waitForExit(); self.workerExited(slot, worker: worker, exit: exit) }
+            let parameters = WorkerLoadParameters(path: slot.id, threads: configuration.threadsPerWorker, contextLength: slot.contextLength)
+            let reply = try await worker.connection.call(VarlinkCall(method: WorkerInterface.load, parameters: try JSONValue.from(parameters).objectValue ?? [:]))
+            if let error = reply.error {
+                throw PoolError.modelUnavailable(model: slot.name, reason: reply.parameters["reason"]?.stringValue ?? error)
+            }
+            guard slot.worker === worker, slot.state == .loading else { return }  // it died meanwhile
+            slot.loadDuration = ContinuousClock.now - started
+            slot.readySince = .now
+            slot.lastUsed = .now
+            slot.measuredBytes = ProcessMemory.residentBytes(pid: worker.pid)
+            move(slot, to: .ready, reason: "loaded in \(Self.milliseconds(slot.loadDuration!)) ms")
+            pump(slot)
+            scheduleExpiry(slot)
+        } catch {
+            let reason = (error as? PoolError).map { "\($0)" } ?? "\(error)"
+            if let worker = slot.worker { _ = await worker.terminate(grace: .milliseconds(200)) }
+            slot.worker = nil
+            recordFailure(slot, reason: "load failed: \(reason)")
+        }
+    }
+
+    private func failQueued(_ slot: ModelSlot, with error: PoolError) {
+        for job in slot.queue.removeAll() { job.continuation.resume(throwing: error) }
+        logger.warning("\(slot.name): \(error)", metadata: ["model": .string(slot.id)])
+    }
+
+    // MARK: Unloading, expiry, failures
+
+    /// Ends an idle model's worker (eviction, keep-alive expiry, admin unload).
+    private func unload(_ slot: ModelSlot, reason: String, eviction: Bool = false) async {
+        guard slot.state == .ready, slot.running == nil, let worker = slot.worker else { return }
+        if eviction {
+            slot.evictions += 1
+            slot.lastEvictionReason = reason
+            events.publish(PoolEvent(kind: .eviction, model: slot.id, reason: reason))
+        }
+        move(slot, to: .draining, reason: reason)
+        _ = await worker.terminate()
+    }
+
+    private func scheduleExpiry(_ slot: ModelSlot) {
+        guard slot.state == .ready, slot.queue.isEmpty, slot.running == nil else { return }
+        let delay: Duration
+        switch slot.keepAlive {
+        case .forever: slot.idleDeadline = nil; return
+        case .unloadAfterRequest: delay = .zero
+        case .seconds(let seconds): delay = .milliseconds(Int(seconds * configuration.keepAliveScale * 1000))
+        }
+        let deadline = slot.lastUsed + delay
+        slot.idleDeadline = deadline
+        Task {
+            try? await Task.sleep(until: deadline, clock: .continuous)
+            await self.expire(slot, deadline: deadline)
+        }
+    }
+
+    private func expire(_ slot: ModelSlot, deadline: ContinuousClock.Instant) async {
+        guard slot.idleDeadline == deadline, slot.queue.isEmpty else { return }
+        await unload(slot, reason: "idle for its keep-alive (\(slot.keepAlive))")
+    }
+
+    private func workerExited(_ slot: ModelSlot, worker: WorkerProcess, exit: WorkerProcess.WorkerExit) {
+        guard slot.worker === worker else { return }
+        slot.worker = nil
+        slot.measuredBytes = nil
+        if slot.state == .draining {
+            move(slot, to: .absent, reason: "worker ended (\(exit))")
+            pump(slot)
+            return
+        }
+        recordFailure(slot, reason: "worker \(worker.pid) \(exit)")
+    }
+
+    private func recordFailure(_ slot: ModelSlot, reason: String) {
+        logger.error("\(slot.name): \(reason)", metadata: ["model": .string(slot.id)])
+        switch slot.backoff.recordFailure(at: .now) {
+        case .retryAfter(let delay):
+            move(slot, to: .failed(reason: reason, retryAt: .now + delay), reason: reason)
+        case .quarantine:
+            move(slot, to: .failed(reason: reason, retryAt: nil), reason: reason)
+            move(slot, to: .quarantined(reason: "\(slot.backoff.quarantineReason); last: \(reason)"), reason: reason)
+        }
+        pump(slot)
+    }
+
+    // MARK: State changes
+
+    /// Applies a lifecycle transition and publishes it; an impossible one is logged, not applied.
+    private func move(_ slot: ModelSlot, to next: ModelState, reason: String, cause: ModelState.Cause = .automatic) {
+        let previous = slot.state
+        do {
+            try slot.state.transition(to: next, cause: cause)
+        } catch {
+            logger.error("\(slot.name): refused transition: \(error)")
+            return
+        }
+        events.publish(PoolEvent(kind: .state, model: slot.id, from: previous.name, to: next.name, reason: reason))
+        logger.info("model \(slot.name): \(previous.name) → \(next.name): \(reason)", metadata: [
+            "model": .string(slot.id), "model_state": .string(next.name), "previous_state": .string(previous.name),
+        ])
+    }
+
+    /// Reads every worker's resident memory now and then; the measured figure replaces the
+    /// estimate (and is what the budget holds).
+    private func startSampler() {
+        guard sampler == nil else { return }
+        sampler = Task { [weak self] in
+            while !Task.isCancelled {
+                guard let self else { return }
+                try? await Task.sleep(for: await self.configuration.memorySampleInterval)
+                await self.sampleMemory()
+            }
+        }
+    }
+
+    private func sampleMemory() {
+        for slot in slots.values {
+            guard let worker = slot.worker, slot.state.hasWorker else { continue }
+            if let bytes = ProcessMemory.residentBytes(pid: worker.pid) { slot.measuredBytes = bytes }
+        }
+    }
+
+    // MARK: Administration
+
+    /// Loads a model ahead of requests (pinned agents at start, `kansoctl load`); returns when it
+    /// is ready or throws why it could not be.
+    public func preload(model: ModelID, fileBytes: Int, estimatedBytes: Int, agent: String,
+                        keepAlive: KeepAlive, contextLength: Int?) async throws {
+        let lease = try await acquire(model: model, fileBytes: fileBytes, estimatedBytes: estimatedBytes, agent: agent,
+                                      priority: .interactive, keepAlive: keepAlive, contextLength: contextLength)
+        release(lease)
+    }
+
+    /// Ends a model's worker now (`kansoctl unload`); a quarantined model becomes absent again.
+    public func unload(model: ModelID) async -> Bool {
+        guard let slot = slots[model] else { return false }
+        if case .quarantined = slot.state {
+            slot.backoff.reset()
+            move(slot, to: .absent, reason: "unloaded by an administrator", cause: .administrator)
+            return true
+        }
+        if case .failed = slot.state {
+            move(slot, to: .absent, reason: "unloaded by an administrator", cause: .administrator)
+            return true
+        }
+        guard slot.state == .ready else { return false }
+        await unload(slot, reason: "unloaded by an administrator")
+        return true
+    }
+
+    /// Stops taking requests, fails the queued ones, ends every worker.
+    public func shutdown() async {
+        shuttingDown = true
+        sampler?.cancel()
+        for slot in slots.values {
+            for job in slot.queue.removeAll() { job.continuation.resume(throwing: PoolError.shuttingDown) }
+        }
+        for slot in slots.values {
+            if let worker = slot.worker { _ = await worker.terminate() }
+        }
+    }
+
+    public func setKeepAliveScale(_ scale: Double) { configuration.keepAliveScale = scale }
+
+    // MARK: Status
+
+    /// One model's figures for `Status`.
+    public struct ModelSnapshot: Sendable {
+        public var path: String
+        public var state: String
+        public var reason: String?
+        public var pid: Int32?
+        public var estimatedBytes: Int
+        public var measuredBytes: Int?
+        public var agents: [String]
+        public var queued: Int
+        public var requests: Int
+        public var generatedTokens: Int
+        public var loadMilliseconds: Double?
+        public var idleSeconds: Double?
+        public var unloadInSeconds: Double?
+        public var evictions: Int
+        public var lastEvictionReason: String?
+    }
+
+    public func snapshot() -> [ModelSnapshot] {
+        let now = ContinuousClock.now
+        return slots.values.sorted { $0.id < $1.id }.map { slot in
+            let idle = slot.state == .ready ? Self.seconds(now - slot.lastUsed) : nil
+            let unloadIn = slot.state == .ready ? slot.idleDeadline.map { max(0, Self.seconds($0 - now)) } : nil
+            return ModelSnapshot(path: slot.id, state: slot.state.name, reason: slot.state.reason, pid: slot.worker?.pid,
+                                 estimatedBytes: slot.estimatedBytes, measuredBytes: slot.measuredBytes,
+                                 agents: slot.agents.keys.sorted(), queued: slot.queue.count, requests: slot.requests,
+                                 generatedTokens: slot.generatedTokens, loadMilliseconds: slot.loadDuration.map(Self.milliseconds),
+                                 idleSeconds: idle, unloadInSeconds: unloadIn, evictions: slot.evictions,
+                                 lastEvictionReason: slot.lastEvictionReason)
+        }
+    }
+
+    /// Bytes the loaded models hold now (measured where known).
+    public func residentBytes() -> Int {
+        slots.values.filter { $0.state.occupiesBudget }.reduce(0) { $0 + $1.bytes }
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
+    static func milliseconds(_ duration: Duration) -> Double { seconds(duration) * 1000 }
+}

@@ -1,0 +1,43 @@
+import KansoEngine
+
+/// The computed KV cache of each agent's fixed prompt prefix, kept for the life of the worker so
+/// that every request starts from it instead of recomputing it (DESIGN.md, Engine: prefix reuse).
+/// A request copies the shared prefix into its own working cache; the stored one is never changed.
+final class PrefixCacheStore {
+    private let model: Model
+    private var entries: [String: KVCache] = [:]
+    private var order: [String] = []
+    /// Distinct prefixes kept; the least recently used is dropped beyond this.
+    let capacity: Int
+
+    init(model: Model, capacity: Int = 16) {
+        self.model = model
+        self.capacity = capacity
+    }
+
+    /// A working cache holding the longest computed prefix shared with `tokens`, and how many
+    /// tokens that is. The prefix of `prefixText` is computed on first use.
+    func workingCache(prefixText: String, tokens: [Int32], capacity: Int) throws -> (KVCache, reused: Int) {
+        let working = model.makeCache(capacity: capacity)
+        guard !prefixText.isEmpty else { return (working, 0) }
+        let stored = try entry(for: prefixText)
+        let shared = stored.commonPrefixLength(with: tokens)
+        if shared > 0 { try working.copyPrefix(from: stored, length: shared) }
+        return (working, shared)
+    }
+
+    private func entry(for prefixText: String) throws -> KVCache {
+        if let cache = entries[prefixText] {
+            order.removeAll { $0 == prefixText }
+            order.append(prefixText)
+            return cache
+        }
+        let tokens = model.tokenizer.encode(prefixText, addSpecial: true, parseSpecial: false)
+        let cache = model.makeCache(capacity: max(1, tokens.count))
+        if !tokens.isEmpty { _ = try model.evaluate(tokens, in: cache) }
+        entries[prefixText] = cache
+        order.append(prefixText)
+        if order.count > capacity { entries[order.removeFirst()] = nil }
+        return cache
+    }
+}

@@ -1,0 +1,140 @@
+import Foundation
+import KansoSystemd
+
+/// One worker: the `kansod` binary started in worker mode with its end of a socketpair as fd 3,
+/// a clean environment (no NOTIFY_SOCKET, WATCHDOG_*, LISTEN_*) and default signal handling.
+/// Ending it returns its memory to the system for certain.
+final class WorkerProcess: @unchecked Sendable {  // `exit` guarded by `lock`
+    let pid: pid_t
+    let connection: WorkerConnection
+    private let lock = NSLock()
+    private var exitStatus: WorkerExit?
+    private var exitWaiters: [CheckedContinuation<WorkerExit, Never>] = []
+
+    /// How a worker ended.
+    enum WorkerExit: Sendable, Equatable, CustomStringConvertible {
+        case exited(Int32)
+        case signalled(Int32)
+        var description: String {
+            switch self {
+            case .exited(let code): return "exited with status \(code)"
+            case .signalled(let signal): return "killed by signal \(signal)\(signal == SIGKILL ? " (SIGKILL: OOM killer or kill -9)" : "")"
+            }
+        }
+    }
+
+    /// The executable workers run: this very binary.
+    static let executable: String = {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    }()
+
+    /// Starts a worker. `arguments` follow the executable (e.g. ["worker"]).
+    init(executable: String = WorkerProcess.executable, arguments: [String] = ["worker"]) throws {
+        var pair: [Int32] = [0, 0]
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
+            throw WorkerSpawnError.system(call: "socketpair", errno: errno)
+        }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        // dup2 onto 3 clears close-on-exec for the child's copy; the parent's ends stay CLOEXEC.
+        posix_spawn_file_actions_adddup2(&actions, pair[1], 3)
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        // The supervisor ignores SIGHUP/SIGTERM/SIGINT/SIGPIPE (it handles them itself); ignored
+        // dispositions survive exec, so the worker gets the defaults back, and an empty mask.
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for number in [SIGHUP, SIGTERM, SIGINT, SIGPIPE, SIGCHLD] { sigaddset(&defaults, number) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        var mask = sigset_t()
+        sigemptyset(&mask)
+        posix_spawnattr_setsigmask(&attributes, &mask)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+
+        let environment = WorkerEnvironment.clean(ProcessInfo.processInfo.environment).map { "\($0.key)=\($0.value)" }
+        let argv = [executable] + arguments
+        var child: pid_t = 0
+        let result = withCStrings(argv) { argvPointers in
+            withCStrings(environment) { environmentPointers in
+                posix_spawn(&child, executable, &actions, &attributes, argvPointers, environmentPointers)
+            }
+        }
+        close(pair[1])
+        guard result == 0 else {
+            close(pair[0])
+            throw WorkerSpawnError.system(call: "posix_spawn \(executable)", errno: result)
+        }
+        pid = child
+        connection = WorkerConnection(descriptor: pair[0])
+        let reaper = Thread { [self] in reap() }
+        reaper.stackSize = 256 << 10
+        reaper.start()
+    }
+
+    /// Waits for the process to end (any thread may call it; the reaper thread collects it).
+    func waitForExit() async -> WorkerExit {
+        await withCheckedContinuation { continuation in
+            lock.lock()
+            if let exitStatus {
+                lock.unlock()
+                continuation.resume(returning: exitStatus)
+                return
+            }
+            exitWaiters.append(continuation)
+            lock.unlock()
+        }
+    }
+
+    var exit: WorkerExit? {
+        lock.lock(); defer { lock.unlock() }
+        return exitStatus
+    }
+
+    /// Ends the worker: closes its stream (it exits by itself), then SIGKILL after `grace`.
+    func terminate(grace: Duration = .seconds(2)) async -> WorkerExit {
+        connection.shutdown()
+        let ended = Task { await waitForExit() }
+        let killer = Task {
+            try await Task.sleep(for: grace)
+            kill(pid, SIGKILL)
+        }
+        let result = await ended.value
+        killer.cancel()
+        return result
+    }
+
+    private func reap() {
+        var status: Int32 = 0
+        var result: pid_t
+        repeat { result = waitpid(pid, &status, 0) } while result < 0 && errno == EINTR
+        let outcome: WorkerExit
+        // WIFSIGNALED / WTERMSIG / WEXITSTATUS, spelled out (they are C macros).
+        if status & 0x7f != 0 && status & 0x7f != 0x7f { outcome = .signalled(status & 0x7f) } else { outcome = .exited((status >> 8) & 0xff) }
+        lock.lock()
+        exitStatus = outcome
+        let waiters = exitWaiters
+        exitWaiters = []
+        lock.unlock()
+        for waiter in waiters { waiter.resume(returning: outcome) }
+    }
+}
+
+enum WorkerSpawnError: Error, CustomStringConvertible {
+    case system(call: String, errno: Int32)
+    var description: String {
+        switch self {
+        case .system(let call, let code): return "\(call) failed: \(String(cString: strerror(code)))"
+        }
+    }
+}
+
+/// Calls `body` with a NULL-terminated array of C strings that live for the call.
+private func withCStrings<Result>(_ strings: [String], _ body: ([UnsafeMutablePointer<CChar>?]) -> Result) -> Result {
+    let pointers = strings.map { strdup($0) } + [nil]
+    defer { pointers.forEach { free($0) } }
+    return body(pointers)
+}

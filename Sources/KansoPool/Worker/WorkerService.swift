@@ -1,0 +1,165 @@
+import Foundation
+import KansoEngine
+import KansoWire
+
+/// The worker process's side of `io.kanso.Worker`: it loads one model and runs one job at a time
+/// on it. `cancel()` may be called from another thread while a job runs; the job stops at its
+/// next token and answers `io.kanso.Worker.Cancelled`.
+final class WorkerService: @unchecked Sendable {  // jobs run on one thread; `cancelled` is locked
+    private var model: Model?
+    private var prefixes: PrefixCacheStore?
+    private var loadedPath: String?
+    private let lock = NSLock()
+    private var cancelled = false
+
+    func cancel() {
+        lock.lock(); cancelled = true; lock.unlock()
+    }
+
+    private var isCancelled: Bool {
+        lock.lock(); defer { lock.unlock() }
+        return cancelled
+    }
+
+    /// Answers one call; `reply` sends one reply (several for a streamed Generate).
+    func handle(_ call: VarlinkCall, reply: (VarlinkReply) -> Void) {
+        lock.lock(); cancelled = false; lock.unlock()
+        do {
+            switch call.method {
+            case WorkerInterface.load:
+                reply(try encode(load(decode(call, WorkerLoadParameters.self))))
+            case WorkerInterface.generate:
+                try generate(decode(call, WorkerGenerateParameters.self), streaming: call.more, reply: reply)
+            case WorkerInterface.classify:
+                reply(try encode(classify(decode(call, WorkerClassifyParameters.self))))
+            case WorkerInterface.nextWords:
+                reply(try encode(nextWords(decode(call, WorkerNextWordsParameters.self))))
+            default:
+                reply(VarlinkReply(error: .methodNotFound(call.method)))
+            }
+        } catch let error as VarlinkError {
+            reply(VarlinkReply(error: error))
+        } catch let error as TaskError {
+            reply(VarlinkReply(error: VarlinkError(name: "io.kanso.Worker.InvalidInput",
+                                                   parameters: ["field": .string("text"), "reason": .string(error.description)])))
+        } catch {
+            reply(VarlinkReply(error: VarlinkError(name: "io.kanso.Worker.InvalidInput",
+                                                   parameters: ["field": .string("model"), "reason": .string("\(error)")])))
+        }
+    }
+
+    private func decode<T: Decodable>(_ call: VarlinkCall, _ type: T.Type) throws -> T {
+        do {
+            return try JSONValue.object(call.parameters).decode(T.self)
+        } catch {
+            throw VarlinkError.invalidParameter("\(error)")
+        }
+    }
+
+    private func encode<T: Encodable>(_ value: T) throws -> VarlinkReply {
+        guard case .object(let parameters) = try JSONValue.from(value) else { return VarlinkReply() }
+        return VarlinkReply(parameters: parameters)
+    }
+
+    private func loadedModel() throws -> (Model, PrefixCacheStore) {
+        guard let model, let prefixes else {
+            throw VarlinkError(name: "io.kanso.Worker.LoadFailed", parameters: ["path": .string(""), "reason": .string("no model loaded")])
+        }
+        return (model, prefixes)
+    }
+
+    private func load(_ parameters: WorkerLoadParameters) throws -> WorkerLoadReply {
+        let started = ContinuousClock.now
+        do {
+            let file = try GGUFFile(path: parameters.path)
+            let model = try Model(file: file, threads: max(1, parameters.threads), contextLength: parameters.contextLength)
+            self.model = model
+            self.prefixes = PrefixCacheStore(model: model)
+            loadedPath = parameters.path
+            let parameterCount = file.tensors.reduce(0) { $0 + $1.elementCount }
+            return WorkerLoadReply(architecture: model.configuration.architecture.rawValue, parameterCount: parameterCount,
+                                   contextLength: model.configuration.contextLength,
+                                   vocabularySize: model.configuration.vocabularySize,
+                                   loadMilliseconds: Self.milliseconds(since: started))
+        } catch {
+            throw VarlinkError(name: "io.kanso.Worker.LoadFailed", parameters: ["path": .string(parameters.path), "reason": .string("\(error)")])
+        }
+    }
+
+    private func classify(_ parameters: WorkerClassifyParameters) throws -> WorkerClassifyReply {
+        let (model, prefixes) = try loadedModel()
+        let started = ContinuousClock.now
+        let outcome = try LabelScorer(model: model, prefixes: prefixes)
+            .score(prompt: parameters.prefix + parameters.text + parameters.suffix, prefixText: parameters.prefix, labels: parameters.labels)
+        return WorkerClassifyReply(logLikelihoods: outcome.logLikelihoods, probabilities: outcome.probabilities,
+                                   promptTokens: outcome.promptTokens, reusedPromptTokens: outcome.reusedPromptTokens,
+                                   milliseconds: Self.milliseconds(since: started))
+    }
+
+    private func nextWords(_ parameters: WorkerNextWordsParameters) throws -> WorkerNextWordsReply {
+        let (model, prefixes) = try loadedModel()
+        let started = ContinuousClock.now
+        let words = try NextWordPredictor(model: model, prefixes: prefixes)
+            .predict(prompt: parameters.prefix + parameters.text, prefixText: parameters.prefix, count: max(1, parameters.count))
+        return WorkerNextWordsReply(words: words.map { WordCandidate(word: $0.0, probability: $0.1) },
+                                    milliseconds: Self.milliseconds(since: started))
+    }
+
+    private func generate(_ parameters: WorkerGenerateParameters, streaming: Bool, reply: (VarlinkReply) -> Void) throws {
+        let (model, prefixes) = try loadedModel()
+        let started = ContinuousClock.now
+        let prompt = parameters.prefix + parameters.text + parameters.suffix
+        let tokens = model.tokenizer.encode(prompt, addSpecial: true, parseSpecial: false)
+        let capacity = min(model.configuration.contextLength, tokens.count + max(1, parameters.maxTokens))
+        guard tokens.count < model.configuration.contextLength else {
+            throw TaskError.inputTooLong(tokens: tokens.count + 1, limit: model.configuration.contextLength)
+        }
+        let (cache, reused) = try prefixes.workingCache(prefixText: parameters.prefix, tokens: tokens, capacity: capacity)
+        var generator = Generator(model: model, sampler: SamplerChain(settings: Self.settings(parameters.sampling)),
+                                  maximumTokens: max(1, parameters.maxTokens))
+        var filter = StopStringFilter(stops: parameters.stop)
+        var text = ""
+        var wasCancelled = false
+        let result = try generator.generate(prompt: tokens, in: cache) { token in
+            let shown = filter.append(token.text)
+            text += shown
+            if streaming, !shown.isEmpty {
+                reply(VarlinkReply(parameters: ["text": .string(shown), "done": .bool(false), "promptTokens": .int(tokens.count),
+                                                "reusedPromptTokens": .int(reused), "generatedTokens": .int(0),
+                                                "milliseconds": .double(0)], continues: true))
+            }
+            if isCancelled { wasCancelled = true; return false }
+            return !filter.stopped
+        }
+        if wasCancelled { throw VarlinkError(name: "io.kanso.Worker.Cancelled") }
+        let tail = filter.finish()
+        text += tail
+        let reason: String
+        switch result.stopReason {
+        case .endOfGeneration: reason = "end"
+        case .maximumTokens: reason = "maxTokens"
+        case .contextFull: reason = "contextFull"
+        case .stopped: reason = filter.stopped ? "stopString" : "stopped"
+        }
+        let final = WorkerGenerateReply(text: streaming ? tail : text, done: true, stopReason: reason,
+                                        promptTokens: tokens.count, reusedPromptTokens: max(reused, result.reusedPromptTokens),
+                                        generatedTokens: result.tokens.count, milliseconds: Self.milliseconds(since: started))
+        reply(try encode(final))
+    }
+
+    static func settings(_ sampling: WorkerSampling) -> SamplingSettings {
+        var settings = SamplingSettings()
+        if let value = sampling.temperature { settings.temperature = Float(value) }
+        if let value = sampling.topK { settings.topK = value }
+        if let value = sampling.topP { settings.topP = Float(value) }
+        if let value = sampling.minP { settings.minP = Float(value) }
+        if let value = sampling.repeatPenalty { settings.repetitionPenalty = Float(value) }
+        settings.seed = sampling.seed.map { UInt64(bitPattern: Int64($0)) } ?? UInt64.random(in: 0...UInt64.max)
+        return settings
+    }
+
+    static func milliseconds(since start: ContinuousClock.Instant) -> Double {
+        let elapsed = ContinuousClock.now - start
+        return Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+    }
+}

@@ -1,0 +1,186 @@
+/// The internal interface between the supervisor and a worker process (DESIGN.md, Processes):
+/// the same Varlink framing over a socketpair, so the project has one protocol codec. Never
+/// served on the public socket.
+public enum WorkerInterface {
+    public static let name = "io.kanso.Worker"
+    public static let load = "io.kanso.Worker.Load"
+    public static let generate = "io.kanso.Worker.Generate"
+    public static let classify = "io.kanso.Worker.Classify"
+    public static let nextWords = "io.kanso.Worker.NextWords"
+    /// Oneway, read out of band while a job runs: stop the running job at the next token.
+    public static let cancel = "io.kanso.Worker.Cancel"
+
+    public static let description = """
+    # Supervisor ⇄ worker. One worker holds one model; jobs run one at a time, Cancel is read
+    # while a job runs and stops it at the next token boundary.
+    interface io.kanso.Worker
+
+    type Sampling (temperature: ?float, topK: ?int, topP: ?float, minP: ?float, repeatPenalty: ?float, seed: ?int)
+    type Word (word: string, probability: float)
+
+    method Load(path: string, threads: int, contextLength: ?int) -> (
+      architecture: string, parameterCount: int, contextLength: int, vocabularySize: int,
+      loadMilliseconds: float
+    )
+    # prefix is the agent's fixed prompt text before the request's text; it is computed once
+    # and reused. With more, each token comes as a reply; the last one has done = true.
+    method Generate(prefix: string, text: string, suffix: string, maxTokens: int, stop: []string,
+                    sampling: Sampling, schema: ?object) -> (
+      text: string, done: bool, stopReason: ?string, promptTokens: int, reusedPromptTokens: int,
+      generatedTokens: int, milliseconds: float
+    )
+    method Classify(prefix: string, text: string, suffix: string, labels: []string) -> (
+      logLikelihoods: []float, probabilities: []float, promptTokens: int, reusedPromptTokens: int,
+      milliseconds: float
+    )
+    method NextWords(prefix: string, text: string, count: int) -> (words: []Word, milliseconds: float)
+    method Cancel() -> ()
+
+    error LoadFailed (path: string, reason: string)
+    error InvalidInput (field: string, reason: string)
+    error Cancelled ()
+    """
+}
+
+public struct WorkerSampling: Codable, Sendable, Equatable {
+    public var temperature: Double?
+    public var topK: Int?
+    public var topP: Double?
+    public var minP: Double?
+    public var repeatPenalty: Double?
+    public var seed: Int?
+    public init(temperature: Double? = nil, topK: Int? = nil, topP: Double? = nil, minP: Double? = nil,
+                repeatPenalty: Double? = nil, seed: Int? = nil) {
+        self.temperature = temperature
+        self.topK = topK
+        self.topP = topP
+        self.minP = minP
+        self.repeatPenalty = repeatPenalty
+        self.seed = seed
+    }
+}
+
+public struct WorkerLoadParameters: Codable, Sendable {
+    public var path: String
+    public var threads: Int
+    public var contextLength: Int?
+    public init(path: String, threads: Int, contextLength: Int?) {
+        self.path = path
+        self.threads = threads
+        self.contextLength = contextLength
+    }
+}
+
+public struct WorkerLoadReply: Codable, Sendable {
+    public var architecture: String
+    public var parameterCount: Int
+    public var contextLength: Int
+    public var vocabularySize: Int
+    public var loadMilliseconds: Double
+    public init(architecture: String, parameterCount: Int, contextLength: Int, vocabularySize: Int, loadMilliseconds: Double) {
+        self.architecture = architecture
+        self.parameterCount = parameterCount
+        self.contextLength = contextLength
+        self.vocabularySize = vocabularySize
+        self.loadMilliseconds = loadMilliseconds
+    }
+}
+
+public struct WorkerGenerateParameters: Codable, Sendable {
+    public var prefix: String
+    public var text: String
+    public var suffix: String
+    public var maxTokens: Int
+    public var stop: [String]
+    public var sampling: WorkerSampling
+    public var schema: JSONValue?
+    public init(prefix: String, text: String, suffix: String, maxTokens: Int, stop: [String], sampling: WorkerSampling, schema: JSONValue? = nil) {
+        self.prefix = prefix
+        self.text = text
+        self.suffix = suffix
+        self.maxTokens = maxTokens
+        self.stop = stop
+        self.sampling = sampling
+        self.schema = schema
+    }
+}
+
+/// One streamed piece of a generation, or (done = true) its end with the totals.
+public struct WorkerGenerateReply: Codable, Sendable, Equatable {
+    public var text: String
+    public var done: Bool
+    public var stopReason: String?
+    public var promptTokens: Int
+    public var reusedPromptTokens: Int
+    public var generatedTokens: Int
+    public var milliseconds: Double
+    public init(text: String, done: Bool, stopReason: String?, promptTokens: Int, reusedPromptTokens: Int,
+                generatedTokens: Int, milliseconds: Double) {
+        self.text = text
+        self.done = done
+        self.stopReason = stopReason
+        self.promptTokens = promptTokens
+        self.reusedPromptTokens = reusedPromptTokens
+        self.generatedTokens = generatedTokens
+        self.milliseconds = milliseconds
+    }
+}
+
+public struct WorkerClassifyParameters: Codable, Sendable {
+    public var prefix: String
+    public var text: String
+    public var suffix: String
+    public var labels: [String]
+    public init(prefix: String, text: String, suffix: String, labels: [String]) {
+        self.prefix = prefix
+        self.text = text
+        self.suffix = suffix
+        self.labels = labels
+    }
+}
+
+public struct WorkerClassifyReply: Codable, Sendable {
+    /// ln p(label | prompt), summed over the label's tokens, in label order.
+    public var logLikelihoods: [Double]
+    /// softmax of logLikelihoods over the labels: sums to 1.
+    public var probabilities: [Double]
+    public var promptTokens: Int
+    public var reusedPromptTokens: Int
+    public var milliseconds: Double
+    public init(logLikelihoods: [Double], probabilities: [Double], promptTokens: Int, reusedPromptTokens: Int, milliseconds: Double) {
+        self.logLikelihoods = logLikelihoods
+        self.probabilities = probabilities
+        self.promptTokens = promptTokens
+        self.reusedPromptTokens = reusedPromptTokens
+        self.milliseconds = milliseconds
+    }
+}
+
+public struct WorkerNextWordsParameters: Codable, Sendable {
+    public var prefix: String
+    public var text: String
+    public var count: Int
+    public init(prefix: String, text: String, count: Int) {
+        self.prefix = prefix
+        self.text = text
+        self.count = count
+    }
+}
+
+public struct WordCandidate: Codable, Sendable, Equatable {
+    public var word: String
+    public var probability: Double
+    public init(word: String, probability: Double) {
+        self.word = word
+        self.probability = probability
+    }
+}
+
+public struct WorkerNextWordsReply: Codable, Sendable {
+    public var words: [WordCandidate]
+    public var milliseconds: Double
+    public init(words: [WordCandidate], milliseconds: Double) {
+        self.words = words
+        self.milliseconds = milliseconds
+    }
+}

@@ -1,0 +1,130 @@
+import Foundation
+@testable import KansoPool
+import KansoTestSupport
+import KansoWire
+import Testing
+
+/// The real worker process (`kansod worker`) on the real stories260K model, driven over its
+/// socketpair as the supervisor drives it.
+@Suite("Worker process", .enabled(if: SharedData.stories260K != nil, SharedData.missingMessage("models/stories260K.gguf")))
+struct WorkerProcessTests {
+    /// The built `kansod` beside the test binary.
+    static let kansod: String = {
+        var folder = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
+        while !FileManager.default.fileExists(atPath: folder.appendingPathComponent("kansod").path), folder.path != "/" {
+            folder.deleteLastPathComponent()
+        }
+        return folder.appendingPathComponent("kansod").path
+    }()
+
+    func startLoaded() async throws -> WorkerProcess {
+        let worker = try WorkerProcess(executable: Self.kansod)
+        let load = WorkerLoadParameters(path: SharedData.stories260K!.path, threads: 1, contextLength: 512)
+        let reply = try await worker.connection.call(VarlinkCall(method: WorkerInterface.load, parameters: try JSONValue.from(load).objectValue!))
+        #expect(reply.error == nil, "\(reply)")
+        let loaded = try reply.decodeParameters(WorkerLoadReply.self)
+        #expect(loaded.architecture == "llama")
+        #expect(loaded.vocabularySize == 512)
+        #expect(loaded.contextLength == 512)
+        return worker
+    }
+
+    @Test("greedy generation gives the model's known text, streamed and whole alike")
+    func generate() async throws {
+        let worker = try await startLoaded()
+        let parameters = WorkerGenerateParameters(prefix: "Once upon a time", text: "", suffix: "", maxTokens: 30, stop: [],
+                                                  sampling: WorkerSampling(temperature: 0, topK: 0, topP: 1, minP: 0, seed: 1))
+        let whole = try await worker.connection.call(VarlinkCall(method: WorkerInterface.generate, parameters: try JSONValue.from(parameters).objectValue!))
+        let text = try whole.decodeParameters(WorkerGenerateReply.self).text
+        #expect(text.hasPrefix(", there was a little girl named Lily."), "\(text)")
+
+        var streamed = ""
+        var pieces = 0
+        for try await reply in await worker.connection.send(VarlinkCall(method: WorkerInterface.generate, parameters: try JSONValue.from(parameters).objectValue!, more: true)) {
+            let piece = try reply.decodeParameters(WorkerGenerateReply.self)
+            streamed += piece.text
+            pieces += 1
+            if piece.done {
+                #expect(piece.reusedPromptTokens > 0, "the prefix cache is reused")
+                #expect(piece.generatedTokens == 30)
+            }
+        }
+        #expect(streamed == text)
+        #expect(pieces > 10)
+        _ = await worker.terminate()
+    }
+
+    @Test("stop strings end the text before them")
+    func stopStrings() async throws {
+        let worker = try await startLoaded()
+        let parameters = WorkerGenerateParameters(prefix: "Once upon a time", text: "", suffix: "", maxTokens: 60, stop: ["Lily"],
+                                                  sampling: WorkerSampling(temperature: 0, seed: 1))
+        let reply = try await worker.connection.call(VarlinkCall(method: WorkerInterface.generate, parameters: try JSONValue.from(parameters).objectValue!))
+        let result = try reply.decodeParameters(WorkerGenerateReply.self)
+        #expect(result.text == ", there was a little girl named ")
+        #expect(result.stopReason == "stopString")
+        _ = await worker.terminate()
+    }
+
+    @Test("label probabilities sum to 1 and follow the log-likelihoods")
+    func classify() async throws {
+        let worker = try await startLoaded()
+        let parameters = WorkerClassifyParameters(prefix: "Once upon a time, there was a little girl named", text: "", suffix: "",
+                                                  labels: ["Lily", "Tom", "dog"])
+        let reply = try await worker.connection.call(VarlinkCall(method: WorkerInterface.classify, parameters: try JSONValue.from(parameters).objectValue!))
+        let result = try reply.decodeParameters(WorkerClassifyReply.self)
+        #expect(abs(result.probabilities.reduce(0, +) - 1) < 1e-9)
+        #expect(result.probabilities[0] > result.probabilities[1] && result.probabilities[0] > result.probabilities[2], "\(result)")
+        let order = result.logLikelihoods.indices.sorted { result.logLikelihoods[$0] > result.logLikelihoods[$1] }
+        #expect(order == result.probabilities.indices.sorted { result.probabilities[$0] > result.probabilities[$1] })
+        _ = await worker.terminate()
+    }
+
+    @Test("next words are whole words with probabilities")
+    func nextWords() async throws {
+        let worker = try await startLoaded()
+        let parameters = WorkerNextWordsParameters(prefix: "Once upon a time, there was a little girl named ", text: "", count: 3)
+        let reply = try await worker.connection.call(VarlinkCall(method: WorkerInterface.nextWords, parameters: try JSONValue.from(parameters).objectValue!))
+        let words = try reply.decodeParameters(WorkerNextWordsReply.self).words
+        #expect(words.count == 3)
+        #expect(words.first?.word == "Lily", "\(words)")
+        #expect(words.allSatisfy { $0.probability > 0 && $0.probability <= 1 && !$0.word.contains(" ") })
+        _ = await worker.terminate()
+    }
+
+    @Test("kill -9 mid-job ends the job's stream with an error; the exit is reported")
+    func killedMidJob() async throws {
+        let worker = try await startLoaded()
+        let parameters = WorkerGenerateParameters(prefix: "Once upon a time", text: "", suffix: "", maxTokens: 400, stop: [],
+                                                  sampling: WorkerSampling(temperature: 1, seed: 3))
+        var received = 0
+        await #expect(throws: WorkerConnectionError.self) {
+            for try await _ in await worker.connection.send(VarlinkCall(method: WorkerInterface.generate, parameters: try JSONValue.from(parameters).objectValue!, more: true)) {
+                received += 1
+                if received == 3 { kill(worker.pid, SIGKILL) }
+            }
+        }
+        #expect(await worker.waitForExit() == .signalled(SIGKILL))
+    }
+
+    @Test("Cancel stops a running generation at a token boundary")
+    func cancel() async throws {
+        let worker = try await startLoaded()
+        let parameters = WorkerGenerateParameters(prefix: "Once upon a time", text: "", suffix: "", maxTokens: 400, stop: [],
+                                                  sampling: WorkerSampling(temperature: 1, seed: 3))
+        var error: String?
+        var received = 0
+        for try await reply in await worker.connection.send(VarlinkCall(method: WorkerInterface.generate, parameters: try JSONValue.from(parameters).objectValue!, more: true)) {
+            received += 1
+            if received == 2 { worker.connection.cancel() }
+            error = reply.error
+        }
+        #expect(error == "io.kanso.Worker.Cancelled")
+        #expect(received < 400)
+        // The worker takes the next job normally.
+        let again = try await worker.connection.call(VarlinkCall(method: WorkerInterface.classify,
+            parameters: try JSONValue.from(WorkerClassifyParameters(prefix: "A", text: "", suffix: "", labels: ["b", "c"])).objectValue!))
+        #expect(again.error == nil)
+        _ = await worker.terminate()
+    }
+}
