@@ -116,6 +116,10 @@ struct PowerPolicyTests {
         try tree.zone(0, type: "cpu-thermal", celsius: 74)
         #expect(decide(tree).profile == .ac)
 
+        try tree.zone(0, type: "soc-thermal", celsius: 79, trips: [("active", 50), ("critical", 78)])  // a low critical trip counts too
+        #expect(decide(tree).reason.hasPrefix("hot: soc-thermal 79.0 °C ≥ critical trip 78.0 °C"))
+        try tree.remove("sys/class/thermal/thermal_zone0")
+
         try tree.zone(0, type: "acpitz", celsius: 30, trips: [("passive", 20)])  // below minimumTripCelsius
         #expect(decide(tree).profile == .ac)
 
