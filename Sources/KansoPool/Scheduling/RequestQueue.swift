@@ -64,6 +64,13 @@ public struct RequestQueue<Element: Identifiable & Sendable>: Sendable where Ele
         Priority.allCases.first { lanes[$0.rank].live > 0 }
     }
 
+    /// Whether the job running now at `running` priority should stop at its next token boundary
+    /// and yield the worker: an interactive request waits while background generation runs
+    /// (DESIGN.md, Queues). Normal work is not pre-empted: it finishes first.
+    public func shouldPreempt(running: Priority) -> Bool {
+        running == .background && peekHighestPriority == .interactive
+    }
+
     /// The request `popNext()` would return, without removing it.
     public var peekNext: Element? {
         guard let priority = peekHighestPriority else { return nil }
