@@ -179,6 +179,16 @@ struct PowerReadingsTests {
         }
     }
 
+    @Test("bytes that are not UTF-8 read as garbage, not as values")
+    func invalidBytes() throws {
+        let tree = try FakePowerTree()
+        try tree.battery(status: "Discharging", capacity: 50)
+        try Data([0xff, 0xfe, 0x35, 0x30]).write(to: URL(fileURLWithPath: tree.root + "/sys/class/power_supply/BAT0/capacity"))
+        try Data([0x44, 0x69, 0x73, 0xc3]).write(to: URL(fileURLWithPath: tree.root + "/sys/class/power_supply/BAT0/status"))
+        let battery = try #require(SystemReadings.read(root: tree.root).powerSource.systemBatteries.first)
+        #expect(battery.capacityPercent == nil && battery.status == nil)
+    }
+
     @Test("a one-line summary for status")
     func summary() throws {
         let tree = try FakePowerTree()

@@ -34,8 +34,8 @@ struct ReadingsFileTree: Sendable {
     /// The file's text trimmed of surrounding whitespace; nil when absent, unreadable or empty.
     func text(_ relative: String) -> String? {
         guard let bytes = contents(path(relative)) else { return nil }
-        guard let text = String(validating: bytes, as: UTF8.self) else { return nil }
-        let trimmed = Self.trimmed(text)
+        // Invalid UTF-8 becomes U+FFFD, which no parser downstream accepts as a number or a keyword.
+        let trimmed = Self.trimmed(String(decoding: bytes, as: UTF8.self))
         return trimmed.isEmpty ? nil : trimmed
     }
 
