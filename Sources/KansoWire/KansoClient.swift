@@ -31,3 +31,56 @@ public final class KansoClient {
         try connection.call(VarlinkCall(method: "io.kanso.Admin.Reload")).decodeParameters(ReloadReply.self)
     }
 }
+
+extension KansoClient {
+    /// The most likely next whole words after `text`.
+    public func nextWords(agent: String, text: String, count: Int) throws -> PredictReply {
+        try connection.call(VarlinkCall(method: "io.kanso.Agents.Predict",
+                                        parameters: ["agent": .string(agent), "text": .string(text), "words": .int(count)]))
+            .decodeParameters(PredictReply.self)
+    }
+
+    /// A continuation of `text`; with `onPiece`, streamed piece by piece (return false to stop early).
+    public func continuation(agent: String, text: String, maxTokens: Int?, onPiece: ((String) -> Bool)? = nil) throws -> PredictReply {
+        var parameters: [String: JSONValue] = ["agent": .string(agent), "text": .string(text)]
+        if let maxTokens { parameters["maxTokens"] = .int(maxTokens) }
+        let call = VarlinkCall(method: "io.kanso.Agents.Predict", parameters: parameters)
+        guard let onPiece else { return try connection.call(call).decodeParameters(PredictReply.self) }
+        var final: PredictReply?
+        try connection.stream(call) { reply in
+            let piece = try reply.decodeParameters(PredictReply.self)
+            if piece.done { final = piece; return false }
+            return onPiece(piece.text ?? "")
+        }
+        guard let final else { throw VarlinkClientError.malformedReply("the stream ended without its final reply") }
+        return final
+    }
+
+    public func classify(agent: String, text: String) throws -> ClassifyReply {
+        try connection.call(VarlinkCall(method: "io.kanso.Agents.Classify", parameters: ["agent": .string(agent), "text": .string(text)]))
+            .decodeParameters(ClassifyReply.self)
+    }
+
+    public func extract(agent: String, text: String) throws -> ExtractReply {
+        try connection.call(VarlinkCall(method: "io.kanso.Agents.Extract", parameters: ["agent": .string(agent), "text": .string(text)]))
+            .decodeParameters(ExtractReply.self)
+    }
+
+    /// Loads the agent's model now; returns the model's path.
+    public func load(agent: String) throws -> String {
+        try connection.call(VarlinkCall(method: "io.kanso.Admin.Load", parameters: ["agent": .string(agent)]))
+            .parameters["model"]?.stringValue ?? ""
+    }
+
+    public func unload(agent: String) throws -> Bool {
+        try connection.call(VarlinkCall(method: "io.kanso.Admin.Unload", parameters: ["agent": .string(agent)]))
+            .parameters["unloaded"]?.boolValue ?? false
+    }
+
+    /// Pool events as they happen, until `onEvent` returns false.
+    public func watch(_ onEvent: (PoolEventInfo) -> Bool) throws {
+        try connection.stream(VarlinkCall(method: "io.kanso.Admin.Watch")) { reply in
+            onEvent(try reply.decodeParameters(PoolEventInfo.self))
+        }
+    }
+}

@@ -11,7 +11,8 @@ struct Kansoctl: ParsableCommand {
         abstract: "Show and steer the Kanso daemon.",
         discussion: "Finds the daemon through --socket, else $KANSO_SOCKET, else /run/kansod/kansod.sock.",
         version: KansoVersion.current,
-        subcommands: [Status.self, Agents.self, Reload.self]
+        subcommands: [Status.self, Agents.self, Predict.self, Classify.self, Extract.self, Load.self, Unload.self,
+                      Reload.self, Events.self, Top.self]
     )
 }
 

@@ -30,6 +30,20 @@ struct Status: ParsableCommand {
                 [agent.name, agent.task, agent.state, agent.model, agent.modelBytes.map(Format.bytes) ?? "-",
                  agent.priority, agent.keepAlive]
             }))
+        if !status.models.isEmpty {
+            lines.append("")
+            lines.append(Table.render(
+                header: ["MODEL", "STATE", "PID", "MEMORY (EST/MEASURED)", "AGENTS", "QUEUED", "REQUESTS", "TOKENS", "LOAD", "IDLE", "UNLOAD IN", "EVICTIONS"],
+                rows: status.models.map { model in
+                    [(model.path as NSString).lastPathComponent, model.state + (model.reason.map { " (\($0))" } ?? ""),
+                     model.pid.map(String.init) ?? "-",
+                     "\(Format.bytes(model.estimatedBytes)) / \(model.measuredBytes.map(Format.bytes) ?? "-")",
+                     model.agents.joined(separator: ","), "\(model.queued)", "\(model.requests)", "\(model.generatedTokens)",
+                     model.loadMilliseconds.map { String(format: "%.0f ms", $0) } ?? "-",
+                     model.idleSeconds.map(Format.duration) ?? "-", model.unloadInSeconds.map(Format.duration) ?? "-",
+                     "\(model.evictions)" + (model.lastEvictionReason.map { " (\($0))" } ?? "")]
+                }))
+        }
         let unavailable = status.agents.filter { $0.reason != nil }
         if !unavailable.isEmpty {
             lines.append("")
