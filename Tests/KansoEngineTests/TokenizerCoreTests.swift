@@ -54,6 +54,15 @@ struct TokenizerCoreTests {
         #expect(tokenizer.decode(tokenizer.encode("ab c", addSpecial: false, parseSpecial: false)) == "ab c")
     }
 
+    @Test func sentencePieceMergesAcrossWordsWhenTheVocabularyAllowsIt() throws {
+        // "a▁b" spans a word start, so words cannot be merged one by one here.
+        let tokenizer = try Tokenizer(vocabulary: sentencePieceVocabulary(
+            [("▁", -1), ("a", -1), ("b", -1), ("a▁", -0.5), ("a▁b", -0.1)]))
+        let id = { (text: String) in tokenizer.tokenID(spelled: text)! }
+        #expect(tokenizer.encode("a b", addSpecial: false, parseSpecial: false) == [id("▁"), id("a▁b")])
+        #expect(tokenizer.decode(tokenizer.encode("a b", addSpecial: false, parseSpecial: false)) == "a b")
+    }
+
     @Test func sentencePieceFallsBackToBytes() throws {
         let tokenizer = try Tokenizer(vocabulary: sentencePieceVocabulary([("▁", -1), ("a", -1)]))
         // "é" is C3 A9 and no piece: two byte tokens (ids 3 + byte).
