@@ -43,7 +43,7 @@ struct SchedulingRequestRateTests {
         var rate = RequestRate(window: .seconds(600), bucketCount: 60, origin: origin)
         var instants: [Double] = []
         var time = 0.0
-        for _ in 0..<3000 {
+        for _ in 0..<1500 {
             time += Double.random(in: 0...3, using: &generator)
             rate.record(at: origin + .seconds(time))
             instants.append(time)
