@@ -92,6 +92,8 @@ class Spec:
     tokenizer: str = ""  # "" = the architecture's usual one; "llama3" = byte-level BPE as Llama 3
     rope_base: float = 0.0  # 0 = the architecture's usual one
     rope_freqs: bool = False  # a Llama 3.1-style rope_freqs.weight tensor
+    softcap: float = 0.0  # {arch}.final_logit_softcapping, 0 = not written
+    rope_linear: float = 0.0  # linear RoPE scaling factor (positions divided by it), 0 = none
 
     @property
     def theta(self) -> float:
@@ -123,6 +125,9 @@ SPECS = [
          rope_base=500000.0, rope_freqs=True),
     # Plain multi-head attention (as TinyLlama-style and llama2.c models), wider heads.
     Spec("llama-mha-q8_0", "llama", "Q8_0", seed=19, n_head=2, n_head_kv=2, head_dim=32),
+    # Linear RoPE scaling by 8 on the global layers only, as Gemma 3 4B and larger.
+    Spec("gemma3-scaled-f16", "gemma3", "F16", seed=21, n_layer=6, head_dim=32, n_ff=128, tied=True,
+         sliding_window=8, rope_linear=8.0),
 ]
 
 
@@ -242,6 +247,11 @@ def write_gguf(spec: Spec, path: Path, vocab: vocabularies.Vocabulary,
     writer.add_rope_freq_base(spec.theta)
     if spec.sliding_window:
         writer.add_sliding_window(spec.sliding_window)
+    if spec.softcap:
+        writer.add_final_logit_softcapping(spec.softcap)
+    if spec.rope_linear:
+        writer.add_rope_scaling_type(gguf.RopeScalingType.LINEAR)
+        writer.add_rope_scaling_factor(spec.rope_linear)
 
     writer.add_tokenizer_model(vocab.model)
     if spec.tokenizer == "llama3":
@@ -318,7 +328,8 @@ def make_fixture(spec: Spec) -> dict:
               "n_head_kv": spec.n_head_kv, "head_dim": spec.head_dim,
               "eps": 1e-5 if spec.arch == "llama" else 1e-6,
               "rope_base": spec.theta,
-              "rope_base_local": 10000.0, "sliding_window": spec.sliding_window}
+              "rope_base_local": 10000.0, "sliding_window": spec.sliding_window, "softcap": spec.softcap,
+              "rope_linear": spec.rope_linear}
     adds_bos = vocab.adds_bos
     ordinary = [i for i, kind in enumerate(vocab.types) if kind == vocabularies.NORMAL]
     prompt_rng = np.random.default_rng(1000 + spec.seed)
