@@ -1,7 +1,7 @@
 // Scoring given continuations of a computed prompt: the log-probability of each token of each
 // candidate (a classification label, an extraction choice). The prompt's last logits are computed
-// once and shared; each candidate is evaluated after the prompt and then removed from the cache,
-// so the cache ends as it began.
+// once and shared; the candidates' other tokens are evaluated together, each in its own copy of
+// the prompt's cache, so the weights are read once and the given cache ends as it began.
 
 import Foundation
 
@@ -21,33 +21,49 @@ extension Model {
         guard let last = cache.tokens.last else {
             throw ModelError.invalidArgument("scoring needs a cache holding at least one token")
         }
+        for continuation in continuations {
+            for token in continuation where token < 0 || Int(token) >= configuration.vocabularySize {
+                throw ModelError.tokenOutOfRange(token: token, vocabularySize: configuration.vocabularySize)
+            }
+            guard cache.length + continuation.count - 1 <= cache.capacity else {
+                throw ModelError.contextFull(position: cache.length + continuation.count - 2, capacity: cache.capacity)
+            }
+        }
         let length = cache.length
         // The logits after the prompt: evaluate its last token again.
         try cache.truncate(to: length - 1)
         let first = try evaluate([last], in: cache)[0]
         let firstLogProbabilities = LogProbabilities.logSoftmax(first)
-        var scores: [ContinuationScore] = []
-        scores.reserveCapacity(continuations.count)
-        for continuation in continuations {
-            guard let head = continuation.first else {
-                scores.append(ContinuationScore(tokenLogProbabilities: []))
-                continue
+
+        // Continuations of two or more tokens go through together, each in a copy of the prompt's
+        // cache, so one pass reads the weights for several of them; copies are bounded in bytes.
+        let longer = continuations.indices.filter { continuations[$0].count > 1 }
+        let copyBytes = max(1, 2 * configuration.layerCount * length * configuration.kvLength * MemoryLayout<Float>.stride)
+        let groupSize = max(1, Self.scoringCopyBudget / copyBytes)
+        var rows: [Int: [[Float]]] = [:]
+        for groupStart in stride(from: 0, to: longer.count, by: groupSize) {
+            let group = Array(longer[groupStart..<min(groupStart + groupSize, longer.count)])
+            let forks = try group.map { _ -> KVCache in
+                let fork = makeCache(capacity: cache.capacity)
+                try fork.copyPrefix(from: cache, length: length)
+                return fork
             }
-            guard head >= 0, Int(head) < configuration.vocabularySize else {
-                throw ModelError.tokenOutOfRange(token: head, vocabularySize: configuration.vocabularySize)
-            }
-            var values = [firstLogProbabilities[Int(head)]]
-            if continuation.count > 1 {
-                defer { try? cache.truncate(to: length) }
-                let rows = try evaluate(Array(continuation.dropLast()), in: cache, allLogits: true)
-                for i in 1..<continuation.count {
-                    values.append(LogProbabilities.logProbability(of: continuation[i], logits: rows[i - 1]))
-                }
-            }
-            scores.append(ContinuationScore(tokenLogProbabilities: values))
+            let batch = zip(forks, group).map { (cache: $0, tokens: Array(continuations[$1].dropLast())) }
+            for (index, logits) in zip(group, try evaluate(batch: batch, allLogits: true)) { rows[index] = logits }
         }
-        return scores
+        return continuations.indices.map { index in
+            let continuation = continuations[index]
+            guard let head = continuation.first else { return ContinuationScore(tokenLogProbabilities: []) }
+            var values = [firstLogProbabilities[Int(head)]]
+            for i in continuation.indices.dropFirst() {
+                values.append(LogProbabilities.logProbability(of: continuation[i], logits: rows[index]![i - 1]))
+            }
+            return ContinuationScore(tokenLogProbabilities: values)
+        }
     }
+
+    /// Bytes of prompt-cache copies `score` may hold at once.
+    static let scoringCopyBudget = 64 << 20
 
     /// Bytes a model needs loaded: its tensors (mapped), `sequences` caches of `contextLength`
     /// positions, and the forward pass's scratch. An estimate for admission before loading.

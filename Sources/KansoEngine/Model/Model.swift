@@ -101,6 +101,12 @@ public final class Model: @unchecked Sendable {  // mutable scratch state is use
     /// sequences that decode one token): returns each sequence's logits after its last token, in
     /// the order given. Every entry needs at least one token; a cache may appear only once.
     public func evaluate(batch: [(cache: KVCache, tokens: [Int32])]) throws -> [[Float]] {
+        try evaluate(batch: batch, allLogits: false).map { $0[$0.count - 1] }
+    }
+
+    /// As `evaluate(batch:)`, with `allLogits` the logits after every token of every entry:
+    /// [entry][token][vocabularySize]; otherwise one row per entry.
+    public func evaluate(batch: [(cache: KVCache, tokens: [Int32])], allLogits: Bool) throws -> [[[Float]]] {
         guard !batch.isEmpty else { return [] }
         var seen = Set<ObjectIdentifier>()
         for entry in batch {
@@ -119,7 +125,7 @@ public final class Model: @unchecked Sendable {  // mutable scratch state is use
         defer { lock.unlock() }
         for entry in batch { entry.cache.reserve(entry.cache.length + entry.tokens.count) }
         let state = transformer.state
-        var result = [[Float]](repeating: [], count: batch.count)
+        var result = [[[Float]]](repeating: [], count: batch.count)
         // Walk all (sequence, token) pairs in order, a pass per batchCapacity of them.
         var sequence = 0, offset = 0
         while sequence < batch.count {
@@ -133,12 +139,13 @@ public final class Model: @unchecked Sendable {  // mutable scratch state is use
                     state.tokens[count + j] = entry.tokens[offset + j]
                     state.positions[count + j] = entry.cache.length + j
                     state.caches[count + j] = entry.cache
+                    if allLogits { state.logitEntries.append(count + j) }
                 }
                 owners.append((sequence, offset, take))
                 count += take
                 offset += take
                 if offset == entry.tokens.count {
-                    state.logitEntries.append(count - 1)
+                    if !allLogits { state.logitEntries.append(count - 1) }
                     sequence += 1
                     offset = 0
                 }
@@ -148,8 +155,13 @@ public final class Model: @unchecked Sendable {  // mutable scratch state is use
             for owner in owners {
                 let entry = batch[owner.sequence]
                 entry.cache.append(entry.tokens[owner.first..<(owner.first + owner.count)])
-                if owner.first + owner.count == entry.tokens.count {
-                    result[owner.sequence] = logitRow(row)
+                if allLogits {
+                    for _ in 0..<owner.count {
+                        result[owner.sequence].append(logitRow(row))
+                        row += 1
+                    }
+                } else if owner.first + owner.count == entry.tokens.count {
+                    result[owner.sequence] = [logitRow(row)]
                     row += 1
                 }
             }
