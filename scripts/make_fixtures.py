@@ -14,7 +14,9 @@ scripts/fixtures/kquants.py (Q4_K, Q5_K, Q6_K). Only the golden numbers depend o
 build, whose llama-cpp-python version each golden file records.
 
 It also writes `stories260K.json`, llama.cpp's outputs on the real trained model in
-../shared/models (when that is there; the model itself is not copied). Each `NAME.gguf` gets a
+../shared/models (when that is there; the model itself is not copied), and `sampling.json`, the
+tokens and probabilities llama.cpp's samplers (penalties, top-k, top-p, min-p, temperature) leave
+from some of the golden logit rows. Each `NAME.gguf` gets a
 `NAME.json`:
 - `prompt`: token ids (BOS first where the vocabulary adds one);
 - `logits`: llama.cpp's logits at every prompt position, [position][vocab], 7 significant digits;
@@ -493,6 +495,67 @@ def make_shared_golden() -> dict | None:
     return golden
 
 
+SAMPLING_CASES = [
+    # The engine's SamplingSettings names; llama.cpp's chain is built in its default order:
+    # penalties -> top-k -> top-p -> min-p -> temperature.
+    {"temperature": 0.8, "topK": 40, "topP": 0.95, "minP": 0.05, "repetitionPenalty": 1.0},
+    {"temperature": 1.5, "topK": 0, "topP": 0.5, "minP": 0.0, "repetitionPenalty": 1.0},
+    {"temperature": 0.7, "topK": 10, "topP": 1.0, "minP": 0.1, "repetitionPenalty": 1.3},
+    {"temperature": 1.0, "topK": 0, "topP": 1.0, "minP": 0.02, "repetitionPenalty": 1.1},
+    {"temperature": 2.0, "topK": 100, "topP": 0.9, "minP": 0.0, "repetitionPenalty": 0.8},
+    {"temperature": 0.5, "topK": 3, "topP": 0.99, "minP": 0.5, "repetitionPenalty": 1.5},
+]
+SAMPLING_WINDOW = 64
+
+
+def llama_cpp_candidates(logits: list[float], history: list[int], case: dict) -> tuple[list[int], list[float]]:
+    """Runs llama.cpp's samplers (without the final draw) over `logits`; returns the tokens left
+    and their probabilities (softmax of their final logits), most likely first."""
+    import ctypes
+
+    import llama_cpp as l
+
+    count = len(logits)
+    chain = l.llama_sampler_chain_init(l.llama_sampler_chain_default_params())
+    l.llama_sampler_chain_add(chain, l.llama_sampler_init_penalties(count, SAMPLING_WINDOW, case["repetitionPenalty"], 0.0, 0.0))
+    l.llama_sampler_chain_add(chain, l.llama_sampler_init_top_k(case["topK"]))
+    l.llama_sampler_chain_add(chain, l.llama_sampler_init_top_p(case["topP"], 1))
+    l.llama_sampler_chain_add(chain, l.llama_sampler_init_min_p(case["minP"], 1))
+    l.llama_sampler_chain_add(chain, l.llama_sampler_init_temp(case["temperature"]))
+    for token in history:
+        l.llama_sampler_accept(chain, token)
+    data = (l.llama_token_data * count)(*[l.llama_token_data(i, v, 0.0) for i, v in enumerate(logits)])
+    array = l.llama_token_data_array(data=data, size=count, selected=-1, sorted=False)
+    l.llama_sampler_apply(chain, ctypes.byref(array))
+    kept = [(data[i].id, data[i].logit) for i in range(array.size)]
+    l.llama_sampler_free(chain)
+    values = np.array([logit for _, logit in kept], dtype=np.float64)
+    probabilities = np.exp(values - values.max())
+    probabilities /= probabilities.sum()
+    order = np.argsort(-probabilities, kind="stable")
+    return [int(kept[i][0]) for i in order], [float(probabilities[i]) for i in order]
+
+
+def make_sampling_golden() -> None:
+    """sampling.json: which tokens llama.cpp's samplers keep, with what probabilities, for a few
+    settings over golden logit rows of two fixtures (the logits as stored, so both sides read the
+    same numbers), with the fixture's prompt as the history the repetition penalty sees."""
+    import llama_cpp
+
+    cases = []
+    for name in ("llama-f32", "qwen3-f16"):
+        golden = json.loads((OUTPUT_DIRECTORY / f"{name}.json").read_text())
+        for row in (golden["logits"][-1], golden["logits"][3]):
+            for settings in SAMPLING_CASES:
+                tokens, probabilities = llama_cpp_candidates(row, golden["prompt"], settings)
+                cases.append({"fixture": name, "logits": row, "history": golden["prompt"],
+                              "settings": dict(settings, repetitionWindow=SAMPLING_WINDOW),
+                              "tokens": tokens, "probabilities": [significant(p) for p in probabilities]})
+    document = {"llamaCppPythonVersion": llama_cpp.__version__, "cases": cases}
+    (OUTPUT_DIRECTORY / "sampling.json").write_text(json.dumps(document, separators=(",", ":")) + "\n")
+    print(f"sampling.json  {len(cases)} cases, kept {[len(c['tokens']) for c in cases]}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("names", nargs="*", help="fixture names to make (default: all)")
@@ -512,6 +575,8 @@ def main() -> None:
               f"min margin {min(golden['greedyMargins']):.3g}  attempt {golden['promptAttempt']}")
     if not arguments.names or "stories260K" in arguments.names:
         make_shared_golden()
+    if not arguments.names or "sampling" in arguments.names:
+        make_sampling_golden()
 
 
 if __name__ == "__main__":
