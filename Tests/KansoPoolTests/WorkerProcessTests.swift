@@ -6,7 +6,7 @@ import Testing
 
 /// The real worker process (`kansod worker`) on the real stories260K model, driven over its
 /// socketpair as the supervisor drives it.
-@Suite("Worker process", .enabled(if: SharedData.stories260K != nil, SharedData.missingMessage("models/stories260K.gguf")))
+@Suite("Worker process", .enabled(if: SharedData.stories260K != nil, Comment(rawValue: SharedData.missingMessage("models/stories260K.gguf"))))
 struct WorkerProcessTests {
     /// The built `kansod` beside the test binary.
     static let kansod: String = {

@@ -26,8 +26,14 @@ struct NextWordPredictor {
         character.isLetter || character.isNumber || character == "'"
     }
 
-    func predict(prompt: String, prefixText: String, count: Int) throws -> [(String, Double)] {
+    func predict(prompt text: String, prefixText: String, count: Int) throws -> [(String, Double)] {
         let tokenizer = model.tokenizer
+        // Text ending in a space asks for the next word. Tokenizers attach the space to the next
+        // word's token ("▁Lily", " Lily"), so the space is dropped from the prompt and only
+        // candidates that start with one count.
+        var prompt = text
+        while let last = prompt.last, last == " " || last == "\t" { prompt.removeLast() }
+        let wantsNewWord = prompt.count < text.count
         let tokens = tokenizer.encode(prompt, addSpecial: true, parseSpecial: false)
         let capacity = tokens.count + maximumExtraTokens + 1
         guard capacity <= model.configuration.contextLength else {
@@ -36,7 +42,7 @@ struct NextWordPredictor {
         let (base, _) = try prefixes.workingCache(prefixText: prefixText, tokens: tokens, capacity: capacity)
         let (logits, _) = try Generator.prefill(tokens, in: base, model: model)
         // Text ending in a letter is a word being typed: candidates complete it.
-        let partial = String(prompt.reversed().prefix(while: Self.isWordCharacter).reversed())
+        let partial = wantsNewWord ? "" : String(prompt.reversed().prefix(while: Self.isWordCharacter).reversed())
 
         var candidates: [Candidate] = []
         for (token, probability) in LogProbabilities.top(max(16, count * 4), of: logits) where candidates.count < count * 2 {
@@ -48,6 +54,7 @@ struct NextWordPredictor {
                 candidates.append(Candidate(cache: base, word: partial, probability: Double(probability), lastToken: token, done: true))
                 continue
             }
+            if wantsNewWord && !startsWord { continue }  // it would glue onto the last word
             let body = piece.drop { $0.isWhitespace }
             let letters = String(body.prefix(while: Self.isWordCharacter))
             guard !letters.isEmpty else { continue }
