@@ -145,6 +145,31 @@ import Testing
         }
     }
 
+    @Test func largeVocabularyTopPAndMinPMatchTheSortedDefinition() {
+        var random = SeededRandomGenerator(seed: 11)
+        let values: [Float] = (0..<20_000).map { _ in Float(random.nextUnit() * 12 - 6) }
+        let probabilities = LogProbabilities.softmax(values)
+        let order = values.indices.sorted { values[$0] != values[$1] ? values[$0] > values[$1] : $0 < $1 }
+        for p: Float in [0.001, 0.05, 0.5, 0.9] {
+            var cumulative: Float = 0
+            var expected: Set<Int32> = []
+            for index in order {
+                expected.insert(Int32(index))
+                cumulative += probabilities[index]
+                if cumulative >= p { break }
+            }
+            // Within float rounding of the cumulative sum at the boundary.
+            let kept = kept(TopPStage(p), values)
+            #expect(abs(kept.count - expected.count) <= 1, "top-p \(p): \(kept.count) vs \(expected.count)")
+            #expect(kept.isSubset(of: expected) || expected.isSubset(of: kept))
+        }
+        let best = values.max()!
+        for p: Float in [0.01, 0.2, 0.9] {
+            let expected = Set(values.indices.filter { values[$0] >= best + logf(p) }.map { Int32($0) })
+            #expect(kept(MinPStage(p), values) == expected)
+        }
+    }
+
     @Test func topCandidatesWithProbabilities() {
         let top = LogProbabilities.top(2, of: logits)
         #expect(top.map(\.token) == [3, 1])

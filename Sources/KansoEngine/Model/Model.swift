@@ -1,6 +1,16 @@
 // A loaded model: configuration, weights over the mapped file, tokenizer, a thread pool and the
 // scratch state of the forward pass. Evaluation runs under a lock (one pass at a time; a pass uses
 // all threads); several sequences advance together through `decode(batch:)`.
+//
+// Use:
+//   let model = try Model(path: "qwen2.5-0.5b-instruct-q8_0.gguf", threads: 2, contextLength: 2048)
+//   let prompt = model.makeCache()                       // one per sequence
+//   let logits = try model.evaluate(model.tokenizer.encode(text), in: prompt)[0]
+//   LogProbabilities.top(5, of: logits)                   // next-word candidates (Predict)
+//   try model.score(continuations: labels, after: prompt) // label log-probabilities (Classify)
+//   var generator = Generator(model: model, sampler: SamplerChain(settings: settings), maximumTokens: 64)
+//   let reply = model.makeCache(); try reply.copyPrefix(from: prompt, length: prompt.length)
+//   try generator.generate(prompt: tokens, in: reply) { token in ...; return true }
 
 import Foundation
 

@@ -61,6 +61,10 @@ public struct TopPStage: SamplerStage {
     }
     public func apply(to candidates: inout TokenCandidates, history: [Int32]) {
         guard p < 1, candidates.count > 1 else { return }
+        if !candidates.isSorted && candidates.count > 1024, let nucleus = smallNucleus(of: candidates) {
+            candidates = nucleus
+            return
+        }
         candidates.sort()
         let probabilities = candidates.probabilities()
         var cumulative = 0.0
@@ -73,6 +77,27 @@ public struct TopPStage: SamplerStage {
             }
         }
         candidates.keepFirst(keep)
+    }
+}
+
+extension TopPStage {
+    /// The nucleus is usually a few tokens: look for it among the best 256 before sorting a whole
+    /// vocabulary. Nil when those 256 do not reach `p` (the caller sorts everything then).
+    func smallNucleus(of candidates: TokenCandidates) -> TokenCandidates? {
+        guard let maximum = candidates.logits.max() else { return nil }
+        var total = 0.0
+        for logit in candidates.logits { total += Double(expf(logit - maximum)) }
+        var best = candidates
+        best.keepHighest(256)
+        var cumulative = 0.0
+        for i in 0..<best.count {
+            cumulative += Double(expf(best.logits[i] - maximum)) / total
+            if cumulative >= Double(p) && i + 1 >= minimumKeep {
+                best.keepFirst(i + 1)
+                return best
+            }
+        }
+        return nil
     }
 }
 
@@ -89,10 +114,9 @@ public struct MinPStage: SamplerStage {
         guard p > 0, candidates.count > 1, let maximum = candidates.logits.max() else { return }
         // prob_i ≥ p · prob_max  ⇔  logit_i ≥ logit_max + ln p
         let threshold = maximum + logf(p)
-        candidates.sort()
-        var keep = 0
-        while keep < candidates.count && candidates.logits[keep] >= threshold { keep += 1 }
-        candidates.keepFirst(max(keep, minimumKeep))
+        let kept = candidates.logits.reduce(0) { $0 + ($1 >= threshold ? 1 : 0) }
+        // Selecting the kept ones first avoids sorting a whole vocabulary for a handful.
+        candidates.keepHighest(max(kept, minimumKeep))
     }
 }
 
