@@ -89,6 +89,24 @@ import Testing
         compare(rows, with: golden, what: "prompt in pieces, 2 threads, batches of 4")
     }
 
+    @Test("a copied or truncated cache continues as llama.cpp does", arguments: FidelityFixtures.names)
+    func reusedPrefix(_ name: String) throws {
+        // Prefix reuse: B takes A's first 7 positions; A is cut back to 4 and redone from there.
+        let (model, golden) = try load(name)
+        let prompt = golden.prompt
+        let copied = min(7, prompt.count - 1)
+        let kept = min(4, prompt.count - 1)
+        let source = model.makeCache()
+        _ = try model.evaluate(prompt, in: source)
+        let target = model.makeCache()
+        try target.copyPrefix(from: source, length: copied)
+        let copiedRows = try model.evaluate(Array(prompt[copied...]), in: target, allLogits: true)
+        compare(copiedRows, with: golden, from: copied, what: "after copying a \(copied)-token prefix")
+        try source.truncate(to: kept)
+        let redoneRows = try model.evaluate(Array(prompt[kept...]), in: source, allLogits: true)
+        compare(redoneRows, with: golden, from: kept, what: "after truncating to \(kept) tokens")
+    }
+
     @Test("logits along a 100-token prompt match llama.cpp", arguments: FidelityFixtures.names)
     func longPromptLogits(_ name: String) throws {
         // The default batch capacity (32) splits the prompt into passes of 32, 32, 32 and 4.
