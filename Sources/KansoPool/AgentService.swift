@@ -11,15 +11,18 @@ public final class AgentService: Sendable {
     public let pool: ModelPool
     private let logger: Logger
     private let estimates = EstimateCache()
+    /// Energy of each request from the worker's CPU time (or RAPL where readable).
+    private let meter: EnergyMeter?
 
     /// Bytes a worker process costs beyond its model (runtime, libraries, stacks), measured on an
     /// idle worker of the test model: about 24 MiB resident.
     static let workerOverheadBytes = 24 << 20
 
-    public init(registry: AgentRegistry, pool: ModelPool, logger: Logger) {
+    public init(registry: AgentRegistry, pool: ModelPool, logger: Logger, meter: EnergyMeter? = try? EnergyMeter()) {
         self.registry = registry
         self.pool = pool
         self.logger = logger
+        self.meter = meter
     }
 
     // MARK: Jobs
@@ -188,7 +191,17 @@ public final class AgentService: Sendable {
                                            priority: manifest.priority, keepAlive: manifest.keepAlive,
                                            contextLength: manifest.contextLength)
         var tokens = 0
-        defer { let finished = tokens; Task { await pool.release(lease, generatedTokens: finished) } }
+        let before = meter?.sample(processID: lease.pid)
+        defer {
+            let finished = tokens
+            let after = meter?.sample(processID: lease.pid)
+            Task { [meter] in
+                if let meter, let before, let after, let measurement = meter.measure(from: before, to: after) {
+                    await pool.recordEnergy(agent: manifest.name, measurement, tokens: finished)
+                }
+                await pool.release(lease, generatedTokens: finished)
+            }
+        }
         do {
             tokens = try await body(lease)
         } catch let error as WorkerConnectionError {

@@ -72,6 +72,11 @@ public enum KansoRoutes {
                 problems: catalog.problems.map(\.info),
                 budget: BudgetInfo(bytes: context.budget.bytes, usedBytes: await context.agents.pool.residentBytes(),
                                    source: context.budget.source.rawValue),
+                power: await context.agents.pool.power.map(Self.info),
+                energy: await context.agents.pool.energy.agents.sorted { $0.key < $1.key }.map { agent, totals in
+                    AgentEnergyInfo(agent: agent, joules: totals.joules, tokens: totals.tokens, requests: totals.requests,
+                                    tokensPerJoule: totals.tokensPerJoule)
+                },
                 connections: context.statistics.connections, calls: context.statistics.calls,
                 loadedAt: catalog.loadedAt.timeIntervalSince1970)
         }
@@ -151,6 +156,14 @@ public enum KansoRoutes {
         } catch let error as PoolError {
             throw error.varlinkError
         }
+    }
+
+    static func info(_ decision: PowerDecision) -> PowerStatusInfo {
+        PowerStatusInfo(profile: decision.profile.rawValue, reason: decision.reason,
+                        threadsPerWorker: decision.settings.threadsPerWorker,
+                        maximumConcurrentWorkers: decision.settings.maximumConcurrentWorkers,
+                        keepAliveScale: decision.settings.keepAliveScale, backgroundAllowed: decision.settings.backgroundAllowed,
+                        memoryPressure: decision.memoryPressure)
     }
 
     static func info(_ snapshot: ModelPool.ModelSnapshot) -> ModelStatusInfo {

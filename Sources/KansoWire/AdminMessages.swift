@@ -97,6 +97,43 @@ public struct PoolEventInfo: Codable, Sendable, Equatable {
     }
 }
 
+/// `io.kanso.Admin.PowerStatus`.
+public struct PowerStatusInfo: Codable, Sendable, Equatable {
+    public var profile: String
+    public var reason: String
+    public var threadsPerWorker: Int
+    public var maximumConcurrentWorkers: Int
+    public var keepAliveScale: Double
+    public var backgroundAllowed: Bool
+    public var memoryPressure: Bool
+    public init(profile: String, reason: String, threadsPerWorker: Int, maximumConcurrentWorkers: Int,
+                keepAliveScale: Double, backgroundAllowed: Bool, memoryPressure: Bool) {
+        self.profile = profile
+        self.reason = reason
+        self.threadsPerWorker = threadsPerWorker
+        self.maximumConcurrentWorkers = maximumConcurrentWorkers
+        self.keepAliveScale = keepAliveScale
+        self.backgroundAllowed = backgroundAllowed
+        self.memoryPressure = memoryPressure
+    }
+}
+
+/// `io.kanso.Admin.AgentEnergy`.
+public struct AgentEnergyInfo: Codable, Sendable, Equatable {
+    public var agent: String
+    public var joules: Double
+    public var tokens: Int
+    public var requests: Int
+    public var tokensPerJoule: Double?
+    public init(agent: String, joules: Double, tokens: Int, requests: Int, tokensPerJoule: Double?) {
+        self.agent = agent
+        self.joules = joules
+        self.tokens = tokens
+        self.requests = requests
+        self.tokensPerJoule = tokensPerJoule
+    }
+}
+
 /// `io.kanso.Admin.Budget`, in bytes.
 public struct BudgetInfo: Codable, Sendable, Equatable {
     public var bytes: Int
@@ -123,13 +160,15 @@ public struct StatusReply: Codable, Sendable, Equatable {
     public var models: [ModelStatusInfo]
     public var problems: [ManifestProblemInfo]
     public var budget: BudgetInfo
+    public var power: PowerStatusInfo?
+    public var energy: [AgentEnergyInfo]
     public var connections: Int
     public var calls: Int
     public var loadedAt: Double
 
     public init(version: String, pid: Int, state: String, uptimeSeconds: Double, activation: String,
                 socket: String, agentsDirectory: String, modelSearchPath: [String], agents: [AgentStatusInfo],
-                models: [ModelStatusInfo], problems: [ManifestProblemInfo], budget: BudgetInfo, connections: Int, calls: Int, loadedAt: Double) {
+                models: [ModelStatusInfo], problems: [ManifestProblemInfo], budget: BudgetInfo, power: PowerStatusInfo?, energy: [AgentEnergyInfo], connections: Int, calls: Int, loadedAt: Double) {
         self.version = version
         self.pid = pid
         self.state = state
@@ -142,6 +181,8 @@ public struct StatusReply: Codable, Sendable, Equatable {
         self.models = models
         self.problems = problems
         self.budget = budget
+        self.power = power
+        self.energy = energy
         self.connections = connections
         self.calls = calls
         self.loadedAt = loadedAt

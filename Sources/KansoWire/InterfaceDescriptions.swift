@@ -153,6 +153,22 @@ public enum InterfaceDescriptions {
       lastEvictionReason: ?string
     )
 
+    # The power profile in force and what it sets.
+    type PowerStatus (
+      # ac, battery, low-battery or hot
+      profile: string,
+      # the readings that chose it, e.g. "battery 18% discharging"
+      reason: string,
+      threadsPerWorker: int,
+      maximumConcurrentWorkers: int,
+      keepAliveScale: float,
+      backgroundAllowed: bool,
+      memoryPressure: bool
+    )
+
+    # Energy an agent's requests used: RAPL where readable, else worker CPU time × watts per core.
+    type AgentEnergy (agent: string, joules: float, tokens: int, requests: int, tokensPerJoule: ?float)
+
     # The memory budget the pool stays inside.
     type Budget (
       # bytes the loaded models may occupy
@@ -179,6 +195,8 @@ public enum InterfaceDescriptions {
       models: []ModelStatus,
       problems: []ManifestProblem,
       budget: Budget,
+      power: ?PowerStatus,
+      energy: []AgentEnergy,
       # connections open now, and calls answered since start
       connections: int,
       calls: int,

@@ -23,6 +23,15 @@ struct Status: ParsableCommand {
         lines.append("    Agents: \(status.agentsDirectory) (\(status.agents.count) loaded, \(status.problems.count) rejected)")
         lines.append("    Models: \(status.modelSearchPath.joined(separator: ":"))")
         lines.append("    Budget: \(Format.bytes(status.budget.usedBytes)) of \(Format.bytes(status.budget.bytes)) in use (\(status.budget.source))")
+        if let power = status.power {
+            lines.append("    Power: \(power.profile) (\(power.reason)): \(power.threadsPerWorker) threads per worker, "
+                + "\(power.maximumConcurrentWorkers) computing at once, keep-alive ×\(power.keepAliveScale), "
+                + "background \(power.backgroundAllowed ? "allowed" : "paused")" + (power.memoryPressure ? ", memory pressure" : ""))
+        }
+        for agent in status.energy {
+            lines.append(String(format: "    Energy: %@ %.2f J for %d requests, %d tokens%@", agent.agent, agent.joules, agent.requests,
+                                agent.tokens, agent.tokensPerJoule.map { String(format: ", %.1f tokens/J", $0) } ?? ""))
+        }
         lines.append("")
         lines.append(Table.render(
             header: ["AGENT", "TASK", "STATE", "MODEL", "SIZE", "PRIORITY", "KEEP-ALIVE"],

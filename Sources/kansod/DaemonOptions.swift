@@ -30,6 +30,12 @@ struct DaemonOptions: ParsableArguments {
     @Option(name: .long, help: "Requests that may wait per model before Overloaded.")
     var queueCapacity: Int = 32
 
+    @Option(name: .long, help: ArgumentHelp("Root under which /sys/class/power_supply, /sys/class/thermal, /sys/class/powercap and /proc/pressure are read (env KANSO_SYSFS_ROOT; tests point it at a fake tree).", valueName: "dir"))
+    var sysfsRoot: String?
+
+    @Option(name: .long, help: "Seconds between readings of power, thermal and memory pressure.")
+    var powerPollInterval: Double = 5
+
     @Option(name: .long, help: "Longest message accepted on the socket, in bytes.")
     var maxMessageBytes: Int = 1 << 20
 
@@ -75,6 +81,8 @@ struct DaemonOptions: ParsableArguments {
         return folders
     }
 
+    var resolvedSysfsRoot: String { sysfsRoot ?? fromEnvironment("KANSO_SYSFS_ROOT") ?? "/" }
+
     var resolvedAdminGroup: String { adminGroup ?? fromEnvironment("KANSO_ADMIN_GROUP") ?? "kanso-admin" }
 
     func resolvedBudget() throws -> MemoryBudget {
@@ -96,6 +104,7 @@ struct DaemonOptions: ParsableArguments {
         guard maxMessageBytes >= 1024 else { throw ValidationError("--max-message-bytes: at least 1024, got \(maxMessageBytes)") }
         if let threads, !(1...256).contains(threads) { throw ValidationError("--threads: 1 to 256, got \(threads)") }
         guard queueCapacity >= 1 else { throw ValidationError("--queue-capacity: at least 1, got \(queueCapacity)") }
+        guard powerPollInterval >= 0.05 else { throw ValidationError("--power-poll-interval: at least 0.05 seconds") }
         guard shutdownTimeout >= 0 else { throw ValidationError("--shutdown-timeout: must not be negative") }
         _ = try resolvedSocketMode()
         _ = try resolvedBudget()

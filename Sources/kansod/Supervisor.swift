@@ -39,7 +39,10 @@ final class Supervisor: Sendable {
         do { budget = try options.resolvedBudget() } catch { return fail(EINVAL, "\(error)") }
 
         var poolConfiguration = ModelPool.Configuration(budget: budget)
-        if let threads = options.threads { poolConfiguration.threadsPerWorker = threads }
+        if let threads = options.threads {
+            poolConfiguration.threadsPerWorker = threads
+            poolConfiguration.fixedThreadsPerWorker = threads
+        }
         poolConfiguration.queueCapacity = options.queueCapacity
         let pool = ModelPool(configuration: poolConfiguration, logger: logger)
         let agents = AgentService(registry: registry, pool: pool, logger: logger)
@@ -47,6 +50,23 @@ final class Supervisor: Sendable {
             for await event in pool.subscribe() where event.kind != .state {
                 logger.notice("\(event.kind.rawValue): \(event.reason)", metadata: ["model": .string(event.model), "event": .string(event.kind.rawValue)])
             }
+        }
+
+        // Power policy: read once now, then polled; every change applies to the pool live.
+        var powerConfiguration = PowerConfiguration()
+        powerConfiguration.readingsRoot = options.resolvedSysfsRoot
+        powerConfiguration.pollInterval = .milliseconds(Int(options.powerPollInterval * 1000))
+        let monitor: PowerMonitor
+        do { monitor = try powerConfiguration.makeMonitor() } catch { return fail(EINVAL, "--sysfs-root: \(error)") }
+        await pool.apply(await monitor.current)
+        let powerWatcher = Task { [notifier] in
+            let changes = await monitor.changes()
+            let polling = Task { await monitor.run() }
+            for await decision in changes {
+                await pool.apply(decision)
+                _ = notifier.status("power profile \(decision.profile.rawValue): \(decision.reason)")
+            }
+            polling.cancel()
         }
 
         var serverConfiguration = VarlinkServer.Configuration()
@@ -99,6 +119,8 @@ final class Supervisor: Sendable {
         }
         signalHandler.cancel()
         watchdog.cancel()
+        powerWatcher.cancel()
+        await monitor.finish()
         await pool.shutdown()
         eventLog.cancel()
         if case .standAlone(let path, _) = socket {

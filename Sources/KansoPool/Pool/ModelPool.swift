@@ -18,6 +18,8 @@ public actor ModelPool {
         /// How long a load may wait for room in the budget before `BudgetExceeded`.
         public var admissionTimeout: Duration = .seconds(30)
         public var threadsPerWorker = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        /// Threads fixed by the operator (`--threads`): the power profile does not change them.
+        public var fixedThreadsPerWorker: Int?
         /// The worker executable and its arguments (this binary, `worker`).
         public var workerExecutable = WorkerProcess.executable
         public var workerArguments = ["worker"]
@@ -58,6 +60,13 @@ public actor ModelPool {
     private var shuttingDown = false
     private let events = PoolEventHub()
     private var sampler: Task<Void, Never>?
+    /// Resident bytes and load times measured per model, remembered across evictions.
+    private var costs = MeasuredCosts()
+    /// The power profile in force (DESIGN.md, power policy): threads, concurrent workers,
+    /// keep-alive scaling, whether background agents run.
+    public private(set) var power: PowerDecision?
+    /// Energy per agent: joules, tokens, tokens per joule.
+    public private(set) var energy = EnergyLedger()
 
     public init(configuration: Configuration, logger: Logger) {
         self.configuration = configuration
@@ -108,12 +117,39 @@ public actor ModelPool {
         let now = ContinuousClock.now
         slot.requests += 1
         slot.generatedTokens += generatedTokens
-        slot.recentRequests.append(now)
+        slot.requestRate.record(at: now)
+        slot.backoff.recordSuccess(at: now)
         slot.lastUsed = now
         slot.lastUsedDate = Date()
         if slot.state == .busy { move(slot, to: .ready, reason: "request finished") }
         pump(slot)
         scheduleExpiry(slot)
+        // A worker freed under a concurrency limit lets another model's queue move.
+        for other in slots.values where other !== slot { pump(other) }
+    }
+
+    /// Applies a power decision live: new workers get its threads, keep-alive timers its scale,
+    /// dispatch its limits on concurrent workers and background work.
+    public func apply(_ decision: PowerDecision) {
+        let previous = power
+        power = decision
+        configuration.threadsPerWorker = configuration.fixedThreadsPerWorker ?? decision.settings.threadsPerWorker
+        configuration.keepAliveScale = decision.settings.keepAliveScale * (decision.memoryPressure ? 0.5 : 1)
+        events.publish(PoolEvent(kind: .power, model: "", from: previous?.profile.rawValue, to: decision.profile.rawValue,
+                                 reason: decision.reason))
+        logger.notice("power profile \(decision.profile.rawValue): \(decision.reason)", metadata: [
+            "power_profile": .string(decision.profile.rawValue), "threads": "\(decision.settings.threadsPerWorker)",
+            "workers": "\(decision.settings.maximumConcurrentWorkers)", "background": "\(decision.settings.backgroundAllowed)",
+        ])
+        for slot in slots.values {
+            scheduleExpiry(slot)
+            pump(slot)
+        }
+    }
+
+    /// Adds a request's energy to its agent's totals.
+    public func recordEnergy(agent: String, _ measurement: EnergyMeasurement, tokens: Int) {
+        energy.record(agent: agent, measurement, tokens: tokens)
     }
 
     private func cancelQueued(model: ModelID, id: UUID) {
@@ -125,7 +161,7 @@ public actor ModelPool {
 
     private func slot(for model: ModelID, fileBytes: Int, estimatedBytes: Int) -> ModelSlot {
         if let slot = slots[model] {
-            if slot.measuredBytes == nil { slot.estimatedBytes = estimatedBytes }
+            slot.estimatedBytes = estimatedBytes
             return slot
         }
         let slot = ModelSlot(id: model, fileBytes: fileBytes, estimatedBytes: estimatedBytes, queueCapacity: configuration.queueCapacity)
@@ -139,6 +175,12 @@ public actor ModelPool {
         guard !slot.queue.isEmpty, slot.running == nil else { return }
         switch slot.state {
         case .ready:
+            if let settings = power?.settings {
+                // Only so many workers compute at once, and background agents only when allowed.
+                let computing = slots.values.filter { $0.running != nil }.count
+                if computing >= settings.maximumConcurrentWorkers { return }
+                if !settings.backgroundAllowed, slot.queue.peekHighestPriority == .background { return }
+            }
             guard let job = slot.queue.popNext(), let worker = slot.worker else { return }
             let lease = Lease(id: job.id, model: slot.id, connection: worker.connection, pid: worker.pid)
             slot.running = lease
@@ -222,7 +264,8 @@ public actor ModelPool {
             slot.loadDuration = ContinuousClock.now - started
             slot.readySince = .now
             slot.lastUsed = .now
-            slot.measuredBytes = ProcessMemory.residentBytes(pid: worker.pid)
+            record(slot, residentBytes: ProcessMemory.residentBytes(pid: worker.pid))
+            costs.recordLoadDuration(slot.loadDuration!, for: slot.id)
             move(slot, to: .ready, reason: "loaded in \(Self.milliseconds(slot.loadDuration!)) ms")
             pump(slot)
             scheduleExpiry(slot)
@@ -255,13 +298,11 @@ public actor ModelPool {
 
     private func scheduleExpiry(_ slot: ModelSlot) {
         guard slot.state == .ready, slot.queue.isEmpty, slot.running == nil else { return }
-        let delay: Duration
-        switch slot.keepAlive {
-        case .forever: slot.idleDeadline = nil; return
-        case .unloadAfterRequest: delay = .zero
-        case .seconds(let seconds): delay = .milliseconds(Int(seconds * configuration.keepAliveScale * 1000))
+        let policy = KeepAlivePolicy(scale: configuration.keepAliveScale)
+        guard let deadline = policy.expiry(lastFinished: slot.lastUsed, keepAlives: Array(slot.agents.values)) else {
+            slot.idleDeadline = nil  // pinned
+            return
         }
-        let deadline = slot.lastUsed + delay
         slot.idleDeadline = deadline
         Task {
             try? await Task.sleep(until: deadline, clock: .continuous)
@@ -271,7 +312,7 @@ public actor ModelPool {
 
     private func expire(_ slot: ModelSlot, deadline: ContinuousClock.Instant) async {
         guard slot.idleDeadline == deadline, slot.queue.isEmpty else { return }
-        await unload(slot, reason: "idle for its keep-alive (\(slot.keepAlive))")
+        await unload(slot, reason: "idle for its keep-alive (\(KeepAlivePolicy.combined(Array(slot.agents.values))))")
     }
 
     private func workerExited(_ slot: ModelSlot, worker: WorkerProcess, exit: WorkerProcess.WorkerExit) {
@@ -331,8 +372,16 @@ public actor ModelPool {
     private func sampleMemory() {
         for slot in slots.values {
             guard let worker = slot.worker, slot.state.hasWorker else { continue }
-            if let bytes = ProcessMemory.residentBytes(pid: worker.pid) { slot.measuredBytes = bytes }
+            record(slot, residentBytes: ProcessMemory.residentBytes(pid: worker.pid))
         }
+    }
+
+    /// A worker's measured memory: the model's figure now, and its remembered peak.
+    private func record(_ slot: ModelSlot, residentBytes: Int?) {
+        guard let residentBytes else { return }
+        slot.measuredBytes = residentBytes
+        costs.recordResidentBytes(residentBytes, for: slot.id)
+        slot.rememberedBytes = costs.bytes(for: slot.id, estimatedBytes: slot.estimatedBytes)
     }
 
     // MARK: Administration

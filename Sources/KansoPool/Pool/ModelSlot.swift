@@ -32,7 +32,7 @@ final class ModelSlot {
     var busyTime: Duration = .zero
     var evictions = 0
     var lastEvictionReason: String?
-    var recentRequests: [ContinuousClock.Instant] = []
+    var requestRate = RequestRate(origin: .now)
 
     init(id: ModelID, fileBytes: Int, estimatedBytes: Int, queueCapacity: Int) {
         self.id = id
@@ -41,30 +41,17 @@ final class ModelSlot {
         self.queue = RequestQueue(capacity: queueCapacity)
     }
 
-    /// What the budget counts for this model now.
-    var bytes: Int { measuredBytes ?? estimatedBytes }
+    /// The peak measured by an earlier load, remembered across evictions.
+    var rememberedBytes: Int?
 
-    var isPinned: Bool { agents.values.contains(.forever) }
+    /// What the budget counts for this model now: measured while loaded, else what an earlier
+    /// load measured, else the estimate from the GGUF.
+    var bytes: Int { measuredBytes ?? rememberedBytes ?? estimatedBytes }
 
-    /// The longest keep-alive of the agents on this model ("forever" wins).
-    var keepAlive: KeepAlive {
-        var longest = KeepAlive.unloadAfterRequest
-        for value in agents.values {
-            switch (longest, value) {
-            case (_, .forever): return .forever
-            case (.unloadAfterRequest, _): longest = value
-            case (.seconds(let a), .seconds(let b)) where b > a: longest = value
-            default: break
-            }
-        }
-        return longest
-    }
+    var isPinned: Bool { KeepAlivePolicy.isPinned(Array(agents.values)) }
 
     /// Requests per hour over the last hour, for the eviction cost.
-    func requestsPerHour(now: ContinuousClock.Instant) -> Double {
-        recentRequests.removeAll { now - $0 > .seconds(3600) }
-        return Double(recentRequests.count)
-    }
+    func requestsPerHour(now: ContinuousClock.Instant) -> Double { Double(requestRate.count(at: now)) }
 
     var name: String { (id as NSString).lastPathComponent }
 }
