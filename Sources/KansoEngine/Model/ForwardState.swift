@@ -5,8 +5,6 @@
 final class ForwardState {
     /// Tokens one pass can hold.
     let batchCapacity: Int
-    /// Positions one attention row can cover (the context length).
-    let contextCapacity: Int
 
     let residual: UnsafeMutablePointer<Float>       // [batch, embeddingLength] the residual stream x
     let normed: UnsafeMutablePointer<Float>         // [batch, embeddingLength] a norm of x, input of a projection
@@ -17,7 +15,6 @@ final class ForwardState {
     let attention: UnsafeMutablePointer<Float>      // [batch, headCount, headDimension] attention output
     let gate: UnsafeMutablePointer<Float>           // [batch, feedForwardLength]
     let up: UnsafeMutablePointer<Float>             // [batch, feedForwardLength]
-    let scores: UnsafeMutablePointer<Float>         // [batch, headCount, contextCapacity] attention weights
     let ropeCosines: UnsafeMutablePointer<Float>    // [2 (global, sliding), batch, ropeDimensionCount / 2]
     let ropeSines: UnsafeMutablePointer<Float>      // [2 (global, sliding), batch, ropeDimensionCount / 2]
     let logits: UnsafeMutablePointer<Float>         // [batch, vocabularySize]
@@ -33,7 +30,6 @@ final class ForwardState {
 
     init(configuration c: ModelConfiguration, batchCapacity: Int) {
         self.batchCapacity = batchCapacity
-        contextCapacity = c.contextLength
         let b = batchCapacity
         var allocations: [UnsafeMutablePointer<Float>] = []
         func buffer(_ count: Int) -> UnsafeMutablePointer<Float> {
@@ -51,7 +47,6 @@ final class ForwardState {
         attention = buffer(b * c.queryLength)
         gate = buffer(b * c.feedForwardLength)
         up = buffer(b * c.feedForwardLength)
-        scores = buffer(b * c.headCount * c.contextLength)
         ropeCosines = buffer(2 * b * c.ropeDimensionCount / 2)
         ropeSines = buffer(2 * b * c.ropeDimensionCount / 2)
         logits = buffer(b * c.vocabularySize)
@@ -70,8 +65,9 @@ final class ForwardState {
     /// Bytes of scratch memory.
     static func byteCount(configuration c: ModelConfiguration, batchCapacity b: Int) -> Int {
         let floats = b * (2 * c.embeddingLength + max(c.embeddingLength, c.queryLength) + 2 * c.queryLength
-            + 2 * c.kvLength + 2 * c.feedForwardLength + c.headCount * c.contextLength
-            + 2 * c.ropeDimensionCount + c.vocabularySize)
-        return floats * MemoryLayout<Float>.stride
+            + 2 * c.kvLength + 2 * c.feedForwardLength + 2 * c.ropeDimensionCount + c.vocabularySize)
+        // Attention weights live in per-thread scratch: one row of the context per thread.
+        let attention = c.contextLength * 2
+        return (floats + attention) * MemoryLayout<Float>.stride
     }
 }

@@ -107,8 +107,10 @@ final class Transformer {
                     let first = window > 0 ? max(0, position - window + 1) : 0
                     let q = s.query + i * queryLength + h * headDim
                     let kvOffset = (h / groupSize) * headDim
-                    let scores = s.scores + item * s.contextCapacity
                     let span = position - first + 1
+                    // Attention weights [span] in this thread's scratch (reused by the kernels later).
+                    let scores = ThreadScratch.reserve(span * MemoryLayout<Float>.stride)
+                        .bindMemory(to: Float.self, capacity: span)
                     // Row pointers hoisted out of the loops: one read of the cache's storage.
                     let keys = UnsafePointer(cache.keyRow(layer: layer, position: first) + kvOffset)
                     let values = UnsafePointer(cache.valueRow(layer: layer, position: first) + kvOffset)
