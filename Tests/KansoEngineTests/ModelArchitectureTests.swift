@@ -109,6 +109,15 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: yarnPath) }
         #expect(throws: ModelError.self) { try Model(path: yarnPath, threads: 1) }
 
+        var huge = SyntheticModel(architecture: "llama").fixture()
+        huge.metadata.removeAll { $0.0 == "llama.context_length" }
+        huge.set("llama.context_length", .uint32(UInt32.max))
+        let hugePath = try huge.write(name: "huge")
+        defer { try? FileManager.default.removeItem(atPath: hugePath) }
+        #expect(throws: ModelError.self) { try Model(path: hugePath, threads: 1) }
+        // A caller's clamp brings it back into range.
+        #expect(try Model(path: hugePath, threads: 1, contextLength: 64).configuration.contextLength == 64)
+
         var shape = SyntheticModel(architecture: "llama")
         shape.feedForward = 50
         var mismatched = shape.fixture()

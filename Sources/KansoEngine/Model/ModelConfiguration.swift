@@ -154,6 +154,8 @@ public struct ModelConfiguration: Sendable, Equatable {
         slidingWindowLayers = Array(repeating: false, count: layerCount)
         finalLogitSoftcapping = 0
 
+        try checkLimits(keys)
+
         switch architecture {
         case .llama: try LlamaArchitecture.configure(&self, keys: keys)
         case .qwen2: try Qwen2Architecture.configure(&self, keys: keys)
@@ -166,6 +168,24 @@ public struct ModelConfiguration: Sendable, Equatable {
     public var queryLength: Int { headCount * headDimension }
     /// Width of all key (or value) heads together: one cached row per layer and position.
     public var kvLength: Int { kvHeadCount * headDimension }
+
+    /// Bounds far above any real model, so that sizes computed from the metadata cannot overflow
+    /// before the tensors are checked against them.
+    private func checkLimits(_ keys: MetadataKeys) throws {
+        let limits: [(String, Int, Int)] = [
+            ("embedding_length", embeddingLength, 1 << 20), ("block_count", layerCount, 1 << 12),
+            ("attention.head_count", headCount, 1 << 12), ("attention.key_length", headDimension, 1 << 16),
+            ("feed_forward_length", feedForwardLength, 1 << 22), ("context_length", contextLength, 1 << 24),
+            ("vocab_size", vocabularySize, 1 << 24),
+        ]
+        for (key, value, limit) in limits where value > limit {
+            throw ModelError.invalidMetadata(key: keys.full(key), value: "\(value)", expected: "at most \(limit)")
+        }
+        guard queryLength <= 1 << 20 else {
+            throw ModelError.invalidMetadata(key: keys.full("attention.head_count"), value: "\(headCount)",
+                                             expected: "head_count × key_length at most \(1 << 20)")
+        }
+    }
 
     /// `rope.scaling.*`: linear scaling divides positions by the factor (as llama.cpp does for any
     /// type when the factor is present); YaRN and LongRoPE change more than that and are refused.
