@@ -3,28 +3,38 @@
 // Sub-blocks of 32 (Q4_K, Q5_K) line up with the activation blocks; Q6_K's groups of 16 take
 // two per activation block. Integer sums per sub-block, scales applied in float.
 
-/// Σ over sub-blocks s: d·scale_s·xd_s·Σ q·x − dmin·min_s·xd_s·Σ x
+/// Σ over sub-blocks s: d·scale_s·xd_s·Σ q·x − dmin·min_s·xd_s·Σ x. All eight sub-block sums
+/// come from one loop over the 32 byte columns, so their reductions overlap.
 @inline(__always)
 func dotQ4_K(_ row: UnsafeRawPointer, _ x: UnsafePointer<Int8>, _ xd: UnsafePointer<Float>, _ xs: UnsafePointer<Int32>, superBlocks: Int) -> Float {
     sumBlocks(superBlocks) { sb in
         let block = row + 144 * sb
         let scales = (block + 4).assumingMemoryBound(to: UInt8.self)
-        let qs = scales + 12
+        let q = scales + 12
+        let first = 8 * sb
+        let x0 = x + 256 * sb
+        var s0: Int32 = 0, s1: Int32 = 0, s2: Int32 = 0, s3: Int32 = 0
+        var s4: Int32 = 0, s5: Int32 = 0, s6: Int32 = 0, s7: Int32 = 0
+        for l in 0..<32 {
+            s0 &+= (Int32(q[l]) & 15) &* Int32(x0[l])
+            s1 &+= (Int32(q[l]) >> 4) &* Int32(x0[l + 32])
+            s2 &+= (Int32(q[l + 32]) & 15) &* Int32(x0[l + 64])
+            s3 &+= (Int32(q[l + 32]) >> 4) &* Int32(x0[l + 96])
+            s4 &+= (Int32(q[l + 64]) & 15) &* Int32(x0[l + 128])
+            s5 &+= (Int32(q[l + 64]) >> 4) &* Int32(x0[l + 160])
+            s6 &+= (Int32(q[l + 96]) & 15) &* Int32(x0[l + 192])
+            s7 &+= (Int32(q[l + 96]) >> 4) &* Int32(x0[l + 224])
+        }
+        let sums = (s0, s1, s2, s3, s4, s5, s6, s7)
         var scaled: Float = 0
         var mins: Float = 0
-        for chunk in 0..<4 {
-            let q = qs + 32 * chunk
-            let first = 8 * sb + 2 * chunk  // activation block of the low nibbles
-            let xa = x + 32 * first, xb = xa + 32
-            var sumLow: Int32 = 0, sumHigh: Int32 = 0
-            for l in 0..<32 {
-                sumLow &+= Int32(q[l] & 0x0F) &* Int32(xa[l])
-                sumHigh &+= Int32(q[l] >> 4) &* Int32(xb[l])
+        withUnsafeBytes(of: sums) { raw in
+            let sum = raw.bindMemory(to: Int32.self)
+            for s in 0..<8 {
+                let (scale, minimum) = scaleAndMinK4(s, scales)
+                scaled += xd[first + s] * Float(Int32(scale) &* sum[s])
+                mins += xd[first + s] * Float(Int32(minimum) &* xs[first + s])
             }
-            let (scale0, min0) = scaleAndMinK4(2 * chunk, scales)
-            let (scale1, min1) = scaleAndMinK4(2 * chunk + 1, scales)
-            scaled += xd[first] * Float(Int32(scale0) &* sumLow) + xd[first + 1] * Float(Int32(scale1) &* sumHigh)
-            mins += xd[first] * Float(Int32(min0) &* xs[first]) + xd[first + 1] * Float(Int32(min1) &* xs[first + 1])
         }
         return block.loadHalf(at: 0) * scaled - block.loadHalf(at: 2) * mins
     }
@@ -37,25 +47,32 @@ func dotQ5_K(_ row: UnsafeRawPointer, _ x: UnsafePointer<Int8>, _ xd: UnsafePoin
         let block = row + 176 * sb
         let scales = (block + 4).assumingMemoryBound(to: UInt8.self)
         let qh = scales + 12
-        let qs = qh + 32
+        let q = qh + 32
+        let first = 8 * sb
+        let x0 = x + 256 * sb
+        var s0: Int32 = 0, s1: Int32 = 0, s2: Int32 = 0, s3: Int32 = 0
+        var s4: Int32 = 0, s5: Int32 = 0, s6: Int32 = 0, s7: Int32 = 0
+        for l in 0..<32 {
+            let h = Int32(qh[l])
+            s0 &+= (Int32(q[l] & 0x0F) | ((h << 4) & 16)) &* Int32(x0[l])
+            s1 &+= (Int32(q[l] >> 4) | ((h << 3) & 16)) &* Int32(x0[l + 32])
+            s2 &+= (Int32(q[l + 32] & 0x0F) | ((h << 2) & 16)) &* Int32(x0[l + 64])
+            s3 &+= (Int32(q[l + 32] >> 4) | ((h << 1) & 16)) &* Int32(x0[l + 96])
+            s4 &+= (Int32(q[l + 64] & 0x0F) | (h & 16)) &* Int32(x0[l + 128])
+            s5 &+= (Int32(q[l + 64] >> 4) | ((h >> 1) & 16)) &* Int32(x0[l + 160])
+            s6 &+= (Int32(q[l + 96] & 0x0F) | ((h >> 2) & 16)) &* Int32(x0[l + 192])
+            s7 &+= (Int32(q[l + 96] >> 4) | ((h >> 3) & 16)) &* Int32(x0[l + 224])
+        }
+        let sums = (s0, s1, s2, s3, s4, s5, s6, s7)
         var scaled: Float = 0
         var mins: Float = 0
-        for chunk in 0..<4 {
-            let q = qs + 32 * chunk
-            let first = 8 * sb + 2 * chunk
-            let xa = x + 32 * first, xb = xa + 32
-            let bitLow = UInt8(2 * chunk), bitHigh = UInt8(2 * chunk + 1)
-            var sumLow: Int32 = 0, sumHigh: Int32 = 0
-            for l in 0..<32 {
-                let low = Int32(q[l] & 0x0F) | Int32((qh[l] >> bitLow) & 1) << 4
-                let high = Int32(q[l] >> 4) | Int32((qh[l] >> bitHigh) & 1) << 4
-                sumLow &+= low &* Int32(xa[l])
-                sumHigh &+= high &* Int32(xb[l])
+        withUnsafeBytes(of: sums) { raw in
+            let sum = raw.bindMemory(to: Int32.self)
+            for s in 0..<8 {
+                let (scale, minimum) = scaleAndMinK4(s, scales)
+                scaled += xd[first + s] * Float(Int32(scale) &* sum[s])
+                mins += xd[first + s] * Float(Int32(minimum) &* xs[first + s])
             }
-            let (scale0, min0) = scaleAndMinK4(2 * chunk, scales)
-            let (scale1, min1) = scaleAndMinK4(2 * chunk + 1, scales)
-            scaled += xd[first] * Float(Int32(scale0) &* sumLow) + xd[first + 1] * Float(Int32(scale1) &* sumHigh)
-            mins += xd[first] * Float(Int32(min0) &* xs[first]) + xd[first + 1] * Float(Int32(min1) &* xs[first + 1])
         }
         return block.loadHalf(at: 0) * scaled - block.loadHalf(at: 2) * mins
     }

@@ -47,7 +47,7 @@ func dotQ4_0(_ row: UnsafeRawPointer, _ x: UnsafePointer<Int8>, _ xd: UnsafePoin
         let xb = x + 32 * b
         var sum: Int32 = 0
         for j in 0..<16 {
-            sum &+= Int32(qs[j] & 0x0F) &* Int32(xb[j]) &+ Int32(qs[j] >> 4) &* Int32(xb[j + 16])
+            sum &+= (Int32(qs[j]) & 15) &* Int32(xb[j]) &+ (Int32(qs[j]) >> 4) &* Int32(xb[j + 16])
         }
         return block.loadHalf(at: 0) * xd[b] * Float(sum &- 8 &* xs[b])
     }
@@ -62,7 +62,7 @@ func dotQ4_1(_ row: UnsafeRawPointer, _ x: UnsafePointer<Int8>, _ xd: UnsafePoin
         let xb = x + 32 * b
         var sum: Int32 = 0
         for j in 0..<16 {
-            sum &+= Int32(qs[j] & 0x0F) &* Int32(xb[j]) &+ Int32(qs[j] >> 4) &* Int32(xb[j + 16])
+            sum &+= (Int32(qs[j]) & 15) &* Int32(xb[j]) &+ (Int32(qs[j]) >> 4) &* Int32(xb[j + 16])
         }
         return xd[b] * (block.loadHalf(at: 0) * Float(sum) + block.loadHalf(at: 2) * Float(xs[b]))
     }
@@ -78,8 +78,8 @@ func dotQ5_0(_ row: UnsafeRawPointer, _ x: UnsafePointer<Int8>, _ xd: UnsafePoin
         let xb = x + 32 * b
         var sum: Int32 = 0
         for j in 0..<16 {
-            let low = Int32(qs[j] & 0x0F) | Int32((qh >> UInt32(j)) & 1) << 4
-            let high = Int32(qs[j] >> 4) | Int32((qh >> UInt32(j + 16)) & 1) << 4
+            let low = (Int32(qs[j]) & 15) | Int32((qh >> UInt32(j)) & 1) << 4
+            let high = (Int32(qs[j]) >> 4) | Int32((qh >> UInt32(j + 16)) & 1) << 4
             sum &+= low &* Int32(xb[j]) &+ high &* Int32(xb[j + 16])
         }
         return block.loadHalf(at: 0) * xd[b] * Float(sum &- 16 &* xs[b])
@@ -95,8 +95,8 @@ func dotQ5_1(_ row: UnsafeRawPointer, _ x: UnsafePointer<Int8>, _ xd: UnsafePoin
         let xb = x + 32 * b
         var sum: Int32 = 0
         for j in 0..<16 {
-            let low = Int32(qs[j] & 0x0F) | Int32((qh >> UInt32(j)) & 1) << 4
-            let high = Int32(qs[j] >> 4) | Int32((qh >> UInt32(j + 16)) & 1) << 4
+            let low = (Int32(qs[j]) & 15) | Int32((qh >> UInt32(j)) & 1) << 4
+            let high = (Int32(qs[j]) >> 4) | Int32((qh >> UInt32(j + 16)) & 1) << 4
             sum &+= low &* Int32(xb[j]) &+ high &* Int32(xb[j + 16])
         }
         return xd[b] * (block.loadHalf(at: 0) * Float(sum) + block.loadHalf(at: 2) * Float(xs[b]))
