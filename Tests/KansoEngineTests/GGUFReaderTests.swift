@@ -98,6 +98,22 @@ let quantGoldensPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent
         #expect(embedding.shape == [64, 512])
     }
 
+    @Test(.enabled(if: SharedData.file("vocab/ggml-vocab-llama-bpe.gguf") != nil, "Llama 3 vocab not found"))
+    func readsLlama3VocabularyArrays() throws {
+        // 128k token strings and 280k merges: the typed-array path on a real file
+        // (values checked against gguf-py's reader).
+        let file = try GGUFFile(path: try #require(SharedData.file("vocab/ggml-vocab-llama-bpe.gguf")).path)
+        let tokens = try #require(file.metadata.strings("tokenizer.ggml.tokens"))
+        #expect(tokens.count == 128_256)
+        #expect(tokens[128_000] == "<|begin_of_text|>")
+        #expect(tokens[1000] == "indow")
+        let merges = try #require(file.metadata.strings("tokenizer.ggml.merges"))
+        #expect(merges.count == 280_147)
+        #expect(merges.first == "Ġ Ġ" && merges.last == "éĶ ¦")
+        #expect(file.metadata.ints("tokenizer.ggml.token_type")?.count == 128_256)
+        #expect(file.tensors.isEmpty)
+    }
+
     // MARK: - Malformed files are typed errors
 
     private func parseError(_ bytes: [UInt8]) throws -> GGUFError? {
