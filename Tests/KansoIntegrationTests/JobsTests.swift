@@ -35,8 +35,63 @@ struct JobsTests {
             prompt = "Once upon a time, there was a little {text} named"
             labels = ["Lily", "Tom", "Sue", "Max"]
             """)
+        try harness.writeAgent("card.toml", """
+            name = "card"
+            task = "extract"
+            model = "stories260K.gguf"
+            prompt = "Once upon a time, there was {text}. Her card said:"
+            max_tokens = 120
+            context_length = 512
+            schema_file = "card.schema.json"
+            """)
+        try """
+            {"type": "object", "properties": {
+              "name": {"type": "string", "maxLength": 12},
+              "age": {"type": "integer", "minimum": 1, "maximum": 99},
+              "happy": {"type": "boolean"},
+              "pet": {"type": "string", "enum": ["dog", "cat", "bird"]},
+              "toys": {"type": "array", "items": {"type": "string", "maxLength": 8}, "maxItems": 3}
+            }, "required": ["name", "age", "pet"]}
+            """.write(to: harness.agentsDirectory.appendingPathComponent("card.schema.json"), atomically: true, encoding: .utf8)
         try harness.start(arguments: ["--threads", "1"])
         return harness
+    }
+
+    @Test("extraction gives JSON valid against the schema from a model that only knows stories")
+    func extract() throws {
+        let harness = try Self.harness()
+        for text in ["a little girl named Lily", "a big dog", "🙂 ünïcödé \"quotes\""] {
+            let reply = try harness.client().extract(agent: "card", text: text)
+            let object = try #require(reply.value.objectValue, "\(reply.value)")
+            let name = try #require(object["name"]?.stringValue)
+            #expect(name.count <= 12)
+            let age = try #require(object["age"]?.intValue)
+            #expect((1...99).contains(age))
+            #expect(["dog", "cat", "bird"].contains(object["pet"]?.stringValue ?? ""))
+            if let happy = object["happy"] { #expect(happy.boolValue != nil) }
+            if let toys = object["toys"] {
+                let items = try #require(toys.arrayValue)
+                #expect(items.count <= 3 && items.allSatisfy { ($0.stringValue?.count ?? 99) <= 8 })
+            }
+            #expect(Set(object.keys).isSubset(of: ["name", "age", "happy", "pet", "toys"]))
+        }
+    }
+
+    @Test("a schema the grammar cannot compile rejects the manifest, naming the keyword")
+    func unsupportedSchema() throws {
+        let harness = try DaemonHarness(copyShippedAgents: false)
+        try harness.writeAgent("bad.toml", """
+            name = "bad"
+            task = "extract"
+            model = "stories260K.gguf"
+            prompt = "{text}"
+            schema = { type = "object", properties = { code = { type = "string", pattern = "^[A-Z]+$" } } }
+            """)
+        try harness.start()
+        let problems = try harness.client().status().problems
+        #expect(problems.count == 1)
+        #expect(problems.first?.key == "schema")
+        #expect(problems.first?.message.contains("pattern") == true, "\(problems)")
     }
 
     @Test("streamed and whole continuations agree, and match the model's greedy text")

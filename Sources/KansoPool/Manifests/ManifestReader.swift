@@ -1,4 +1,5 @@
 import Foundation
+import KansoEngine
 import KansoWire
 import TOMLKit
 
@@ -159,6 +160,13 @@ public struct ManifestReader {
             guard case .object(let object) = schema else { throw fields.problem("schema", "a JSON Schema must be an object") }
             if let type = object["type"], type != .string("object") {
                 throw fields.problem("schema", "the top-level schema must describe an object (\"type\" = \"object\"), got \(type.compactJSON)")
+            }
+            // Compiled here once so that an unsupported keyword is a manifest problem, not a
+            // failure at the first request.
+            do {
+                _ = try SchemaGrammar(schemaText: schema.compactJSON)
+            } catch {
+                throw fields.problem(inline != nil ? "schema" : "schema_file", "cannot be used for constrained decoding: \(error)")
             }
         }
         return schema

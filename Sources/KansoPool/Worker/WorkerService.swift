@@ -9,6 +9,10 @@ final class WorkerService: @unchecked Sendable {  // jobs run on one thread; `ca
     private var model: Model?
     private var prefixes: PrefixCacheStore?
     private var loadedPath: String?
+    /// Compiled schemas by their JSON text (one per extract agent), and the token masker of the
+    /// loaded model's vocabulary, built on first use.
+    private var grammars: [String: SchemaGrammar] = [:]
+    private var masker: TokenMasker?
     private let lock = NSLock()
     private var cancelled = false
 
@@ -115,6 +119,11 @@ final class WorkerService: @unchecked Sendable {  // jobs run on one thread; `ca
             throw TaskError.inputTooLong(tokens: tokens.count + 1, limit: model.configuration.contextLength)
         }
         let (cache, reused) = try prefixes.workingCache(prefixText: parameters.prefix, tokens: tokens, capacity: capacity)
+        if let schema = parameters.schema {
+            try extract(schema: schema, parameters: parameters, model: model, tokens: tokens, cache: cache, reused: reused,
+                        started: started, reply: reply)
+            return
+        }
         var generator = Generator(model: model, sampler: SamplerChain(settings: Self.settings(parameters.sampling)),
                                   maximumTokens: max(1, parameters.maxTokens))
         var filter = StopStringFilter(stops: parameters.stop)
@@ -143,6 +152,43 @@ final class WorkerService: @unchecked Sendable {  // jobs run on one thread; `ca
         }
         let final = WorkerGenerateReply(text: streaming ? tail : text, done: true, stopReason: reason,
                                         promptTokens: tokens.count, reusedPromptTokens: max(reused, result.reusedPromptTokens),
+                                        generatedTokens: result.tokens.count, milliseconds: Self.milliseconds(since: started))
+        reply(try encode(final))
+    }
+
+    /// Extraction: decoding under the schema's grammar, so the text always parses and validates.
+    private func extract(schema: JSONValue, parameters: WorkerGenerateParameters, model: Model, tokens: [Int32], cache: KVCache,
+                         reused: Int, started: ContinuousClock.Instant, reply: (VarlinkReply) -> Void) throws {
+        let schemaText = schema.compactJSON
+        let grammar: SchemaGrammar
+        if let compiled = grammars[schemaText] {
+            grammar = compiled
+        } else {
+            do {
+                grammar = try SchemaGrammar(schemaText: schemaText)
+            } catch {
+                throw VarlinkError(name: "io.kanso.Worker.InvalidInput", parameters: ["field": .string("schema"), "reason": .string("\(error)")])
+            }
+            grammars[schemaText] = grammar
+        }
+        let masker = self.masker ?? TokenMasker(tokenizer: model.tokenizer)
+        self.masker = masker
+        var decoder = ConstrainedDecoder(model: model, grammar: grammar, masker: masker,
+                                         sampler: SamplerChain(settings: Self.settings(parameters.sampling)),
+                                         maximumTokens: max(1, parameters.maxTokens))
+        let result: ConstrainedResult
+        do {
+            result = try decoder.decode(prompt: tokens, in: cache) { _ in !self.isCancelled }
+        } catch ConstrainedDecodingError.stopped {
+            throw VarlinkError(name: "io.kanso.Worker.Cancelled")
+        } catch ConstrainedDecodingError.incomplete(_, let count) {
+            throw VarlinkError(name: "io.kanso.Worker.InvalidInput", parameters: [
+                "field": .string("max_tokens"),
+                "reason": .string("the value was not complete after \(count) tokens; raise the agent's max_tokens"),
+            ])
+        }
+        let final = WorkerGenerateReply(text: result.text, done: true, stopReason: "end", promptTokens: tokens.count,
+                                        reusedPromptTokens: max(reused, result.reusedPromptTokens),
                                         generatedTokens: result.tokens.count, milliseconds: Self.milliseconds(since: started))
         reply(try encode(final))
     }
