@@ -80,7 +80,7 @@ let package = Package(
         // Tests. KansoTestSupport holds the one helper that finds ../shared and the launcher
         // that starts the real kansod for integration tests.
         .target(name: "KansoTestSupport", path: "Tests/KansoTestSupport"),
-        .testTarget(name: "KansoEngineTests", dependencies: ["KansoEngine", "KansoTestSupport"]),
+        .testTarget(name: "KansoEngineTests", dependencies: ["KansoEngine", "KansoTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "KansoWireTests", dependencies: ["KansoWire", "KansoTestSupport"]),
         .testTarget(name: "KansoSystemdTests", dependencies: ["KansoSystemd", "KansoTestSupport"]),
         .testTarget(name: "KansoPoolTests", dependencies: ["KansoPool", "KansoTestSupport"]),
