@@ -18,6 +18,7 @@ let package = Package(
         .executable(name: "kansod", targets: ["kansod"]),
         .executable(name: "kansoctl", targets: ["kansoctl"]),
         .executable(name: "kanso-bench-socket", targets: ["kanso-bench-socket"]),
+        .executable(name: "kanso-bench-engine", targets: ["kanso-bench-engine"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -76,6 +77,8 @@ let package = Package(
 
         // Benchmarks (bench/README.md): release builds, never part of the test suite.
         .executableTarget(name: "kanso-bench-socket", dependencies: ["KansoWire"], path: "bench/SocketRoundTrip"),
+        .executableTarget(name: "kanso-bench-engine", dependencies: ["KansoEngine"], path: "bench/EngineBench",
+                          swiftSettings: engineSettings),
 
         // Tests. KansoTestSupport holds the one helper that finds ../shared and the launcher
         // that starts the real kansod for integration tests.
