@@ -25,11 +25,12 @@ import Testing
 
     static let tokens: [Int32] = [1, 5, 17, 30, 8, 39, 12, 3, 25]
 
-    func load(_ spec: SyntheticModel, threads: Int = 1, batchCapacity: Int = 32) throws -> (Model, ModelFixtureWriter) {
+    func load(_ spec: SyntheticModel, threads: Int = 1, batchCapacity: Int = 32,
+              cachePrecision: KVCachePrecision = .float32) throws -> (Model, ModelFixtureWriter) {
         let fixture = spec.fixture()
         let path = try fixture.write(name: spec.architecture)
         defer { try? FileManager.default.removeItem(atPath: path) }
-        return (try Model(path: path, threads: threads, batchCapacity: batchCapacity), fixture)
+        return (try Model(path: path, threads: threads, batchCapacity: batchCapacity, cachePrecision: cachePrecision), fixture)
     }
 
     func maximumDifference(_ a: [Float], _ b: [Double]) -> Double {
@@ -47,9 +48,9 @@ import Testing
         }
     }
 
-    @Test(arguments: specs)
-    func pathsAgree(spec: SyntheticModel) throws {
-        let (model, _) = try load(spec, threads: 2, batchCapacity: 4)
+    @Test(arguments: specs, [KVCachePrecision.float32, .float16])
+    func pathsAgree(spec: SyntheticModel, precision: KVCachePrecision) throws {
+        let (model, _) = try load(spec, threads: 2, batchCapacity: 4, cachePrecision: precision)
         let whole = try model.evaluate(Self.tokens, in: model.makeCache(), allLogits: true)
         let cache = model.makeCache()
         let single = try Self.tokens.map { try model.evaluate([$0], in: cache)[0] }

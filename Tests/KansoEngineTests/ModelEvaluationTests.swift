@@ -125,6 +125,22 @@ struct ModelEvaluationTests {
         for i in tail.indices { expectClose(tail[i], whole[140 + i], "copied tail \(i)") }
     }
 
+    @Test func halfPrecisionCacheStaysCloseToSinglePrecision() throws {
+        let model = try load()
+        let single = try model.evaluate(Self.prompt, in: model.makeCache(precision: .float32), allLogits: true)
+        let half = try model.evaluate(Self.prompt, in: model.makeCache(precision: .float16), allLogits: true)
+        for i in single.indices {
+            let range = single[i].max()! - single[i].min()!
+            expectClose(half[i], single[i], tolerance: 2e-3 * range, "position \(i)")
+        }
+        // Copies keep their precision; mixing precisions is an error.
+        let mixed = model.makeCache(precision: .float32)
+        let source = model.makeCache(precision: .float16)
+        _ = try model.evaluate([1, 403], in: source)
+        #expect(throws: ModelError.self) { try mixed.copyPrefix(from: source, length: 1) }
+        #expect(model.makeCache().precision == .float32)
+    }
+
     @Test func threadsDoNotChangeTheResult() throws {
         let one = try evaluateAll(try load(threads: 1))
         let two = try evaluateAll(try load(threads: 2))
@@ -181,9 +197,11 @@ struct ModelEvaluationTests {
     @Test func estimatedMemoryCoversTensorsCachesAndScratch() throws {
         let url = try #require(SharedData.stories260K)
         let file = try GGUFFile(path: url.path)
-        let one = try Model.estimatedByteCount(file: file, contextLength: 512, sequences: 1)
-        let three = try Model.estimatedByteCount(file: file, contextLength: 512, sequences: 3)
+        let one = try Model.estimatedByteCount(file: file, contextLength: 512, sequences: 1, cachePrecision: .float32)
+        let three = try Model.estimatedByteCount(file: file, contextLength: 512, sequences: 3, cachePrecision: .float32)
         let cache = 2 * 5 * 512 * 32 * 4   // K and V, layers, positions, kvHeads × headDimension, f32
+        let half = try Model.estimatedByteCount(file: file, contextLength: 512, sequences: 3, cachePrecision: .float16)
+        #expect(three - half == 3 * cache / 2)
         #expect(three - one == 2 * cache)
         #expect(one > file.tensorByteCount + cache)
     }

@@ -38,13 +38,13 @@ extension Model {
         // Continuations of two or more tokens go through together, each in a copy of the prompt's
         // cache, so one pass reads the weights for several of them; copies are bounded in bytes.
         let longer = continuations.indices.filter { continuations[$0].count > 1 }
-        let copyBytes = max(1, 2 * configuration.layerCount * length * configuration.kvLength * MemoryLayout<Float>.stride)
+        let copyBytes = max(1, 2 * configuration.layerCount * length * configuration.kvLength * cache.precision.byteWidth)
         let groupSize = max(1, Self.scoringCopyBudget / copyBytes)
         var rows: [Int: [[Float]]] = [:]
         for groupStart in stride(from: 0, to: longer.count, by: groupSize) {
             let group = Array(longer[groupStart..<min(groupStart + groupSize, longer.count)])
             let forks = try group.map { _ -> KVCache in
-                let fork = makeCache(capacity: cache.capacity)
+                let fork = makeCache(capacity: cache.capacity, precision: cache.precision)
                 try fork.copyPrefix(from: cache, length: length)
                 return fork
             }
@@ -68,10 +68,10 @@ extension Model {
     /// Bytes a model needs loaded: its tensors (mapped), `sequences` caches of `contextLength`
     /// positions, and the forward pass's scratch. An estimate for admission before loading.
     public static func estimatedByteCount(file: GGUFFile, contextLength: Int? = nil, sequences: Int = 1,
-                                          batchCapacity: Int = 32) throws -> Int {
+                                          batchCapacity: Int = 32, cachePrecision: KVCachePrecision = .float32) throws -> Int {
         let configuration = try ModelConfiguration(metadata: file.metadata, contextLength: contextLength)
         let cache = 2 * configuration.layerCount * configuration.contextLength * configuration.kvLength
-            * MemoryLayout<Float>.stride
+            * cachePrecision.byteWidth
         return file.tensorByteCount + max(sequences, 0) * cache
             + ForwardState.byteCount(configuration: configuration, batchCapacity: batchCapacity)
     }

@@ -20,6 +20,8 @@ public final class Model: @unchecked Sendable {  // mutable scratch state is use
     public let file: GGUFFile
     /// Tokens one forward pass holds; longer prompts are evaluated in chunks of this size.
     public let batchCapacity: Int
+    /// How `makeCache` stores keys and values unless told otherwise.
+    public let cachePrecision: KVCachePrecision
     public var threadCount: Int { pool.threadCount }
 
     private let pool: ThreadPool
@@ -28,7 +30,8 @@ public final class Model: @unchecked Sendable {  // mutable scratch state is use
 
     /// Loads the model in `file`. `contextLength` clamps the trained context (and so every cache);
     /// `batchCapacity` bounds the tokens of one pass (scratch memory grows with it).
-    public init(file: GGUFFile, threads: Int, contextLength: Int? = nil, batchCapacity: Int = 32) throws {
+    public init(file: GGUFFile, threads: Int, contextLength: Int? = nil, batchCapacity: Int = 32,
+                cachePrecision: KVCachePrecision = .float32) throws {
         guard batchCapacity > 0 else {
             throw ModelError.invalidArgument("batch capacity \(batchCapacity) must be positive")
         }
@@ -37,26 +40,30 @@ public final class Model: @unchecked Sendable {  // mutable scratch state is use
         self.configuration = configuration
         self.file = file
         self.batchCapacity = batchCapacity
+        self.cachePrecision = cachePrecision
         tokenizer = try Tokenizer(gguf: file)
         pool = ThreadPool(threads: threads)
         transformer = Transformer(configuration: configuration, weights: weights, pool: pool, batchCapacity: batchCapacity)
     }
 
     /// Opens and loads the GGUF file at `path`.
-    public convenience init(path: String, threads: Int, contextLength: Int? = nil, batchCapacity: Int = 32) throws {
+    public convenience init(path: String, threads: Int, contextLength: Int? = nil, batchCapacity: Int = 32,
+                            cachePrecision: KVCachePrecision = .float32) throws {
         try self.init(file: try GGUFFile(path: path), threads: threads, contextLength: contextLength,
-                      batchCapacity: batchCapacity)
+                      batchCapacity: batchCapacity, cachePrecision: cachePrecision)
     }
 
-    /// An empty cache for one sequence, holding `capacity` positions (default: the context length).
-    public func makeCache(capacity: Int? = nil) -> KVCache {
+    /// An empty cache for one sequence, holding `capacity` positions (default: the context length),
+    /// stored in `precision` (default: the model's `cachePrecision`).
+    public func makeCache(capacity: Int? = nil, precision: KVCachePrecision? = nil) -> KVCache {
         let positions = min(max(capacity ?? configuration.contextLength, 1), configuration.contextLength)
-        return KVCache(layerCount: configuration.layerCount, rowLength: configuration.kvLength, capacity: positions)
+        return KVCache(layerCount: configuration.layerCount, rowLength: configuration.kvLength, capacity: positions,
+                       precision: precision ?? cachePrecision)
     }
 
     /// Bytes of one full-context cache (a cache allocates as it fills, up to this).
     public var cacheByteCount: Int {
-        2 * configuration.layerCount * configuration.contextLength * configuration.kvLength * MemoryLayout<Float>.stride
+        2 * configuration.layerCount * configuration.contextLength * configuration.kvLength * cachePrecision.byteWidth
     }
 
     /// Bytes of the forward pass's scratch buffers.

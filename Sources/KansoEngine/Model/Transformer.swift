@@ -90,8 +90,7 @@ final class Transformer {
                     }
                     let cache = s.caches[i].unsafelyUnwrapped
                     let position = s.positions[i]
-                    cache.keyRow(layer: layer, position: position).update(from: s.key + i * kvLength, count: kvLength)
-                    cache.valueRow(layer: layer, position: position).update(from: s.value + i * kvLength, count: kvLength)
+                    cache.store(key: s.key + i * kvLength, value: s.value + i * kvLength, layer: layer, position: position)
                 }
             }
 
@@ -112,16 +111,28 @@ final class Transformer {
                     let scores = ThreadScratch.reserve(span * MemoryLayout<Float>.stride)
                         .bindMemory(to: Float.self, capacity: span)
                     // Row pointers hoisted out of the loops: one read of the cache's storage.
-                    let keys = UnsafePointer(cache.keyRow(layer: layer, position: first) + kvOffset)
-                    let values = UnsafePointer(cache.valueRow(layer: layer, position: first) + kvOffset)
+                    let keys = cache.keyRow(layer: layer, position: first)
+                    let values = cache.valueRow(layer: layer, position: first)
                     let scale = c.attentionScale
-                    for t in 0..<span {
-                        scores[t] = TransformerMath.dot(q, keys + t * kvLength, count: headDim) * scale
-                    }
-                    TransformerMath.softmax(scores, count: span)
                     let out = s.attention + i * queryLength + h * headDim
-                    TransformerMath.weightedSum(rows: values, stride: kvLength, weights: scores, count: span,
-                                                into: out, length: headDim)
+                    switch cache.precision {
+                    case .float32:
+                        let k = UnsafePointer(keys.assumingMemoryBound(to: Float.self) + kvOffset)
+                        for t in 0..<span {
+                            scores[t] = TransformerMath.dot(q, k + t * kvLength, count: headDim) * scale
+                        }
+                        TransformerMath.softmax(scores, count: span)
+                        TransformerMath.weightedSum(rows: UnsafePointer(values.assumingMemoryBound(to: Float.self) + kvOffset),
+                                                    stride: kvLength, weights: scores, count: span, into: out, length: headDim)
+                    case .float16:
+                        let k = UnsafePointer(keys.assumingMemoryBound(to: Float16.self) + kvOffset)
+                        for t in 0..<span {
+                            scores[t] = TransformerMath.dot(q, k + t * kvLength, count: headDim) * scale
+                        }
+                        TransformerMath.softmax(scores, count: span)
+                        TransformerMath.weightedSum(rows: UnsafePointer(values.assumingMemoryBound(to: Float16.self) + kvOffset),
+                                                    stride: kvLength, weights: scores, count: span, into: out, length: headDim)
+                    }
                 }
             }
 

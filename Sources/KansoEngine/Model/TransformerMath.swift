@@ -62,6 +62,44 @@ enum TransformerMath {
         }
     }
 
+    /// Σ a[i]·b[i] with b in half precision (a cached key row).
+    @inline(__always)
+    static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float16>, count: Int) -> Float {
+        var accumulator = SIMD8<Float>(repeating: 0)
+        let rawA = UnsafeRawPointer(a), rawB = UnsafeRawPointer(b)
+        var i = 0
+        while i + 8 <= count {
+            accumulator += rawA.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+                * SIMD8<Float>(rawB.loadUnaligned(fromByteOffset: i * 2, as: SIMD8<Float16>.self))
+            i += 8
+        }
+        var sum = accumulator.sum()
+        while i < count { sum += a[i] * Float(b[i]); i += 1 }
+        return sum
+    }
+
+    /// `weightedSum` over half-precision rows (cached values).
+    @inline(__always)
+    static func weightedSum(rows: UnsafePointer<Float16>, stride: Int, weights: UnsafePointer<Float>, count: Int,
+                            into out: UnsafeMutablePointer<Float>, length: Int) {
+        var d = 0
+        while d + 8 <= length {
+            var accumulator = SIMD8<Float>(repeating: 0)
+            for t in 0..<count {
+                let row = UnsafeRawPointer(rows + t * stride + d).loadUnaligned(as: SIMD8<Float16>.self)
+                accumulator += weights[t] * SIMD8<Float>(row)
+            }
+            UnsafeMutableRawPointer(out + d).storeBytes(of: accumulator, as: SIMD8<Float>.self)
+            d += 8
+        }
+        while d < length {
+            var sum: Float = 0
+            for t in 0..<count { sum += weights[t] * Float(rows[t * stride + d]) }
+            out[d] = sum
+            d += 1
+        }
+    }
+
     /// y[i] += x[i]
     @inline(__always)
     static func add(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
