@@ -100,6 +100,29 @@ struct TokenizerCoreTests {
             == [tokenizer.tokenID(spelled: "a")!, tokenizer.tokenID(spelled: "b")!])
     }
 
+    @Test func gemma4MergesCharactersWithEscapedSpaces() throws {
+        let pieces = ["▁", "a", "b", "▁a", "ab", "\n", "\n\n"]
+        let vocabulary = TokenizerVocabulary(
+            model: .gemma4, preTokenizer: "gemma4",
+            tokens: ["<pad>", "<eos>", "<bos>", "<unk>"] + byteTokenTexts + pieces,
+            tokenTypes: [.control, .control, .control, .unknown] + Array(repeating: .byte, count: 256)
+                + Array(repeating: .normal, count: pieces.count),
+            merges: ["▁ a", "a b"], bos: 2, eos: 1, addBOS: false)
+        let tokenizer = try Tokenizer(vocabulary: vocabulary)
+        let id = { (text: String) in tokenizer.tokenID(spelled: text)! }
+        #expect(tokenizer.addsBOS && !tokenizer.addsSpacePrefix)
+        // "a ab" -> a ▁ a b: "▁ a" (rank 0) merges first, after which no pair has a merge.
+        #expect(tokenizer.encode("a ab", addSpecial: true, parseSpecial: false) == [2, id("a"), id("▁a"), id("b")])
+        // A run of line breaks that is a token is taken whole; one that is not, character by character.
+        #expect(tokenizer.encode("\n\n", addSpecial: false, parseSpecial: false) == [id("\n\n")])
+        #expect(tokenizer.encode("\n\n\n", addSpecial: false, parseSpecial: false) == [id("\n"), id("\n"), id("\n")])
+        // Unknown characters fall back to <0xNN> byte tokens (ids 4 + byte).
+        let expected: [Int32] = [id("a"), 4 + 0xC3, 4 + 0xA7]
+        #expect(tokenizer.encode("aç", addSpecial: false, parseSpecial: false) == expected)
+        let text = "ab a\n\nç é"
+        #expect(tokenizer.decode(tokenizer.encode(text, addSpecial: false, parseSpecial: false)) == text)
+    }
+
     @Test func specialTokensSplitWhenParsedAndUserDefinedAlways() throws {
         let vocabulary = bytePairVocabulary(
             merges: [], extra: ["<|end|>", "<tool>"], extraTypes: [.control, .userDefined])

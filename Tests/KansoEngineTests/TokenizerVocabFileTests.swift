@@ -15,6 +15,8 @@ struct VocabFixture {
     let cases: [(text: String, expected: [Int32])]
 
     static let names = ["llama-spm", "phi-3", "llama-bpe", "qwen2", "qwen35", "gpt-2", "starcoder", "bert-bge"]
+    /// More of llama.cpp's vocab files (models/ in its sources), tested when the shared folder has them.
+    static let optionalNames = ["gemma-4", "command-r", "mpt", "refact"].filter { file($0) != nil }
     static let byteLevelNames: Set<String> = ["llama-bpe", "qwen2", "qwen35", "gpt-2", "starcoder"]
 
     static func file(_ name: String) -> URL? {
@@ -80,7 +82,7 @@ struct VocabFixture {
 
 @Suite(.enabled(if: SharedData.vocabDirectory != nil, "\(SharedData.missingMessage("vocab"))"))
 struct TokenizerVocabFileTests {
-    @Test(arguments: VocabFixture.names)
+    @Test(arguments: VocabFixture.names + VocabFixture.optionalNames)
     func matchesLlamaCppReference(name: String) throws {
         let fixture = try VocabFixture.load(name)
         #expect(fixture.cases.count >= 40)
@@ -94,7 +96,7 @@ struct TokenizerVocabFileTests {
         #expect(failures.isEmpty, "\(name): \(failures.count) of \(fixture.cases.count) differ:\n\(failures.prefix(8).joined(separator: "\n"))")
     }
 
-    @Test(arguments: VocabFixture.names.filter { $0 != "bert-bge" })
+    @Test(arguments: (VocabFixture.names + VocabFixture.optionalNames).filter { $0 != "bert-bge" })
     func decodeInvertsEncode(name: String) throws {
         let fixture = try VocabFixture.load(name)
         let tokenizer = fixture.tokenizer

@@ -1,25 +1,38 @@
-// Byte-level BPE (`tokenizer.ggml.model = gpt2`), following llama.cpp's llm_tokenizer_bpe_session:
-// each word's bytes start as one symbol per byte (spelled with the GPT-2 byte map), then the
-// adjacent pair with the lowest merge rank is joined, leftmost first on ties, until no pair has
-// a merge. Symbols are interned ids, so a merge is a hash lookup on two integers; texts that
-// merges produce but the vocabulary lacks get ids past the vocabulary and fall back to bytes.
+// BPE over ranked merges, following llama.cpp's llm_tokenizer_bpe_session. Byte-level
+// (`tokenizer.ggml.model = gpt2`): each word's bytes start as one symbol per byte, spelled with
+// the GPT-2 byte map. Otherwise (`gemma4`): each UTF-8 character of the word is a symbol, and
+// what is not a token falls back to `<0xNN>` byte tokens. Then the adjacent pair with the lowest
+// merge rank is joined, leftmost first on ties, until no pair has a merge. Symbols are interned
+// ids, so a merge is a hash lookup on two integers; texts that merges produce but the vocabulary
+// lacks get ids past the vocabulary and fall back to bytes.
 
 struct BytePairModel: Sendable {
     /// Vocabulary tokens (ids below `vocabularySize`), then merge parts that are not tokens.
     private let symbolTexts: ByteStringTable
     private let vocabularySize: Int
     private let merges: MergeTable
-    /// The symbol each byte starts as: the id of its GPT-2 character.
+    /// Words are bytes spelled with the GPT-2 map (else raw UTF-8 characters).
+    private let byteLevel: Bool
+    /// Byte-level: the symbol each byte starts as, the id of its GPT-2 character.
+    /// Otherwise: the `<0xNN>` token of each byte, or -1.
     private let byteSymbols: [Int32]
     /// Take a word that is a token as a whole, without merging (llama3 family).
     private let ignoresMerges: Bool
 
     /// `tokenTexts` holds exactly the vocabulary, id for id.
-    init(tokenTexts: ByteStringTable, merges mergeLines: [String], ignoresMerges: Bool) {
+    init(tokenTexts: ByteStringTable, merges mergeLines: [String], byteLevel: Bool = true, ignoresMerges: Bool) {
         var symbols = tokenTexts
         vocabularySize = tokenTexts.count
+        self.byteLevel = byteLevel
         self.ignoresMerges = ignoresMerges
-        byteSymbols = ByteLevelMapping.utf8ForByte.map { symbols.insert($0).id }
+        if byteLevel {
+            byteSymbols = ByteLevelMapping.utf8ForByte.map { symbols.insert($0).id }
+        } else {
+            let hexDigits = Array("0123456789ABCDEF".utf8)
+            byteSymbols = (0 ..< 256).map { byte in
+                tokenTexts.find([0x3C, 0x30, 0x78, hexDigits[byte >> 4], hexDigits[byte & 15], 0x3E]) ?? -1  // <0xNN>
+            }
+        }
 
         var table = MergeTable(capacityFor: mergeLines.count)
         var joined: [UInt8] = []
@@ -59,7 +72,10 @@ struct BytePairModel: Sendable {
 
     /// Reusable per-call buffers, so encoding many words allocates once.
     struct Scratch {
+        /// Per symbol: its id (-1 for a character that is no symbol at all, -2 once merged away),
+        /// where it starts in the word, and its neighbours (-1: none).
         fileprivate var symbol: [Int32] = []
+        fileprivate var start: [Int32] = []
         fileprivate var previous: [Int32] = []
         fileprivate var next: [Int32] = []
         fileprivate var queue = MergeQueue<Candidate>()
@@ -77,27 +93,40 @@ struct BytePairModel: Sendable {
                 return
             }
         }
-        let count = word.count
+        // A run of newlines that is a token is taken whole (llama.cpp's gemma4 rule).
+        if !byteLevel, word.allSatisfy({ $0 == 0x0A }), let id = symbolTexts.find(word), Int(id) < vocabularySize {
+            output.append(id)
+            return
+        }
         scratch.symbol.removeAll(keepingCapacity: true)
+        scratch.start.removeAll(keepingCapacity: true)
         scratch.previous.removeAll(keepingCapacity: true)
         scratch.next.removeAll(keepingCapacity: true)
         scratch.queue.removeAll()
-        for (index, byte) in word.enumerated() {
-            scratch.symbol.append(byteSymbols[Int(byte)])
-            scratch.previous.append(Int32(index - 1))
-            scratch.next.append(index + 1 < count ? Int32(index + 1) : -1)
+        var offset = 0
+        while offset < word.count {
+            let length = byteLevel ? 1 : min(SentencePieceModel.sequenceLength(word[offset]), word.count - offset)
+            let index = Int32(scratch.symbol.count)
+            scratch.symbol.append(byteLevel
+                ? byteSymbols[Int(word[offset])]
+                : symbolTexts.find(UnsafeBufferPointer(rebasing: word[offset ..< offset + length])) ?? -1)
+            scratch.start.append(Int32(offset))
+            scratch.previous.append(index - 1)
+            offset += length
+            scratch.next.append(offset < word.count ? index + 1 : -1)
         }
+        let count = scratch.symbol.count
         for index in 1 ..< max(count, 1) {
             queuePair(left: Int32(index - 1), right: Int32(index), scratch: &scratch)
         }
         while let candidate = scratch.queue.pop() {
             let left = Int(candidate.left)
             let right = Int(candidate.right)
-            // Dead (merged away, marked -1) or changed symbols make the candidate stale.
+            // Dead (merged away, marked -2) or changed symbols make the candidate stale.
             guard scratch.symbol[left] == candidate.leftSymbol, scratch.symbol[right] == candidate.rightSymbol,
                   scratch.next[left] == candidate.right else { continue }
             scratch.symbol[left] = candidate.result
-            scratch.symbol[right] = -1
+            scratch.symbol[right] = -2
             let after = scratch.next[right]
             scratch.next[left] = after
             if after >= 0 { scratch.previous[Int(after)] = candidate.left }
@@ -108,13 +137,20 @@ struct BytePairModel: Sendable {
         var index: Int32 = 0
         while index >= 0 {
             let id = scratch.symbol[Int(index)]
-            if Int(id) < vocabularySize {
+            if id >= 0, Int(id) < vocabularySize {
                 output.append(id)
-            } else {
+            } else if byteLevel {
                 // Not a token: each byte of its spelling that is itself a token (llama.cpp's fallback).
                 for byte in symbolTexts.bytes(of: id) {
                     if let single = symbolTexts.find([byte]), Int(single) < vocabularySize { output.append(single) }
                 }
+            } else {
+                // Not a token: its bytes as `<0xNN>` tokens.
+                let start = Int(scratch.start[Int(index)])
+                let bytes = id >= 0
+                    ? Array(symbolTexts.bytes(of: id))
+                    : Array(word[start ..< start + min(SentencePieceModel.sequenceLength(word[start]), word.count - start)])
+                for byte in bytes where byteSymbols[Int(byte)] >= 0 { output.append(byteSymbols[Int(byte)]) }
             }
             index = scratch.next[Int(index)]
         }
@@ -123,7 +159,7 @@ struct BytePairModel: Sendable {
     private func queuePair(left: Int32, right: Int32, scratch: inout Scratch) {
         let leftSymbol = scratch.symbol[Int(left)]
         let rightSymbol = scratch.symbol[Int(right)]
-        guard let merge = merges.lookup(left: leftSymbol, right: rightSymbol) else { return }
+        guard leftSymbol >= 0, rightSymbol >= 0, let merge = merges.lookup(left: leftSymbol, right: rightSymbol) else { return }
         scratch.queue.push(Candidate(
             left: left, right: right, rank: merge.rank,
             leftSymbol: leftSymbol, rightSymbol: rightSymbol, result: merge.result))

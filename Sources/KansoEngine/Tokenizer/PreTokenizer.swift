@@ -15,6 +15,8 @@ enum PreTokenizer: Sendable, Equatable {
     case qwen35
     /// `\p{N}` split off one by one first, then the gpt2 rules inside each piece.
     case starcoder
+    /// `[^\n]+|[\n]+`: runs of line breaks and runs of everything else (gemma4).
+    case lines
 
     /// The pre-tokenizer a `tokenizer.ggml.pre` value names.
     init(name: String) throws {
@@ -33,6 +35,8 @@ enum PreTokenizer: Sendable, Equatable {
             self = .qwen35
         case "starcoder", "refact", "command-r", "smollm", "codeshell", "exaone", "minerva-7b", "mellum2":
             self = .starcoder
+        case "gemma4":
+            self = .lines
         default:
             throw TokenizerError.unsupportedPreTokenizer(name.isEmpty ? "(missing: default)" : name)
         }
@@ -68,6 +72,11 @@ enum PreTokenizer: Sendable, Equatable {
         case .qwen35:
             var scanner = WordScanner(scalars: scalars, classes: classes, range: whole)
             scanner.splitLlama3(digitGroup: 1, marksInWords: true, into: &ends)
+        case .lines:
+            for position in 0 ..< scalars.count where position + 1 == scalars.count
+                || (scalars[position] == 0x0A) != (scalars[position + 1] == 0x0A) {
+                ends.append(position + 1)
+            }
         case .starcoder:
             // Stage one: every number scalar alone; stage two: gpt2 inside each remaining piece.
             var start = 0

@@ -54,6 +54,14 @@ struct SpecialTokens: Sendable {
             addBOS = vocabulary.addBOS ?? PreTokenizer.addsBOSByDefault(name: vocabulary.preTokenizer)
             addSeparator = false
             addSpacePrefix = vocabulary.addSpacePrefix ?? false
+        case .gemma4:
+            bos = vocabulary.bos
+            eos = vocabulary.eos
+            unknown = vocabulary.unknown
+            separator = vocabulary.separator
+            addBOS = true  // llama.cpp forces BOS for Gemma 4 whatever the file says
+            addSeparator = false
+            addSpacePrefix = false
         case .wordPiece:
             bos = vocabulary.bos ?? inRange(101)
             eos = vocabulary.eos
@@ -94,6 +102,11 @@ struct SpecialTokens: Sendable {
         if let endID = idForText("<|end|>"), returnID != nil || idForText("<|flush|>") != nil, callID != nil {
             endOfGeneration.remove(endID)
             detected.remove(endID)
+        }
+        // Gemma 4 (it has <|tool_response>) uses </s> as ordinary text.
+        if idForText("<|tool_response>") != nil, let closing = idForText("</s>") {
+            endOfGeneration.remove(closing)
+            detected.remove(closing)
         }
         self.endOfGeneration = endOfGeneration
         for id in detected { types[Int(id)] = .control }

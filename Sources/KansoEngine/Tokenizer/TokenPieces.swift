@@ -25,7 +25,7 @@ struct TokenPieces: Sendable {
                 }
             case .normal:
                 switch model {
-                case .sentencePiece, .wordPiece:
+                case .sentencePiece, .wordPiece, .gemma4:
                     // GGUF WordPiece vocabularies spell a word start as U+2581, not "##".
                     Self.appendUnescaped(text, to: &storage)
                 case .bytePair:

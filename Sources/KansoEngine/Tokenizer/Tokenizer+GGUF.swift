@@ -34,7 +34,7 @@ extension TokenizerVocabulary {
             }
         }
         var merges: [String] = []
-        if model == .bytePair {
+        if model == .bytePair || model == .gemma4 {
             guard metadata["tokenizer.ggml.merges"] != nil else { throw TokenizerError.missingKey("tokenizer.ggml.merges") }
             guard let values = metadata.strings("tokenizer.ggml.merges") else {
                 throw TokenizerError.wrongType(key: "tokenizer.ggml.merges", expected: "an array of strings")
@@ -64,7 +64,7 @@ extension TokenizerVocabulary {
 
         self.init(
             model: model,
-            preTokenizer: metadata.string("tokenizer.ggml.pre") ?? "",
+            preTokenizer: model == .gemma4 ? "gemma4" : metadata.string("tokenizer.ggml.pre") ?? "",
             tokens: tokens,
             scores: scores,
             tokenTypes: types,

@@ -63,6 +63,11 @@ public final class Tokenizer: @unchecked Sendable {  // immutable after init
                 ignoresMerges: PreTokenizer.ignoresMerges(name: vocabulary.preTokenizer))
             sentencePiece = nil
             wordPiece = nil
+        case .gemma4:
+            preTokenizer = .lines
+            bytePair = BytePairModel(tokenTexts: texts, merges: vocabulary.merges, byteLevel: false, ignoresMerges: false)
+            sentencePiece = nil
+            wordPiece = nil
         case .wordPiece:
             wordPiece = WordPieceModel(tokenTexts: texts, unknown: special.unknown)
             sentencePiece = nil
@@ -93,6 +98,11 @@ public final class Tokenizer: @unchecked Sendable {  // immutable after init
                     if let sentencePiece {
                         let escaped = Self.escapeSpaces(piece, prefix: special.addSpacePrefix && previousWasSpecial)
                         escaped.withUnsafeBufferPointer { sentencePiece.encode($0, into: &output) }
+                    } else if let bytePair, let preTokenizer, model == .gemma4 {
+                        let escaped = Self.escapeSpaces(piece, prefix: false)
+                        escaped.withUnsafeBufferPointer {
+                            encodeBytePair($0, model: bytePair, preTokenizer: preTokenizer, into: &output, scratch: &scratch)
+                        }
                     } else if let bytePair, let preTokenizer {
                         encodeBytePair(piece, model: bytePair, preTokenizer: preTokenizer,
                                        into: &output, scratch: &scratch)

@@ -30,7 +30,7 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable {
         case let .wrongType(key, expected):
             return "tokenizer: metadata key '\(key)' is not \(expected)"
         case let .unsupportedModel(name):
-            return "tokenizer: tokenizer.ggml.model '\(name)' is not supported (supported: llama, gpt2, bert)"
+            return "tokenizer: tokenizer.ggml.model '\(name)' is not supported (supported: llama, gpt2, gemma4, bert)"
         case let .unsupportedPreTokenizer(name):
             return "tokenizer: tokenizer.ggml.pre '\(name)' is not supported"
         case .emptyVocabulary:

@@ -22,6 +22,9 @@ public enum TokenizerModelKind: String, Sendable {
     case bytePair = "gpt2"
     /// `bert`: WordPiece, longest match first.
     case wordPiece = "bert"
+    /// `gemma4`: BPE over ranked merges on UTF-8 characters, spaces written as U+2581, byte
+    /// fallback to `<0xNN>` tokens; words are split only at line breaks.
+    case gemma4 = "gemma4"
 }
 
 public struct TokenizerVocabulary: Sendable {
