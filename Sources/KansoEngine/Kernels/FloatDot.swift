@@ -25,24 +25,27 @@ func dotF32(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) ->
 /// super-block, and a small stack of floats that stays in L1.
 let floatChunkSize = 256
 
-/// Σ w[i]·x[i] with w in half precision: converted a chunk at a time into `temporary`
-/// (`floatChunkSize` floats), a loop the vectorizer turns into vcvtph2ps.
+/// Σ w[i]·x[i] with w in half precision: SIMD16<Float16> → SIMD16<Float> lowers to vcvtph2ps
+/// (measured 15 G elements/s in cache against 12.6 for converting through a buffer).
 @inline(__always)
-func dotF16(_ w: UnsafeRawPointer, _ x: UnsafePointer<Float>, count: Int, temporary: UnsafeMutablePointer<Float>) -> Float {
-    var total: Float = 0
-    var start = 0
-    let halves = w.assumingMemoryBound(to: UInt16.self)
-    while start < count {
-        let length = min(floatChunkSize, count - start)
-        for i in 0..<length {
-            temporary[i] = floatFromHalf(halves[start + i])
-        }
-        total += dotF32(temporary, x + start, count: length)
-        start += length
+func dotF16(_ w: UnsafeRawPointer, _ x: UnsafePointer<Float>, count: Int) -> Float {
+    var accumulator = SIMD16<Float>()
+    var i = 0
+    while i + 16 <= count {
+        let halves = (w + 2 * i).loadUnaligned(as: SIMD16<Float16>.self)
+        accumulator.addProduct(SIMD16<Float>(halves), UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<Float>.self))
+        i += 16
+    }
+    var total = accumulator.sum()
+    while i < count {
+        total += floatFromHalf(w.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)) * x[i]
+        i += 1
     }
     return total
 }
 
+/// bfloat16 weights, converted a chunk at a time into `temporary` (`floatChunkSize` floats):
+/// the SIMD integer-widening form of this loop compiled to slow code (3.8 against 12.6 G/s).
 @inline(__always)
 func dotBF16(_ w: UnsafeRawPointer, _ x: UnsafePointer<Float>, count: Int, temporary: UnsafeMutablePointer<Float>) -> Float {
     var total: Float = 0

@@ -102,7 +102,7 @@ public struct WeightMatrix: @unchecked Sendable {  // read-only view; the owner 
                     let value: Float
                     switch type {
                     case .f32: value = dotF32(w.assumingMemoryBound(to: Float.self), xv, count: columns)
-                    case .f16: value = dotF16(w, xv, count: columns, temporary: temporary)
+                    case .f16: value = dotF16(w, xv, count: columns)
                     case .bf16: value = dotBF16(w, xv, count: columns, temporary: temporary)
                     default: value = dotDequantizing(type, w, xv, count: columns, temporary: temporary)
                     }
