@@ -76,6 +76,13 @@ import Testing
         #expect(candidates.logits == [1.0 - 1.0 - 0.25, 2.0, 0.5 - 0.5 - 0.25, 3.0, -1.0])
     }
 
+    @Test func settingsRoundTripThroughJSON() throws {
+        let settings = SamplingSettings(temperature: 0.7, topK: 20, topP: 0.9, minP: 0.1, repetitionPenalty: 1.1,
+                                        repetitionWindow: 32, seed: 99)
+        let decoded = try JSONDecoder().decode(SamplingSettings.self, from: JSONEncoder().encode(settings))
+        #expect(decoded == settings)
+    }
+
     @Test func sameSeedSameTokens() {
         let settings = SamplingSettings(temperature: 1.5, topK: 0, topP: 1, minP: 0, seed: 42)
         var first = SamplerChain(settings: settings)

@@ -30,6 +30,7 @@ struct StoriesTests {
         #expect(c.ropeFrequencyBase == 10000)
         #expect(c.ropeStyle == .adjacentPairs)
         #expect(abs(c.normEpsilon - 1e-5) < 1e-9)
+        #expect(c.description == "llama: 5 layers × 64, 8/4 heads × 8, ffn 172, vocab 512, context 512")
     }
 
     @Test func promptTokens() throws {

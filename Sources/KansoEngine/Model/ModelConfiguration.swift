@@ -207,6 +207,15 @@ public struct ModelConfiguration: Sendable, Equatable {
     }
 }
 
+extension ModelConfiguration: CustomStringConvertible {
+    /// One line for logs and status: "qwen2: 24 layers × 896, 14/2 heads × 64, ffn 4864, vocab 151936, context 2048".
+    public var description: String {
+        var text = "\(architecture.rawValue): \(layerCount) layers × \(embeddingLength), \(headCount)/\(kvHeadCount) heads × \(headDimension), ffn \(feedForwardLength), vocab \(vocabularySize), context \(contextLength)"
+        if slidingWindow > 0 { text += ", sliding window \(slidingWindow)" }
+        return text
+    }
+}
+
 /// Reads `{arch}.`-prefixed keys with the errors that name them.
 struct MetadataKeys {
     let prefix: String

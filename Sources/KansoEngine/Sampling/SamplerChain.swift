@@ -1,7 +1,7 @@
 // Runs sampler stages in order and draws the next token from what is left, with a seeded
 // generator so the same seed gives the same tokens.
 
-public struct SamplingSettings: Sendable, Equatable {
+public struct SamplingSettings: Sendable, Equatable, Codable {
     /// 0 picks the most likely token every time (greedy).
     public var temperature: Float = 0.8
     /// ≤ 0 disables.
