@@ -81,6 +81,8 @@ import Testing
                                         repetitionWindow: 32, seed: 99)
         let decoded = try JSONDecoder().decode(SamplingSettings.self, from: JSONEncoder().encode(settings))
         #expect(decoded == settings)
+        let partial = try JSONDecoder().decode(SamplingSettings.self, from: Data(#"{"temperature": 0, "seed": 5}"#.utf8))
+        #expect(partial == SamplingSettings(temperature: 0, seed: 5))
     }
 
     @Test func sameSeedSameTokens() {

@@ -29,6 +29,23 @@ public struct SamplingSettings: Sendable, Equatable, Codable {
 
     /// Always the most likely token.
     public static let greedy = SamplingSettings(temperature: 0, topK: 0, topP: 1, minP: 0)
+
+    private enum CodingKeys: String, CodingKey {
+        case temperature, topK, topP, minP, repetitionPenalty, repetitionWindow, seed
+    }
+
+    /// Missing keys take the defaults above, so a configuration names only what it changes.
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let defaults = SamplingSettings()
+        temperature = try container.decodeIfPresent(Float.self, forKey: .temperature) ?? defaults.temperature
+        topK = try container.decodeIfPresent(Int.self, forKey: .topK) ?? defaults.topK
+        topP = try container.decodeIfPresent(Float.self, forKey: .topP) ?? defaults.topP
+        minP = try container.decodeIfPresent(Float.self, forKey: .minP) ?? defaults.minP
+        repetitionPenalty = try container.decodeIfPresent(Float.self, forKey: .repetitionPenalty) ?? defaults.repetitionPenalty
+        repetitionWindow = try container.decodeIfPresent(Int.self, forKey: .repetitionWindow) ?? defaults.repetitionWindow
+        seed = try container.decodeIfPresent(UInt64.self, forKey: .seed) ?? defaults.seed
+    }
 }
 
 public struct SamplerChain: Sendable {
