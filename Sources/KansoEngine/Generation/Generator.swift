@@ -62,7 +62,9 @@ public struct Generator: Sendable {
     }
 
     /// Generates after `prompt` (token ids, BOS included if wanted) in `cache`. `onToken` sees each
-    /// token as it is sampled and returns false to stop.
+    /// token as it is sampled and returns false to stop. On return the cache holds the prompt and
+    /// every generated token but the last (which was never fed back); a later call with a prompt
+    /// that extends this one reuses all of it.
     public mutating func generate(prompt: [Int32], in cache: KVCache,
                                   onToken: (GeneratedToken) throws -> Bool = { _ in true }) throws -> GenerationResult {
         let promptStart = DispatchTime.now().uptimeNanoseconds
