@@ -51,6 +51,18 @@ struct StoriesTests {
         #expect(streamed.hasPrefix(Self.knownText), "\(streamed)")
         let decoded = model.tokenizer.decode(Array(prompt.dropFirst()) + result.tokens)
         #expect(decoded.hasPrefix(Self.knownText), "\(decoded)")
+        // The same from the prompt as text.
+        var fromText = Generator(model: model, sampler: SamplerChain(settings: .greedy), maximumTokens: 40)
+        let textResult = try fromText.generate(prompt: "Once upon a time", in: model.makeCache())
+        #expect(textResult.tokens == result.tokens)
+        // Every generated token carries its log-probability under the model; a greedy pick is the
+        // most likely token, so its probability is at least 1/512.
+        var logProbabilities: [Float] = []
+        _ = try fromText.generate(prompt: prompt, in: model.makeCache()) { token in
+            logProbabilities.append(token.logProbability)
+            return true
+        }
+        #expect(logProbabilities.count == 40 && logProbabilities.allSatisfy { $0 <= 0 && $0 >= -logf(512) })
     }
 
     @Test func streamDeliversTheSameTokens() async throws {
