@@ -19,6 +19,7 @@ let package = Package(
         .executable(name: "kansoctl", targets: ["kansoctl"]),
         .executable(name: "kanso-bench-socket", targets: ["kanso-bench-socket"]),
         .executable(name: "kanso-bench-engine", targets: ["kanso-bench-engine"]),
+        .executable(name: "kanso-bench-pool", targets: ["kanso-bench-pool"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -77,6 +78,7 @@ let package = Package(
 
         // Benchmarks (bench/README.md): release builds, never part of the test suite.
         .executableTarget(name: "kanso-bench-socket", dependencies: ["KansoWire"], path: "bench/SocketRoundTrip"),
+        .executableTarget(name: "kanso-bench-pool", dependencies: ["KansoWire"], path: "bench/PoolBench"),
         .executableTarget(name: "kanso-bench-engine", dependencies: ["KansoEngine"], path: "bench/EngineBench",
                           swiftSettings: engineSettings),
 

@@ -42,7 +42,7 @@ func percentile(_ sorted: [Double], _ p: Double) -> Double {
 /// Runs `clients` threads, each with its own connection making `calls` calls; returns
 /// (calls per second, latencies in microseconds, sorted).
 func measure(socket: String, method: String, clients: Int, calls: Int) -> (Double, [Double]) {
-    var latencies = [[Double]](repeating: [], count: clients)
+    let latencies = LatencyLog(clients: clients)
     let group = DispatchGroup()
     let start = DispatchTime.now().uptimeNanoseconds
     for index in 0..<clients {
@@ -59,7 +59,7 @@ func measure(socket: String, method: String, clients: Int, calls: Int) -> (Doubl
                     _ = try connection.call(call)
                     mine.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1000)
                 }
-                latencies[index] = mine
+                latencies.set(index, mine)
             } catch {
                 FileHandle.standardError.write(Data("client \(index): \(error)\n".utf8))
             }
@@ -67,8 +67,17 @@ func measure(socket: String, method: String, clients: Int, calls: Int) -> (Doubl
     }
     group.wait()
     let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-    let all = latencies.flatMap { $0 }.sorted()
+    let all = latencies.all.sorted()
     return (Double(all.count) / seconds, all)
+}
+
+/// Each client thread's latencies, written once per thread.
+final class LatencyLog: @unchecked Sendable {  // guarded by `lock`
+    private let lock = NSLock()
+    private var perClient: [[Double]]
+    init(clients: Int) { perClient = Array(repeating: [], count: clients) }
+    func set(_ index: Int, _ values: [Double]) { lock.lock(); perClient[index] = values; lock.unlock() }
+    var all: [Double] { lock.lock(); defer { lock.unlock() }; return perClient.flatMap { $0 } }
 }
 
 let options = Options()

@@ -1,0 +1,178 @@
+// Pool and jobs benchmark (issues: the pool, the three jobs). Starts the release `kansod` with
+// agents on the given model files and measures, through the socket:
+// - spin-up: a request for an absent agent until its first streamed token (page cache warm),
+// - swap: with a budget that holds one model, alternating requests between two models,
+// - classification of a ~100-token text with 4 labels: p50/p99 latency with 1 client, and
+//   requests per second with 8 concurrent clients.
+//
+// Run: swift build -c release --product kansod --product kanso-bench-pool
+//      .build/release/kanso-bench-pool --small bench/out/smollm2-135m-q8_0.gguf --large bench/out/llama-3.2-1b-q8_0.gguf
+import Foundation
+import KansoWire
+
+struct Options {
+    var small: String?
+    var large: String?
+    var runs = 5
+    var classifications = 40
+    var threads = 2
+    var kansod: String = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        .deletingLastPathComponent().appendingPathComponent("kansod").path
+
+    init() {
+        var arguments = CommandLine.arguments.dropFirst().makeIterator()
+        while let argument = arguments.next() {
+            switch argument {
+            case "--small": small = arguments.next()
+            case "--large": large = arguments.next()
+            case "--runs": runs = Int(arguments.next() ?? "") ?? runs
+            case "--classifications": classifications = Int(arguments.next() ?? "") ?? classifications
+            case "--threads": threads = Int(arguments.next() ?? "") ?? threads
+            case "--kansod": kansod = arguments.next() ?? kansod
+            default: fatalError("unknown argument \(argument)")
+            }
+        }
+    }
+}
+
+func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e6 }  // milliseconds
+
+func percentile(_ values: [Double], _ p: Double) -> Double {
+    let sorted = values.sorted()
+    return sorted[min(sorted.count - 1, max(0, Int((Double(sorted.count) * p).rounded(.up)) - 1))]
+}
+
+/// A kansod on a private socket with one predict and one classify agent per model.
+final class Daemon {
+    let folder: URL
+    let socket: String
+    let process = Process()
+
+    init(options: Options, models: [(name: String, path: String)], budget: String?) throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("kanso-pool-bench-\(UUID().uuidString.prefix(6))")
+        let agents = folder.appendingPathComponent("agents")
+        try FileManager.default.createDirectory(at: agents, withIntermediateDirectories: true)
+        socket = folder.appendingPathComponent("kansod.sock").path
+        for model in models {
+            try """
+            name = "\(model.name)-predict"
+            task = "predict"
+            model = "\(model.path)"
+            prompt = "{text}"
+            keep_alive = "10m"
+            context_length = 512
+            [sampling]
+            temperature = 0
+            """.write(to: agents.appendingPathComponent("\(model.name)-predict.toml"), atomically: true, encoding: .utf8)
+            try """
+            name = "\(model.name)-classify"
+            task = "classify"
+            model = "\(model.path)"
+            prompt = "Classify this support ticket.\\nTicket: {text}\\nCategory:"
+            labels = ["billing", "bug", "feature request", "account"]
+            keep_alive = "10m"
+            context_length = 512
+            """.write(to: agents.appendingPathComponent("\(model.name)-classify.toml"), atomically: true, encoding: .utf8)
+        }
+        process.executableURL = URL(fileURLWithPath: options.kansod)
+        process.arguments = ["--socket", socket, "--agents", agents.path, "--threads", "\(options.threads)", "--log-level", "warning"]
+            + (budget.map { ["--memory-budget", $0] } ?? [])
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        for _ in 0..<400 {
+            if let client = try? KansoClient(socketPath: socket), (try? client.serviceInfo()) != nil { return }
+            usleep(25_000)
+        }
+        fatalError("kansod did not answer")
+    }
+
+    func client() throws -> KansoClient { try KansoClient(socketPath: socket) }
+
+    deinit {
+        process.terminate()
+        process.waitUntilExit()
+        try? FileManager.default.removeItem(at: folder)
+    }
+}
+
+/// Milliseconds from sending a streamed Predict to its first piece.
+func firstToken(_ client: KansoClient, agent: String) throws -> Double {
+    let start = now()
+    var first: Double?
+    _ = try client.continuation(agent: agent, text: "Once upon a time", maxTokens: 2) { _ in
+        if first == nil { first = now() - start }
+        return true
+    }
+    return first ?? (now() - start)
+}
+
+setvbuf(stdout, nil, _IOLBF, 0)
+let options = Options()
+let models = [("small", options.small), ("large", options.large)].compactMap { name, path in path.map { (name: name, path: $0) } }
+guard !models.isEmpty else { fatalError("give --small and/or --large model files") }
+print("kanso pool benchmark (release build, \(options.threads) threads per worker, \(ProcessInfo.processInfo.activeProcessorCount) cores)")
+
+// Spin-up: load on demand until the first token, page cache warm (a first load warms it).
+do {
+    let daemon = try Daemon(options: options, models: models, budget: nil)
+    for model in models {
+        let client = try daemon.client()
+        _ = try firstToken(client, agent: "\(model.name)-predict")
+        var times: [Double] = []
+        for _ in 0..<options.runs {
+            _ = try client.unload(agent: "\(model.name)-predict")
+            while (try client.status().models.first { $0.path == model.path }?.state) != "absent" { usleep(5_000) }
+            times.append(try firstToken(client, agent: "\(model.name)-predict"))
+        }
+        let bytes = (try? FileManager.default.attributesOfItem(atPath: model.path)[.size] as? Int) ?? 0
+        print(String(format: "spin-up %-6@ %@ (%.0f MiB): absent → first token p50 %.0f ms, min %.0f ms over %d runs",
+                     model.name as NSString, (model.path as NSString).lastPathComponent, Double(bytes) / 1048576,
+                     percentile(times, 0.5), times.min()!, times.count))
+    }
+}
+
+// Swap: a budget that holds only the larger model, requests alternating between the two.
+if models.count == 2 {
+    let largeBytes = (try FileManager.default.attributesOfItem(atPath: models[1].path)[.size] as? Int) ?? 0
+    let daemon = try Daemon(options: options, models: models, budget: "\(largeBytes + largeBytes / 4 + (64 << 20))")
+    let client = try daemon.client()
+    _ = try firstToken(client, agent: "small-predict")
+    _ = try firstToken(client, agent: "large-predict")
+    var times: [Double] = []
+    for index in 0..<(options.runs * 2) {
+        times.append(try firstToken(client, agent: index % 2 == 0 ? "small-predict" : "large-predict"))
+    }
+    let evictions = try client.status().models.reduce(0) { $0 + $1.evictions }
+    print(String(format: "swap between the two (budget holds one): first token p50 %.0f ms, max %.0f ms, %d evictions",
+                 percentile(times, 0.5), times.max()!, evictions))
+}
+
+// Classification: ~100 tokens of text, 4 labels.
+let ticket = String(repeating: "My invoice for last month shows a charge twice and I cannot log in to see the details. ", count: 5)
+for model in models {
+    let daemon = try Daemon(options: options, models: [model], budget: nil)
+    let agent = "\(model.name)-classify"
+    _ = try daemon.client().classify(agent: agent, text: ticket)
+    let client = try daemon.client()
+    var latencies: [Double] = []
+    for _ in 0..<options.classifications {
+        let start = now()
+        _ = try client.classify(agent: agent, text: ticket)
+        latencies.append(now() - start)
+    }
+    let group = DispatchGroup()
+    let start = now()
+    let perClient = max(1, options.classifications / 8)
+    for _ in 0..<8 {
+        group.enter()
+        Thread.detachNewThread {
+            defer { group.leave() }
+            guard let client = try? daemon.client() else { return }
+            for _ in 0..<perClient { _ = try? client.classify(agent: agent, text: ticket) }
+        }
+    }
+    group.wait()
+    let rate = Double(perClient * 8) / ((now() - start) / 1000)
+    print(String(format: "classify %-6@ 1 client: p50 %.0f ms, p99 %.0f ms; 8 clients: %.1f requests/s",
+                 model.name as NSString, percentile(latencies, 0.5), percentile(latencies, 0.99), rate))
+}
