@@ -81,3 +81,20 @@ struct GrammarSchemaTests {
         #expect(validator.validate(jsonText: Array("not json".utf8)).count == 1)
     }
 }
+
+struct GrammarOptionsTests {
+    @Test func optionsBoundStringsAndArraysWithoutLimits() throws {
+        let schema = #"{"type":"array","items":{"type":"string","minLength":3}}"#
+        #expect(try SchemaGrammar(schemaText: schema).maximumByteCount == nil)
+        let options = SchemaGrammar.Options(maximumStringLength: 2, maximumArrayItems: 2)
+        let grammar = try SchemaGrammar(schemaText: schema, options: options)
+        #expect(grammar.maximumByteCount != nil)
+        // The string's minLength wins over the smaller default maximum.
+        #expect(grammar.accepts(Array(#"["abc","def"]"#.utf8)))
+        #expect(!grammar.accepts(Array(#"["abcd"]"#.utf8)))
+        #expect(!grammar.accepts(Array(#"["abc","def","ghi"]"#.utf8)))
+        // Limits the schema sets itself are kept.
+        let explicit = try SchemaGrammar(schemaText: #"{"type":"string","maxLength":5}"#, options: options)
+        #expect(explicit.accepts(Array(#""abcde""#.utf8)))
+    }
+}

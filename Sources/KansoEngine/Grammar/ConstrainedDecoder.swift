@@ -2,6 +2,8 @@
 // logit of -infinity (so any sampler chain can follow), the chosen token advances the grammar
 // state, and generation ends when the value is complete and the model ends it, or when nothing
 // but the end can follow. The finished text is parsed and validated once more as a double-check.
+// Every token adds at least one byte, so with a bounded grammar (`maximumByteCount`, see
+// SchemaGrammar.Options) and maximumTokens above it, decoding always completes.
 
 import Foundation
 

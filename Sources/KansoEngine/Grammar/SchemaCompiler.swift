@@ -19,9 +19,12 @@ struct SchemaCompiler {
     ]
     static let generalKeywords: Set<String> = ["type", "enum", "const", "anyOf"]
 
+    let options: SchemaGrammar.Options
     private(set) var rules: [GrammarRule] = []
     /// The JSON texts of each literal rule, kept so anyOf can merge literal alternatives.
     private var literalTexts: [Int32: [[UInt8]]] = [:]
+
+    init(options: SchemaGrammar.Options) { self.options = options }
 
     mutating func compile(_ schema: SchemaJSONValue, pointer: String, depth: Int) throws -> Int32 {
         guard depth <= Self.maximumDepth else { throw GrammarError.tooDeep(pointer: pointer, limit: Self.maximumDepth) }
@@ -138,7 +141,8 @@ struct SchemaCompiler {
         case "boolean": return addLiterals([Array("true".utf8), Array("false".utf8)])
         case "string":
             let minimum = try count(schema, "minLength", pointer: pointer) ?? 0
-            let maximum = try count(schema, "maxLength", pointer: pointer) ?? Int32.max
+            let maximum = try count(schema, "maxLength", pointer: pointer)
+                ?? options.maximumStringLength.map { max(Int32(clamping: $0), minimum) } ?? Int32.max
             guard minimum <= maximum else {
                 throw GrammarError.unsatisfiable(pointer: pointer, reason: "minLength \(minimum) is above maxLength \(maximum)")
             }
@@ -156,7 +160,8 @@ struct SchemaCompiler {
                 throw GrammarError.invalidKeywordValue(pointer: itemsPointer, expected: "an items schema (arrays need one)")
             }
             let minimum = try count(schema, "minItems", pointer: pointer) ?? 0
-            let maximum = try count(schema, "maxItems", pointer: pointer) ?? Int32.max
+            let maximum = try count(schema, "maxItems", pointer: pointer)
+                ?? options.maximumArrayItems.map { max(Int32(clamping: $0), minimum) } ?? Int32.max
             guard minimum <= maximum else {
                 throw GrammarError.unsatisfiable(pointer: pointer, reason: "minItems \(minimum) is above maxItems \(maximum)")
             }

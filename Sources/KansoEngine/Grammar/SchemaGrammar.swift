@@ -9,23 +9,44 @@ public final class SchemaGrammar: Sendable {
     let rules: [GrammarRule]
     let rootRule: Int32
 
+    /// Limits the grammar adds where the schema sets none, so that every output has a bounded
+    /// length (`maximumByteCount`) and decoding with enough tokens always completes. They narrow
+    /// what is generated, never what validates.
+    public struct Options: Sendable, Equatable {
+        /// Characters of a string without maxLength (nil: unbounded). Never below its minLength.
+        public var maximumStringLength: Int?
+        /// Items of an array without maxItems (nil: unbounded). Never below its minItems.
+        public var maximumArrayItems: Int?
+
+        public init(maximumStringLength: Int? = nil, maximumArrayItems: Int? = nil) {
+            self.maximumStringLength = maximumStringLength
+            self.maximumArrayItems = maximumArrayItems
+        }
+
+        /// JSON Schema as written: no added limits.
+        public static let unbounded = Options()
+    }
+
+    public let options: Options
+
     /// Compiles `schema`; throws GrammarError naming the JSON pointer of what is not supported.
-    public init(schema: SchemaJSONValue) throws {
-        var compiler = SchemaCompiler()
+    public init(schema: SchemaJSONValue, options: Options = .unbounded) throws {
+        var compiler = SchemaCompiler(options: options)
         rootRule = try compiler.compile(schema, pointer: "", depth: 0)
         rules = compiler.rules
         self.schema = schema
+        self.options = options
     }
 
     /// Parses and compiles JSON Schema text.
-    public convenience init(schemaText: String) throws {
+    public convenience init(schemaText: String, options: Options = .unbounded) throws {
         let schema: SchemaJSONValue
         do {
             schema = try SchemaJSONValue(parsing: schemaText)
         } catch let error as SchemaJSONParseError {
             throw GrammarError.invalidSchemaText(error)
         }
-        try self.init(schema: schema)
+        try self.init(schema: schema, options: options)
     }
 
     /// Nothing generated yet.
