@@ -121,6 +121,13 @@ public actor ModelPool {
         slot.backoff.recordSuccess(at: now)
         slot.lastUsed = now
         slot.lastUsedDate = Date()
+        if let worker = slot.worker, worker.connection.isClosed {
+            // The worker died under this request. Its exit (with the signal or status) moves the
+            // model to failed; until then the model stays busy so no request is handed a dead
+            // worker. SIGKILL makes sure a worker that only closed its socket does end.
+            kill(worker.pid, SIGKILL)
+            return
+        }
         if slot.state == .busy { move(slot, to: .ready, reason: "request finished") }
         pump(slot)
         scheduleExpiry(slot)
@@ -181,7 +188,8 @@ public actor ModelPool {
                 if computing >= settings.maximumConcurrentWorkers { return }
                 if !settings.backgroundAllowed, slot.queue.peekHighestPriority == .background { return }
             }
-            guard let job = slot.queue.popNext(), let worker = slot.worker else { return }
+            guard let worker = slot.worker, !worker.connection.isClosed else { return }  // its exit pumps again
+            guard let job = slot.queue.popNext() else { return }
             let lease = Lease(id: job.id, model: slot.id, connection: worker.connection, pid: worker.pid)
             slot.running = lease
             move(slot, to: .busy, reason: "request from \(job.agent)")
@@ -420,7 +428,9 @@ public actor ModelPool {
             for job in slot.queue.removeAll() { job.continuation.resume(throwing: PoolError.shuttingDown) }
         }
         for slot in slots.values {
-            if let worker = slot.worker { _ = await worker.terminate() }
+            guard let worker = slot.worker else { continue }
+            if slot.state == .ready || slot.state == .busy { move(slot, to: .draining, reason: "the daemon is stopping") }
+            _ = await worker.terminate()
         }
     }
 
