@@ -1,2 +1,228 @@
-// Engine benchmark (issue: the engine). To be written: see bench/README.md.
-print("kanso-bench-engine: not written yet")
+// Engine benchmark (issue 3): loads one GGUF file with KansoEngine and, at a given thread count,
+// measures what llama.cpp's llama-bench measures, plus what a daemon worker pays to start:
+// - ttft: time from opening the file to the first generated token (page cache warm: the file is
+//   read once before), for a short text prompt through the tokenizer; best of the runs;
+// - pp128: prompt processing of 128 tokens into an empty cache (tokens/s, best of the runs after
+//   a warm-up run);
+// - tg64: 64 tokens generated one at a time (greedy) after an 8-token prompt (tokens/s, best of
+//   the runs after a warm-up run);
+// - memory: peak resident set (VmHWM) against the file size + KV cache + 64 MiB.
+// Each measurement is one JSON line on stdout; bench/engine_vs_llamacpp.py runs this beside
+// llama.cpp on the same files. The benchmark tokens follow `benchmarkToken(_:vocabulary:)`, which
+// the Python script reproduces so that both engines see the same ids.
+//
+// Run: swift build -c release --product kanso-bench-engine
+//      .build/release/kanso-bench-engine --model bench/out/llama-1b-q8_0.gguf --threads 2 --runs 3
+import Foundation
+import KansoEngine
+
+enum BenchmarkError: Error, CustomStringConvertible {
+    case unknownArgument(String)
+    case missingValue(option: String)
+    case invalidValue(option: String, value: String)
+    case missingModel
+    case unreadable(path: String, reason: String)
+    case nonFiniteLogits(measurement: String, step: Int)
+
+    var description: String {
+        switch self {
+        case .unknownArgument(let argument):
+            return "unknown argument '\(argument)' (expected --model PATH --threads N --runs N [--batch N] [--cache f32|f16])"
+        case .missingValue(let option): return "option \(option) needs a value"
+        case .invalidValue(let option, let value): return "option \(option): '\(value)' is not valid"
+        case .missingModel: return "--model PATH is required"
+        case .unreadable(let path, let reason): return "cannot read \(path) to warm the page cache: \(reason)"
+        case .nonFiniteLogits(let measurement, let step):
+            return "\(measurement): logits are not finite at step \(step) (the file's weight scales or the engine are wrong)"
+        }
+    }
+}
+
+struct BenchmarkOptions {
+    var modelPath = ""
+    var threads = 1
+    var runs = 3
+    /// Tokens per forward pass; nil = the engine's default (what kansod uses).
+    var batchCapacity: Int?
+    var cachePrecision = KVCachePrecision.float32
+    let promptLength = 128
+    let generationLength = 64
+    let generationPromptLength = 8
+    /// Context of the cache: the longest sequence the benchmark builds, rounded up.
+    let contextLength = 256
+
+    init(arguments: [String]) throws {
+        var iterator = arguments.makeIterator()
+        func value(_ option: String) throws -> String {
+            guard let value = iterator.next() else { throw BenchmarkError.missingValue(option: option) }
+            return value
+        }
+        func positive(_ option: String) throws -> Int {
+            let text = try value(option)
+            guard let number = Int(text), number > 0 else { throw BenchmarkError.invalidValue(option: option, value: text) }
+            return number
+        }
+        while let argument = iterator.next() {
+            switch argument {
+            case "--model": modelPath = try value(argument)
+            case "--threads": threads = try positive(argument)
+            case "--runs": runs = try positive(argument)
+            case "--batch": batchCapacity = try positive(argument)
+            case "--cache":
+                let text = try value(argument)
+                switch text {
+                case "f32": cachePrecision = .float32
+                case "f16": cachePrecision = .float16
+                default: throw BenchmarkError.invalidValue(option: argument, value: text)
+                }
+            default: throw BenchmarkError.unknownArgument(argument)
+            }
+        }
+        if modelPath.isEmpty { throw BenchmarkError.missingModel }
+    }
+}
+
+/// The i-th benchmark token: BOS-free pseudo-random ids spread over the vocabulary (a fixed
+/// formula rather than a generator so the Python side can reproduce it exactly).
+func benchmarkToken(_ index: Int, vocabulary: Int) -> Int32 {
+    Int32((index * 7919 + 104_729) % vocabulary)
+}
+
+func nanoseconds() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
+
+func argmax(_ logits: [Float]) -> Int32 {
+    var best = 0
+    for i in 1..<logits.count where logits[i] > logits[best] { best = i }
+    return Int32(best)
+}
+
+func checkFinite(_ logits: [Float], measurement: String, step: Int) throws {
+    for value in logits where !value.isFinite {
+        throw BenchmarkError.nonFiniteLogits(measurement: measurement, step: step)
+    }
+}
+
+/// A value from /proc/self/status in bytes (the kernel reports kB).
+func statusBytes(_ key: String) -> Int {
+    guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+          let line = text.split(separator: "\n").first(where: { $0.hasPrefix(key + ":") }),
+          let kib = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") else { return -1 }
+    return kib * 1024
+}
+
+/// Reads the whole file through a small buffer so its pages are in the page cache without
+/// becoming part of this process's resident set.
+func warmPageCache(_ path: String) throws {
+    guard let handle = FileHandle(forReadingAtPath: path) else {
+        throw BenchmarkError.unreadable(path: path, reason: String(cString: strerror(errno)))
+    }
+    defer { try? handle.close() }
+    while true {
+        let chunk = try handle.read(upToCount: 8 << 20) ?? Data()
+        if chunk.isEmpty { break }
+    }
+}
+
+func emit(_ fields: [String: Any]) {
+    guard let data = try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys]),
+          let line = String(data: data, encoding: .utf8) else { return }
+    print(line)
+    fflush(stdout)
+}
+
+func rounded(_ value: Double, _ digits: Int = 2) -> Double {
+    let scale = pow(10.0, Double(digits))
+    return (value * scale).rounded() / scale
+}
+
+func loadModel(_ options: BenchmarkOptions) throws -> Model {
+    let file = try GGUFFile(path: options.modelPath)
+    if let batch = options.batchCapacity {
+        return try Model(file: file, threads: options.threads, contextLength: options.contextLength,
+                         batchCapacity: batch, cachePrecision: options.cachePrecision)
+    }
+    return try Model(file: file, threads: options.threads, contextLength: options.contextLength,
+                     cachePrecision: options.cachePrecision)
+}
+
+func run(_ options: BenchmarkOptions) throws {
+    try warmPageCache(options.modelPath)
+    let name = URL(fileURLWithPath: options.modelPath).lastPathComponent
+    let common: [String: Any] = ["model": name, "threads": options.threads, "engine": "kanso"]
+    func report(_ fields: [String: Any]) { emit(common.merging(fields) { _, new in new }) }
+
+    // Time to first token: each run opens and loads the file anew; the previous model is released
+    // first, so the peak resident set still holds one model.
+    var firstTokenTimes: [Double] = []
+    var model: Model?
+    for _ in 0..<options.runs {
+        model = nil
+        let start = nanoseconds()
+        let loaded = try loadModel(options)
+        let cache = loaded.makeCache(capacity: options.contextLength)
+        let prompt = loaded.tokenizer.encode("Once upon a time, there was a little robot who")
+        let logits = try loaded.evaluate(prompt, in: cache)[0]
+        _ = argmax(logits)
+        firstTokenTimes.append(Double(nanoseconds() - start) / 1e6)
+        try checkFinite(logits, measurement: "ttft", step: 0)
+        model = loaded
+    }
+    guard let model else { return }
+    report(["measurement": "ttft", "milliseconds": rounded(firstTokenTimes.min() ?? 0),
+            "runs_milliseconds": firstTokenTimes.map { rounded($0) }])
+
+    let vocabulary = model.configuration.vocabularySize
+    let cache = model.makeCache(capacity: options.contextLength)
+
+    // Prompt processing: the whole prompt in one evaluate call, into an empty cache.
+    let prompt = (0..<options.promptLength).map { benchmarkToken($0, vocabulary: vocabulary) }
+    var promptSeconds: [Double] = []
+    for run in 0...options.runs {  // run 0 is the warm-up
+        cache.clear()
+        let start = nanoseconds()
+        let logits = try model.evaluate(prompt, in: cache)[0]
+        let seconds = Double(nanoseconds() - start) / 1e9
+        try checkFinite(logits, measurement: "pp\(options.promptLength)", step: options.promptLength - 1)
+        if run > 0 { promptSeconds.append(seconds) }
+    }
+    report(["measurement": "pp\(options.promptLength)", "tokens": options.promptLength,
+            "batch_capacity": model.batchCapacity,
+            "tokens_per_second": rounded(Double(options.promptLength) / (promptSeconds.min() ?? .infinity)),
+            "runs_seconds": promptSeconds.map { rounded($0, 4) }])
+
+    // Generation: a short prompt (untimed), then one token per pass, each the argmax of the last.
+    let generationPrompt = Array(prompt.prefix(options.generationPromptLength))
+    var generationSeconds: [Double] = []
+    for run in 0...options.runs {
+        cache.clear()
+        var token = argmax(try model.evaluate(generationPrompt, in: cache)[0])
+        let start = nanoseconds()
+        for step in 0..<options.generationLength {
+            let logits = try model.decode(batch: [(cache: cache, token: token)])[0]
+            if step == options.generationLength - 1 {
+                try checkFinite(logits, measurement: "tg\(options.generationLength)", step: step)
+            }
+            token = argmax(logits)
+        }
+        let seconds = Double(nanoseconds() - start) / 1e9
+        if run > 0 { generationSeconds.append(seconds) }
+    }
+    report(["measurement": "tg\(options.generationLength)", "tokens": options.generationLength,
+            "tokens_per_second": rounded(Double(options.generationLength) / (generationSeconds.min() ?? .infinity)),
+            "runs_seconds": generationSeconds.map { rounded($0, 4) }])
+
+    let fileBytes = model.file.fileSize
+    let cacheBytes = cache.capacityByteCount
+    let budget = fileBytes + cacheBytes + 64 << 20
+    let peak = statusBytes("VmHWM")
+    report(["measurement": "memory", "peak_rss_bytes": peak, "rss_bytes": statusBytes("VmRSS"),
+            "file_bytes": fileBytes, "kv_cache_bytes": cacheBytes, "budget_bytes": budget,
+            "scratch_bytes": model.scratchByteCount, "within_budget": peak >= 0 && peak <= budget])
+}
+
+do {
+    try run(try BenchmarkOptions(arguments: Array(CommandLine.arguments.dropFirst())))
+} catch {
+    FileHandle.standardError.write(Data("kanso-bench-engine: \(error)\n".utf8))
+    exit(1)
+}
