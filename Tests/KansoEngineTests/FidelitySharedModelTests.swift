@@ -17,6 +17,7 @@ struct FidelitySharedModelTests {
     @Test func chunkedPromptLogits() throws { try FidelityTests().chunkedPromptLogits(name) }
     @Test func longPromptLogits() throws { try FidelityTests().longPromptLogits(name) }
     @Test func reusedPrefix() throws { try FidelityTests().reusedPrefix(name) }
+    @Test func halfPrecisionCache() throws { try FidelityTests().halfPrecisionCache(name) }
     @Test func greedyDecoding() throws { try FidelityTests().greedyDecoding(name) }
     @Test func batchedDecoding() throws { try FidelityTests().batchedDecoding(name) }
     @Test func sampleText() throws { try FidelityTokenizerTests().sampleText(name) }

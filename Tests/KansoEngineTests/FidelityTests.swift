@@ -17,30 +17,35 @@ import Testing
     /// Compares logit rows with the golden prompt rows and records an issue when a bound is passed.
     @discardableResult
     func compare(_ rows: [[Float]], with golden: FidelityGolden, from firstPosition: Int = 0,
-                 what: String) -> LogitDeviation {
-        compare(rows, expected: Array(golden.logits[firstPosition..<(firstPosition + rows.count)]), golden: golden, what: what)
+                 allowance: Float = 0, what: String) -> LogitDeviation {
+        let end = min(firstPosition + rows.count, golden.logits.count)
+        return compare(rows, expected: Array(golden.logits[min(firstPosition, end)..<end]), golden: golden,
+                       allowance: allowance, what: what)
     }
 
     /// Compares logit rows with the given golden rows, under the bounds of the golden's weight type.
     @discardableResult
+    /// `allowance` is an extra share of each row's range added to the bound.
     func compare(_ rows: [[Float]], expected expectedRows: [[Float]], golden: FidelityGolden,
-                 what: String) -> LogitDeviation {
+                 allowance: Float = 0, what: String) -> LogitDeviation {
+        let relative = FidelityTolerance.relativeMaximum(weights: golden.weights, architecture: golden.architecture)
+            + allowance
+        #expect(rows.count == expectedRows.count, "\(golden.fixture) \(what): \(rows.count) rows of logits for \(expectedRows.count)")
         var deviation = LogitDeviation()
         var worstShare: Float = 0  // max |Δ| / bound over the rows
         var rangeSum: Float = 0
-        for (position, row) in rows.enumerated() {
-            let expected = expectedRows[position]
+        for (position, (row, expected)) in zip(rows, expectedRows).enumerated() {
+            #expect(row.count == expected.count, "\(golden.fixture) \(what): row \(position) has \(row.count) logits")
             var rowDeviation = LogitDeviation()
             rowDeviation.add(engine: row, golden: expected, position: position)
             deviation.add(engine: row, golden: expected, position: position)
-            let bound = FidelityTolerance.maximum(row: expected, weights: golden.weights, architecture: golden.architecture)
+            let bound = relative * ((expected.max() ?? 0) - (expected.min() ?? 0))
             worstShare = max(worstShare, rowDeviation.maximum.isNaN ? .infinity : rowDeviation.maximum / bound)
             rangeSum += (expected.max() ?? 0) - (expected.min() ?? 0)
         }
-        let relative = FidelityTolerance.relativeMaximum(weights: golden.weights, architecture: golden.architecture)
         #expect(worstShare <= 1, "\(golden.fixture) \(what): \(deviation); bound \(relative) × row range")
-        let rmsBound = FidelityTolerance.relativeRootMeanSquare(weights: golden.weights, architecture: golden.architecture)
-            * rangeSum / Float(max(rows.count, 1))
+        let rmsBound = (FidelityTolerance.relativeRootMeanSquare(weights: golden.weights, architecture: golden.architecture)
+            + allowance / 3) * rangeSum / Float(max(rows.count, 1))
         #expect(deviation.rootMeanSquare <= rmsBound,
                 "\(golden.fixture) \(what): rms |Δ| \(deviation.rootMeanSquare) over \(rmsBound)")
         return deviation
@@ -105,6 +110,19 @@ import Testing
         try source.truncate(to: kept)
         let redoneRows = try model.evaluate(Array(prompt[kept...]), in: source, allLogits: true)
         compare(redoneRows, with: golden, from: kept, what: "after truncating to \(kept) tokens")
+    }
+
+    @Test("with a half-precision cache the logits stay close to llama.cpp's", arguments: FidelityFixtures.names)
+    func halfPrecisionCache(_ name: String) throws {
+        let golden = try FidelityFixtures.golden(name)
+        let model = try Model(path: FidelityFixtures.modelPath(name), threads: 1, contextLength: 128,
+                              cachePrecision: .float16)
+        let rows = try model.evaluate(golden.prompt, in: model.makeCache(), allLogits: true)
+        compare(rows, with: golden, allowance: FidelityTolerance.halfPrecisionCache, what: "prompt, f16 cache")
+        let long = try model.evaluate(golden.longPrompt, in: model.makeCache(), allLogits: true)
+        try #require(long.count == golden.longPrompt.count)
+        compare(golden.longLogitPositions.map { long[$0] }, expected: golden.longLogits, golden: golden,
+                allowance: FidelityTolerance.halfPrecisionCache, what: "100-token prompt, f16 cache")
     }
 
     @Test("logits along a 100-token prompt match llama.cpp", arguments: FidelityFixtures.names)

@@ -88,7 +88,8 @@ struct GrammarMaskPerformanceTests {
         let mean = all.reduce(0, +) / Double(all.count)
         print(String(format: "grammar mask, qwen2 (%d tokens): masker built in %.0f ms", tokenizer.vocabularySize,
                      Self.microseconds(buildTime) / 1000))
-        print("grammar mask, qwen2, inside strings: \(summary(stringTimes))")
+        let closing = masker.stringClassesForMeasurement(subState: 0)
+        print("grammar mask, qwen2, inside strings (\(closing.inside.count) tokens stay inside, \(closing.closing.count) close it): \(summary(stringTimes))")
         print("grammar mask, qwen2, elsewhere: \(summary(otherTimes))")
         print(String(format: "grammar mask, qwen2: mean %.1f µs uncached, %.2f µs cached, %.1f µs to apply to logits; mean %d allowed",
                      mean, cachedTime, applyTime, allowedTotal / max(all.count, 1)))

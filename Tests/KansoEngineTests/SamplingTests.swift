@@ -70,6 +70,20 @@ import Testing
         #expect(strong.tokens == [1])
     }
 
+    @Test func logitBiasShiftsAndBans() {
+        var candidates = TokenCandidates(logits: logits)
+        LogitBiasStage([1: 0.5, 3: -.infinity]).apply(to: &candidates, history: [])
+        #expect(Set(candidates.tokens) == [0, 1, 2, 4])
+        #expect(candidates.logits[candidates.tokens.firstIndex(of: 1)!] == 2.5)
+        var chain = SamplerChain(stages: [LogitBiasStage([3: -.infinity]), GreedyStage()])
+        #expect(chain.sample(logits: logits) == 1)
+        var narrowed = TokenCandidates(logits: logits)
+        narrowed.keepHighest(2)
+        LogitBiasStage([1: 5]).apply(to: &narrowed, history: [])
+        GreedyStage().apply(to: &narrowed, history: [])
+        #expect(narrowed.tokens == [1])
+    }
+
     @Test func frequencyAndPresencePenaltiesSubtract() {
         var candidates = TokenCandidates(logits: logits)
         RepetitionPenaltyStage(penalty: 1, window: 0, frequency: 0.5, presence: 0.25).apply(to: &candidates, history: [0, 0, 2])

@@ -167,6 +167,30 @@ struct TokenizerCoreTests {
         #expect(words(.llama3) == ["Hello", ",", " y", "'all", "!", " ", " ", "123", "45", "\n\n", "ok"])
         #expect(words(.qwen2) == ["Hello", ",", " y", "'all", "!", " ", " ", "1", "2", "3", "4", "5", "\n\n", "ok"])
         #expect(words(.starcoder) == ["Hello", ",", " y", "'", "all", "!", "  ", "1", "2", "3", "4", "5", "\n", "\n", "ok"])
+        #expect(words(.lines) == ["Hello, y'all!  12345", "\n\n", "ok"])
+    }
+
+    @Test func regexListPreTokenizers() throws {
+        func words(_ preTokenizer: PreTokenizer, _ text: String) -> [String] {
+            let bytes = Array(text.utf8)
+            return bytes.withUnsafeBufferPointer { buffer in
+                let decoded = UTF8Scalars(buffer)
+                let ends = decoded.scalars.withUnsafeBufferPointer { scalars in
+                    decoded.classes.withUnsafeBufferPointer { preTokenizer.split(scalars, classes: $0) }
+                }
+                var start = 0
+                return ends.map { end in
+                    defer { start = end }
+                    return String(decoding: bytes[decoded.byteOffsets[start] ..< decoded.byteOffsets[end]], as: UTF8.self)
+                }
+            }
+        }
+        // Symbol runs, then GPT-2 rules, then number runs, then digit triples.
+        #expect(words(.defaultRules, "a+b 1234 x") == ["a", "+", "b", " ", "123", "4", " x"])
+        #expect(words(.falcon, "a`b 1234") == ["a", "`", "b", " ", "123", "4"])
+        #expect(words(.defaultRules, "a`b") == ["a", "`", "b"])  // "`" is split by the GPT-2 rules instead
+        #expect(words(.deepSeekCoder, "ab, 12\n한국") == ["ab", ",", " ", "1", "2", "\n", "한국"])
+        #expect(try PreTokenizer(name: "") == .defaultRules)
     }
 
     @Test func contractionsIgnoreCaseOnlyFromLlama3On() throws {

@@ -16,7 +16,8 @@ struct VocabFixture {
 
     static let names = ["llama-spm", "phi-3", "llama-bpe", "qwen2", "qwen35", "gpt-2", "starcoder", "bert-bge"]
     /// More of llama.cpp's vocab files (models/ in its sources), tested when the shared folder has them.
-    static let optionalNames = ["gemma-4", "command-r", "mpt", "refact"].filter { file($0) != nil }
+    static let optionalNames = ["gemma-4", "command-r", "mpt", "refact", "deepseek-coder", "falcon"]
+        .filter { file($0) != nil }
     static let byteLevelNames: Set<String> = ["llama-bpe", "qwen2", "qwen35", "gpt-2", "starcoder"]
 
     static func file(_ name: String) -> URL? {

@@ -193,9 +193,11 @@ func run(_ options: BenchmarkOptions) throws {
     // Generation: a short prompt (untimed), then one token per pass, each the argmax of the last.
     let generationPrompt = Array(prompt.prefix(options.generationPromptLength))
     var generationSeconds: [Double] = []
+    var generated: [Int32] = []  // the greedy tokens, compared with llama.cpp's by the Python script
     for run in 0...options.runs {
         cache.clear()
         var token = argmax(try model.evaluate(generationPrompt, in: cache)[0])
+        generated = [token]
         let start = nanoseconds()
         for step in 0..<options.generationLength {
             let logits = try model.decode(batch: [(cache: cache, token: token)])[0]
@@ -203,13 +205,14 @@ func run(_ options: BenchmarkOptions) throws {
                 try checkFinite(logits, measurement: "tg\(options.generationLength)", step: step)
             }
             token = argmax(logits)
+            generated.append(token)
         }
         let seconds = Double(nanoseconds() - start) / 1e9
         if run > 0 { generationSeconds.append(seconds) }
     }
     report(["measurement": "tg\(options.generationLength)", "tokens": options.generationLength,
             "tokens_per_second": rounded(Double(options.generationLength) / (generationSeconds.min() ?? .infinity)),
-            "runs_seconds": generationSeconds.map { rounded($0, 4) }])
+            "runs_seconds": generationSeconds.map { rounded($0, 4) }, "generated": generated.map { Int($0) }])
 
     let fileBytes = model.file.fileSize
     let cacheBytes = cache.capacityByteCount

@@ -5,7 +5,9 @@
 // cannot come. That depends only on the token and the sub-state, so it is computed once per
 // tokenizer and sub-state, and a mask becomes a bitset copy plus a check of the closing tokens.
 
-final class StringTokenClasses: Sendable {
+import Foundation
+
+final class StringTokenClasses: @unchecked Sendable {  // `byBudget` is guarded by `lock`
     struct Closing: Sendable {
         let token: Int32
         /// Characters started before the closing quote.
@@ -22,6 +24,9 @@ final class StringTokenClasses: Sendable {
     let countStarts: [Int32]
     let maximumCount: Int
     let closing: [Closing]
+    private let lock = NSLock()
+    /// insideTokens(budget:) for budgets below maximumCount, kept once computed.
+    private var byBudget: [Int: TokenMask] = [:]
 
     init(subState: UInt8, pieces: [[UInt8]], eligible: [Int32]) {
         var mask = TokenMask(vocabularySize: pieces.count)
@@ -62,6 +67,20 @@ final class StringTokenClasses: Sendable {
     /// The tokens that stay inside and start at most `budget` characters.
     func insideTokens(budget: Int) -> TokenMask {
         if budget >= maximumCount { return inside }
+        lock.lock()
+        if let mask = byBudget[budget] {
+            lock.unlock()
+            return mask
+        }
+        lock.unlock()
+        let mask = buildInsideTokens(budget: budget)
+        lock.lock()
+        byBudget[budget] = mask
+        lock.unlock()
+        return mask
+    }
+
+    private func buildInsideTokens(budget: Int) -> TokenMask {
         let within = Int(countStarts[max(budget, -1) + 1])
         if within <= insideByCount.count - within {
             var mask = TokenMask(vocabularySize: inside.vocabularySize)

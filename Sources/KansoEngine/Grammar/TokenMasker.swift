@@ -104,6 +104,9 @@ public final class TokenMasker: @unchecked Sendable {  // mutable caches are gua
         return mask
     }
 
+    /// The string fast path's classes for a sub-state (tests report their sizes).
+    func stringClassesForMeasurement(subState: UInt8) -> StringTokenClasses { stringClasses(for: subState) }
+
     private func stringClasses(for subState: UInt8) -> StringTokenClasses {
         lock.lock()
         defer { lock.unlock() }

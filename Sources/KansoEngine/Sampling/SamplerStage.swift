@@ -160,3 +160,28 @@ public struct RepetitionPenaltyStage: SamplerStage {
         candidates.logitsChanged()
     }
 }
+
+/// Adds a fixed bias to given tokens' logits; -infinity bans a token (an end-of-generation token
+/// before a minimum length, a token a format forbids). Reference: llama.cpp's logit-bias sampler.
+public struct LogitBiasStage: SamplerStage {
+    public let biases: [Int32: Float]
+    public init(_ biases: [Int32: Float]) { self.biases = biases }
+    public func apply(to candidates: inout TokenCandidates, history: [Int32]) {
+        guard !biases.isEmpty else { return }
+        if candidates.isVocabularyOrder {
+            for (token, bias) in biases where token >= 0 && Int(token) < candidates.count {
+                candidates.logits[Int(token)] += bias
+            }
+        } else {
+            for i in candidates.tokens.indices {
+                if let bias = biases[candidates.tokens[i]] { candidates.logits[i] += bias }
+            }
+        }
+        candidates.logitsChanged()
+        // Banned tokens leave the candidates, so no later stage or draw can pick them.
+        if biases.values.contains(-.infinity) {
+            let logits = candidates.logits
+            candidates.filter { logits[$0] > -.infinity }
+        }
+    }
+}

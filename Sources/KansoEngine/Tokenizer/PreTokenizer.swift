@@ -17,6 +17,11 @@ enum PreTokenizer: Sendable, Equatable {
     case starcoder
     /// `[^\n]+|[\n]+`: runs of line breaks and runs of everything else (gemma4).
     case lines
+    /// A list of regexes, each splitting what the previous left (PreTokenizerStages.swift).
+    case deepSeekCoder
+    case falcon
+    /// What llama.cpp uses when a file names no pre-tokenizer.
+    case defaultRules
 
     /// The pre-tokenizer a `tokenizer.ggml.pre` value names.
     init(name: String) throws {
@@ -37,8 +42,14 @@ enum PreTokenizer: Sendable, Equatable {
             self = .starcoder
         case "gemma4":
             self = .lines
+        case "deepseek-coder":
+            self = .deepSeekCoder
+        case "falcon":
+            self = .falcon
+        case "", "default":
+            self = .defaultRules
         default:
-            throw TokenizerError.unsupportedPreTokenizer(name.isEmpty ? "(missing: default)" : name)
+            throw TokenizerError.unsupportedPreTokenizer(name)
         }
     }
 
@@ -72,6 +83,14 @@ enum PreTokenizer: Sendable, Equatable {
         case .qwen35:
             var scanner = WordScanner(scalars: scalars, classes: classes, range: whole)
             scanner.splitLlama3(digitGroup: 1, marksInWords: true, into: &ends)
+        case .deepSeekCoder, .falcon, .defaultRules:
+            var pieces = PieceSplitter(CollapsedText(scalars: scalars, classes: classes))
+            switch self {
+            case .deepSeekCoder: Self.splitDeepSeekCoder(&pieces)
+            case .falcon: Self.splitFalcon(&pieces)
+            default: Self.splitDefault(&pieces)
+            }
+            ends = pieces.ends
         case .lines:
             for position in 0 ..< scalars.count where position + 1 == scalars.count
                 || (scalars[position] == 0x0A) != (scalars[position + 1] == 0x0A) {
