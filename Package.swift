@@ -1,4 +1,5 @@
 // swift-tools-version:6.0
+import Foundation
 import PackageDescription
 
 // Targets follow the layout in DESIGN.md; a dependency may only point down this list:
@@ -7,9 +8,28 @@ import PackageDescription
 
 // The engine's kernels are plain scalar loops written for the auto-vectorizer: in release
 // builds they are compiled without bounds checks and for the host CPU (see DESIGN.md, Engine).
+// Where the building machine has AVX-512 VNNI, the batched (prompt) kernel uses it through clang's
+// intrinsics (Kernels/BatchedIntegerMultiply.swift), in every configuration so that tests run it;
+// KANSO_PORTABLE_KERNELS=1 in the environment builds the portable kernels only.
+let hostHasAVX512VNNI: Bool = {
+    #if os(Linux) && arch(x86_64)
+    guard ProcessInfo.processInfo.environment["KANSO_PORTABLE_KERNELS"] != "1",
+          let cpuinfo = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+          let flagsLine = cpuinfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return false }
+    let flags = Set(flagsLine.split(separator: " ").map(String.init))
+    return ["avx512f", "avx512bw", "avx512vl", "avx512_vnni"].allSatisfy(flags.contains)
+    #else
+    return false
+    #endif
+}()
+
+let vnniFeatures = ["avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512vnni", "fma", "f16c"]
 let engineSettings: [SwiftSetting] = [
     .unsafeFlags(["-Ounchecked", "-wmo", "-Xcc", "-march=native"], .when(configuration: .release)),
-]
+] + (hostHasAVX512VNNI ? [
+    .define("KANSO_AVX512_VNNI"),
+    .unsafeFlags(vnniFeatures.flatMap { ["-Xcc", "-m\($0)"] }, .when(configuration: .debug)),
+] : [])
 
 let package = Package(
     name: "Kanso",
