@@ -127,7 +127,7 @@ import Testing
 
     @Test("logits along a 100-token prompt match llama.cpp", arguments: FidelityFixtures.names)
     func longPromptLogits(_ name: String) throws {
-        // The default batch capacity (32) splits the prompt into passes of 32, 32, 32 and 4.
+        // The default batch capacity (64) splits the prompt into passes of 64 and 36.
         let (model, golden) = try load(name)
         let cache = model.makeCache()
         let rows = try model.evaluate(golden.longPrompt, in: cache, allLogits: true)

@@ -154,11 +154,13 @@ func run(_ options: BenchmarkOptions) throws {
     // Time to first token: each run opens and loads the file anew; the previous model is released
     // first, so the peak resident set still holds one model.
     var firstTokenTimes: [Double] = []
+    var loadTimes: [Double] = []  // of each run: opening the file, tokenizer and model, in ms
     var model: Model?
     for _ in 0..<options.runs {
         model = nil
         let start = nanoseconds()
         let loaded = try loadModel(options)
+        loadTimes.append(Double(nanoseconds() - start) / 1e6)
         let cache = loaded.makeCache(capacity: options.contextLength)
         let prompt = loaded.tokenizer.encode("Once upon a time, there was a little robot who")
         let logits = try loaded.evaluate(prompt, in: cache)[0]
@@ -169,7 +171,8 @@ func run(_ options: BenchmarkOptions) throws {
     }
     guard let model else { return }
     report(["measurement": "ttft", "milliseconds": rounded(firstTokenTimes.min() ?? 0),
-            "runs_milliseconds": firstTokenTimes.map { rounded($0) }])
+            "runs_milliseconds": firstTokenTimes.map { rounded($0) },
+            "load_milliseconds": loadTimes.map { rounded($0) }])
 
     let vocabulary = model.configuration.vocabularySize
     let cache = model.makeCache(capacity: options.contextLength)

@@ -68,7 +68,7 @@ extension Model {
     /// Bytes a model needs loaded: its tensors (mapped), `sequences` caches of `contextLength`
     /// positions, and the forward pass's scratch. An estimate for admission before loading.
     public static func estimatedByteCount(file: GGUFFile, contextLength: Int? = nil, sequences: Int = 1,
-                                          batchCapacity: Int = 32, cachePrecision: KVCachePrecision = .float32) throws -> Int {
+                                          batchCapacity: Int = Model.defaultBatchCapacity, cachePrecision: KVCachePrecision = .float32) throws -> Int {
         let configuration = try ModelConfiguration(metadata: file.metadata, contextLength: contextLength)
         let cache = 2 * configuration.layerCount * configuration.contextLength * configuration.kvLength
             * cachePrecision.byteWidth

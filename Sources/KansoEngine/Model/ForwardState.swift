@@ -33,8 +33,9 @@ final class ForwardState {
         let b = batchCapacity
         var allocations: [UnsafeMutablePointer<Float>] = []
         func buffer(_ count: Int) -> UnsafeMutablePointer<Float> {
+            // Not zero-filled: every pass writes what it reads, and pages never written (the logit
+            // rows of entries that need none, the tail of a large batch) stay out of the resident set.
             let pointer = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
-            pointer.initialize(repeating: 0, count: max(count, 1))
             allocations.append(pointer)
             return pointer
         }

@@ -28,9 +28,14 @@ public final class Model: @unchecked Sendable {  // mutable scratch state is use
     private let transformer: Transformer
     private let lock = NSLock()
 
+    /// Tokens of one forward pass unless a caller says otherwise: 64 lets the batched kernel reuse
+    /// each unpacked weight row for 64 vectors (1B Q8_0, 2 threads: prompt 97 t/s at 32, 99 at 64,
+    /// 106 at 128), while scratch stays small enough for the memory goal (file + KV cache + 64 MiB).
+    public static let defaultBatchCapacity = 64
+
     /// Loads the model in `file`. `contextLength` clamps the trained context (and so every cache);
     /// `batchCapacity` bounds the tokens of one pass (scratch memory grows with it).
-    public init(file: GGUFFile, threads: Int, contextLength: Int? = nil, batchCapacity: Int = 32,
+    public init(file: GGUFFile, threads: Int, contextLength: Int? = nil, batchCapacity: Int = Model.defaultBatchCapacity,
                 cachePrecision: KVCachePrecision = .float32) throws {
         guard batchCapacity > 0 else {
             throw ModelError.invalidArgument("batch capacity \(batchCapacity) must be positive")
@@ -47,7 +52,7 @@ public final class Model: @unchecked Sendable {  // mutable scratch state is use
     }
 
     /// Opens and loads the GGUF file at `path`.
-    public convenience init(path: String, threads: Int, contextLength: Int? = nil, batchCapacity: Int = 32,
+    public convenience init(path: String, threads: Int, contextLength: Int? = nil, batchCapacity: Int = Model.defaultBatchCapacity,
                             cachePrecision: KVCachePrecision = .float32) throws {
         try self.init(file: try GGUFFile(path: path), threads: threads, contextLength: contextLength,
                       batchCapacity: batchCapacity, cachePrecision: cachePrecision)

@@ -147,7 +147,12 @@ public struct WeightMatrix: @unchecked Sendable {  // read-only view; the owner 
             }
         }
         switch type {
-        case .q8_0: apply { dotQ8_0($0, $1, $2, $3, blocks: blocks) }
+        case .q8_0:
+            #if KANSO_AVX512_VNNI
+            apply { w, x, xd, _ in dotQ8_0VNNI(w, x, xd, blocks: blocks) }
+            #else
+            apply { dotQ8_0($0, $1, $2, $3, blocks: blocks) }
+            #endif
         case .q4_0: apply { dotQ4_0($0, $1, $2, $3, blocks: blocks) }
         case .q4_1: apply { dotQ4_1($0, $1, $2, $3, blocks: blocks) }
         case .q5_0: apply { dotQ5_0($0, $1, $2, $3, blocks: blocks) }
