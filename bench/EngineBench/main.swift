@@ -6,6 +6,8 @@
 //   a warm-up run);
 // - tg64: 64 tokens generated one at a time (greedy) after an 8-token prompt (tokens/s, best of
 //   the runs after a warm-up run);
+// - constrained: the grammar mask's cost per token (an extraction schema over the file's real
+//   vocabulary) as a share of one tg step;
 // - memory: peak resident set (VmHWM) against the file size + KV cache + 64 MiB.
 // Each measurement is one JSON line on stdout; bench/engine_vs_llamacpp.py runs this beside
 // llama.cpp on the same files. The benchmark tokens follow `benchmarkToken(_:vocabulary:)`, which
@@ -135,6 +137,18 @@ func rounded(_ value: Double, _ digits: Int = 2) -> Double {
     return (value * scale).rounded() / scale
 }
 
+/// The schema of the constrained-decoding measurement (objects, strings, enum, integer, array, boolean).
+let extractionSchema = #"""
+    {"type":"object","properties":{
+      "name":{"type":"string","maxLength":24},
+      "email":{"type":"string","maxLength":24},
+      "category":{"enum":["billing","bug","feature request","account"]},
+      "priority":{"type":"integer","minimum":1,"maximum":5},
+      "tags":{"type":"array","items":{"type":"string","maxLength":12},"maxItems":3},
+      "urgent":{"type":"boolean"}},
+     "required":["name","category","priority","urgent"]}
+    """#
+
 func loadModel(_ options: BenchmarkOptions) throws -> Model {
     let file = try GGUFFile(path: options.modelPath)
     if let batch = options.batchCapacity {
@@ -216,6 +230,24 @@ func run(_ options: BenchmarkOptions) throws {
     report(["measurement": "tg\(options.generationLength)", "tokens": options.generationLength,
             "tokens_per_second": rounded(Double(options.generationLength) / (generationSeconds.min() ?? .infinity)),
             "runs_seconds": generationSeconds.map { rounded($0, 4) }, "generated": generated.map { Int($0) }])
+
+    // Constrained decoding: the per-token cost of the grammar mask (compute + apply to the logits)
+    // as a share of one unconstrained generation step, over an extraction schema; the model's
+    // random weights pick among the allowed tokens, so the walk covers strings, numbers and enums.
+    let grammar = try SchemaGrammar(schemaText: extractionSchema, options: .init(maximumStringLength: 24, maximumArrayItems: 3))
+    let maskerStart = nanoseconds()
+    let masker = TokenMasker(tokenizer: model.tokenizer)
+    let maskerMilliseconds = Double(nanoseconds() - maskerStart) / 1e6
+    var decoder = ConstrainedDecoder(model: model, grammar: grammar, masker: masker,
+                                     sampler: SamplerChain(settings: SamplingSettings(temperature: 1, topK: 0, topP: 1, minP: 0, seed: 7)),
+                                     maximumTokens: 400)
+    cache.clear()
+    let extraction = try decoder.decode(prompt: model.tokenizer.encode("Contact: Ada Lovelace, ada@example.org. JSON:"), in: cache)
+    let maskMicroseconds = extraction.maskSeconds * 1e6 / Double(max(extraction.maskCount, 1))
+    let stepMicroseconds = 1e6 * (generationSeconds.min() ?? .infinity) / Double(options.generationLength)
+    report(["measurement": "constrained", "tokens": extraction.tokens.count, "masker_build_milliseconds": rounded(maskerMilliseconds),
+            "mask_microseconds_per_token": rounded(maskMicroseconds), "step_microseconds": rounded(stepMicroseconds),
+            "mask_share_of_step_percent": rounded(100 * maskMicroseconds / stepMicroseconds)])
 
     let fileBytes = model.file.fileSize
     let cacheBytes = cache.capacityByteCount

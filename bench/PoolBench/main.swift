@@ -108,7 +108,10 @@ func firstToken(_ client: KansoClient, agent: String) throws -> Double {
 
 setvbuf(stdout, nil, _IOLBF, 0)
 let options = Options()
-let models = [("small", options.small), ("large", options.large)].compactMap { name, path in path.map { (name: name, path: $0) } }
+// Absolute paths: a manifest's relative model path is taken relative to the manifest's folder.
+let models = [("small", options.small), ("large", options.large)].compactMap { name, path in
+    path.map { (name: name, path: URL(fileURLWithPath: $0).standardizedFileURL.path) }
+}
 guard !models.isEmpty else { fatalError("give --small and/or --large model files") }
 print("kanso pool benchmark (release build, \(options.threads) threads per worker, \(ProcessInfo.processInfo.activeProcessorCount) cores)")
 
@@ -134,7 +137,10 @@ do {
 // Swap: a budget that holds only the larger model, requests alternating between the two.
 if models.count == 2 {
     let largeBytes = (try FileManager.default.attributesOfItem(atPath: models[1].path)[.size] as? Int) ?? 0
-    let daemon = try Daemon(options: options, models: models, budget: "\(largeBytes + largeBytes / 4 + (64 << 20))")
+    // The larger model's estimate is its file + KV cache (16 MiB at 512 positions for the 1B
+    // shape) + scratch (~40 MiB) + a worker's 32 MiB; 112 MiB over the file holds it alone, and
+    // not the small one beside it (~200 MiB), so each switch evicts.
+    let daemon = try Daemon(options: options, models: models, budget: "\(largeBytes + (112 << 20))")
     let client = try daemon.client()
     _ = try firstToken(client, agent: "small-predict")
     _ = try firstToken(client, agent: "large-predict")

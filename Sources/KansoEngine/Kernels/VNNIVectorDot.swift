@@ -40,3 +40,76 @@ func dotQ8_0VNNI(_ row: UnsafeRawPointer, _ x: UnsafePointer<Int8>, _ xd: Unsafe
     return total.sum()
 }
 #endif
+
+#if KANSO_AVX512_VNNI
+/// Σ over `blocks` Q4_0 blocks of `row` (18 bytes each: f16 d, 16 bytes of nibbles: element j low,
+/// j + 16 high) with the activation quants `x`, their block scales `xd` and block sums `xs`.
+/// The nibbles are unsigned, so they are `vpdpbusd`'s unsigned side as they are:
+/// Σ (q − 8)·x = Σ q·x − 8·Σ x, the second term from the activation's block sums.
+@inline(__always)
+func dotQ4_0VNNI(_ row: UnsafeRawPointer, _ x: UnsafePointer<Int8>, _ xd: UnsafePointer<Float>,
+                 _ xs: UnsafePointer<Int32>, blocks: Int) -> Float {
+    let zero = _mm256_setzero_si256()
+    let lowNibbles = _mm256_set1_epi8(0x0F)
+    let activation = UnsafeRawPointer(x)
+    var acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps()
+    var offsets: Float = 0  // Σ d·d_x·Σx, taken 8 times at the end
+    @inline(__always)
+    func block(_ b: Int, into acc: inout __m256) {
+        let base = row + 18 * b
+        let packed = base.loadUnaligned(fromByteOffset: 2, as: __m128i.self)
+        // [16 low nibbles | 16 high nibbles] as 32 bytes in element order
+        let both = _mm256_set_m128i(_mm_srli_epi16(packed, 4), packed)
+        let q = _mm256_and_si256(both, lowNibbles)
+        let sums = _mm256_mask_dpbusd_epi32(zero, 0xFF, q, activation.loadUnaligned(fromByteOffset: 32 * b, as: __m256i.self))
+        let scale = base.loadHalf(at: 0) * xd[b]
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), _mm256_set1_ps(scale), acc)
+        offsets += scale * Float(xs[b])
+    }
+    var b = 0
+    while b + 2 <= blocks {
+        block(b, into: &acc0)
+        block(b + 1, into: &acc1)
+        b += 2
+    }
+    if b < blocks { block(b, into: &acc0) }
+    let total: SIMD8<Float> = _mm256_add_ps(acc0, acc1)
+    return total.sum() - 8 * offsets
+}
+#endif
+
+#if KANSO_AVX512_VNNI
+/// Σ over `superBlocks` Q4_K super-blocks of `row` (144 bytes: f16 d, f16 dmin, 12 bytes of 6-bit
+/// scales and mins, 128 bytes of nibbles; 32-byte chunk c holds sub-block 2c low, 2c + 1 high)
+/// with the activation quants `x`, block scales `xd` and block sums `xs`:
+/// Σ (d·sc·q − dmin·m)·x per sub-block = d·sc·Σ q·x − dmin·m·Σ x.
+@inline(__always)
+func dotQ4_KVNNI(_ row: UnsafeRawPointer, _ x: UnsafePointer<Int8>, _ xd: UnsafePointer<Float>,
+                 _ xs: UnsafePointer<Int32>, superBlocks: Int) -> Float {
+    let zero = _mm256_setzero_si256()
+    let lowNibbles = _mm256_set1_epi8(0x0F)
+    let activation = UnsafeRawPointer(x)
+    var acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps()
+    var mins: Float = 0  // Σ dmin·m·d_x·Σx, subtracted at the end
+    for s in 0..<superBlocks {
+        let base = row + 144 * s
+        let d = base.loadHalf(at: 0), dmin = base.loadHalf(at: 2)
+        let scales = (base + 4).assumingMemoryBound(to: UInt8.self)
+        for chunk in 0..<4 {
+            let packed = base.loadUnaligned(fromByteOffset: 16 + 32 * chunk, as: __m256i.self)
+            let low = _mm256_and_si256(packed, lowNibbles)
+            let high = _mm256_and_si256(_mm256_srli_epi16(packed, 4), lowNibbles)
+            let first = 8 * s + 2 * chunk  // activation block of the low nibbles
+            let (scale0, min0) = scaleAndMinK4(2 * chunk, scales)
+            let (scale1, min1) = scaleAndMinK4(2 * chunk + 1, scales)
+            let sums0 = _mm256_mask_dpbusd_epi32(zero, 0xFF, low, activation.loadUnaligned(fromByteOffset: 32 * first, as: __m256i.self))
+            let sums1 = _mm256_mask_dpbusd_epi32(zero, 0xFF, high, activation.loadUnaligned(fromByteOffset: 32 * first + 32, as: __m256i.self))
+            acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums0), _mm256_set1_ps(d * Float(scale0) * xd[first]), acc0)
+            acc1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums1), _mm256_set1_ps(d * Float(scale1) * xd[first + 1]), acc1)
+            mins += dmin * (Float(min0) * xd[first] * Float(xs[first]) + Float(min1) * xd[first + 1] * Float(xs[first + 1]))
+        }
+    }
+    let total: SIMD8<Float> = _mm256_add_ps(acc0, acc1)
+    return total.sum() - mins
+}
+#endif
