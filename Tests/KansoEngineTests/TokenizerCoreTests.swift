@@ -147,22 +147,25 @@ struct TokenizerCoreTests {
         #expect(tokenizer.encode("<x>  a", addSpecial: false, parseSpecial: false) == [marker, tokenizer.tokenID(spelled: "a")!])
     }
 
-    @Test func preTokenizerSplits() throws {
-        let text = "Hello, y'all!  12345\n\nok"
-        func words(_ preTokenizer: PreTokenizer) -> [String] {
-            let bytes = Array(text.utf8)
-            return bytes.withUnsafeBufferPointer { buffer in
-                let decoded = UTF8Scalars(buffer)
-                let ends = decoded.scalars.withUnsafeBufferPointer { scalars in
-                    decoded.classes.withUnsafeBufferPointer { preTokenizer.split(scalars, classes: $0) }
-                }
-                var start = 0
-                return ends.map { end in
-                    defer { start = end }
-                    return String(decoding: bytes[decoded.byteOffsets[start] ..< decoded.byteOffsets[end]], as: UTF8.self)
-                }
+    /// The pieces `preTokenizer` splits `text` into.
+    static func words(_ preTokenizer: PreTokenizer, _ text: String) -> [String] {
+        let bytes = Array(text.utf8)
+        return bytes.withUnsafeBufferPointer { buffer in
+            let decoded = UTF8Scalars(buffer)
+            let ends = decoded.scalars.withUnsafeBufferPointer { scalars in
+                decoded.classes.withUnsafeBufferPointer { preTokenizer.split(scalars, classes: $0) }
+            }
+            var start = 0
+            return ends.map { end in
+                defer { start = end }
+                return String(decoding: bytes[decoded.byteOffsets[start] ..< decoded.byteOffsets[end]], as: UTF8.self)
             }
         }
+    }
+
+    @Test func preTokenizerSplits() throws {
+        let text = "Hello, y'all!  12345\n\nok"
+        func words(_ preTokenizer: PreTokenizer) -> [String] { Self.words(preTokenizer, text) }
         #expect(words(.gpt2) == ["Hello", ",", " y", "'", "all", "!", " ", " 12345", "\n", "\n", "ok"])
         #expect(words(.llama3) == ["Hello", ",", " y", "'all", "!", " ", " ", "123", "45", "\n\n", "ok"])
         #expect(words(.qwen2) == ["Hello", ",", " y", "'all", "!", " ", " ", "1", "2", "3", "4", "5", "\n\n", "ok"])
@@ -171,20 +174,7 @@ struct TokenizerCoreTests {
     }
 
     @Test func regexListPreTokenizers() throws {
-        func words(_ preTokenizer: PreTokenizer, _ text: String) -> [String] {
-            let bytes = Array(text.utf8)
-            return bytes.withUnsafeBufferPointer { buffer in
-                let decoded = UTF8Scalars(buffer)
-                let ends = decoded.scalars.withUnsafeBufferPointer { scalars in
-                    decoded.classes.withUnsafeBufferPointer { preTokenizer.split(scalars, classes: $0) }
-                }
-                var start = 0
-                return ends.map { end in
-                    defer { start = end }
-                    return String(decoding: bytes[decoded.byteOffsets[start] ..< decoded.byteOffsets[end]], as: UTF8.self)
-                }
-            }
-        }
+        func words(_ preTokenizer: PreTokenizer, _ text: String) -> [String] { Self.words(preTokenizer, text) }
         // Symbol runs, then GPT-2 rules, then number runs, then digit triples.
         #expect(words(.defaultRules, "a+b 1234 x") == ["a", "+", "b", " ", "123", "4", " x"])
         #expect(words(.falcon, "a`b 1234") == ["a", "`", "b", " ", "123", "4"])
