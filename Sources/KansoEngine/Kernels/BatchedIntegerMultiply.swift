@@ -16,6 +16,18 @@
 // Compiled when the building machine has AVX-512 F/BW/VL and VNNI (Package.swift defines
 // KANSO_AVX512_VNNI); otherwise the portable per-block kernels serve every batch.
 
+/// Scratch bytes multiplyBatchVNNI needs beside the activation, or nil where it does not serve:
+/// a single vector (the per-vector dots are faster), columns not a multiple of 64, a build
+/// without VNNI.
+func batchVNNIScratchByteCount(columns: Int, vectors: Int) -> Int? {
+    #if KANSO_AVX512_VNNI
+    guard vectors >= 2, columns % 64 == 0 else { return nil }
+    return ThreadScratch.aligned(VNNIActivation.byteCount(columns: columns, vectors: vectors)) + 2 * UnpackedRow.byteCount(columns: columns)
+    #else
+    return nil
+    #endif
+}
+
 #if KANSO_AVX512_VNNI
 import _Builtin_intrinsics.intel
 
@@ -55,10 +67,6 @@ struct VNNIActivation {
     }
 }
 
-/// Scratch bytes multiplyBatchVNNI needs beside the activation.
-func batchVNNIScratchByteCount(columns: Int, vectors: Int) -> Int {
-    ThreadScratch.aligned(VNNIActivation.byteCount(columns: columns, vectors: vectors)) + 2 * UnpackedRow.byteCount(columns: columns)
-}
 
 /// y[v · outputStride + r] for the rows in `rows` and every vector of `source`, using `memory`
 /// (batchVNNIScratchByteCount bytes, 64-aligned). `columns` must be a multiple of 64.

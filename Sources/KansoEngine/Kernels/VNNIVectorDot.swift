@@ -15,27 +15,28 @@ import _Builtin_intrinsics.intel
 func dotQ8_0VNNI(_ row: UnsafeRawPointer, _ x: UnsafePointer<Int8>, _ xd: UnsafePointer<Float>, blocks: Int) -> Float {
     let zero = _mm256_setzero_si256()
     let activation = UnsafeRawPointer(x)
-    @inline(__always)
-    func block(_ b: Int) -> (lanes: __m256, scale: Float) {
+    return sumBlockPairs(blocks) { b, acc in
         let base = row + 34 * b
         let w = base.loadUnaligned(fromByteOffset: 2, as: __m256i.self)
         let q = activation.loadUnaligned(fromByteOffset: 32 * b, as: __m256i.self)
         // (the unmasked form is a C macro, which Swift does not import; an all-ones mask is the same)
         let sums = _mm256_mask_dpbusd_epi32(zero, 0xFF, _mm256_sign_epi8(w, w), _mm256_sign_epi8(q, w))
-        return (_mm256_cvtepi32_ps(sums), base.loadHalf(at: 0) * xd[b])
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), _mm256_set1_ps(base.loadHalf(at: 0) * xd[b]), acc)
     }
+}
+
+/// Σ of eight float lanes that `block(b, &acc)` adds block b into, two blocks per step into
+/// independent accumulators so that consecutive blocks' multiply-adds overlap.
+@inline(__always)
+private func sumBlockPairs(_ blocks: Int, _ block: (Int, inout __m256) -> Void) -> Float {
     var acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps()
     var b = 0
     while b + 2 <= blocks {
-        let first = block(b), second = block(b + 1)
-        acc0 = _mm256_fmadd_ps(first.lanes, _mm256_set1_ps(first.scale), acc0)
-        acc1 = _mm256_fmadd_ps(second.lanes, _mm256_set1_ps(second.scale), acc1)
+        block(b, &acc0)
+        block(b + 1, &acc1)
         b += 2
     }
-    if b < blocks {
-        let last = block(b)
-        acc0 = _mm256_fmadd_ps(last.lanes, _mm256_set1_ps(last.scale), acc0)
-    }
+    if b < blocks { block(b, &acc0) }
     let total: SIMD8<Float> = _mm256_add_ps(acc0, acc1)
     return total.sum()
 }
@@ -52,10 +53,8 @@ func dotQ4_0VNNI(_ row: UnsafeRawPointer, _ x: UnsafePointer<Int8>, _ xd: Unsafe
     let zero = _mm256_setzero_si256()
     let lowNibbles = _mm256_set1_epi8(0x0F)
     let activation = UnsafeRawPointer(x)
-    var acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps()
     var offsets: Float = 0  // Σ d·d_x·Σx, taken 8 times at the end
-    @inline(__always)
-    func block(_ b: Int, into acc: inout __m256) {
+    let sum = sumBlockPairs(blocks) { b, acc in
         let base = row + 18 * b
         let packed = base.loadUnaligned(fromByteOffset: 2, as: __m128i.self)
         // [16 low nibbles | 16 high nibbles] as 32 bytes in element order
@@ -66,15 +65,7 @@ func dotQ4_0VNNI(_ row: UnsafeRawPointer, _ x: UnsafePointer<Int8>, _ xd: Unsafe
         acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), _mm256_set1_ps(scale), acc)
         offsets += scale * Float(xs[b])
     }
-    var b = 0
-    while b + 2 <= blocks {
-        block(b, into: &acc0)
-        block(b + 1, into: &acc1)
-        b += 2
-    }
-    if b < blocks { block(b, into: &acc0) }
-    let total: SIMD8<Float> = _mm256_add_ps(acc0, acc1)
-    return total.sum() - 8 * offsets
+    return sum - 8 * offsets
 }
 #endif
 

@@ -87,22 +87,14 @@ public struct WeightMatrix: @unchecked Sendable {  // read-only view; the owner 
         switch type {
         case .q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q4_K, .q5_K, .q6_K:
             let activationBytes = ThreadScratch.aligned(QuantizedActivation.byteCount(columns: columns, vectors: n))
-            #if KANSO_AVX512_VNNI
-            let batched = n >= 2 && columns % 64 == 0
-            #else
-            let batched = false
-            #endif
-            var scratchBytes = activationBytes
-            #if KANSO_AVX512_VNNI
-            if batched { scratchBytes += batchVNNIScratchByteCount(columns: columns, vectors: n) }
-            #endif
-            let memory = ThreadScratch.reserve(scratchBytes)
+            let batchScratchBytes = batchVNNIScratchByteCount(columns: columns, vectors: n)
+            let memory = ThreadScratch.reserve(activationBytes + (batchScratchBytes ?? 0))
             let activation = QuantizedActivation(memory: memory, columns: columns, vectors: n)
             for vector in 0..<n {
                 activation.quantize(x + vector * columns, vector: vector)
             }
             #if KANSO_AVX512_VNNI
-            if batched {
+            if batchScratchBytes != nil {
                 multiplyBatchVNNI(self, activation, scratch: memory + activationBytes, into: y,
                                   outputStride: outputStride, rows: range)
                 return
