@@ -108,6 +108,37 @@ public final class GGUFFile: @unchecked Sendable {  // immutable after init; the
         _ = madvise(mapping, mappedSize, advice.flag)
     }
 
+    /// Maps the pages of these tensors into the process now, as one kernel call per contiguous
+    /// run (MADV_POPULATE_READ, Linux 5.14+), instead of one page fault per 64 KiB the first time
+    /// a kernel reads them: 1.26 GiB of page-cached weights take about 80 ms either way, but this
+    /// way it can overlap other loading work. Pages not in the page cache are read from disk.
+    /// Returns false where the kernel does not support it (then the first pass faults them in).
+    @discardableResult
+    public func populate(_ tensors: [GGUFTensorInfo]) -> Bool {
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        // Contiguous runs of [start, end) in file order, page-aligned at the start.
+        var runs: [(start: Int, end: Int)] = []
+        for tensor in tensors.sorted(by: { $0.offset < $1.offset }) where tensor.byteCount > 0 {
+            let start = tensor.offset / page * page
+            let end = min(tensor.offset + tensor.byteCount, mappedSize)
+            guard start < end else { continue }
+            if let last = runs.last, start <= last.end {
+                runs[runs.count - 1].end = max(last.end, end)
+            } else {
+                runs.append((start, end))
+            }
+        }
+        #if os(Linux)
+        let populateRead: Int32 = 22  // MADV_POPULATE_READ, linux/mman.h
+        for run in runs where madvise(mapping + run.start, run.end - run.start, populateRead) != 0 {
+            return false
+        }
+        return true
+        #else
+        return false
+        #endif
+    }
+
     private static func errnoText() -> String {
         String(cString: strerror(errno))
     }

@@ -46,6 +46,15 @@ public final class Model: @unchecked Sendable {  // mutable scratch state is use
         self.file = file
         self.batchCapacity = batchCapacity
         self.cachePrecision = cachePrecision
+        // Page tables for the weights are filled on another core while this one builds the
+        // tokenizer (1B Q8_0: ~80 ms each); otherwise the first forward pass takes the faults.
+        // An untied token embedding is skipped: only the rows of prompt tokens are ever read.
+        let untiedEmbedding = file.tensor(named: "output.weight") == nil ? nil : "token_embd.weight"
+        let populated = DispatchGroup()
+        DispatchQueue.global(qos: .userInitiated).async(group: populated) {
+            file.populate(file.tensors.filter { $0.name != untiedEmbedding })
+        }
+        defer { populated.wait() }
         tokenizer = try Tokenizer(gguf: file)
         pool = ThreadPool(threads: threads)
         transformer = Transformer(configuration: configuration, weights: weights, pool: pool, batchCapacity: batchCapacity)

@@ -34,23 +34,47 @@ struct BytePairModel: Sendable {
             }
         }
 
+        // Chunks of lines back to back, each split into "left right" at the first space after
+        // the first byte (a part may be "Ġ"...; malformed lines are skipped); then left, right and
+        // result (left + right) of the chunk's merges are looked up in bulk (most are tokens),
+        // and the few that are not get ids past the vocabulary, in merge order. Chunks keep the
+        // scratch small (a 280k-merge list would need ~40 MiB at once).
         var table = MergeTable(capacityFor: mergeLines.count)
-        var joined: [UInt8] = []
-        for (rank, line) in mergeLines.enumerated() {
-            var line = line
-            line.withUTF8 { bytes in
-                // "left right": split at the first space after the first byte (a part may be "Ġ"...).
-                guard bytes.count >= 3, let space = bytes[1...].firstIndex(of: 0x20) else { return }
-                let left = UnsafeBufferPointer(rebasing: bytes[..<space])
-                let right = UnsafeBufferPointer(rebasing: bytes[(space + 1)...])
-                guard !right.isEmpty else { return }
-                joined.removeAll(keepingCapacity: true)
-                joined.append(contentsOf: left)
-                joined.append(contentsOf: right)
-                let leftID = symbols.insert(left).id
-                let rightID = symbols.insert(right).id
-                let resultID = symbols.insert(joined).id
-                table.insertIfAbsent(left: leftID, right: rightID, rank: Int32(rank), result: resultID)
+        let chunkSize = 4096
+        var lineBytes: [UInt8] = []
+        var parts: [(rank: Int32, left: Range<Int32>, right: Range<Int32>)] = []
+        var keys: [ByteStringTable.Key] = []
+        var ids: [Int32] = []
+        for chunkStart in stride(from: 0, to: mergeLines.count, by: chunkSize) {
+            lineBytes.removeAll(keepingCapacity: true)
+            parts.removeAll(keepingCapacity: true)
+            for rank in chunkStart ..< min(chunkStart + chunkSize, mergeLines.count) {
+                let start = lineBytes.count
+                lineBytes.append(contentsOf: mergeLines[rank].utf8)
+                guard lineBytes.count - start >= 3, let space = lineBytes[(start + 1)...].firstIndex(of: 0x20),
+                      space + 1 < lineBytes.count else { continue }
+                parts.append((Int32(rank), Int32(start) ..< Int32(space), Int32(space + 1) ..< Int32(lineBytes.count)))
+            }
+            lineBytes.withUnsafeBufferPointer { lines in
+                func span(_ range: Range<Int32>) -> UnsafeBufferPointer<UInt8> {
+                    UnsafeBufferPointer(rebasing: lines[Int(range.lowerBound) ..< Int(range.upperBound)])
+                }
+                let none = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
+                keys.removeAll(keepingCapacity: true)
+                for part in parts {
+                    keys.append(.init(head: span(part.left), tail: none))
+                    keys.append(.init(head: span(part.right), tail: none))
+                    keys.append(.init(head: span(part.left), tail: span(part.right)))
+                }
+                ids = [Int32](repeating: -1, count: keys.count)
+                keys.withUnsafeBufferPointer { keys in ids.withUnsafeMutableBufferPointer { symbols.findAll(keys, into: $0) } }
+                for (index, part) in parts.enumerated() {
+                    var found = (ids[3 * index], ids[3 * index + 1], ids[3 * index + 2])
+                    if found.0 < 0 { found.0 = symbols.insert(span(part.left)).id }
+                    if found.1 < 0 { found.1 = symbols.insert(span(part.right)).id }
+                    if found.2 < 0 { found.2 = symbols.insert(span(part.left), span(part.right)).id }
+                    table.insertIfAbsent(left: found.0, right: found.1, rank: part.rank, result: found.2)
+                }
             }
         }
         merges = table
