@@ -27,6 +27,9 @@ struct DaemonOptions: ParsableArguments {
     @Option(name: .long, help: "Threads each worker computes with (default: the number of cores).")
     var threads: Int?
 
+    @Flag(inversion: .prefixedNo, help: "Keep one worker process started ahead for the next model load (faster spin-up; its ~20 MiB count against the budget).")
+    var spareWorker = true
+
     @Option(name: .long, help: "Requests that may wait per model before Overloaded.")
     var queueCapacity: Int = 32
 

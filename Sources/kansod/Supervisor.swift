@@ -44,7 +44,9 @@ final class Supervisor: Sendable {
             poolConfiguration.fixedThreadsPerWorker = threads
         }
         poolConfiguration.queueCapacity = options.queueCapacity
+        poolConfiguration.spareWorker = options.spareWorker
         let pool = ModelPool(configuration: poolConfiguration, logger: logger)
+        await pool.startSpareWorker()
         let agents = AgentService(registry: registry, pool: pool, logger: logger)
         let eventLog = Task { [logger] in
             for await event in pool.subscribe() where event.kind != .state {

@@ -10,23 +10,10 @@ import Testing
 struct BudgetTests {
     static let budget = 80 << 20
 
-    /// Resident bytes of every direct child of `parent` (the workers), from /proc.
+    /// Resident bytes of every direct child of `parent` (the workers, the spare one included).
     static func childrenResidentBytes(of parent: Int32) -> (count: Int, bytes: Int) {
-        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return (0, 0) }
-        var count = 0, bytes = 0
-        for entry in entries {
-            guard let pid = Int32(entry),
-                  let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-                  let close = stat.lastIndex(of: ")") else { continue }
-            let fields = stat[stat.index(close, offsetBy: 2)...].split(separator: " ")
-            guard fields.count > 1, Int32(fields[1]) == parent else { continue }
-            guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-                  let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
-                  let kilobytes = Int(line.split(separator: " ", omittingEmptySubsequences: true)[1]) else { continue }
-            count += 1
-            bytes += kilobytes * 1024
-        }
-        return (count, bytes)
+        let children = ChildProcesses.of(parent)
+        return (children.count, children.reduce(0) { $0 + $1.residentBytes })
     }
 
     @Test("a budget for two of three models: every request answered, never over budget")

@@ -130,8 +130,16 @@ public final class GGUFFile: @unchecked Sendable {  // immutable after init; the
         }
         #if os(Linux)
         let populateRead: Int32 = 22  // MADV_POPULATE_READ, linux/mman.h
-        for run in runs where madvise(mapping + run.start, run.end - run.start, populateRead) != 0 {
-            return false
+        // In pieces of 8 MiB: the call holds the address-space lock, and a long one would stall
+        // the mmap of every large allocation other threads make meanwhile (the tokenizer's).
+        let piece = 8 << 20
+        for run in runs {
+            var start = run.start
+            while start < run.end {
+                let length = min(piece, run.end - start)
+                if madvise(mapping + start, length, populateRead) != 0 { return false }
+                start += length
+            }
         }
         return true
         #else

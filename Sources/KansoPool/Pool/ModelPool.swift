@@ -28,6 +28,10 @@ public actor ModelPool {
         /// Keep-alive multiplier from the power profile (1 on AC).
         public var keepAliveScale = 1.0
         public var backoff = RestartBackoff.Configuration()
+        /// Keep one worker process started ahead, with no model, for the next load to take: a
+        /// spin-up then skips starting a process (exec, dynamic linking, the Swift runtime:
+        /// 20-40 ms here). Kept only while its memory fits in the budget beside the models.
+        public var spareWorker = true
 
         public init(budget: MemoryBudget) {
             self.budget = budget
@@ -67,6 +71,13 @@ public actor ModelPool {
     public private(set) var power: PowerDecision?
     /// Energy per agent: joules, tokens, tokens per joule.
     public private(set) var energy = EnergyLedger()
+    /// The worker started ahead for the next load (Configuration.spareWorker), and the bytes the
+    /// budget keeps for it: a worker's 32 MiB, or more if it measures more. Not its smaller
+    /// measured RSS (~22 MiB): the models beside it grow as their caches fill, and the
+    /// difference is their margin until the next memory sample.
+    private var spare: WorkerProcess?
+    private static let spareReservation = 32 << 20
+    private var spareBytes = ModelPool.spareReservation
 
     public init(configuration: Configuration, logger: Logger) {
         self.configuration = configuration
@@ -260,7 +271,8 @@ public actor ModelPool {
         ProcessMemory.warm(path: slot.id)
         move(slot, to: .loading, reason: "starting a worker")
         do {
-            let worker = try WorkerProcess(executable: configuration.workerExecutable, arguments: configuration.workerArguments)
+            let worker = try takeSpareWorker()
+                ?? WorkerProcess(executable: configuration.workerExecutable, arguments: configuration.workerArguments)
             slot.worker = worker
             Task { let exit = await worker.waitForExit(); self.workerExited(slot, worker: worker, exit: exit) }
             let parameters = WorkerLoadParameters(path: slot.id, threads: configuration.threadsPerWorker, contextLength: slot.contextLength)
@@ -274,9 +286,12 @@ public actor ModelPool {
             slot.lastUsed = .now
             record(slot, residentBytes: ProcessMemory.residentBytes(pid: worker.pid))
             costs.recordLoadDuration(slot.loadDuration!, for: slot.id)
-            move(slot, to: .ready, reason: "loaded in \(Self.milliseconds(slot.loadDuration!)) ms")
+            // The worker's own figure (file, tokenizer, weights) beside the whole (process start, calls).
+            let inWorker = reply.parameters["loadMilliseconds"]?.numberValue.map { String(format: "%.1f", $0) } ?? "?"
+            move(slot, to: .ready, reason: String(format: "loaded in %.1f ms (%@ ms in the worker)", Self.milliseconds(slot.loadDuration!), inWorker))
             pump(slot)
             scheduleExpiry(slot)
+            startSpareWorker()
         } catch {
             let reason = (error as? PoolError).map { "\($0)" } ?? "\(error)"
             if let worker = slot.worker { _ = await worker.terminate(grace: .milliseconds(200)) }
@@ -382,6 +397,48 @@ public actor ModelPool {
             guard let worker = slot.worker, slot.state.hasWorker else { continue }
             record(slot, residentBytes: ProcessMemory.residentBytes(pid: worker.pid))
         }
+        if let spare, residentBytes() + spareBytes > configuration.budget.bytes {
+            // The models grew into the spare's share: the budget is theirs.
+            self.spare = nil
+            Task { _ = await spare.terminate(grace: .milliseconds(200)) }
+        }
+    }
+
+    // MARK: Spare worker
+
+    /// Starts the spare worker if there is none, it is wanted, and it fits beside the models.
+    public func startSpareWorker() {
+        guard configuration.spareWorker, spare == nil, !shuttingDown,
+              residentBytes() + spareBytes <= configuration.budget.bytes else { return }
+        guard let worker = try? WorkerProcess(executable: configuration.workerExecutable, arguments: configuration.workerArguments) else {
+            return  // a load will start its own worker and report why that fails
+        }
+        spare = worker
+        Task {
+            // Its memory once the runtime is up (it then waits for a Load without touching more).
+            try? await Task.sleep(for: .milliseconds(300))
+            self.measureSpare(worker)
+        }
+        Task {
+            _ = await worker.waitForExit()
+            self.spareExited(worker)
+        }
+    }
+
+    private func measureSpare(_ worker: WorkerProcess) {
+        guard spare === worker, let bytes = ProcessMemory.residentBytes(pid: worker.pid) else { return }
+        spareBytes = max(Self.spareReservation, bytes)
+    }
+
+    private func spareExited(_ worker: WorkerProcess) {
+        if spare === worker { spare = nil }
+    }
+
+    /// The spare worker for a load to use, if one is running; the next is started after the load.
+    private func takeSpareWorker() -> WorkerProcess? {
+        guard let worker = spare else { return nil }
+        spare = nil
+        return worker.exit == nil ? worker : nil
     }
 
     /// A worker's measured memory: the model's figure now, and its remembered peak.
@@ -424,6 +481,10 @@ public actor ModelPool {
     public func shutdown() async {
         shuttingDown = true
         sampler?.cancel()
+        if let spare {
+            self.spare = nil
+            _ = await spare.terminate(grace: .milliseconds(500))
+        }
         for slot in slots.values {
             for job in slot.queue.removeAll() { job.continuation.resume(throwing: PoolError.shuttingDown) }
         }
