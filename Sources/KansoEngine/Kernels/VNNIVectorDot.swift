@@ -103,4 +103,51 @@ func dotQ4_KVNNI(_ row: UnsafeRawPointer, _ x: UnsafePointer<Int8>, _ xd: Unsafe
     let total: SIMD8<Float> = _mm256_add_ps(acc0, acc1)
     return total.sum() - mins
 }
+
+/// Σ over `superBlocks` Q6_K super-blocks of `row` (210 bytes each: ql[128] low nibbles,
+/// qh[64] high bit pairs, 16 int8 scales, f16 d) with the activation quants `x` and block scales
+/// `xd`. Per 128-element half, byte l of ql/qh feeds elements l, l+32, l+64, l+96 (see dotQ6_K);
+/// the 6-bit q (0...63) is the unsigned side, and the −32 of w = q − 32 is one more `vpdpbusd`
+/// of 32s with x. Lanes 0-3 of a block hold its first 16 elements, lanes 4-7 the other 16, so
+/// the two scales of a block are one vector.
+@inline(__always)
+func dotQ6_KVNNI(_ row: UnsafeRawPointer, _ x: UnsafePointer<Int8>, _ xd: UnsafePointer<Float>,
+                 superBlocks: Int) -> Float {
+    let zero = _mm256_setzero_si256()
+    let lowNibbles = _mm256_set1_epi8(0x0F)
+    let thirtyTwo = _mm256_set1_epi8(32)
+    let activation = UnsafeRawPointer(x)
+    var acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps()
+    for s in 0..<superBlocks {
+        let base = row + 210 * s
+        let d = base.loadHalf(at: 208)
+        let scales = (base + 192).assumingMemoryBound(to: Int8.self)
+        for half in 0..<2 {
+            let ql0 = base.loadUnaligned(fromByteOffset: 64 * half, as: __m256i.self)
+            let ql1 = base.loadUnaligned(fromByteOffset: 64 * half + 32, as: __m256i.self)
+            let qh = base.loadUnaligned(fromByteOffset: 128 + 32 * half, as: __m256i.self)
+            // The four blocks' q: low nibble | two high bits at bits 4-5.
+            let q0 = _mm256_or_si256(_mm256_and_si256(ql0, lowNibbles), _mm256_slli_epi16(_mm256_and_si256(qh, _mm256_set1_epi8(0x03)), 4))
+            let q1 = _mm256_or_si256(_mm256_and_si256(ql1, lowNibbles), _mm256_slli_epi16(_mm256_and_si256(qh, _mm256_set1_epi8(0x0C)), 2))
+            let q2 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), lowNibbles), _mm256_and_si256(qh, _mm256_set1_epi8(0x30)))
+            let q3 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), lowNibbles),
+                                     _mm256_srli_epi16(_mm256_and_si256(qh, _mm256_set1_epi8(-64)), 2))  // 0xC0
+            let first = 8 * s + 4 * half
+            let sc = scales + 8 * half
+            @inline(__always) func add(_ q: __m256i, _ k: Int, _ acc: inout __m256) {
+                let xk = activation.loadUnaligned(fromByteOffset: 32 * (first + k), as: __m256i.self)
+                let lanes = _mm256_sub_epi32(_mm256_mask_dpbusd_epi32(zero, 0xFF, q, xk), _mm256_mask_dpbusd_epi32(zero, 0xFF, thirtyTwo, xk))
+                let factor = d * xd[first + k]
+                let laneScales = _mm256_set_m128(_mm_set1_ps(factor * Float(sc[2 * k + 1])), _mm_set1_ps(factor * Float(sc[2 * k])))
+                acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(lanes), laneScales, acc)
+            }
+            add(q0, 0, &acc0)
+            add(q1, 1, &acc1)
+            add(q2, 2, &acc0)
+            add(q3, 3, &acc1)
+        }
+    }
+    let total: SIMD8<Float> = _mm256_add_ps(acc0, acc1)
+    return total.sum()
+}
 #endif

@@ -161,7 +161,12 @@ public struct WeightMatrix: @unchecked Sendable {  // read-only view; the owner 
             apply { dotQ4_K($0, $1, $2, $3, superBlocks: superBlocks) }
             #endif
         case .q5_K: apply { dotQ5_K($0, $1, $2, $3, superBlocks: superBlocks) }
-        case .q6_K: apply { dotQ6_K($0, $1, $2, $3, superBlocks: superBlocks) }
+        case .q6_K:
+            #if KANSO_AVX512_VNNI
+            apply { w, x, xd, _ in dotQ6_KVNNI(w, x, xd, superBlocks: superBlocks) }
+            #else
+            apply { dotQ6_K($0, $1, $2, $3, superBlocks: superBlocks) }
+            #endif
         default: break
         }
     }
