@@ -44,28 +44,26 @@ private func sumBlockPairs(_ blocks: Int, _ block: (Int, inout __m256) -> Void) 
 
 #if KANSO_AVX512_VNNI
 /// Σ over `blocks` Q4_0 blocks of `row` (18 bytes each: f16 d, 16 bytes of nibbles: element j low,
-/// j + 16 high) with the activation quants `x`, their block scales `xd` and block sums `xs`.
+/// j + 16 high) with the activation quants `x` and their block scales `xd`.
 /// The nibbles are unsigned, so they are `vpdpbusd`'s unsigned side as they are:
-/// Σ (q − 8)·x = Σ q·x − 8·Σ x, the second term from the activation's block sums.
+/// Σ (q − 8)·x = Σ q·x − Σ 8·x, the second a `vpdpbusd` of 8s with x in the same lanes (a
+/// scalar Σ d·d_x·Σx beside the vector work was one loop-carried chain per block).
 @inline(__always)
-func dotQ4_0VNNI(_ row: UnsafeRawPointer, _ x: UnsafePointer<Int8>, _ xd: UnsafePointer<Float>,
-                 _ xs: UnsafePointer<Int32>, blocks: Int) -> Float {
+func dotQ4_0VNNI(_ row: UnsafeRawPointer, _ x: UnsafePointer<Int8>, _ xd: UnsafePointer<Float>, blocks: Int) -> Float {
     let zero = _mm256_setzero_si256()
     let lowNibbles = _mm256_set1_epi8(0x0F)
+    let eight = _mm256_set1_epi8(8)
     let activation = UnsafeRawPointer(x)
-    var offsets: Float = 0  // Σ d·d_x·Σx, taken 8 times at the end
-    let sum = sumBlockPairs(blocks) { b, acc in
+    return sumBlockPairs(blocks) { b, acc in
         let base = row + 18 * b
         let packed = base.loadUnaligned(fromByteOffset: 2, as: __m128i.self)
         // [16 low nibbles | 16 high nibbles] as 32 bytes in element order
         let both = _mm256_set_m128i(_mm_srli_epi16(packed, 4), packed)
         let q = _mm256_and_si256(both, lowNibbles)
-        let sums = _mm256_mask_dpbusd_epi32(zero, 0xFF, q, activation.loadUnaligned(fromByteOffset: 32 * b, as: __m256i.self))
-        let scale = base.loadHalf(at: 0) * xd[b]
-        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), _mm256_set1_ps(scale), acc)
-        offsets += scale * Float(xs[b])
+        let xb = activation.loadUnaligned(fromByteOffset: 32 * b, as: __m256i.self)
+        let lanes = _mm256_sub_epi32(_mm256_mask_dpbusd_epi32(zero, 0xFF, q, xb), _mm256_mask_dpbusd_epi32(zero, 0xFF, eight, xb))
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(lanes), _mm256_set1_ps(base.loadHalf(at: 0) * xd[b]), acc)
     }
-    return sum - 8 * offsets
 }
 #endif
 
@@ -81,27 +79,36 @@ func dotQ4_KVNNI(_ row: UnsafeRawPointer, _ x: UnsafePointer<Int8>, _ xd: Unsafe
     let lowNibbles = _mm256_set1_epi8(0x0F)
     let activation = UnsafeRawPointer(x)
     var acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps()
-    var mins: Float = 0  // Σ dmin·m·d_x·Σx, subtracted at the end
+    var mins = SIMD8<Float>()  // per sub-block lane: Σ dmin·m·d_x·Σx, subtracted at the end
     for s in 0..<superBlocks {
         let base = row + 144 * s
         let d = base.loadHalf(at: 0), dmin = base.loadHalf(at: 2)
-        let scales = (base + 4).assumingMemoryBound(to: UInt8.self)
+        let packedScales = (base + 4).assumingMemoryBound(to: UInt8.self)
+        // The eight sub-blocks' scale and min, then their factors with the activation's block
+        // scales and sums, eight at a time instead of one scalar product per sub-block.
+        var scales = SIMD8<Float>(), minimums = SIMD8<Float>()
+        for j in 0..<8 {
+            let (scale, minimum) = scaleAndMinK4(j, packedScales)
+            scales[j] = Float(scale)
+            minimums[j] = Float(minimum)
+        }
+        let blockScales = UnsafeRawPointer(xd + 8 * s).loadUnaligned(as: SIMD8<Float>.self)
+        let blockSums = SIMD8<Float>(UnsafeRawPointer(xs + 8 * s).loadUnaligned(as: SIMD8<Int32>.self))
+        let factors = scales * blockScales * d
+        mins += minimums * blockScales * blockSums * dmin
         for chunk in 0..<4 {
             let packed = base.loadUnaligned(fromByteOffset: 16 + 32 * chunk, as: __m256i.self)
             let low = _mm256_and_si256(packed, lowNibbles)
             let high = _mm256_and_si256(_mm256_srli_epi16(packed, 4), lowNibbles)
             let first = 8 * s + 2 * chunk  // activation block of the low nibbles
-            let (scale0, min0) = scaleAndMinK4(2 * chunk, scales)
-            let (scale1, min1) = scaleAndMinK4(2 * chunk + 1, scales)
             let sums0 = _mm256_mask_dpbusd_epi32(zero, 0xFF, low, activation.loadUnaligned(fromByteOffset: 32 * first, as: __m256i.self))
             let sums1 = _mm256_mask_dpbusd_epi32(zero, 0xFF, high, activation.loadUnaligned(fromByteOffset: 32 * first + 32, as: __m256i.self))
-            acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums0), _mm256_set1_ps(d * Float(scale0) * xd[first]), acc0)
-            acc1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums1), _mm256_set1_ps(d * Float(scale1) * xd[first + 1]), acc1)
-            mins += dmin * (Float(min0) * xd[first] * Float(xs[first]) + Float(min1) * xd[first + 1] * Float(xs[first + 1]))
+            acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums0), _mm256_set1_ps(factors[2 * chunk]), acc0)
+            acc1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums1), _mm256_set1_ps(factors[2 * chunk + 1]), acc1)
         }
     }
     let total: SIMD8<Float> = _mm256_add_ps(acc0, acc1)
-    return total.sum() - mins
+    return total.sum() - mins.sum()
 }
 
 /// Σ over `superBlocks` Q6_K super-blocks of `row` (210 bytes each: ql[128] low nibbles,
@@ -121,7 +128,14 @@ func dotQ6_KVNNI(_ row: UnsafeRawPointer, _ x: UnsafePointer<Int8>, _ xd: Unsafe
     for s in 0..<superBlocks {
         let base = row + 210 * s
         let d = base.loadHalf(at: 208)
-        let scales = (base + 192).assumingMemoryBound(to: Int8.self)
+        // Each group of 16's factor d · sc · d_x, sixteen at a time: groups 2j and 2j + 1 are
+        // activation block 8s + j.
+        let scales = SIMD16<Float>(base.loadUnaligned(fromByteOffset: 192, as: SIMD16<Int8>.self))
+        let blockScales = UnsafeRawPointer(xd + 8 * s).loadUnaligned(as: SIMD8<Float>.self) * d
+        let factors = scales * SIMD16(blockScales[0], blockScales[0], blockScales[1], blockScales[1],
+                                      blockScales[2], blockScales[2], blockScales[3], blockScales[3],
+                                      blockScales[4], blockScales[4], blockScales[5], blockScales[5],
+                                      blockScales[6], blockScales[6], blockScales[7], blockScales[7])
         for half in 0..<2 {
             let ql0 = base.loadUnaligned(fromByteOffset: 64 * half, as: __m256i.self)
             let ql1 = base.loadUnaligned(fromByteOffset: 64 * half + 32, as: __m256i.self)
@@ -133,12 +147,11 @@ func dotQ6_KVNNI(_ row: UnsafeRawPointer, _ x: UnsafePointer<Int8>, _ xd: Unsafe
             let q3 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), lowNibbles),
                                      _mm256_srli_epi16(_mm256_and_si256(qh, _mm256_set1_epi8(-64)), 2))  // 0xC0
             let first = 8 * s + 4 * half
-            let sc = scales + 8 * half
             @inline(__always) func add(_ q: __m256i, _ k: Int, _ acc: inout __m256) {
                 let xk = activation.loadUnaligned(fromByteOffset: 32 * (first + k), as: __m256i.self)
                 let lanes = _mm256_sub_epi32(_mm256_mask_dpbusd_epi32(zero, 0xFF, q, xk), _mm256_mask_dpbusd_epi32(zero, 0xFF, thirtyTwo, xk))
-                let factor = d * xd[first + k]
-                let laneScales = _mm256_set_m128(_mm_set1_ps(factor * Float(sc[2 * k + 1])), _mm_set1_ps(factor * Float(sc[2 * k])))
+                let group = 2 * (4 * half + k)
+                let laneScales = _mm256_set_m128(_mm_set1_ps(factors[group + 1]), _mm_set1_ps(factors[group]))
                 acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(lanes), laneScales, acc)
             }
             add(q0, 0, &acc0)

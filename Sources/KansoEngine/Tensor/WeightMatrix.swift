@@ -147,7 +147,7 @@ public struct WeightMatrix: @unchecked Sendable {  // read-only view; the owner 
             #endif
         case .q4_0:
             #if KANSO_AVX512_VNNI
-            apply { dotQ4_0VNNI($0, $1, $2, $3, blocks: blocks) }
+            apply { w, x, xd, _ in dotQ4_0VNNI(w, x, xd, blocks: blocks) }
             #else
             apply { dotQ4_0($0, $1, $2, $3, blocks: blocks) }
             #endif
