@@ -5,7 +5,8 @@
 // - classification of a ~100-token text with 4 labels: p50/p99 latency with 1 client, and
 //   requests per second with 8 concurrent clients.
 //
-// Run: swift build -c release --product kansod --product kanso-bench-pool
+// Run: swift build -c release --product kansod && swift build -c release --product kanso-bench-pool
+//      (one --product per build: a second one replaces the first)
 //      .build/release/kanso-bench-pool --small bench/out/smollm2-135m-q8_0.gguf --large bench/out/llama-3.2-1b-q8_0.gguf
 import Foundation
 import KansoWire
