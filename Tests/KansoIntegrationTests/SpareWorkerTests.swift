@@ -8,17 +8,9 @@ import Testing
 /// the budget.
 @Suite("Spare worker through kansod", .enabled(if: SharedData.stories260K != nil, Comment(rawValue: SharedData.missingMessage("models/stories260K.gguf"))))
 struct SpareWorkerTests {
+    /// The pool tests' daemon (one predict agent on stories260K) and its pid.
     static func harness(_ arguments: [String]) throws -> (DaemonHarness, Int32) {
-        let harness = try DaemonHarness(copyShippedAgents: false)
-        try harness.writeAgent("story.toml", """
-            name = "story"
-            task = "predict"
-            model = "stories260K.gguf"
-            prompt = "Once upon a time{text}"
-            keep_alive = "5m"
-            context_length = 128
-            """)
-        try harness.start(arguments: ["--threads", "1"] + arguments)
+        let harness = try PoolTests.harness(extra: arguments)
         return (harness, try #require(harness.process?.processIdentifier))
     }
 

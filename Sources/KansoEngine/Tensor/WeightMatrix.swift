@@ -139,34 +139,22 @@ public struct WeightMatrix: @unchecked Sendable {  // read-only view; the owner 
             }
         }
         switch type {
-        case .q8_0:
-            #if KANSO_AVX512_VNNI
-            apply { w, x, xd, _ in dotQ8_0VNNI(w, x, xd, blocks: blocks) }
-            #else
-            apply { dotQ8_0($0, $1, $2, $3, blocks: blocks) }
-            #endif
-        case .q4_0:
-            #if KANSO_AVX512_VNNI
-            apply { w, x, xd, _ in dotQ4_0VNNI(w, x, xd, blocks: blocks) }
-            #else
-            apply { dotQ4_0($0, $1, $2, $3, blocks: blocks) }
-            #endif
+        #if KANSO_AVX512_VNNI
+        // VNNIVectorDot.swift; the other types take the portable loops in either build.
+        case .q8_0: apply { w, x, xd, _ in dotQ8_0VNNI(w, x, xd, blocks: blocks) }
+        case .q4_0: apply { w, x, xd, _ in dotQ4_0VNNI(w, x, xd, blocks: blocks) }
+        case .q4_K: apply { dotQ4_KVNNI($0, $1, $2, $3, superBlocks: superBlocks) }
+        case .q6_K: apply { w, x, xd, _ in dotQ6_KVNNI(w, x, xd, superBlocks: superBlocks) }
+        #else
+        case .q8_0: apply { dotQ8_0($0, $1, $2, $3, blocks: blocks) }
+        case .q4_0: apply { dotQ4_0($0, $1, $2, $3, blocks: blocks) }
+        case .q4_K: apply { dotQ4_K($0, $1, $2, $3, superBlocks: superBlocks) }
+        case .q6_K: apply { dotQ6_K($0, $1, $2, $3, superBlocks: superBlocks) }
+        #endif
         case .q4_1: apply { dotQ4_1($0, $1, $2, $3, blocks: blocks) }
         case .q5_0: apply { dotQ5_0($0, $1, $2, $3, blocks: blocks) }
         case .q5_1: apply { dotQ5_1($0, $1, $2, $3, blocks: blocks) }
-        case .q4_K:
-            #if KANSO_AVX512_VNNI
-            apply { dotQ4_KVNNI($0, $1, $2, $3, superBlocks: superBlocks) }
-            #else
-            apply { dotQ4_K($0, $1, $2, $3, superBlocks: superBlocks) }
-            #endif
         case .q5_K: apply { dotQ5_K($0, $1, $2, $3, superBlocks: superBlocks) }
-        case .q6_K:
-            #if KANSO_AVX512_VNNI
-            apply { w, x, xd, _ in dotQ6_KVNNI(w, x, xd, superBlocks: superBlocks) }
-            #else
-            apply { dotQ6_K($0, $1, $2, $3, superBlocks: superBlocks) }
-            #endif
         default: break
         }
     }
