@@ -128,7 +128,10 @@ public final class VarlinkServer: Sendable {
             return false
         }
         if refused {
-            connection.channel.close(promise: nil)
+            // Closed through executeThenClose: an async channel dropped without it traps
+            // (NIOAsyncWriter's "deinited without calling finish()"). A connection accepted just
+            // as SIGTERM arrived takes this path.
+            try? await connection.executeThenClose { _, _ in }
             return
         }
         statistics.connectionOpened()
