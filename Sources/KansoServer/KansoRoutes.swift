@@ -71,7 +71,9 @@ public enum KansoRoutes {
                 models: await context.agents.pool.snapshot().map(Self.info),
                 problems: catalog.problems.map(\.info),
                 budget: BudgetInfo(bytes: context.budget.bytes, usedBytes: await context.agents.pool.residentBytes(),
-                                   source: context.budget.source.rawValue),
+                                   source: context.budget.source.rawValue,
+                                   spareWorkerPid: await context.agents.pool.spareWorker().map { Int($0.pid) },
+                                   spareWorkerBytes: await context.agents.pool.spareWorker()?.bytes),
                 power: await context.agents.pool.power.map(Self.info),
                 energy: await context.agents.pool.energy.agents.sorted { $0.key < $1.key }.map { agent, totals in
                     AgentEnergyInfo(agent: agent, joules: totals.joules, tokens: totals.tokens, requests: totals.requests,

@@ -139,10 +139,15 @@ public struct BudgetInfo: Codable, Sendable, Equatable {
     public var bytes: Int
     public var usedBytes: Int
     public var source: String
-    public init(bytes: Int, usedBytes: Int, source: String) {
+    /// The spare worker (started ahead for the next load), if one runs, and the bytes it holds.
+    public var spareWorkerPid: Int?
+    public var spareWorkerBytes: Int?
+    public init(bytes: Int, usedBytes: Int, source: String, spareWorkerPid: Int? = nil, spareWorkerBytes: Int? = nil) {
         self.bytes = bytes
         self.usedBytes = usedBytes
         self.source = source
+        self.spareWorkerPid = spareWorkerPid
+        self.spareWorkerBytes = spareWorkerBytes
     }
 }
 

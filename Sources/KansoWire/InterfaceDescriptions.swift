@@ -176,7 +176,10 @@ public enum InterfaceDescriptions {
       # bytes resident in workers now
       usedBytes: int,
       # where the figure came from: configured, cgroup memory.max, or MemTotal
-      source: string
+      source: string,
+      # the worker process started ahead for the next load, if one runs, and the bytes it holds
+      spareWorkerPid: ?int,
+      spareWorkerBytes: ?int
     )
 
     # The daemon's state.

@@ -23,6 +23,9 @@ struct Status: ParsableCommand {
         lines.append("    Agents: \(status.agentsDirectory) (\(status.agents.count) loaded, \(status.problems.count) rejected)")
         lines.append("    Models: \(status.modelSearchPath.joined(separator: ":"))")
         lines.append("    Budget: \(Format.bytes(status.budget.usedBytes)) of \(Format.bytes(status.budget.bytes)) in use (\(status.budget.source))")
+        if let pid = status.budget.spareWorkerPid, let bytes = status.budget.spareWorkerBytes {
+            lines.append("     Spare: worker \(pid) waits for the next load, holding \(Format.bytes(bytes))")
+        }
         if let power = status.power {
             lines.append("    Power: \(power.profile) (\(power.reason)): \(power.threadsPerWorker) threads per worker, "
                 + "\(power.maximumConcurrentWorkers) computing at once, keep-alive ×\(power.keepAliveScale), "

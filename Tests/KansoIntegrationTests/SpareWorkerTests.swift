@@ -20,6 +20,11 @@ struct SpareWorkerTests {
         let spare = ChildProcesses.wait(for: daemon) { $0.count == 1 }
         #expect(spare.count == 1, "one spare worker before any request")
         let client = try harness.client()
+        let budget = try client.status().budget
+        #expect(budget.spareWorkerPid.map(Int32.init) == spare.first?.pid)
+        #expect((budget.spareWorkerBytes ?? 0) >= 32 << 20, "the budget holds a worker's 32 MiB for it")
+        let shown = try DaemonHarness.run(DaemonHarness.kansoctl, ["status", "--socket", harness.socketPath])
+        #expect(shown.output.contains("Spare: worker \(spare.first?.pid ?? 0) waits for the next load"), "\(shown.output)")
         _ = try client.load(agent: "story")
         let model = try #require(try client.status().models.first)
         #expect(model.pid.map(Int32.init) == spare.first?.pid, "the load used the spare's process")

@@ -532,6 +532,11 @@ public actor ModelPool {
         }
     }
 
+    /// The spare worker's pid and the bytes the budget holds for it, if one runs.
+    public func spareWorker() -> (pid: Int32, bytes: Int)? {
+        spare.map { ($0.pid, spareBytes) }
+    }
+
     /// Bytes the loaded models hold now (measured where known).
     public func residentBytes() -> Int {
         slots.values.filter { $0.state.occupiesBudget }.reduce(0) { $0 + $1.bytes }
