@@ -30,7 +30,7 @@ public actor ModelPool {
         public var backoff = RestartBackoff.Configuration()
         /// Keep one worker process started ahead, with no model, for the next load to take: a
         /// spin-up then skips starting a process (exec, dynamic linking, the Swift runtime:
-        /// 20-40 ms here). Kept only while its memory fits in the budget beside the models.
+        /// 15-20 ms here). Kept only while its 32 MiB fit in the budget beside the models.
         public var spareWorker = true
 
         public init(budget: MemoryBudget) {
