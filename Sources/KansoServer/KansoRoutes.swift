@@ -63,6 +63,7 @@ public enum KansoRoutes {
         table.add("io.kanso.Admin.Status", access: .admin) { call, _ in
             _ = try Parameters(call, allowed: [])
             let catalog = await context.registry.catalog
+            let spare = await context.agents.pool.spareWorker()  // one reading: pid and bytes agree
             return StatusReply(
                 version: KansoVersion.current, pid: Int(getpid()), state: context.lifecycle.state.rawValue,
                 uptimeSeconds: Date().timeIntervalSince(context.startedAt), activation: context.activation,
@@ -72,8 +73,7 @@ public enum KansoRoutes {
                 problems: catalog.problems.map(\.info),
                 budget: BudgetInfo(bytes: context.budget.bytes, usedBytes: await context.agents.pool.residentBytes(),
                                    source: context.budget.source.rawValue,
-                                   spareWorkerPid: await context.agents.pool.spareWorker().map { Int($0.pid) },
-                                   spareWorkerBytes: await context.agents.pool.spareWorker()?.bytes),
+                                   spareWorkerPid: spare.map { Int($0.pid) }, spareWorkerBytes: spare?.bytes),
                 power: await context.agents.pool.power.map(Self.info),
                 energy: await context.agents.pool.energy.agents.sorted { $0.key < $1.key }.map { agent, totals in
                     AgentEnergyInfo(agent: agent, joules: totals.joules, tokens: totals.tokens, requests: totals.requests,

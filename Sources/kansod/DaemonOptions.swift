@@ -27,7 +27,7 @@ struct DaemonOptions: ParsableArguments {
     @Option(name: .long, help: "Threads each worker computes with (default: the number of cores).")
     var threads: Int?
 
-    @Flag(inversion: .prefixedNo, help: "Keep one worker process started ahead for the next model load (faster spin-up; its ~20 MiB count against the budget).")
+    @Flag(inversion: .prefixedNo, help: "Keep one worker process started ahead for the next model load (faster spin-up; the budget holds 32 MiB for it).")
     var spareWorker = true
 
     @Option(name: .long, help: "Requests that may wait per model before Overloaded.")
