@@ -4,7 +4,8 @@ import Testing
 
 /// Truncated and corrupted files must parse or throw a GGUFError, never crash. A crash fails
 /// the whole test process, so every case running to completion is the assertion; the counts
-/// check that both outcomes were actually exercised.
+/// check that both outcomes were actually exercised. Each test writes its own uniquely named
+/// file: another test process on the machine rewriting a file this one has mapped is a SIGBUS.
 @Suite struct GGUFFuzzTests {
     /// Parses `bytes` from a file; returns true when it parsed, false for a GGUFError.
     private func parses(_ bytes: [UInt8], path: String) throws -> Bool {
@@ -35,7 +36,7 @@ import Testing
 
     @Test func everyTruncationOfTheSampleThrows() throws {
         let bytes = GGUFTestWriter.sample().build()
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("kanso-fuzz-truncate.gguf").path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("kanso-fuzz-truncate-\(UUID().uuidString).gguf").path
         defer { try? FileManager.default.removeItem(atPath: path) }
         #expect(try parses(bytes, path: path))
         for length in 0..<bytes.count {
@@ -46,7 +47,7 @@ import Testing
 
     @Test func flippedBytesParseOrThrow() throws {
         let bytes = GGUFTestWriter.sample().build()
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("kanso-fuzz-flip.gguf").path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("kanso-fuzz-flip-\(UUID().uuidString).gguf").path
         defer { try? FileManager.default.removeItem(atPath: path) }
         var parsed = 0, rejected = 0
         for position in 0..<bytes.count {
@@ -61,7 +62,7 @@ import Testing
 
     @Test func randomCorruptionOfTheGoldenFile() throws {
         let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: quantGoldensPath)))
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("kanso-fuzz-golden.gguf").path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("kanso-fuzz-golden-\(UUID().uuidString).gguf").path
         defer { try? FileManager.default.removeItem(atPath: path) }
         var generator = SplitMix64(seed: 42)
         let headerEnd = try GGUFFile(path: quantGoldensPath).dataOffset
