@@ -1,4 +1,5 @@
-import Foundation
+import SystemPackage
+import Glibc
 import KansoEngine
 import KansoWire
 import Logging
@@ -176,7 +177,7 @@ public final class AgentService: Sendable {
             estimates.set(path, value)
             return value
         } catch {
-            throw PoolError.modelUnavailable(model: (path as NSString).lastPathComponent, reason: "cannot read the model: \(error)")
+            throw PoolError.modelUnavailable(model: FilePath(path).lastComponent?.string ?? path, reason: "cannot read the model: \(error)")
         }
     }
 
@@ -252,7 +253,7 @@ public final class AgentService: Sendable {
 
 /// Model size estimates by path, computed once from the GGUF header.
 private final class EstimateCache: @unchecked Sendable {  // guarded by `lock`
-    private let lock = NSLock()
+    private let lock = Lock()
     private var values: [String: (Int, Int)] = [:]
     func get(_ path: String) -> (Int, Int)? { lock.lock(); defer { lock.unlock() }; return values[path] }
     func set(_ path: String, _ value: (Int, Int)) { lock.lock(); values[path] = value; lock.unlock() }

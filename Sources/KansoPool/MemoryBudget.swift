@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// The bytes the pool's workers may occupy (DESIGN.md, Scheduling): configured, or a share of
 /// the cgroup's `memory.max`, or of `MemTotal` when the cgroup sets no limit.
@@ -18,7 +18,7 @@ public struct MemoryBudget: Sendable, Equatable {
 
     /// Parses "2G", "512M", "1.5GiB", "1073741824" or "40%" (of the cgroup/MemTotal figure).
     public static func parse(_ text: String, systemRoot: String = "/") -> MemoryBudget? {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let trimmed = text.trimmingWhitespace()
         if trimmed.hasSuffix("%") {
             guard let percent = Double(trimmed.dropLast()), percent > 0, percent <= 100,
                   let (total, source) = systemLimit(root: systemRoot) else { return nil }
@@ -47,16 +47,16 @@ public struct MemoryBudget: Sendable, Equatable {
     /// The cgroup v2 `memory.max` of this process's cgroup when it is a number, else MemTotal.
     static func systemLimit(root: String) -> (Int, Source)? {
         let base = root.hasSuffix("/") ? String(root.dropLast()) : root
-        if let membership = try? String(contentsOfFile: base + "/proc/self/cgroup", encoding: .utf8),
+        if let membership = try? FileSystem.readText(base + "/proc/self/cgroup"),
            let line = membership.split(separator: "\n").first(where: { $0.hasPrefix("0::") }) {
             let group = line.dropFirst(3)
             let limitPath = base + "/sys/fs/cgroup" + (group == "/" ? "" : String(group)) + "/memory.max"
-            if let text = try? String(contentsOfFile: limitPath, encoding: .utf8),
-               let limit = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)), limit > 0 {
+            if let text = try? FileSystem.readText(limitPath),
+               let limit = Int(text.trimmingWhitespace()), limit > 0 {
                 return (limit, .cgroup)
             }
         }
-        if let info = try? String(contentsOfFile: base + "/proc/meminfo", encoding: .utf8),
+        if let info = try? FileSystem.readText(base + "/proc/meminfo"),
            let line = info.split(separator: "\n").first(where: { $0.hasPrefix("MemTotal:") }) {
             let fields = line.split(separator: " ")
             if fields.count >= 2, let kilobytes = Int(fields[1]) { return (kilobytes * 1024, .memTotal) }

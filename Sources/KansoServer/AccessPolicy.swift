@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// Who may call what: `io.kanso.Admin` belongs to root, the daemon's own user (which can signal
 /// the daemon anyway; systemd's `ExecReload=kansoctl reload` runs as it) and the members of one

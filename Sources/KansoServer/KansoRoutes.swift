@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 import KansoPool
 import KansoWire
 
@@ -14,13 +14,13 @@ public enum KansoRoutes {
         public var socketDescription: String
         public var activation: String
         public var modelSearchPath: [String]
-        public var startedAt: Date
+        public var startedAt: WallTime
         /// Re-reads the manifests with the systemd notifications around it.
         public var reload: @Sendable () async -> AgentRegistry.ReloadOutcome
 
         public init(registry: AgentRegistry, agents: AgentService, lifecycle: DaemonLifecycle, statistics: ServerStatistics,
                     budget: MemoryBudget, socketDescription: String, activation: String, modelSearchPath: [String],
-                    startedAt: Date, reload: @escaping @Sendable () async -> AgentRegistry.ReloadOutcome) {
+                    startedAt: WallTime, reload: @escaping @Sendable () async -> AgentRegistry.ReloadOutcome) {
             self.registry = registry
             self.agents = agents
             self.lifecycle = lifecycle
@@ -66,7 +66,7 @@ public enum KansoRoutes {
             let spare = await context.agents.pool.spareWorker()  // one reading: pid and bytes agree
             return StatusReply(
                 version: KansoVersion.current, pid: Int(getpid()), state: context.lifecycle.state.rawValue,
-                uptimeSeconds: Date().timeIntervalSince(context.startedAt), activation: context.activation,
+                uptimeSeconds: WallTime.now.seconds(since: context.startedAt), activation: context.activation,
                 socket: context.socketDescription, agentsDirectory: catalog.directory,
                 modelSearchPath: context.modelSearchPath, agents: await agentStatuses(context),
                 models: await context.agents.pool.snapshot().map(Self.info),
@@ -80,7 +80,7 @@ public enum KansoRoutes {
                                     tokensPerJoule: totals.tokensPerJoule)
                 },
                 connections: context.statistics.connections, calls: context.statistics.calls,
-                loadedAt: catalog.loadedAt.timeIntervalSince1970)
+                loadedAt: catalog.loadedAt.secondsSince1970)
         }
         table.add("io.kanso.Admin.Reload", access: .admin) { call, _ in
             _ = try Parameters(call, allowed: [])
@@ -139,7 +139,7 @@ public enum KansoRoutes {
             for await event in context.agents.pool.subscribe() {
                 try Task.checkCancellation()
                 try await writer.send(PoolEventInfo(kind: event.kind.rawValue, model: event.model, from: event.from, to: event.to,
-                                                    reason: event.reason, time: event.time.timeIntervalSince1970), continues: true)
+                                                    reason: event.reason, time: event.time.secondsSince1970), continues: true)
             }
         }
     }

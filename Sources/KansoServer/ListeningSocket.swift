@@ -1,4 +1,6 @@
-import Foundation
+import SystemPackage
+import Glibc
+import KansoPool
 
 /// The socket the daemon serves on: one systemd passed (socket activation), or one it binds
 /// itself (stand-alone). Binding checks what is already at the path first: a live socket means
@@ -16,13 +18,12 @@ public enum ListeningSocket: Sendable, CustomStringConvertible {
 
     /// Makes the path ready for `bind`: creates the parent folder, removes a stale socket.
     public static func prepare(path: String) throws(ListeningSocketError) {
-        let parent = (path as NSString).deletingLastPathComponent
+        let parent = FilePath(path).removingLastComponent().string
         if !parent.isEmpty {
             do {
-                try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true,
-                                                        attributes: [.posixPermissions: 0o755])
+                try FileSystem.createDirectories(parent, mode: 0o755)
             } catch {
-                throw .cannotCreateDirectory(path: parent, reason: error.localizedDescription)
+                throw .cannotCreateDirectory(path: parent, reason: error.description)
             }
         }
         var status = stat()

@@ -1,5 +1,6 @@
 import CSystemd
-import Foundation
+import Glibc
+import KansoPool
 import NIOCore
 
 /// Who is at the other end of a connection (SO_PEERCRED), read once when it is accepted.
@@ -37,7 +38,7 @@ public struct PeerCredentials: Sendable, Equatable, CustomStringConvertible {
     /// `/proc/PID/status` (the kernel's view, so it cannot be spoofed by the peer).
     public func groups(procRoot: String = "/proc") -> Set<UInt32> {
         var groups: Set<UInt32> = [gid]
-        guard let status = try? String(contentsOfFile: "\(procRoot)/\(pid)/status", encoding: .utf8) else { return groups }
+        guard let status = try? FileSystem.readText("\(procRoot)/\(pid)/status") else { return groups }
         for line in status.split(separator: "\n") where line.hasPrefix("Groups:") {
             for field in line.dropFirst("Groups:".count).split(whereSeparator: { $0 == " " || $0 == "\t" }) {
                 if let group = UInt32(field) { groups.insert(group) }

@@ -1,5 +1,3 @@
-import Foundation
-
 /// Any JSON value: the shape of Varlink parameters before a method reads them.
 /// Integers stay integers (`int` in Varlink), so they round-trip without becoming floats.
 public enum JSONValue: Sendable, Equatable, Codable {
@@ -72,11 +70,11 @@ public enum JSONValue: Sendable, Equatable, Codable {
 
     /// Re-decodes this value as a typed Decodable (used to read method parameters into structs).
     public func decode<T: Decodable>(_ type: T.Type) throws -> T {
-        try JSONDecoder().decode(T.self, from: Data(JSONText.serialize(self)))
+        try JSONValueDecoder().decode(T.self, from: self)
     }
 
     /// Encodes any Encodable into a JSONValue.
     public static func from<T: Encodable>(_ value: T) throws -> JSONValue {
-        try JSONText.parse([UInt8](JSONEncoder().encode(value)))
+        try JSONValueEncoder().encode(value)
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// Where the daemon's socket is, agreed by `kansod` and every client.
 public enum SocketPath {
@@ -9,9 +9,9 @@ public enum SocketPath {
 
     /// `KANSO_SOCKET` if set; else the system socket for root or when it exists; else
     /// `$XDG_RUNTIME_DIR/kansod.sock` for a user's own daemon.
-    public static func resolve(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+    public static func resolve(environment: [String: String] = ProcessEnvironment.current) -> String {
         if let path = environment[environmentVariable], !path.isEmpty { return path }
-        if getuid() == 0 || FileManager.default.fileExists(atPath: system) { return system }
+        if getuid() == 0 || access(system, F_OK) == 0 { return system }
         if let runtime = environment["XDG_RUNTIME_DIR"], !runtime.isEmpty { return runtime + "/kansod.sock" }
         return system
     }

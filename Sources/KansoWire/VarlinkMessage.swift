@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// A Varlink method call: `{"method": "io.kanso.Agents.List", "parameters": {...}, "more": bool, "oneway": bool}`.
 public struct VarlinkCall: Sendable, Equatable {
@@ -157,9 +157,9 @@ public enum VarlinkMessageError: Error, Equatable, CustomStringConvertible {
 public enum VarlinkCodec {
     /// JSON bytes of `value` followed by the NUL terminator.
     public static func frame<T: Encodable>(_ value: T) throws -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
-        var bytes = [UInt8](try encoder.encode(value))
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(256)
+        JSONText.write(try JSONValueEncoder().encode(value), to: &bytes)
         bytes.append(0)
         return bytes
     }

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import Glibc
 import KansoPool
 import KansoWire
 
@@ -51,7 +51,7 @@ struct DaemonOptions: ParsableArguments {
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
-    private var environment: [String: String] { ProcessInfo.processInfo.environment }
+    private var environment: [String: String] { ProcessEnvironment.current }
 
     private func fromEnvironment(_ name: String) -> String? {
         guard let value = environment[name], !value.isEmpty else { return nil }
@@ -63,7 +63,7 @@ struct DaemonOptions: ParsableArguments {
     var resolvedAgents: String {
         if let agents { return agents }
         if let value = fromEnvironment("KANSO_AGENTS") { return value }
-        return FileManager.default.fileExists(atPath: "/etc/kanso/agents") ? "/etc/kanso/agents" : "agents"
+        return FileSystem.exists("/etc/kanso/agents") ? "/etc/kanso/agents" : "agents"
     }
 
     var resolvedStateDirectory: String {

@@ -1,5 +1,5 @@
 import Dispatch
-import Foundation
+import Glibc
 
 /// POSIX signals as an async sequence: the handlers only enqueue, the supervisor acts.
 enum SignalEvents {

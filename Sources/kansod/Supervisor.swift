@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 import KansoPool
 import KansoServer
 import KansoSystemd
@@ -13,7 +13,7 @@ final class Supervisor: Sendable {
     let notifier = SystemdNotifier()
     let lifecycle = DaemonLifecycle()
     let statistics = ServerStatistics()
-    let startedAt = Date()
+    let startedAt = WallTime.now
 
     init(options: DaemonOptions) throws {
         self.options = options

@@ -1,6 +1,6 @@
 import ArgumentParser
 import CSystemd
-import Foundation
+import Glibc
 import KansoPool
 import KansoSystemd
 

@@ -59,13 +59,13 @@ struct ManifestReaderTests {
 
     @Test("each mistake names the file, the key and what was expected", arguments: [
         ("name = \"x\"\n", "task", "missing; expected one of predict, classify, extract"),
-        ("name = 3\ntask = \"predict\"\nmodel = \"m\"\nprompt = \"{text}\"\n", "name", "expected a string, got int"),
+        ("name = 3\ntask = \"predict\"\nmodel = \"m\"\nprompt = \"{text}\"\n", "name", "expected a string, got integer"),
         ("name = \"has space\"\ntask = \"predict\"\nmodel = \"m\"\nprompt = \"{text}\"\n", "name", "expected a name of letters"),
         ("name = \"x\"\ntask = \"summarize\"\nmodel = \"m\"\nprompt = \"{text}\"\n", "task", "got \"summarize\""),
         ("name = \"x\"\ntask = \"predict\"\nmodel = \"m\"\nprompt = \"no slot\"\n", "prompt", "containing {text}"),
         ("name = \"x\"\ntask = \"classify\"\nmodel = \"m\"\nprompt = \"{text}\"\n", "labels", "a classify agent needs labels"),
         ("name = \"x\"\ntask = \"classify\"\nmodel = \"m\"\nprompt = \"{text}\"\nlabels = [\"a\", \"a\"]\n", "labels", "\"a\" appears more than once"),
-        ("name = \"x\"\ntask = \"classify\"\nmodel = \"m\"\nprompt = \"{text}\"\nlabels = [\"a\", 2]\n", "labels", "item 2 is int"),
+        ("name = \"x\"\ntask = \"classify\"\nmodel = \"m\"\nprompt = \"{text}\"\nlabels = [\"a\", 2]\n", "labels", "item 2 is integer"),
         ("name = \"x\"\ntask = \"predict\"\nmodel = \"m\"\nprompt = \"{text}\"\nlables = [\"a\"]\n", "lables", "unknown key"),
         ("name = \"x\"\ntask = \"predict\"\nmodel = \"m\"\nprompt = \"{text}\"\nkeep_alive = \"soon\"\n", "keep_alive", "\"forever\""),
         ("name = \"x\"\ntask = \"predict\"\nmodel = \"m\"\nprompt = \"{text}\"\npriority = \"urgent\"\n", "priority", "got \"urgent\""),

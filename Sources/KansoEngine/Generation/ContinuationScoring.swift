@@ -3,7 +3,7 @@
 // once and shared; the candidates' other tokens are evaluated together, each in its own copy of
 // the prompt's cache, so the weights are read once and the given cache ends as it began.
 
-import Foundation
+import Glibc
 
 public struct ContinuationScore: Sendable, Equatable {
     /// ln p of each token of the continuation, given the prompt and the tokens before it.

@@ -3,7 +3,8 @@
 // the caller says stop. Tokens and their text arrive through a callback or an AsyncThrowingStream.
 // Reference: the generation loop of llama2.c run.c `generate`.
 
-import Foundation
+import Dispatch
+import Glibc
 
 /// One generated token and the text it completes (empty while a character is split across tokens).
 public struct GeneratedToken: Sendable, Equatable {
@@ -117,7 +118,7 @@ public struct Generator: Sendable {
         return AsyncThrowingStream { continuation in
             let cancelled = CancellationFlag()
             continuation.onTermination = { _ in cancelled.set() }
-            let thread = Thread {
+            DetachedThread.start(name: "kanso-generate") {
                 var running = generator
                 do {
                     _ = try running.generate(prompt: prompt, in: cache) { token in
@@ -129,15 +130,13 @@ public struct Generator: Sendable {
                     continuation.finish(throwing: error)
                 }
             }
-            thread.name = "kanso-generate"
-            thread.start()
         }
     }
 }
 
 /// A flag set from one thread and read from another.
 private final class CancellationFlag: @unchecked Sendable {  // guarded by `lock`
-    private let lock = NSLock()
+    private let lock = Lock()
     private var value = false
     func set() { lock.lock(); value = true; lock.unlock() }
     var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }

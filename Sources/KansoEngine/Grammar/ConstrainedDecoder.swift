@@ -5,7 +5,8 @@
 // Every token adds at least one byte, so with a bounded grammar (`maximumByteCount`, see
 // SchemaGrammar.Options) and maximumTokens above it, decoding always completes.
 
-import Foundation
+import Dispatch
+import Glibc
 
 public enum ConstrainedDecodingError: Error, CustomStringConvertible {
     /// The token limit or the context ended before the value was complete.

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 // Why a JSON Schema could not be compiled into a grammar. Every case names the JSON pointer
 // (RFC 6901) of the offending keyword or subschema, "" being the schema's root.
@@ -43,7 +43,7 @@ public enum GrammarError: Error, Equatable, CustomStringConvertible {
 /// JSON pointer helpers (RFC 6901): "~" is written "~0" and "/" is written "~1" in a token.
 enum JSONPointer {
     static func appending(_ pointer: String, _ token: String) -> String {
-        pointer + "/" + token.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
+        pointer + "/" + token.replacing("~", with: "~0").replacing("/", with: "~1")
     }
 
     static func appending(_ pointer: String, _ index: Int) -> String {

@@ -5,7 +5,7 @@
 // cannot come. That depends only on the token and the sub-state, so it is computed once per
 // tokenizer and sub-state, and a mask becomes a bitset copy plus a check of the closing tokens.
 
-import Foundation
+import Glibc
 
 final class StringTokenClasses: @unchecked Sendable {  // `byBudget` is guarded by `lock`
     struct Closing: Sendable {
@@ -24,7 +24,7 @@ final class StringTokenClasses: @unchecked Sendable {  // `byBudget` is guarded 
     let countStarts: [Int32]
     let maximumCount: Int
     let closing: [Closing]
-    private let lock = NSLock()
+    private let lock = Lock()
     /// insideTokens(budget:) for budgets below maximumCount, kept once computed.
     private var byBudget: [Int: TokenMask] = [:]
 

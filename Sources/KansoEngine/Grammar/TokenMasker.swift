@@ -3,7 +3,7 @@
 // complete; control, unknown and unused tokens never. Built once per tokenizer (token trie,
 // string fast path) and shared by every grammar and request; masks of repeated states are cached.
 
-import Foundation
+import Glibc
 
 public final class TokenMasker: @unchecked Sendable {  // mutable caches are guarded by `lock`
     public let vocabularySize: Int
@@ -14,7 +14,7 @@ public final class TokenMasker: @unchecked Sendable {  // mutable caches are gua
     /// Tokens with bytes that grammar output may use.
     private let eligible: [Int32]
 
-    private let lock = NSLock()
+    private let lock = Lock()
     private var stringClasses: [StringTokenClasses?] = Array(repeating: nil, count: StringPhase.subStateCount)
     private var cache: [GrammarState: TokenMask] = [:]
     /// Masks kept before the cache is emptied (each is vocabularySize / 8 bytes).

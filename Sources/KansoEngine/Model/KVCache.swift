@@ -3,7 +3,7 @@
 // Reference: the per-sequence cache of llama2.c's RunState (key_cache/value_cache), one per sequence.
 // Not thread-safe: use one cache from one task at a time (the model serializes passes, not edits).
 
-import Foundation
+import Glibc
 
 /// How a cache stores keys and values. Single precision (the default) keeps the engine within
 /// float rounding of exact arithmetic, as the fidelity fixtures require; half precision halves the

@@ -12,7 +12,8 @@
 //   let reply = model.makeCache(); try reply.copyPrefix(from: prompt, length: prompt.length)
 //   try generator.generate(prompt: tokens, in: reply) { token in ...; return true }
 
-import Foundation
+import Dispatch
+import Glibc
 
 public final class Model: @unchecked Sendable {  // mutable scratch state is used only under `lock`
     public let configuration: ModelConfiguration
@@ -26,7 +27,7 @@ public final class Model: @unchecked Sendable {  // mutable scratch state is use
 
     private let pool: ThreadPool
     private let transformer: Transformer
-    private let lock = NSLock()
+    private let lock = Lock()
 
     /// Tokens of one forward pass unless a caller says otherwise: 64 lets the batched kernel reuse
     /// each unpacked weight row for 64 vectors (1B Q8_0, 2 threads: prompt 97 t/s at 32, 99 at 64,

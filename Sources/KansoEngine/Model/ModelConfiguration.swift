@@ -4,7 +4,7 @@
 // architecture: LlamaArchitecture.swift, Qwen2Architecture.swift, Qwen3Architecture.swift,
 // Gemma3Architecture.swift.
 
-import Foundation
+import Glibc
 
 /// The architectures the forward pass implements, named as in `general.architecture`.
 public enum ModelArchitecture: String, CaseIterable, Sendable {

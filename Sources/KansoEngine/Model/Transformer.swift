@@ -5,7 +5,7 @@
 // attention is split over (entry, head) pairs.
 // References: llama2.c run.c `forward` (data flow), llama.cpp src/models/{llama,qwen2,qwen3,gemma3}.cpp.
 
-import Foundation
+import Glibc
 
 final class Transformer {
     let configuration: ModelConfiguration

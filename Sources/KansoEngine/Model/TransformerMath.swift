@@ -2,7 +2,7 @@
 // activations, RoPE, dot products. Matrix products are the kernels' (WeightMatrix).
 // Plain loops the optimizer vectorizes, and SIMD8 accumulators where a reduction would not be.
 
-import Foundation
+import Glibc
 
 enum TransformerMath {
     /// out[i] = x[i] / sqrt(mean(x²) + epsilon) * weight[i], as ggml_rms_norm followed by a multiply.

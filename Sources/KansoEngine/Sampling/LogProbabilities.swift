@@ -1,6 +1,6 @@
 // Probabilities from logits, computed in Double so long vocabularies keep their precision.
 
-import Foundation
+import Glibc
 
 public enum LogProbabilities {
     /// log softmax(logits): logits - max - log Σ exp(logits - max).

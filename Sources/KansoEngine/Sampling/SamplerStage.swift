@@ -2,7 +2,7 @@
 // a SamplerChain runs them in order and draws the token.
 // Reference: llama.cpp src/llama-sampling.cpp (the samplers' definitions; our own code).
 
-import Foundation
+import Glibc
 
 public protocol SamplerStage: Sendable {
     /// Narrows or reshapes `candidates`. `history` is the sequence so far (prompt and output).

@@ -2,7 +2,7 @@
 // by logit (highest first). Stages remove candidates or change logits; the chain then picks one.
 // Reference: llama.cpp's llama_token_data_array.
 
-import Foundation
+import Glibc
 
 public struct TokenCandidates: Sendable {
     public var tokens: [Int32]

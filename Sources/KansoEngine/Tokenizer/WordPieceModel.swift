@@ -4,7 +4,8 @@
 // U+2581 (how GGUF spells a word start), is cut greedily into the longest tokens from the left.
 // A word that cannot be cut completely becomes the unknown token.
 
-import Foundation
+@_spi(_Unicode) import Swift
+import Glibc
 
 struct WordPieceModel: Sendable {
     private let tokenTexts: ByteStringTable
@@ -71,10 +72,12 @@ struct WordPieceModel: Sendable {
         return words
     }
 
-    /// The first scalar of the canonical decomposition (NFD): "Ä" -> "A".
+    /// The first scalar of the canonical decomposition (NFD): "Ä" -> "A". The standard library's
+    /// own normalizer (the one its String comparison uses) is reached through its `_Unicode` SPI:
+    /// Foundation's decomposedStringWithCanonicalMapping would link Foundation into the daemon.
     private static func baseCharacter(_ value: UInt32) -> UInt32 {
         guard value >= 0xC0, let scalar = Unicode.Scalar(value) else { return value }
-        return String(Character(scalar)).decomposedStringWithCanonicalMapping.unicodeScalars.first?.value ?? value
+        return String(Character(scalar))._nfd.first(where: { _ in true })?.value ?? value
     }
 
     /// The first scalar of the lowercase mapping.

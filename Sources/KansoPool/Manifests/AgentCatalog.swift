@@ -1,4 +1,5 @@
-import Foundation
+import SystemPackage
+import Glibc
 
 /// Every manifest of an agents folder, read at one moment: the agents that loaded, each with
 /// where its model is, and the problems of those that did not. A broken manifest never stops
@@ -13,7 +14,7 @@ public struct AgentCatalog: Sendable {
     public private(set) var entries: [Entry]
     public private(set) var problems: [ManifestProblem]
     public let directory: String
-    public let loadedAt: Date
+    public let loadedAt: WallTime
 
     public func entry(named name: String) -> Entry? { entries.first { $0.manifest.name == name } }
     public var names: [String] { entries.map(\.manifest.name) }
@@ -24,16 +25,16 @@ public struct AgentCatalog: Sendable {
         var problems: [ManifestProblem] = []
         let files: [String]
         do {
-            files = try FileManager.default.contentsOfDirectory(atPath: directory)
+            files = try FileSystem.directoryEntries(directory)
                 .filter { $0.hasSuffix(".toml") && !$0.hasPrefix(".") }
                 .sorted()
         } catch {
-            return AgentCatalog(entries: [], problems: [ManifestProblem(file: directory, message: "cannot read the agents folder: \(error.localizedDescription)")],
-                                directory: directory, loadedAt: Date())
+            return AgentCatalog(entries: [], problems: [ManifestProblem(file: directory, message: "cannot read the agents folder: \(error.reason)")],
+                                directory: directory, loadedAt: .now)
         }
         var firstFileForName: [String: String] = [:]
         for file in files {
-            let path = (directory as NSString).appendingPathComponent(file)
+            let path = FilePath(directory).appending(file).string
             do {
                 let manifest = try reader.read(path: path)
                 if let earlier = firstFileForName[manifest.name] {
@@ -55,6 +56,6 @@ public struct AgentCatalog: Sendable {
             return true
         }
         entries.sort { $0.manifest.name < $1.manifest.name }
-        return AgentCatalog(entries: entries, problems: problems, directory: directory, loadedAt: Date())
+        return AgentCatalog(entries: entries, problems: problems, directory: directory, loadedAt: .now)
     }
 }

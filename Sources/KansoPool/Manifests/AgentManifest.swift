@@ -1,4 +1,5 @@
-import Foundation
+import SystemPackage
+import Glibc
 import KansoWire
 
 /// One agent as declared by `agents/NAME.toml` (DESIGN.md, Agents): a task on a model with its
@@ -51,7 +52,7 @@ public struct AgentManifest: Sendable, Equatable {
     public var manifestPath: String
 
     /// The folder relative model paths and schema files are found in.
-    public var directory: String { (manifestPath as NSString).deletingLastPathComponent }
+    public var directory: String { FilePath(manifestPath).removingLastComponent().string }
 
     /// The shape `io.kanso.Agents.List` gives for this agent in `state`.
     public func info(state: String) -> AgentInfo {

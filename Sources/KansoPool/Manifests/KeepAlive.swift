@@ -12,7 +12,7 @@ public enum KeepAlive: Sendable, Equatable, CustomStringConvertible {
 
     /// Parses the manifest's text; nil when it is not one of the accepted forms.
     public init?(parsing text: String) {
-        let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
+        let trimmed = text.trimmingWhitespace().lowercased()
         if trimmed == "forever" || trimmed == "-1" { self = .forever; return }
         if let number = Double(trimmed), number >= 0 {
             self = number == 0 ? .unloadAfterRequest : .seconds(number)
@@ -63,4 +63,4 @@ public enum KeepAlive: Sendable, Equatable, CustomStringConvertible {
     public var isPinned: Bool { self == .forever }
 }
 
-import Foundation
+import Glibc

@@ -1,7 +1,7 @@
-import Foundation
+import SystemPackage
+import Glibc
 import KansoEngine
 import KansoWire
-import TOMLKit
 
 /// Reads and validates one agent manifest (TOML). Every rejection is a `ManifestProblem` that
 /// names the file, the key and what was expected; unknown keys are rejected too, so a typo
@@ -35,9 +35,9 @@ public struct ManifestReader {
     public func read(path: String) throws(ManifestProblem) -> AgentManifest {
         let text: String
         do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
+            text = try FileSystem.readText(path)
         } catch {
-            throw ManifestProblem(file: path, message: "cannot read the file as UTF-8 text: \(error.localizedDescription)")
+            throw ManifestProblem(file: path, message: "cannot read the file as UTF-8 text: \(error.reason)")
         }
         return try parse(text, path: path)
     }
@@ -46,11 +46,9 @@ public struct ManifestReader {
     public func parse(_ text: String, path: String) throws(ManifestProblem) -> AgentManifest {
         let table: TOMLTable
         do {
-            table = try TOMLTable(string: text)
-        } catch let error as TOMLParseError {
-            throw ManifestProblem(file: path, message: "not valid TOML at line \(error.source.begin.line), column \(error.source.begin.column): \(error.description)")
+            table = try TOMLParser.parse(text)
         } catch {
-            throw ManifestProblem(file: path, message: "not valid TOML: \(error)")
+            throw ManifestProblem(file: path, message: "not valid TOML at line \(error.line), column \(error.column): \(error.message)")
         }
         let fields = Fields(table: table, file: path)
         for key in table.keys.sorted() where Self.knownKeys[key] == nil {
@@ -82,9 +80,9 @@ public struct ManifestReader {
         }
         var keepAlive = KeepAlive.standard
         if let value = table["keep_alive"] {
-            let text = value.string ?? value.int.map(String.init)
+            let text = value.stringValue ?? value.integerValue.map(String.init)
             guard let text, let parsed = KeepAlive(parsing: text) else {
-                throw fields.problem("keep_alive", "expected \(Self.knownKeys["keep_alive"]!), got \(value.debugDescription)")
+                throw fields.problem("keep_alive", "expected \(Self.knownKeys["keep_alive"]!), got \(value.stringValue.map { "\"\($0)\"" } ?? value.typeName)")
             }
             keepAlive = parsed
         }
@@ -92,7 +90,7 @@ public struct ManifestReader {
         var labels = try fields.optionalStrings("labels")
         if let given = labels {
             guard !given.isEmpty else { throw fields.problem("labels", "expected at least one label") }
-            if let empty = given.firstIndex(where: { $0.trimmingCharacters(in: .whitespaces).isEmpty }) {
+            if let empty = given.firstIndex(where: { $0.trimmingWhitespace().isEmpty }) {
                 throw fields.problem("labels", "label \(empty + 1) is empty")
             }
             if Set(given).count != given.count {
@@ -142,17 +140,17 @@ public struct ManifestReader {
         }
         var schema: JSONValue?
         if let inline {
-            guard let table = inline.table else { throw fields.problem("schema", "expected \(Self.knownKeys["schema"]!)") }
-            schema = JSONValue(toml: table)
+            guard let table = inline.tableValue else { throw fields.problem("schema", "expected \(Self.knownKeys["schema"]!)") }
+            schema = JSONValue(toml: .table(table))
         } else if let file {
-            let schemaPath = file.hasPrefix("/") ? file : ((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent(file)
-            guard let data = FileManager.default.contents(atPath: schemaPath) else {
+            let schemaPath = file.hasPrefix("/") ? file : FilePath(path).removingLastComponent().appending(file).string
+            guard let data = try? FileSystem.readBytes(schemaPath) else {
                 throw fields.problem("schema_file", "cannot read \(schemaPath)")
             }
             do {
-                schema = try JSONDecoder().decode(JSONValue.self, from: data)
+                schema = try JSONText.parse(data)
             } catch {
-                throw fields.problem("schema_file", "\(schemaPath) is not valid JSON")
+                throw fields.problem("schema_file", "\(schemaPath) is not valid JSON: \(error)")
             }
         }
         if task == .extract {
@@ -175,7 +173,7 @@ public struct ManifestReader {
     private func readSampling(_ fields: Fields) throws(ManifestProblem) -> AgentManifest.Sampling {
         var sampling = AgentManifest.Sampling()
         guard let value = fields.table["sampling"] else { return sampling }
-        guard let table = value.table else { throw fields.problem("sampling", "expected \(Self.knownKeys["sampling"]!)") }
+        guard let table = value.tableValue else { throw fields.problem("sampling", "expected \(Self.knownKeys["sampling"]!)") }
         for key in table.keys.sorted() where !Self.samplingKeys.contains(key) {
             throw fields.problem("sampling.\(key)", "unknown key; expected one of \(Self.samplingKeys.sorted().joined(separator: ", "))")
         }
@@ -215,30 +213,30 @@ struct Fields {
         ManifestProblem(file: file, key: prefix + key, message: message)
     }
 
-    private func typeName(_ value: TOMLValueConvertible) -> String {
-        value.type == .double ? "float" : value.type.description
+    private func typeName(_ value: TOMLValue) -> String {
+        value.typeName
     }
 
     func requiredString(_ key: String) throws(ManifestProblem) -> String {
         guard let value = table[key] else {
             throw problem(key, "missing; expected \(ManifestReader.knownKeys[key] ?? "a string")")
         }
-        guard let text = value.string else { throw problem(key, "expected a string, got \(typeName(value))") }
+        guard let text = value.stringValue else { throw problem(key, "expected a string, got \(typeName(value))") }
         return text
     }
 
     func optionalString(_ key: String) throws(ManifestProblem) -> String? {
         guard let value = table[key] else { return nil }
-        guard let text = value.string else { throw problem(key, "expected a string, got \(typeName(value))") }
+        guard let text = value.stringValue else { throw problem(key, "expected a string, got \(typeName(value))") }
         return text
     }
 
     func optionalStrings(_ key: String) throws(ManifestProblem) -> [String]? {
         guard let value = table[key] else { return nil }
-        guard let array = value.array else { throw problem(key, "expected a list of strings, got \(typeName(value))") }
+        guard let array = value.arrayValue else { throw problem(key, "expected a list of strings, got \(typeName(value))") }
         var strings: [String] = []
         for (index, element) in array.enumerated() {
-            guard let text = element.string else {
+            guard let text = element.stringValue else {
                 throw problem(key, "expected a list of strings, item \(index + 1) is \(typeName(element))")
             }
             strings.append(text)
@@ -248,14 +246,14 @@ struct Fields {
 
     func optionalNumber(_ key: String) throws(ManifestProblem) -> Double? {
         guard let value = table[key] else { return nil }
-        if let number = value.double { return number }
-        if let number = value.int { return Double(number) }
+        if let number = value.floatValue { return number }
+        if let number = value.integerValue { return Double(number) }
         throw problem(key, "expected a number, got \(typeName(value))")
     }
 
     func optionalInt(_ key: String) throws(ManifestProblem) -> Int? {
         guard let value = table[key] else { return nil }
-        guard let number = value.int else { throw problem(key, "expected an integer, got \(typeName(value))") }
+        guard let number = value.integerValue else { throw problem(key, "expected an integer, got \(typeName(value))") }
         return number
     }
 
@@ -267,26 +265,25 @@ struct Fields {
 
     func optionalBool(_ key: String) throws(ManifestProblem) -> Bool? {
         guard let value = table[key] else { return nil }
-        guard let flag = value.bool else { throw problem(key, "expected true or false, got \(typeName(value))") }
+        guard let flag = value.booleanValue else { throw problem(key, "expected true or false, got \(typeName(value))") }
         return flag
     }
 }
 
 extension JSONValue {
     /// A TOML value as JSON (for inline schemas). Dates become their text.
-    init(toml value: TOMLValueConvertible) {
-        switch value.type {
-        case .table:
-            let table = value.table!
+    init(toml value: TOMLValue) {
+        switch value {
+        case .table(let table):
             var object: [String: JSONValue] = [:]
-            for key in table.keys { object[key] = JSONValue(toml: table[key]!) }
+            for (key, member) in table { object[key] = JSONValue(toml: member) }
             self = .object(object)
-        case .array: self = .array(value.array!.map { JSONValue(toml: $0) })
-        case .string: self = .string(value.string!)
-        case .int: self = .int(value.int!)
-        case .double: self = .double(value.double!)
-        case .bool: self = .bool(value.bool!)
-        default: self = .string(value.debugDescription)
+        case .array(let items): self = .array(items.map { JSONValue(toml: $0) })
+        case .string(let text): self = .string(text)
+        case .integer(let number): self = .int(number)
+        case .float(let number): self = .double(number)
+        case .boolean(let flag): self = .bool(flag)
+        case .dateTime(let moment): self = .string(moment.text)
         }
     }
 }

@@ -1,4 +1,5 @@
-import Foundation
+import SystemPackage
+import Glibc
 
 /// Finds an agent's model file (DESIGN.md, Agents): an absolute path as it is; a path with a
 /// folder relative to the manifest; a bare file name beside the manifest, then on each folder of
@@ -20,19 +21,16 @@ public struct ModelLocator: Sendable {
         if model.hasPrefix("/") {
             candidates = [model]
         } else if model.contains("/") {
-            candidates = [(manifestDirectory as NSString).appendingPathComponent(model)]
+            candidates = [FilePath(manifestDirectory).appending(model).lexicallyNormalized().string]
         } else {
-            candidates = ([manifestDirectory] + searchPath).map { ($0 as NSString).appendingPathComponent(model) }
+            candidates = ([manifestDirectory] + searchPath).map { FilePath($0).appending(model).lexicallyNormalized().string }
         }
-        for candidate in candidates {
-            let path = (candidate as NSString).standardizingPath
-            var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
-               let attributes = try? FileManager.default.attributesOfItem(atPath: path),
-               let size = attributes[.size] as? NSNumber {
-                return .found(path: path, bytes: size.intValue)
+        for path in candidates {
+            var status = stat()
+            if stat(path, &status) == 0, status.st_mode & S_IFMT == S_IFREG {
+                return .found(path: path, bytes: Int(status.st_size))
             }
         }
-        return .missing(searched: candidates.map { ($0 as NSString).standardizingPath })
+        return .missing(searched: candidates)
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 import KansoWire
 import Logging
 
@@ -17,7 +17,7 @@ public actor ModelPool {
         public var queueCapacity = 32
         /// How long a load may wait for room in the budget before `BudgetExceeded`.
         public var admissionTimeout: Duration = .seconds(30)
-        public var threadsPerWorker = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        public var threadsPerWorker = max(1, ProcessorCount.available)
         /// Threads fixed by the operator (`--threads`): the power profile does not change them.
         public var fixedThreadsPerWorker: Int?
         /// The worker executable and its arguments (this binary, `worker`).
@@ -40,14 +40,14 @@ public actor ModelPool {
 
     /// A queued request: resumed with a lease when its turn comes.
     struct PendingJob: Identifiable, Sendable {
-        let id: UUID
+        let id: UInt64
         let agent: String
         let continuation: CheckedContinuation<Lease, Error>
     }
 
     /// The right to send one job to a model's worker, until released.
     public struct Lease: Sendable {
-        public let id: UUID
+        public let id: UInt64
         public let model: ModelID
         let connection: WorkerConnection
         let pid: Int32
@@ -62,6 +62,8 @@ public actor ModelPool {
     private let logger: Logger
     private var slots: [ModelID: ModelSlot] = [:]
     private var shuttingDown = false
+    /// The id of the last queued job (ids only name a job while it waits or runs).
+    private var lastJobID: UInt64 = 0
     private let events = PoolEventHub()
     private var sampler: Task<Void, Never>?
     /// Resident bytes and load times measured per model, remembered across evictions.
@@ -104,7 +106,8 @@ public actor ModelPool {
             throw PoolError.budgetExceeded(model: slot.name, neededBytes: slot.bytes, budgetBytes: configuration.budget.bytes,
                                            reason: "the model needs \(slot.bytes) bytes, more than the whole budget of \(configuration.budget.bytes) bytes")
         }
-        let id = UUID()
+        lastJobID += 1
+        let id = lastJobID
         startSampler()
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
@@ -131,7 +134,7 @@ public actor ModelPool {
         slot.requestRate.record(at: now)
         slot.backoff.recordSuccess(at: now)
         slot.lastUsed = now
-        slot.lastUsedDate = Date()
+        slot.lastUsedDate = .now
         if let worker = slot.worker, worker.connection.isClosed {
             // The worker died under this request. Its exit (with the signal or status) moves the
             // model to failed; until then the model stays busy so no request is handed a dead
@@ -170,7 +173,7 @@ public actor ModelPool {
         energy.record(agent: agent, measurement, tokens: tokens)
     }
 
-    private func cancelQueued(model: ModelID, id: UUID) {
+    private func cancelQueued(model: ModelID, id: UInt64) {
         guard let slot = slots[model], let job = slot.queue.remove(id: id) else { return }
         job.continuation.resume(throwing: PoolError.cancelled)
     }
@@ -287,8 +290,8 @@ public actor ModelPool {
             record(slot, residentBytes: ProcessMemory.residentBytes(pid: worker.pid))
             costs.recordLoadDuration(slot.loadDuration!, for: slot.id)
             // The worker's own figure (file, tokenizer, weights) beside the whole (process start, calls).
-            let inWorker = reply.parameters["loadMilliseconds"]?.numberValue.map { String(format: "%.1f", $0) } ?? "?"
-            move(slot, to: .ready, reason: String(format: "loaded in %.1f ms (%@ ms in the worker)", Self.milliseconds(slot.loadDuration!), inWorker))
+            let inWorker = reply.parameters["loadMilliseconds"]?.numberValue.map { DecimalText.fixed($0, places: 1) } ?? "?"
+            move(slot, to: .ready, reason: "loaded in \(DecimalText.fixed(Self.milliseconds(slot.loadDuration!), places: 1)) ms (\(inWorker) ms in the worker)")
             pump(slot)
             scheduleExpiry(slot)
             startSpareWorker()

@@ -1,4 +1,5 @@
-import Foundation
+import SystemPackage
+import Glibc
 
 /// Everything the pool knows about one model (one GGUF file): its state, its worker, its queue,
 /// its measured cost and its figures for `Status`. Mutated only inside `ModelPool`.
@@ -18,7 +19,7 @@ final class ModelSlot {
     /// starting another.
     var loadInProgress = false
     var lastUsed: ContinuousClock.Instant = .now
-    var lastUsedDate: Date?
+    var lastUsedDate: WallTime?
     var loadDuration: Duration?
     var readySince: ContinuousClock.Instant?
     var backoff = RestartBackoff()
@@ -44,14 +45,17 @@ final class ModelSlot {
     /// The peak measured by an earlier load, remembered across evictions.
     var rememberedBytes: Int?
 
-    /// What the budget counts for this model now: measured while loaded, else what an earlier
-    /// load measured, else the estimate from the GGUF.
-    var bytes: Int { measuredBytes ?? rememberedBytes ?? estimatedBytes }
+    /// What the budget counts for this model: the largest of the estimate from the GGUF, what
+    /// an earlier load peaked at and what it holds now. A measurement only ever raises the
+    /// charge: a worker's resident memory after short requests is below what it grows to (the KV
+    /// cache and scratch buffers are touched as contexts get longer, malloc's arenas grow), and
+    /// charging the lower figure let three workers that fit on paper overshoot the budget.
+    var bytes: Int { max(estimatedBytes, rememberedBytes ?? 0, measuredBytes ?? 0) }
 
     var isPinned: Bool { KeepAlivePolicy.isPinned(Array(agents.values)) }
 
     /// Requests per hour over the last hour, for the eviction cost.
     func requestsPerHour(now: ContinuousClock.Instant) -> Double { Double(requestRate.count(at: now)) }
 
-    var name: String { (id as NSString).lastPathComponent }
+    var name: String { FilePath(id).lastComponent?.string ?? id }
 }

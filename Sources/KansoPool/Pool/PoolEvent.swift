@@ -1,4 +1,5 @@
-import Foundation
+import Glibc
+import KansoEngine
 
 /// One thing that happened in the pool: a model's state change, an eviction, a power profile
 /// change. Every event goes to `io.kanso.Admin.Watch` subscribers and to the journal.
@@ -9,9 +10,9 @@ public struct PoolEvent: Sendable, Equatable {
     public var from: String?
     public var to: String?
     public var reason: String
-    public var time: Date
+    public var time: WallTime
 
-    public init(kind: Kind, model: String, from: String? = nil, to: String? = nil, reason: String, time: Date = Date()) {
+    public init(kind: Kind, model: String, from: String? = nil, to: String? = nil, reason: String, time: WallTime = .now) {
         self.kind = kind
         self.model = model
         self.from = from
@@ -23,11 +24,15 @@ public struct PoolEvent: Sendable, Equatable {
 
 /// Fan-out of pool events to any number of subscribers (each an AsyncStream).
 final class PoolEventHub: @unchecked Sendable {  // guarded by `lock`
-    private let lock = NSLock()
-    private var subscribers: [UUID: AsyncStream<PoolEvent>.Continuation] = [:]
+    private let lock = Lock()
+    private var subscribers: [UInt64: AsyncStream<PoolEvent>.Continuation] = [:]
+    private var lastID: UInt64 = 0
 
     func subscribe() -> AsyncStream<PoolEvent> {
-        let id = UUID()
+        lock.lock()
+        lastID += 1
+        let id = lastID
+        lock.unlock()
         return AsyncStream(bufferingPolicy: .bufferingNewest(256)) { continuation in
             lock.lock()
             subscribers[id] = continuation

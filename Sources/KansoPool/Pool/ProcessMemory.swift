@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// What a process really occupies, from `/proc/PID/smaps_rollup` (DESIGN.md, Scheduling: a
 /// model's cost is replaced by what its worker actually uses). Rss counts the model's mapped
@@ -6,7 +6,7 @@ import Foundation
 public enum ProcessMemory {
     /// Resident bytes of `pid`, or nil when the process is gone or the file unreadable.
     public static func residentBytes(pid: Int32, procRoot: String = "/proc") -> Int? {
-        guard let text = try? String(contentsOfFile: "\(procRoot)/\(pid)/smaps_rollup", encoding: .utf8) else {
+        guard let text = try? FileSystem.readText("\(procRoot)/\(pid)/smaps_rollup") else {
             return statusResidentBytes(pid: pid, procRoot: procRoot)
         }
         for line in text.split(separator: "\n") where line.hasPrefix("Rss:") {
@@ -18,7 +18,7 @@ public enum ProcessMemory {
 
     /// VmRSS from /proc/PID/status, for kernels without smaps_rollup.
     static func statusResidentBytes(pid: Int32, procRoot: String) -> Int? {
-        guard let text = try? String(contentsOfFile: "\(procRoot)/\(pid)/status", encoding: .utf8) else { return nil }
+        guard let text = try? FileSystem.readText("\(procRoot)/\(pid)/status") else { return nil }
         for line in text.split(separator: "\n") where line.hasPrefix("VmRSS:") {
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)
             if fields.count >= 2, let kilobytes = Int(fields[1]) { return kilobytes * 1024 }

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// Reads the machine every `interval`, runs the policy, and tells subscribers when the decision
 /// changes in effect (another profile, or memory pressure starting or ending) — once per change.

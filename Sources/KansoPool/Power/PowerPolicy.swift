@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// The policy's verdict: the profile, the settings the pool applies, and why.
 public struct PowerDecision: Sendable, Equatable, CustomStringConvertible {
@@ -125,6 +125,6 @@ public struct PowerPolicy: Sendable, Equatable {
     }
 
     static func format(_ value: Double) -> String {
-        String(format: "%.1f", value)
+        DecimalText.fixed(value, places: 1)
     }
 }

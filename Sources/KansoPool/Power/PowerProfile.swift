@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// How hard Kanso may work, chosen by `PowerPolicy` from the power source, the temperature and
 /// memory pressure (DESIGN.md, Scheduling). Precedence when several apply: hot > lowBattery >
@@ -67,7 +67,7 @@ public struct PowerProfileSettings: Sendable, Equatable, CustomStringConvertible
 
     public var description: String {
         "\(threadsPerWorker) threads/worker, \(maximumConcurrentWorkers) worker(s) at once, keep-alive ×"
-            + String(format: "%g", keepAliveScale) + (backgroundAllowed ? ", background allowed" : ", background paused")
+            + DecimalText.compact(keepAliveScale) + (backgroundAllowed ? ", background allowed" : ", background paused")
     }
 }
 
@@ -88,7 +88,7 @@ public struct PowerProfileTable: Sendable, Equatable {
 
     /// The documented defaults (`PowerProfileSettings.standard`) for `cores` cores; by default the
     /// cores this process may use.
-    public static func standard(cores: Int = ProcessInfo.processInfo.activeProcessorCount) -> PowerProfileTable {
+    public static func standard(cores: Int = ProcessorCount.available) -> PowerProfileTable {
         PowerProfileTable(ac: .standard(for: .ac, cores: cores), battery: .standard(for: .battery, cores: cores),
                           lowBattery: .standard(for: .lowBattery, cores: cores), hot: .standard(for: .hot, cores: cores))
     }

@@ -35,7 +35,7 @@ struct ReadingsFileTree: Sendable {
     func text(_ relative: String) -> String? {
         guard let bytes = contents(path(relative)) else { return nil }
         // Invalid UTF-8 becomes U+FFFD, which no parser downstream accepts as a number or a keyword.
-        let trimmed = Self.trimmed(String(decoding: bytes, as: UTF8.self))
+        let trimmed = String(decoding: bytes, as: UTF8.self).trimmingWhitespace()
         return trimmed.isEmpty ? nil : trimmed
     }
 
@@ -51,16 +51,7 @@ struct ReadingsFileTree: Sendable {
 
     /// The names inside a directory, sorted; empty when it is absent or unreadable.
     func entries(_ relative: String) -> [String] {
-        guard let directory = opendir(path(relative)) else { return [] }
-        defer { closedir(directory) }
-        var names: [String] = []
-        while let entry = readdir(directory) {
-            let name = withUnsafePointer(to: entry.pointee.d_name) { pointer in
-                pointer.withMemoryRebound(to: CChar.self, capacity: Int(NAME_MAX) + 1) { String(cString: $0) }
-            }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return names.sorted()
+        ((try? FileSystem.directoryEntries(path(relative))) ?? []).sorted()
     }
 
     /// Whether the root itself is an existing directory (a misconfigured root is worth reporting).
@@ -70,31 +61,8 @@ struct ReadingsFileTree: Sendable {
         return (status.st_mode & S_IFMT) == S_IFDIR
     }
 
-    /// The text without leading and trailing spaces, tabs, newlines and NULs (some drivers pad).
-    static func trimmed<Text: StringProtocol>(_ text: Text) -> String {
-        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "\r" || $0 == "\0" }
-        guard let first = text.firstIndex(where: { !isSpace($0) }),
-              let last = text.lastIndex(where: { !isSpace($0) }) else { return "" }
-        return String(text[first...last])
-    }
-
-    /// Reads a whole file with plain read(2): sysfs and procfs report sizes of 4096 or 0, so the
-    /// size cannot be trusted; read until end of file, up to `maximumFileBytes`.
+    /// The file's bytes, up to `maximumFileBytes`; nil when absent, unreadable or larger.
     private func contents(_ absolutePath: String) -> [UInt8]? {
-        let descriptor = open(absolutePath, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { return nil }
-        defer { close(descriptor) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while bytes.count < Self.maximumFileBytes {
-            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                return nil
-            }
-            if count == 0 { break }
-            bytes.append(contentsOf: chunk[0..<count])
-        }
-        return bytes
+        try? FileSystem.readBytes(absolutePath, limit: Self.maximumFileBytes)
     }
 }

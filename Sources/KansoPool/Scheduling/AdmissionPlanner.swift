@@ -1,4 +1,5 @@
-import Foundation
+import SystemPackage
+import Glibc
 
 /// Decides whether a model may be loaded inside the memory budget, and what to evict for it
 /// (DESIGN.md, Scheduling: "Admission evicts idle models until the new one fits; it never evicts
@@ -122,7 +123,7 @@ public struct AdmissionPlanner: Sendable, Equatable {
         public let obtainableBytes: Int
 
         public var description: String {
-            let model = (candidate as NSString).lastPathComponent
+            let model = FilePath(candidate).lastComponent?.string ?? candidate
             switch kind {
             case .largerThanBudget:
                 return "model \(model) needs \(Self.format(candidateBytes)) but the whole memory budget is \(Self.format(budgetBytes))"
@@ -136,7 +137,7 @@ public struct AdmissionPlanner: Sendable, Equatable {
         static func format(_ bytes: Int) -> String {
             let units: [(String, Double)] = [("GiB", 1_073_741_824), ("MiB", 1_048_576), ("KiB", 1024)]
             for (unit, size) in units where Double(abs(bytes)) >= size {
-                return String(format: "%.2f", Double(bytes) / size) + " \(unit) (\(bytes) bytes)"
+                return DecimalText.fixed(Double(bytes) / size, places: 2) + " \(unit) (\(bytes) bytes)"
             }
             return "\(bytes) bytes"
         }

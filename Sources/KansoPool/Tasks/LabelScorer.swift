@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 import KansoEngine
 
 /// Classification by log-likelihood: every label is scored as a continuation of the rendered

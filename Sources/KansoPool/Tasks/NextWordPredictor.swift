@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 import KansoEngine
 
 /// Next whole words for a predictive keyboard: the most likely tokens after the text, each

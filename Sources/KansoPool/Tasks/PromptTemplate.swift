@@ -5,7 +5,7 @@ public struct PromptTemplate: Sendable, Equatable {
     public var suffix: String
 
     public init(_ template: String) {
-        if let range = template.range(of: "{text}") {
+        if let range = template.firstRange(of: "{text}") {
             prefix = String(template[..<range.lowerBound])
             suffix = String(template[range.upperBound...])
         } else {

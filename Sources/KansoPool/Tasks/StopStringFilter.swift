@@ -13,7 +13,7 @@ struct StopStringFilter {
     mutating func append(_ text: String) -> String {
         guard !stopped else { return "" }
         pending += text
-        if let cut = stops.compactMap({ pending.range(of: $0)?.lowerBound }).min() {
+        if let cut = stops.compactMap({ pending.firstRange(of: $0)?.lowerBound }).min() {
             stopped = true
             let shown = String(pending[..<cut])
             pending = ""

@@ -1,4 +1,5 @@
-import Foundation
+import Glibc
+import KansoEngine
 import KansoWire
 
 /// The supervisor's end of one worker's socketpair. One job at a time: a call's replies arrive
@@ -8,7 +9,7 @@ import KansoWire
 /// stream of the job in flight ends with `WorkerConnectionError.workerGone`.
 final class WorkerConnection: @unchecked Sendable {  // all `var`s guarded by `lock`
     private let descriptor: Int32
-    private let lock = NSLock()
+    private let lock = Lock()
     private var current: AsyncThrowingStream<VarlinkReply, Error>.Continuation?
     private var busy = false
     private var idleWaiters: [CheckedContinuation<Void, Never>] = []
@@ -16,9 +17,7 @@ final class WorkerConnection: @unchecked Sendable {  // all `var`s guarded by `l
 
     init(descriptor: Int32) {
         self.descriptor = descriptor
-        let reader = Thread { [self] in readReplies() }
-        reader.stackSize = 1 << 20
-        reader.start()
+        DetachedThread.start(name: "kanso-replies", stackBytes: 1 << 20) { [self] in readReplies() }
     }
 
     deinit { close(descriptor) }
@@ -94,7 +93,7 @@ final class WorkerConnection: @unchecked Sendable {  // all `var`s guarded by `l
     /// Closes our end: the worker sees the end of its stream and exits.
     func shutdown() { Glibc.shutdown(descriptor, Int32(SHUT_RDWR)) }
 
-    private let writeLock = NSLock()
+    private let writeLock = Lock()
 
     private func write(_ bytes: [UInt8]) -> Bool {
         writeLock.lock()

@@ -1,4 +1,5 @@
-import Foundation
+import Glibc
+import KansoEngine
 import KansoWire
 
 /// The worker process's main loop over its end of the socketpair: a reader thread splits the
@@ -8,10 +9,10 @@ import KansoWire
 public final class WorkerLoop: @unchecked Sendable {  // queue guarded by `condition`, writes by `writeLock`
     private let descriptor: Int32
     private let service = WorkerService()
-    private let condition = NSCondition()
+    private let condition = Condition()
     private var queue: [VarlinkCall] = []
     private var finished = false
-    private let writeLock = NSLock()
+    private let writeLock = Lock()
     private let maximumMessageBytes: Int
 
     public init(descriptor: Int32, maximumMessageBytes: Int = 16 << 20) {
@@ -21,9 +22,7 @@ public final class WorkerLoop: @unchecked Sendable {  // queue guarded by `condi
 
     /// Runs until the supervisor closes its end; returns the process exit code.
     public func run() -> Int32 {
-        let reader = Thread { [self] in readCalls() }
-        reader.stackSize = 1 << 20
-        reader.start()
+        DetachedThread.start(name: "kanso-calls", stackBytes: 1 << 20) { [self] in readCalls() }
         while let call = nextCall() {
             service.handle(call) { reply in
                 if !call.oneway { write(reply) }

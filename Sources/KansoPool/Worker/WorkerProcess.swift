@@ -1,4 +1,6 @@
-import Foundation
+import Glibc
+import KansoEngine
+import KansoWire
 import KansoSystemd
 
 /// One worker: the `kansod` binary started in worker mode with its end of a socketpair as fd 3,
@@ -7,7 +9,7 @@ import KansoSystemd
 final class WorkerProcess: @unchecked Sendable {  // `exit` guarded by `lock`
     let pid: pid_t
     let connection: WorkerConnection
-    private let lock = NSLock()
+    private let lock = Lock()
     private var exitStatus: WorkerExit?
     private var exitWaiters: [CheckedContinuation<WorkerExit, Never>] = []
 
@@ -25,7 +27,7 @@ final class WorkerProcess: @unchecked Sendable {  // `exit` guarded by `lock`
 
     /// The executable workers run: this very binary.
     static let executable: String = {
-        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        FileSystem.symbolicLinkTarget("/proc/self/exe") ?? CommandLine.arguments[0]
     }()
 
     /// Starts a worker. `arguments` follow the executable (e.g. ["worker"]).
@@ -55,7 +57,7 @@ final class WorkerProcess: @unchecked Sendable {  // `exit` guarded by `lock`
         posix_spawnattr_setsigmask(&attributes, &mask)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
 
-        let environment = WorkerEnvironment.clean(ProcessInfo.processInfo.environment).map { "\($0.key)=\($0.value)" }
+        let environment = WorkerEnvironment.clean(ProcessEnvironment.current).map { "\($0.key)=\($0.value)" }
         let argv = [executable] + arguments
         var child: pid_t = 0
         let result = withCStrings(argv) { argvPointers in
@@ -70,9 +72,7 @@ final class WorkerProcess: @unchecked Sendable {  // `exit` guarded by `lock`
         }
         pid = child
         connection = WorkerConnection(descriptor: pair[0])
-        let reaper = Thread { [self] in reap() }
-        reaper.stackSize = 256 << 10
-        reaper.start()
+        DetachedThread.start(name: "kanso-reaper", stackBytes: 256 << 10) { [self] in reap() }
     }
 
     /// Waits for the process to end (any thread may call it; the reaper thread collects it).

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 import KansoEngine
 import KansoWire
 
@@ -13,7 +13,7 @@ final class WorkerService: @unchecked Sendable {  // jobs run on one thread; `ca
     /// loaded model's vocabulary, built on first use.
     private var grammars: [String: SchemaGrammar] = [:]
     private var masker: TokenMasker?
-    private let lock = NSLock()
+    private let lock = Lock()
     private var cancelled = false
 
     func cancel() {

@@ -1,0 +1,38 @@
+// A mutual-exclusion lock over a pthread mutex, for state shared between threads outside Swift
+// concurrency (reader threads, the generation thread, caches read by the thread pool). The
+// daemon does not link Foundation (its libraries are a third of an idle daemon's memory), so
+// NSLock is not there; this is the part of it the project uses.
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+public final class Lock: @unchecked Sendable {  // the mutex itself is the synchronization
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+
+    public init() {
+        pthread_mutex_init(mutex, nil)
+    }
+
+    deinit {
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+    }
+
+    public func lock() {
+        pthread_mutex_lock(mutex)
+    }
+
+    public func unlock() {
+        pthread_mutex_unlock(mutex)
+    }
+
+    /// Runs `body` holding the lock.
+    public func withLock<T>(_ body: () throws -> T) rethrows -> T {
+        lock()
+        defer { unlock() }
+        return try body()
+    }
+}
