@@ -39,9 +39,9 @@ public final class VarlinkServer: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.statistics = statistics
-        // One event-loop thread: a Unix socket on a small device needs no more; handlers run on
-        // Swift's cooperative pool.
-        self.group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        // One event-loop thread per core; each connection's tasks run on its channel's loop
+        // (EventLoopTaskExecutor.swift), what handlers await (the pool, workers) elsewhere.
+        self.group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
     }
 
     public var isDraining: Bool { state.withLockedValue { $0.draining } }
@@ -82,7 +82,8 @@ public final class VarlinkServer: Sendable {
         try await withThrowingDiscardingTaskGroup { tasks in
             try await server.executeThenClose { inbound in
                 for try await (peer, connection) in inbound {
-                    tasks.addTask { await self.handle(connection, peer: peer) }
+                    let executor = EventLoopTaskExecutor(connection.channel.eventLoop)
+                    tasks.addTask(executorPreference: executor) { await self.handle(connection, peer: peer, executor: executor) }
                 }
             }
             // Accepting has stopped: give calls in flight their deadline, then close the rest.
@@ -119,7 +120,7 @@ public final class VarlinkServer: Sendable {
         init(channel: Channel) { self.channel = channel }
     }
 
-    private func handle(_ connection: Connection, peer: PeerCredentials) async {
+    private func handle(_ connection: Connection, peer: PeerCredentials, executor: EventLoopTaskExecutor) async {
         let record = ConnectionRecord(channel: connection.channel)
         let key = ObjectIdentifier(record)
         let refused = state.withLockedValue { state -> Bool in
@@ -150,7 +151,7 @@ public final class VarlinkServer: Sendable {
                 for try await frame in inbound {
                     record.busy.withLockedValue { $0 = true }
                     // A client that goes away cancels its call: the work stops (DESIGN.md, Queues).
-                    let call = Task { await answer(frame, peer: peer, write: write) }
+                    let call = Task(executorPreference: executor) { await self.answer(frame, peer: peer, write: write) }
                     record.currentCall.withLockedValue { $0 = call }
                     await call.value
                     record.currentCall.withLockedValue { $0 = nil }

@@ -13,20 +13,23 @@ public struct JSONValueEncoder {
     /// The JSON value of one Encodable at `path`: primitives directly, anything else through
     /// its `encode(to:)`.
     static func value<T: Encodable>(of value: T, at path: [CodingKey]) throws -> JSONValue {
-        if let json = value as? JSONValue { return json }
+        if T.self == JSONValue.self { return value as! JSONValue }
         if let primitive = try primitiveValue(value, at: path) { return primitive }
         let node = EncodingNode()
         try value.encode(to: NodeEncoder(node: node, codingPath: path))
         return node.value
     }
 
-    /// Strings, booleans and numbers: the types every container has an overload for.
+    /// Strings, booleans and numbers: the types every container has an overload for. The type is
+    /// compared first (a metadata pointer compare) so that structs, arrays and optionals, the
+    /// common case on this generic path, do not pay for a dozen failing dynamic casts.
     static func primitiveValue<T>(_ value: T, at path: [CodingKey]) throws -> JSONValue? {
+        if T.self == String.self { return .string(value as! String) }
+        if T.self == Int.self { return .int(value as! Int) }
+        if T.self == Bool.self { return .bool(value as! Bool) }
+        if T.self == Double.self { return .double(value as! Double) }
+        guard T.self is any FixedWidthInteger.Type || T.self == Float.self else { return nil }
         switch value {
-        case let text as String: return .string(text)
-        case let flag as Bool: return .bool(flag)
-        case let number as Int: return .int(number)
-        case let number as Double: return .double(number)
         case let number as Float: return .double(Double(number))
         case let number as Int8: return .int(Int(number))
         case let number as Int16: return .int(Int(number))
