@@ -51,6 +51,19 @@ struct PoolTests {
         #expect(harness.log.contains("killed by signal 9"))
     }
 
+    @Test("an unload right after a reply is not lost: the model becomes absent", arguments: 0..<5)
+    func unloadRightAfterReply(round: Int) throws {
+        let harness = try Self.harness()
+        let client = try harness.client()
+        // The client has the whole reply before the pool releases the lease a moment later;
+        // the unload in between waits for that instead of answering "not loaded".
+        #expect(try client.continuation(agent: "story", text: ",", maxTokens: 2).generatedTokens == 2)
+        #expect(try client.unload(agent: "story"))
+        let deadline = Date().addingTimeInterval(5)
+        while try client.status().models.first?.state != "absent", Date() < deadline { usleep(5_000) }
+        #expect(try client.status().models.first?.state == "absent")
+    }
+
     @Test("concurrent requests for an absent model cause one load, and all are answered")
     func oneLoadForConcurrentRequests() async throws {
         let harness = try Self.harness()

@@ -1,7 +1,9 @@
 // Socket round-trip benchmark (issue: daemon and CLI). Starts the release `kansod` on a private
 // socket, then measures calls per second and p50/p99 latency of `io.kanso.Admin.Status` and of a
 // trivial call (`org.varlink.service.GetInfo`) with 1 and with 32 concurrent clients, each on its
-// own connection, plus the daemon's resident memory when idle and after the load.
+// own connection calling as fast as it can (the machine saturated: latency is then mostly the
+// queue, 32 calls in flight over the throughput), then with 32 clients paced at 100 calls/s
+// each, plus the daemon's resident memory when idle (after one call) and after the load.
 //
 // Run: swift build -c release && .build/release/kanso-bench-socket [--calls N] [--agents DIR]
 import Foundation
@@ -71,6 +73,45 @@ func measure(socket: String, method: String, clients: Int, calls: Int) -> (Doubl
     return (Double(all.count) / seconds, all)
 }
 
+/// Runs `clients` threads that each call at a fixed pace (`perSecond` calls a second, for
+/// `seconds`) instead of as fast as they can: the latency 32 programs see when they use the
+/// daemon at once without saturating the machine. Each latency runs from the moment the call
+/// was due, so a call delayed behind a slow one counts its wait (no coordinated omission).
+func measurePaced(socket: String, method: String, clients: Int, perSecond: Double, seconds: Double) -> (Double, [Double]) {
+    let latencies = LatencyLog(clients: clients)
+    let group = DispatchGroup()
+    let interval = UInt64(1e9 / perSecond)
+    let start = DispatchTime.now().uptimeNanoseconds + 50_000_000
+    let calls = Int(seconds * perSecond)
+    for index in 0..<clients {
+        group.enter()
+        Thread.detachNewThread {
+            defer { group.leave() }
+            do {
+                let connection = try VarlinkConnection(path: socket)
+                let call = VarlinkCall(method: method)
+                var mine: [Double] = []
+                mine.reserveCapacity(calls)
+                // Clients start spread over one interval, as independent programs would.
+                let offset = interval * UInt64(index) / UInt64(clients)
+                for k in 0..<calls {
+                    let due = start + offset + UInt64(k) * interval
+                    let now = DispatchTime.now().uptimeNanoseconds
+                    if due > now { usleep(UInt32((due - now) / 1000)) }
+                    _ = try connection.call(call)
+                    mine.append(Double(DispatchTime.now().uptimeNanoseconds - due) / 1000)
+                }
+                latencies.set(index, mine)
+            } catch {
+                FileHandle.standardError.write(Data("client \(index): \(error)\n".utf8))
+            }
+        }
+    }
+    group.wait()
+    let all = latencies.all.sorted()
+    return (Double(all.count) / seconds, all)
+}
+
 /// Each client thread's latencies, written once per thread.
 final class LatencyLog: @unchecked Sendable {  // guarded by `lock`
     private let lock = NSLock()
@@ -113,6 +154,13 @@ for method in ["org.varlink.service.GetInfo", "io.kanso.Admin.Status"] {
         print(String(format: "%-32@ %7d %10.0f %9.0f %9.0f", method as NSString, clients, rate,
                      percentile(latencies, 0.50), percentile(latencies, 0.99)))
     }
+}
+let pacedRate = 100.0
+print("paced: 32 clients, each \(Int(pacedRate)) calls/s (\(32 * Int(pacedRate)) calls/s in all), 5 s")
+for method in ["org.varlink.service.GetInfo", "io.kanso.Admin.Status"] {
+    let (rate, latencies) = measurePaced(socket: socketPath, method: method, clients: 32, perSecond: pacedRate, seconds: 5)
+    print(String(format: "%-32@ %7d %10.0f %9.0f %9.0f", method as NSString, 32, rate,
+                 percentile(latencies, 0.50), percentile(latencies, 0.99)))
 }
 let loadedRSS = residentKiB(daemon.processIdentifier)
 print(String(format: "kansod RSS: idle %.1f MiB, after the runs %.1f MiB", Double(idleRSS) / 1024, Double(loadedRSS) / 1024))

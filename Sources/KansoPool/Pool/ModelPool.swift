@@ -463,7 +463,8 @@ public actor ModelPool {
         release(lease)
     }
 
-    /// Ends a model's worker now (`kansoctl unload`); a quarantined model becomes absent again.
+    /// Ends a model's worker (`kansoctl unload`) once its request in flight, if any, is done;
+    /// a quarantined or failed model becomes absent again. False when it is not loaded.
     public func unload(model: ModelID) async -> Bool {
         guard let slot = slots[model] else { return false }
         if case .quarantined = slot.state {
@@ -475,7 +476,14 @@ public actor ModelPool {
             move(slot, to: .absent, reason: "unloaded by an administrator", cause: .administrator)
             return true
         }
-        guard slot.state == .ready else { return false }
+        // A request in flight (or a load) finishes first: the unload is not lost because the
+        // lease of a reply the client already has is released a moment later.
+        let deadline = ContinuousClock.now + configuration.admissionTimeout
+        while slot.state == .busy || slot.state == .loading || slot.state == .warming || slot.running != nil,
+              ContinuousClock.now < deadline, !shuttingDown {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        guard slot.state == .ready, slot.running == nil else { return false }
         await unload(slot, reason: "unloaded by an administrator")
         return true
     }
