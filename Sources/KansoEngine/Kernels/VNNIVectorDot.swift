@@ -66,3 +66,44 @@ func dotQ4_0VNNI(_ row: UnsafeRawPointer, _ x: UnsafePointer<Int8>, _ xd: Unsafe
     }
 }
 #endif
+
+#if KANSO_AVX512_VNNI
+/// Σ over `x.pairs` pairs of Q4_0 blocks of `row` (18 bytes each: f16 d, 16 bytes of nibbles)
+/// with the activation in block-pair order (BlockPairActivation.swift): per pair one 256-bit
+/// register of both blocks' nibbles, two `vpdpbusd` from the precomputed −8 terms, one convert
+/// and one multiply-add for 64 weights; the pairs alternate between two accumulators.
+@inline(__always)
+func dotQ4_0PairsVNNI(_ row: UnsafeRawPointer, _ x: BlockPairActivation) -> Float {
+    let lowNibbles = _mm256_set1_epi8(0x0F)
+    let spread = _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1)
+    let quants = UnsafeRawPointer(x.quants)
+    let offsets = UnsafeRawPointer(x.laneOffsets)
+    let scales = UnsafeRawPointer(x.laneScales)
+    @inline(__always) func pair(_ p: Int, _ acc: inout __m256) {
+        let base = row + 36 * p
+        let packed = _mm256_set_m128i(base.loadUnaligned(fromByteOffset: 20, as: __m128i.self),
+                                      base.loadUnaligned(fromByteOffset: 2, as: __m128i.self))
+        let low = _mm256_and_si256(packed, lowNibbles)
+        let high = _mm256_and_si256(_mm256_srli_epi16(packed, 4), lowNibbles)
+        var lanes = offsets.load(fromByteOffset: 32 * p, as: __m256i.self)
+        lanes = _mm256_mask_dpbusd_epi32(lanes, 0xFF, low, quants.load(fromByteOffset: 64 * p, as: __m256i.self))
+        lanes = _mm256_mask_dpbusd_epi32(lanes, 0xFF, high, quants.load(fromByteOffset: 64 * p + 32, as: __m256i.self))
+        // both blocks' d (f16) in one word, to lanes [d_b × 4, d_b+1 × 4]
+        let halves = UInt32(base.loadUnaligned(as: UInt16.self)) | UInt32(base.loadUnaligned(fromByteOffset: 18, as: UInt16.self)) << 16
+        let d = _mm256_permutevar8x32_ps(_mm256_castps128_ps256(_mm_cvtph_ps(_mm_cvtsi32_si128(Int32(bitPattern: halves)))), spread)
+        let laneScale = _mm256_mul_ps(d, scales.load(fromByteOffset: 32 * p, as: __m256.self))
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(lanes), laneScale, acc)
+    }
+    var acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps()
+    let pairs = x.pairs
+    var p = 0
+    while p + 2 <= pairs {
+        pair(p, &acc0)
+        pair(p + 1, &acc1)
+        p += 2
+    }
+    if p < pairs { pair(p, &acc0) }
+    let total: SIMD8<Float> = _mm256_add_ps(acc0, acc1)
+    return total.sum()
+}
+#endif

@@ -91,6 +91,10 @@ public struct WeightMatrix: @unchecked Sendable {  // read-only view; the owner 
                 multiplySuperBlocksVNNI(x, into: y, rows: range)
                 return
             }
+            if n == 1 && type == .q4_0 && columns % 64 == 0 {
+                multiplyBlockPairsVNNI(x, into: y, rows: range)
+                return
+            }
             #endif
             let activationBytes = ThreadScratch.aligned(QuantizedActivation.byteCount(columns: columns, vectors: n))
             let batchScratchBytes = batchVNNIScratchByteCount(columns: columns, vectors: n)
@@ -179,6 +183,15 @@ extension WeightMatrix {
         case .q6_K: for r in range { y[r] = dotQ6_KVNNI(rowBytes(r), activation, superBlocks: superBlocks) }
         default: preconditionFailure("multiplySuperBlocksVNNI takes Q4_K and Q6_K, not \(type)")
         }
+    }
+
+    /// One vector through a Q4_0 matrix: the activation in block-pair order
+    /// (BlockPairActivation.swift) for dotQ4_0PairsVNNI.
+    fileprivate func multiplyBlockPairsVNNI(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, rows range: Range<Int>) {
+        let memory = ThreadScratch.reserve(BlockPairActivation.byteCount(columns: columns))
+        let activation = BlockPairActivation(memory: memory, columns: columns)
+        activation.quantize(x)
+        for r in range { y[r] = dotQ4_0PairsVNNI(rowBytes(r), activation) }
     }
 }
 #endif
