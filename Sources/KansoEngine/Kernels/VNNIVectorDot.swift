@@ -69,17 +69,15 @@ func dotQ4_0VNNI(_ row: UnsafeRawPointer, _ x: UnsafePointer<Int8>, _ xd: Unsafe
 
 #if KANSO_AVX512_VNNI
 /// Σ over `x.pairs` pairs of Q4_0 blocks of `row` (18 bytes each: f16 d, 16 bytes of nibbles)
-/// with the activation in block-pair order (BlockPairActivation.swift): per pair one 256-bit
-/// register of both blocks' nibbles, two `vpdpbusd` from the precomputed −8 terms, one convert
-/// and one multiply-add for 64 weights; the pairs alternate between two accumulators.
+/// with the activation in block-pair order (BlockPairActivation.swift, quantized with zero point
+/// 8): per pair one 256-bit register of both blocks' nibbles, two `vpdpbusd` from the
+/// precomputed −8 terms, one convert and one multiply-add for 64 weights.
 @inline(__always)
 func dotQ4_0PairsVNNI(_ row: UnsafeRawPointer, _ x: BlockPairActivation) -> Float {
     let lowNibbles = _mm256_set1_epi8(0x0F)
-    let spread = _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1)
     let quants = UnsafeRawPointer(x.quants)
     let offsets = UnsafeRawPointer(x.laneOffsets)
-    let scales = UnsafeRawPointer(x.laneScales)
-    @inline(__always) func pair(_ p: Int, _ acc: inout __m256) {
+    return sumBlockPairs(x.pairs) { p, acc in
         let base = row + 36 * p
         let packed = _mm256_set_m128i(base.loadUnaligned(fromByteOffset: 20, as: __m128i.self),
                                       base.loadUnaligned(fromByteOffset: 2, as: __m128i.self))
@@ -88,22 +86,47 @@ func dotQ4_0PairsVNNI(_ row: UnsafeRawPointer, _ x: BlockPairActivation) -> Floa
         var lanes = offsets.load(fromByteOffset: 32 * p, as: __m256i.self)
         lanes = _mm256_mask_dpbusd_epi32(lanes, 0xFF, low, quants.load(fromByteOffset: 64 * p, as: __m256i.self))
         lanes = _mm256_mask_dpbusd_epi32(lanes, 0xFF, high, quants.load(fromByteOffset: 64 * p + 32, as: __m256i.self))
-        // both blocks' d (f16) in one word, to lanes [d_b × 4, d_b+1 × 4]
-        let halves = UInt32(base.loadUnaligned(as: UInt16.self)) | UInt32(base.loadUnaligned(fromByteOffset: 18, as: UInt16.self)) << 16
-        let d = _mm256_permutevar8x32_ps(_mm256_castps128_ps256(_mm_cvtph_ps(_mm_cvtsi32_si128(Int32(bitPattern: halves)))), spread)
-        let laneScale = _mm256_mul_ps(d, scales.load(fromByteOffset: 32 * p, as: __m256.self))
-        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(lanes), laneScale, acc)
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(lanes), pairLaneScales(base, blockBytes: 18, x, pair: p), acc)
     }
-    var acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps()
-    let pairs = x.pairs
-    var p = 0
-    while p + 2 <= pairs {
-        pair(p, &acc0)
-        pair(p + 1, &acc1)
-        p += 2
+}
+
+/// Σ over `x.pairs` pairs of Q5_0 blocks of `row` (22 bytes each: f16 d, 32 high bits qh,
+/// 16 bytes of nibbles; bit j of qh is bit 4 of element j) with the activation in block-pair
+/// order quantized with zero point 16: as dotQ4_0PairsVNNI, the high bits added as 16 to the
+/// nibbles under a byte mask built from both blocks' qh.
+@inline(__always)
+func dotQ5_0PairsVNNI(_ row: UnsafeRawPointer, _ x: BlockPairActivation) -> Float {
+    let lowNibbles = _mm256_set1_epi8(0x0F)
+    let sixteen = _mm256_set1_epi8(16)
+    let quants = UnsafeRawPointer(x.quants)
+    let offsets = UnsafeRawPointer(x.laneOffsets)
+    return sumBlockPairs(x.pairs) { p, acc in
+        let base = row + 44 * p
+        let packed = _mm256_set_m128i(base.loadUnaligned(fromByteOffset: 28, as: __m128i.self),
+                                      base.loadUnaligned(fromByteOffset: 6, as: __m128i.self))
+        let high0 = base.loadUnaligned(fromByteOffset: 2, as: UInt32.self)
+        let high1 = base.loadUnaligned(fromByteOffset: 24, as: UInt32.self)
+        // byte i of the low register is element i of block 2p (i < 16) or i − 16 of 2p + 1
+        let lowMask = (high0 & 0xFFFF) | (high1 << 16)
+        let highMask = (high0 >> 16) | (high1 & 0xFFFF_0000)
+        let lowNibble = _mm256_and_si256(packed, lowNibbles)
+        let highNibble = _mm256_and_si256(_mm256_srli_epi16(packed, 4), lowNibbles)
+        let low = _mm256_mask_add_epi8(lowNibble, lowMask, lowNibble, sixteen)
+        let high = _mm256_mask_add_epi8(highNibble, highMask, highNibble, sixteen)
+        var lanes = offsets.load(fromByteOffset: 32 * p, as: __m256i.self)
+        lanes = _mm256_mask_dpbusd_epi32(lanes, 0xFF, low, quants.load(fromByteOffset: 64 * p, as: __m256i.self))
+        lanes = _mm256_mask_dpbusd_epi32(lanes, 0xFF, high, quants.load(fromByteOffset: 64 * p + 32, as: __m256i.self))
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(lanes), pairLaneScales(base, blockBytes: 22, x, pair: p), acc)
     }
-    if p < pairs { pair(p, &acc0) }
-    let total: SIMD8<Float> = _mm256_add_ps(acc0, acc1)
-    return total.sum()
+}
+
+/// The float factor of each int32 lane of a block pair: [d_b · d_x,b × 4, d_b+1 · d_x,b+1 × 4],
+/// from the two blocks' f16 d (at the start of each block) in one word.
+@inline(__always)
+private func pairLaneScales(_ base: UnsafeRawPointer, blockBytes: Int, _ x: BlockPairActivation, pair p: Int) -> __m256 {
+    let halves = UInt32(base.loadUnaligned(as: UInt16.self)) | UInt32(base.loadUnaligned(fromByteOffset: blockBytes, as: UInt16.self)) << 16
+    let d = _mm_cvtph_ps(_mm_cvtsi32_si128(Int32(bitPattern: halves)))
+    let spread = _mm256_permutevar8x32_ps(_mm256_castps128_ps256(d), _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1))
+    return _mm256_mul_ps(spread, UnsafeRawPointer(x.laneScales).load(fromByteOffset: 32 * p, as: __m256.self))
 }
 #endif

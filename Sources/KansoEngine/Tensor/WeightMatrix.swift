@@ -91,7 +91,7 @@ public struct WeightMatrix: @unchecked Sendable {  // read-only view; the owner 
                 multiplySuperBlocksVNNI(x, into: y, rows: range)
                 return
             }
-            if n == 1 && type == .q4_0 && columns % 64 == 0 {
+            if n == 1 && (type == .q4_0 || type == .q5_0) && columns % 64 == 0 {
                 multiplyBlockPairsVNNI(x, into: y, rows: range)
                 return
             }
@@ -185,13 +185,20 @@ extension WeightMatrix {
         }
     }
 
-    /// One vector through a Q4_0 matrix: the activation in block-pair order
-    /// (BlockPairActivation.swift) for dotQ4_0PairsVNNI.
+    /// One vector through a Q4_0 or Q5_0 matrix: the activation in block-pair order
+    /// (BlockPairActivation.swift) for dotQ4_0PairsVNNI and dotQ5_0PairsVNNI.
     fileprivate func multiplyBlockPairsVNNI(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, rows range: Range<Int>) {
         let memory = ThreadScratch.reserve(BlockPairActivation.byteCount(columns: columns))
         let activation = BlockPairActivation(memory: memory, columns: columns)
-        activation.quantize(x)
-        for r in range { y[r] = dotQ4_0PairsVNNI(rowBytes(r), activation) }
+        switch type {
+        case .q4_0:
+            activation.quantize(x, zeroPoint: 8)
+            for r in range { y[r] = dotQ4_0PairsVNNI(rowBytes(r), activation) }
+        case .q5_0:
+            activation.quantize(x, zeroPoint: 16)
+            for r in range { y[r] = dotQ5_0PairsVNNI(rowBytes(r), activation) }
+        default: preconditionFailure("multiplyBlockPairsVNNI takes Q4_0 and Q5_0, not \(type)")
+        }
     }
 }
 #endif
