@@ -4,6 +4,8 @@
 // the lanes are scaled by d_w · d_x in float and summed lane-wise, reduced once per row.
 // Generation reads each weight once, so this is about bandwidth: the portable loop
 // (LegacyQuantDot.swift) spends ~8 cycles a block on widening and a horizontal sum per block.
+// Also here: Q4_0 and Q5_0 two blocks at a time against the activation in block-pair order
+// (BlockPairActivation.swift); Q4_K and Q6_K are in VNNISuperBlockDot.swift.
 // Compiled where the building machine has the instructions (Package.swift, KANSO_AVX512_VNNI).
 
 #if KANSO_AVX512_VNNI

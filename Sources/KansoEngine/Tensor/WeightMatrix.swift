@@ -87,6 +87,7 @@ public struct WeightMatrix: @unchecked Sendable {  // read-only view; the owner 
         switch type {
         case .q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q4_K, .q5_K, .q6_K:
             #if KANSO_AVX512_VNNI
+            // One vector (generation): these types quantize x in the form their dot reads.
             if n == 1 && (type == .q4_K || type == .q6_K) {
                 multiplySuperBlocksVNNI(x, into: y, rows: range)
                 return
@@ -150,7 +151,8 @@ public struct WeightMatrix: @unchecked Sendable {  // read-only view; the owner 
         }
         switch type {
         #if KANSO_AVX512_VNNI
-        // VNNIVectorDot.swift; the other types take the portable loops in either build.
+        // VNNIVectorDot.swift (Q4_0 only when its columns are no multiple of 64); the other types
+        // take the portable loops in either build.
         case .q8_0: apply { w, x, xd, _ in dotQ8_0VNNI(w, x, xd, blocks: blocks) }
         case .q4_0: apply { w, x, xd, _ in dotQ4_0VNNI(w, x, xd, blocks: blocks) }
         #else
