@@ -29,7 +29,7 @@ enum BenchmarkError: Error, CustomStringConvertible {
     var description: String {
         switch self {
         case .unknownArgument(let argument):
-            return "unknown argument '\(argument)' (expected --model PATH --threads N --runs N [--batch N] [--cache f32|f16])"
+            return "unknown argument '\(argument)' (expected --model PATH --threads N --runs N [--batch N] [--cache f32|f16] [--generation-only])"
         case .missingValue(let option): return "option \(option) needs a value"
         case .invalidValue(let option, let value): return "option \(option): '\(value)' is not valid"
         case .missingModel: return "--model PATH is required"
@@ -47,6 +47,8 @@ struct BenchmarkOptions {
     /// Tokens per forward pass; nil = the engine's default (what kansod uses).
     var batchCapacity: Int?
     var cachePrecision = KVCachePrecision.float32
+    /// Only the tg line: a quick A/B of generation kernels, and a profile without the other parts.
+    var generationOnly = false
     let promptLength = 128
     let generationLength = 64
     let generationPromptLength = 8
@@ -70,6 +72,7 @@ struct BenchmarkOptions {
             case "--threads": threads = try positive(argument)
             case "--runs": runs = try positive(argument)
             case "--batch": batchCapacity = try positive(argument)
+            case "--generation-only": generationOnly = true
             case "--cache":
                 let text = try value(argument)
                 switch text {
@@ -159,11 +162,48 @@ func loadModel(_ options: BenchmarkOptions) throws -> Model {
                      cachePrecision: options.cachePrecision)
 }
 
+/// tg: a short prompt (untimed), then one token per pass, each the argmax of the last; returns
+/// the timed runs' seconds.
+func measureGeneration(_ model: Model, cache: KVCache, prompt: [Int32], options: BenchmarkOptions,
+                       report: ([String: Any]) -> Void) throws -> [Double] {
+    let generationPrompt = Array(prompt.prefix(options.generationPromptLength))
+    var generationSeconds: [Double] = []
+    var generated: [Int32] = []  // the greedy tokens, compared with llama.cpp's by the Python script
+    for run in 0...options.runs {
+        cache.clear()
+        var token = argmax(try model.evaluate(generationPrompt, in: cache)[0])
+        generated = [token]
+        let start = nanoseconds()
+        for step in 0..<options.generationLength {
+            let logits = try model.decode(batch: [(cache: cache, token: token)])[0]
+            if step == options.generationLength - 1 {
+                try checkFinite(logits, measurement: "tg\(options.generationLength)", step: step)
+            }
+            token = argmax(logits)
+            generated.append(token)
+        }
+        let seconds = Double(nanoseconds() - start) / 1e9
+        if run > 0 { generationSeconds.append(seconds) }
+    }
+    report(["measurement": "tg\(options.generationLength)", "tokens": options.generationLength,
+            "tokens_per_second": rounded(Double(options.generationLength) / (generationSeconds.min() ?? .infinity)),
+            "runs_seconds": generationSeconds.map { rounded($0, 4) }, "generated": generated.map { Int($0) }])
+
+    return generationSeconds
+}
+
 func run(_ options: BenchmarkOptions) throws {
     try warmPageCache(options.modelPath)
     let name = URL(fileURLWithPath: options.modelPath).lastPathComponent
     let common: [String: Any] = ["model": name, "threads": options.threads, "engine": "kanso"]
     func report(_ fields: [String: Any]) { emit(common.merging(fields) { _, new in new }) }
+    if options.generationOnly {
+        let model = try loadModel(options)
+        let prompt = (0..<options.generationPromptLength).map { benchmarkToken($0, vocabulary: model.configuration.vocabularySize) }
+        _ = try measureGeneration(model, cache: model.makeCache(capacity: options.contextLength), prompt: prompt,
+                                  options: options, report: report)
+        return
+    }
 
     // Time to first token: each run opens and loads the file anew; the previous model is released
     // first, so the peak resident set still holds one model.
@@ -213,29 +253,7 @@ func run(_ options: BenchmarkOptions) throws {
             "tokens_per_second": rounded(Double(options.promptLength) / (promptSeconds.min() ?? .infinity)),
             "runs_seconds": promptSeconds.map { rounded($0, 4) }])
 
-    // Generation: a short prompt (untimed), then one token per pass, each the argmax of the last.
-    let generationPrompt = Array(prompt.prefix(options.generationPromptLength))
-    var generationSeconds: [Double] = []
-    var generated: [Int32] = []  // the greedy tokens, compared with llama.cpp's by the Python script
-    for run in 0...options.runs {
-        cache.clear()
-        var token = argmax(try model.evaluate(generationPrompt, in: cache)[0])
-        generated = [token]
-        let start = nanoseconds()
-        for step in 0..<options.generationLength {
-            let logits = try model.decode(batch: [(cache: cache, token: token)])[0]
-            if step == options.generationLength - 1 {
-                try checkFinite(logits, measurement: "tg\(options.generationLength)", step: step)
-            }
-            token = argmax(logits)
-            generated.append(token)
-        }
-        let seconds = Double(nanoseconds() - start) / 1e9
-        if run > 0 { generationSeconds.append(seconds) }
-    }
-    report(["measurement": "tg\(options.generationLength)", "tokens": options.generationLength,
-            "tokens_per_second": rounded(Double(options.generationLength) / (generationSeconds.min() ?? .infinity)),
-            "runs_seconds": generationSeconds.map { rounded($0, 4) }, "generated": generated.map { Int($0) }])
+    let generationSeconds = try measureGeneration(model, cache: cache, prompt: prompt, options: options, report: report)
 
     // Memory of the model as it serves predictions and labels: before the grammar masker below,
     // which an extraction agent adds (its bytes are reported with it).

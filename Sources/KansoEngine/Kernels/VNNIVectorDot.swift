@@ -4,6 +4,8 @@
 // the lanes are scaled by d_w · d_x in float and summed lane-wise, reduced once per row.
 // Generation reads each weight once, so this is about bandwidth: the portable loop
 // (LegacyQuantDot.swift) spends ~8 cycles a block on widening and a horizontal sum per block.
+// Also here: Q4_0 and Q5_0 two blocks at a time against the activation in block-pair order
+// (BlockPairActivation.swift); Q4_K and Q6_K are in VNNISuperBlockDot.swift.
 // Compiled where the building machine has the instructions (Package.swift, KANSO_AVX512_VNNI).
 
 #if KANSO_AVX512_VNNI
@@ -68,99 +70,65 @@ func dotQ4_0VNNI(_ row: UnsafeRawPointer, _ x: UnsafePointer<Int8>, _ xd: Unsafe
 #endif
 
 #if KANSO_AVX512_VNNI
-/// Σ over `superBlocks` Q4_K super-blocks of `row` (144 bytes: f16 d, f16 dmin, 12 bytes of 6-bit
-/// scales and mins, 128 bytes of nibbles; 32-byte chunk c holds sub-block 2c low, 2c + 1 high)
-/// with the activation quants `x`, block scales `xd` and block sums `xs`:
-/// Σ (d·sc·q − dmin·m)·x per sub-block = d·sc·Σ q·x − dmin·m·Σ x.
+/// Σ over `x.pairs` pairs of Q4_0 blocks of `row` (18 bytes each: f16 d, 16 bytes of nibbles)
+/// with the activation in block-pair order (BlockPairActivation.swift, quantized with zero point
+/// 8): per pair one 256-bit register of both blocks' nibbles, two `vpdpbusd` from the
+/// precomputed −8 terms, one convert and one multiply-add for 64 weights.
 @inline(__always)
-func dotQ4_KVNNI(_ row: UnsafeRawPointer, _ x: UnsafePointer<Int8>, _ xd: UnsafePointer<Float>,
-                 _ xs: UnsafePointer<Int32>, superBlocks: Int) -> Float {
-    let zero = _mm256_setzero_si256()
+func dotQ4_0PairsVNNI(_ row: UnsafeRawPointer, _ x: BlockPairActivation) -> Float {
     let lowNibbles = _mm256_set1_epi8(0x0F)
-    let activation = UnsafeRawPointer(x)
-    var acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps()
-    var mins = SIMD8<Float>()  // per sub-block lane: Σ dmin·m·d_x·Σx, subtracted at the end
-    for s in 0..<superBlocks {
-        let base = row + 144 * s
-        let d = base.loadHalf(at: 0), dmin = base.loadHalf(at: 2)
-        let packedScales = (base + 4).assumingMemoryBound(to: UInt8.self)
-        // The eight sub-blocks' scale and min, then their factors with the activation's block
-        // scales and sums, eight at a time instead of one scalar product per sub-block.
-        var scales = SIMD8<Float>(), minimums = SIMD8<Float>()
-        for j in 0..<8 {
-            let (scale, minimum) = scaleAndMinK4(j, packedScales)
-            scales[j] = Float(scale)
-            minimums[j] = Float(minimum)
-        }
-        let blockScales = UnsafeRawPointer(xd + 8 * s).loadUnaligned(as: SIMD8<Float>.self)
-        let blockSums = SIMD8<Float>(UnsafeRawPointer(xs + 8 * s).loadUnaligned(as: SIMD8<Int32>.self))
-        let factors = scales * blockScales * d
-        mins += minimums * blockScales * blockSums * dmin
-        for chunk in 0..<4 {
-            let packed = base.loadUnaligned(fromByteOffset: 16 + 32 * chunk, as: __m256i.self)
-            let low = _mm256_and_si256(packed, lowNibbles)
-            let high = _mm256_and_si256(_mm256_srli_epi16(packed, 4), lowNibbles)
-            let first = 8 * s + 2 * chunk  // activation block of the low nibbles
-            let sums0 = _mm256_mask_dpbusd_epi32(zero, 0xFF, low, activation.loadUnaligned(fromByteOffset: 32 * first, as: __m256i.self))
-            let sums1 = _mm256_mask_dpbusd_epi32(zero, 0xFF, high, activation.loadUnaligned(fromByteOffset: 32 * first + 32, as: __m256i.self))
-            acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums0), _mm256_set1_ps(factors[2 * chunk]), acc0)
-            acc1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums1), _mm256_set1_ps(factors[2 * chunk + 1]), acc1)
-        }
+    let quants = UnsafeRawPointer(x.quants)
+    let offsets = UnsafeRawPointer(x.laneOffsets)
+    return sumBlockPairs(x.pairs) { p, acc in
+        let base = row + 36 * p
+        let packed = _mm256_set_m128i(base.loadUnaligned(fromByteOffset: 20, as: __m128i.self),
+                                      base.loadUnaligned(fromByteOffset: 2, as: __m128i.self))
+        let low = _mm256_and_si256(packed, lowNibbles)
+        let high = _mm256_and_si256(_mm256_srli_epi16(packed, 4), lowNibbles)
+        var lanes = offsets.load(fromByteOffset: 32 * p, as: __m256i.self)
+        lanes = _mm256_mask_dpbusd_epi32(lanes, 0xFF, low, quants.load(fromByteOffset: 64 * p, as: __m256i.self))
+        lanes = _mm256_mask_dpbusd_epi32(lanes, 0xFF, high, quants.load(fromByteOffset: 64 * p + 32, as: __m256i.self))
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(lanes), pairLaneScales(base, blockBytes: 18, x, pair: p), acc)
     }
-    let total: SIMD8<Float> = _mm256_add_ps(acc0, acc1)
-    return total.sum() - mins.sum()
 }
 
-/// Σ over `superBlocks` Q6_K super-blocks of `row` (210 bytes each: ql[128] low nibbles,
-/// qh[64] high bit pairs, 16 int8 scales, f16 d) with the activation quants `x` and block scales
-/// `xd`. Per 128-element half, byte l of ql/qh feeds elements l, l+32, l+64, l+96 (see dotQ6_K);
-/// the 6-bit q (0...63) is the unsigned side, and the −32 of w = q − 32 is one more `vpdpbusd`
-/// of 32s with x. Lanes 0-3 of a block hold its first 16 elements, lanes 4-7 the other 16, so
-/// the two scales of a block are one vector.
+/// Σ over `x.pairs` pairs of Q5_0 blocks of `row` (22 bytes each: f16 d, 32 high bits qh,
+/// 16 bytes of nibbles; bit j of qh is bit 4 of element j) with the activation in block-pair
+/// order quantized with zero point 16: as dotQ4_0PairsVNNI, the high bits added as 16 to the
+/// nibbles under a byte mask built from both blocks' qh.
 @inline(__always)
-func dotQ6_KVNNI(_ row: UnsafeRawPointer, _ x: UnsafePointer<Int8>, _ xd: UnsafePointer<Float>,
-                 superBlocks: Int) -> Float {
-    let zero = _mm256_setzero_si256()
+func dotQ5_0PairsVNNI(_ row: UnsafeRawPointer, _ x: BlockPairActivation) -> Float {
     let lowNibbles = _mm256_set1_epi8(0x0F)
-    let thirtyTwo = _mm256_set1_epi8(32)
-    let activation = UnsafeRawPointer(x)
-    var acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps()
-    for s in 0..<superBlocks {
-        let base = row + 210 * s
-        let d = base.loadHalf(at: 208)
-        // Each group of 16's factor d · sc · d_x, sixteen at a time: groups 2j and 2j + 1 are
-        // activation block 8s + j.
-        let scales = SIMD16<Float>(base.loadUnaligned(fromByteOffset: 192, as: SIMD16<Int8>.self))
-        let blockScales = UnsafeRawPointer(xd + 8 * s).loadUnaligned(as: SIMD8<Float>.self) * d
-        let factors = scales * SIMD16(blockScales[0], blockScales[0], blockScales[1], blockScales[1],
-                                      blockScales[2], blockScales[2], blockScales[3], blockScales[3],
-                                      blockScales[4], blockScales[4], blockScales[5], blockScales[5],
-                                      blockScales[6], blockScales[6], blockScales[7], blockScales[7])
-        for half in 0..<2 {
-            let ql0 = base.loadUnaligned(fromByteOffset: 64 * half, as: __m256i.self)
-            let ql1 = base.loadUnaligned(fromByteOffset: 64 * half + 32, as: __m256i.self)
-            let qh = base.loadUnaligned(fromByteOffset: 128 + 32 * half, as: __m256i.self)
-            // The four blocks' q: low nibble | two high bits at bits 4-5.
-            let q0 = _mm256_or_si256(_mm256_and_si256(ql0, lowNibbles), _mm256_slli_epi16(_mm256_and_si256(qh, _mm256_set1_epi8(0x03)), 4))
-            let q1 = _mm256_or_si256(_mm256_and_si256(ql1, lowNibbles), _mm256_slli_epi16(_mm256_and_si256(qh, _mm256_set1_epi8(0x0C)), 2))
-            let q2 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), lowNibbles), _mm256_and_si256(qh, _mm256_set1_epi8(0x30)))
-            let q3 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), lowNibbles),
-                                     _mm256_srli_epi16(_mm256_and_si256(qh, _mm256_set1_epi8(-64)), 2))  // 0xC0
-            let first = 8 * s + 4 * half
-            @inline(__always) func add(_ q: __m256i, _ k: Int, _ acc: inout __m256) {
-                let xk = activation.loadUnaligned(fromByteOffset: 32 * (first + k), as: __m256i.self)
-                let lanes = _mm256_sub_epi32(_mm256_mask_dpbusd_epi32(zero, 0xFF, q, xk), _mm256_mask_dpbusd_epi32(zero, 0xFF, thirtyTwo, xk))
-                let group = 2 * (4 * half + k)
-                let laneScales = _mm256_set_m128(_mm_set1_ps(factors[group + 1]), _mm_set1_ps(factors[group]))
-                acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(lanes), laneScales, acc)
-            }
-            add(q0, 0, &acc0)
-            add(q1, 1, &acc1)
-            add(q2, 2, &acc0)
-            add(q3, 3, &acc1)
-        }
+    let sixteen = _mm256_set1_epi8(16)
+    let quants = UnsafeRawPointer(x.quants)
+    let offsets = UnsafeRawPointer(x.laneOffsets)
+    return sumBlockPairs(x.pairs) { p, acc in
+        let base = row + 44 * p
+        let packed = _mm256_set_m128i(base.loadUnaligned(fromByteOffset: 28, as: __m128i.self),
+                                      base.loadUnaligned(fromByteOffset: 6, as: __m128i.self))
+        let high0 = base.loadUnaligned(fromByteOffset: 2, as: UInt32.self)
+        let high1 = base.loadUnaligned(fromByteOffset: 24, as: UInt32.self)
+        // byte i of the low register is element i of block 2p (i < 16) or i − 16 of 2p + 1
+        let lowMask = (high0 & 0xFFFF) | (high1 << 16)
+        let highMask = (high0 >> 16) | (high1 & 0xFFFF_0000)
+        let lowNibble = _mm256_and_si256(packed, lowNibbles)
+        let highNibble = _mm256_and_si256(_mm256_srli_epi16(packed, 4), lowNibbles)
+        let low = _mm256_mask_add_epi8(lowNibble, lowMask, lowNibble, sixteen)
+        let high = _mm256_mask_add_epi8(highNibble, highMask, highNibble, sixteen)
+        var lanes = offsets.load(fromByteOffset: 32 * p, as: __m256i.self)
+        lanes = _mm256_mask_dpbusd_epi32(lanes, 0xFF, low, quants.load(fromByteOffset: 64 * p, as: __m256i.self))
+        lanes = _mm256_mask_dpbusd_epi32(lanes, 0xFF, high, quants.load(fromByteOffset: 64 * p + 32, as: __m256i.self))
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(lanes), pairLaneScales(base, blockBytes: 22, x, pair: p), acc)
     }
-    let total: SIMD8<Float> = _mm256_add_ps(acc0, acc1)
-    return total.sum()
+}
+
+/// The float factor of each int32 lane of a block pair: [d_b · d_x,b × 4, d_b+1 · d_x,b+1 × 4],
+/// from the two blocks' f16 d (at the start of each block) in one word.
+@inline(__always)
+private func pairLaneScales(_ base: UnsafeRawPointer, blockBytes: Int, _ x: BlockPairActivation, pair p: Int) -> __m256 {
+    let halves = UInt32(base.loadUnaligned(as: UInt16.self)) | UInt32(base.loadUnaligned(fromByteOffset: blockBytes, as: UInt16.self)) << 16
+    let d = _mm_cvtph_ps(_mm_cvtsi32_si128(Int32(bitPattern: halves)))
+    let spread = _mm256_permutevar8x32_ps(_mm256_castps128_ps256(d), _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1))
+    return _mm256_mul_ps(spread, UnsafeRawPointer(x.laneScales).load(fromByteOffset: 32 * p, as: __m256.self))
 }
 #endif

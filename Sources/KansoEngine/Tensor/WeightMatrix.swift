@@ -86,6 +86,17 @@ public struct WeightMatrix: @unchecked Sendable {  // read-only view; the owner 
         let outputStride = self.rows
         switch type {
         case .q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q4_K, .q5_K, .q6_K:
+            #if KANSO_AVX512_VNNI
+            // One vector (generation): these types quantize x in the form their dot reads.
+            if n == 1 && (type == .q4_K || type == .q6_K) {
+                multiplySuperBlocksVNNI(x, into: y, rows: range)
+                return
+            }
+            if n == 1 && (type == .q4_0 || type == .q5_0) && columns % 64 == 0 {
+                multiplyBlockPairsVNNI(x, into: y, rows: range)
+                return
+            }
+            #endif
             let activationBytes = ThreadScratch.aligned(QuantizedActivation.byteCount(columns: columns, vectors: n))
             let batchScratchBytes = batchVNNIScratchByteCount(columns: columns, vectors: n)
             let memory = ThreadScratch.reserve(activationBytes + (batchScratchBytes ?? 0))
@@ -140,17 +151,17 @@ public struct WeightMatrix: @unchecked Sendable {  // read-only view; the owner 
         }
         switch type {
         #if KANSO_AVX512_VNNI
-        // VNNIVectorDot.swift; the other types take the portable loops in either build.
+        // VNNIVectorDot.swift (Q4_0 only when its columns are no multiple of 64); the other types
+        // take the portable loops in either build.
         case .q8_0: apply { w, x, xd, _ in dotQ8_0VNNI(w, x, xd, blocks: blocks) }
         case .q4_0: apply { w, x, xd, _ in dotQ4_0VNNI(w, x, xd, blocks: blocks) }
-        case .q4_K: apply { dotQ4_KVNNI($0, $1, $2, $3, superBlocks: superBlocks) }
-        case .q6_K: apply { w, x, xd, _ in dotQ6_KVNNI(w, x, xd, superBlocks: superBlocks) }
         #else
         case .q8_0: apply { dotQ8_0($0, $1, $2, $3, blocks: blocks) }
         case .q4_0: apply { dotQ4_0($0, $1, $2, $3, blocks: blocks) }
+        #endif
+        // (with VNNI, one vector of Q4_K or Q6_K takes multiplySuperBlocksVNNI, several the batched kernel)
         case .q4_K: apply { dotQ4_K($0, $1, $2, $3, superBlocks: superBlocks) }
         case .q6_K: apply { dotQ6_K($0, $1, $2, $3, superBlocks: superBlocks) }
-        #endif
         case .q4_1: apply { dotQ4_1($0, $1, $2, $3, blocks: blocks) }
         case .q5_0: apply { dotQ5_0($0, $1, $2, $3, blocks: blocks) }
         case .q5_1: apply { dotQ5_1($0, $1, $2, $3, blocks: blocks) }
@@ -159,6 +170,40 @@ public struct WeightMatrix: @unchecked Sendable {  // read-only view; the owner 
         }
     }
 }
+
+#if KANSO_AVX512_VNNI
+extension WeightMatrix {
+    /// One vector through a Q4_K or Q6_K matrix: the activation quantized per super-block of 256
+    /// (SuperBlockActivation.swift) for the dots of VNNISuperBlockDot.swift.
+    fileprivate func multiplySuperBlocksVNNI(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, rows range: Range<Int>) {
+        let memory = ThreadScratch.reserve(SuperBlockActivation.byteCount(columns: columns))
+        let activation = SuperBlockActivation(memory: memory, columns: columns)
+        activation.quantize(x)
+        let superBlocks = columns / superBlockSize
+        switch type {
+        case .q4_K: for r in range { y[r] = dotQ4_KVNNI(rowBytes(r), activation, superBlocks: superBlocks) }
+        case .q6_K: for r in range { y[r] = dotQ6_KVNNI(rowBytes(r), activation, superBlocks: superBlocks) }
+        default: preconditionFailure("multiplySuperBlocksVNNI takes Q4_K and Q6_K, not \(type)")
+        }
+    }
+
+    /// One vector through a Q4_0 or Q5_0 matrix: the activation in block-pair order
+    /// (BlockPairActivation.swift) for dotQ4_0PairsVNNI and dotQ5_0PairsVNNI.
+    fileprivate func multiplyBlockPairsVNNI(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, rows range: Range<Int>) {
+        let memory = ThreadScratch.reserve(BlockPairActivation.byteCount(columns: columns))
+        let activation = BlockPairActivation(memory: memory, columns: columns)
+        switch type {
+        case .q4_0:
+            activation.quantize(x, zeroPoint: 8)
+            for r in range { y[r] = dotQ4_0PairsVNNI(rowBytes(r), activation) }
+        case .q5_0:
+            activation.quantize(x, zeroPoint: 16)
+            for r in range { y[r] = dotQ5_0PairsVNNI(rowBytes(r), activation) }
+        default: preconditionFailure("multiplyBlockPairsVNNI takes Q4_0 and Q5_0, not \(type)")
+        }
+    }
+}
+#endif
 
 /// Heap bytes owned by a WeightMatrix built from an array.
 private final class OwnedBytes {
