@@ -10,14 +10,25 @@ public struct JSONValueEncoder {
         try Self.value(of: value, at: [])
     }
 
-    /// The JSON value of one Encodable at `path`: primitives directly, anything else through
-    /// its `encode(to:)`.
+    /// Compact JSON text of `value`, written from the encoded tree directly: what every reply
+    /// frame is (members in encoding order, not sorted as `JSONText.serialize` sorts them).
+    public func encodeText<T: Encodable>(_ value: T, into output: inout [UInt8]) throws {
+        try Self.node(of: value, at: []).write(to: &output)
+    }
+
+    /// The JSON value of one Encodable at `path`.
     static func value<T: Encodable>(of value: T, at path: [CodingKey]) throws -> JSONValue {
-        if T.self == JSONValue.self { return value as! JSONValue }
-        if let primitive = try primitiveValue(value, at: path) { return primitive }
+        try node(of: value, at: path).value
+    }
+
+    /// The encoded tree of one Encodable at `path`: primitives and JSONValues as leaves,
+    /// anything else through its `encode(to:)`.
+    static func node<T: Encodable>(of value: T, at path: [CodingKey]) throws -> EncodingNode {
+        if T.self == JSONValue.self { return .leaf(value as! JSONValue) }
+        if let primitive = try primitiveValue(value, at: path) { return .leaf(primitive) }
         let node = EncodingNode()
         try value.encode(to: NodeEncoder(node: node, codingPath: path))
-        return node.value
+        return node
     }
 
     /// Strings, booleans and numbers: the types every container has an overload for. The type is
@@ -53,12 +64,13 @@ public struct JSONValueEncoder {
 }
 
 /// What one encoder or container writes into: a value, or an object or array filled in later
-/// by nested containers (so they are references).
+/// by nested containers (so they are references). An object keeps its members in the order they
+/// were encoded (a struct's declaration order), which is also the order `write(to:)` gives them.
 final class EncodingNode {
     enum Content {
         case empty
         case value(JSONValue)
-        case object([String: EncodingNode])
+        case object([(key: String, node: EncodingNode)])
         case array([EncodingNode])
     }
 
@@ -68,15 +80,50 @@ final class EncodingNode {
         switch content {
         case .empty: return .object([:])
         case .value(let value): return value
-        case .object(let members): return .object(members.mapValues(\.value))
+        case .object(let members):
+            // A key encoded twice keeps its last value, as JSONEncoder does.
+            return .object(Dictionary(members.map { ($0.key, $0.node.value) }, uniquingKeysWith: { _, last in last }))
         case .array(let items): return .array(items.map(\.value))
         }
+    }
+
+    /// Compact JSON text of this node, straight from the tree (no JSONValue in between).
+    func write(to output: inout [UInt8]) {
+        switch content {
+        case .empty: output.append(contentsOf: "{}".utf8)
+        case .value(let value): JSONText.write(value, to: &output)
+        case .array(let items):
+            output.append(UInt8(ascii: "["))
+            for (index, item) in items.enumerated() {
+                if index > 0 { output.append(UInt8(ascii: ",")) }
+                item.write(to: &output)
+            }
+            output.append(UInt8(ascii: "]"))
+        case .object(let members):
+            output.append(UInt8(ascii: "{"))
+            var first = true
+            for (index, member) in members.enumerated() where !Self.isReplaced(index, in: members) {
+                if !first { output.append(UInt8(ascii: ",")) }
+                first = false
+                JSONText.writeString(member.key, to: &output)
+                output.append(UInt8(ascii: ":"))
+                member.node.write(to: &output)
+            }
+            output.append(UInt8(ascii: "}"))
+        }
+    }
+
+    /// Whether a later member has the same key (then that one is written). Synthesized Codable
+    /// never repeats a key, so this is a short scan that finds nothing.
+    private static func isReplaced(_ index: Int, in members: [(key: String, node: EncodingNode)]) -> Bool {
+        let key = members[index].key
+        return members[(index + 1)...].contains { $0.key == key }
     }
 
     /// Makes this node an object (keeping members a nested container already wrote).
     func becomeObject() {
         if case .object = content { return }
-        content = .object([:])
+        content = .object([])
     }
 
     func becomeArray() {
@@ -87,7 +134,7 @@ final class EncodingNode {
     func set(_ key: String, _ child: EncodingNode) {
         guard case .object(var members) = content else { return }
         content = .empty  // members uniquely referenced while changed
-        members[key] = child
+        members.append((key, child))
         content = .object(members)
     }
 
@@ -151,11 +198,11 @@ struct KeyedNodeContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
     mutating func encode(_ value: UInt64, forKey key: Key) throws { try encode(value as Encodable, key) }
 
     mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
-        node.set(key.stringValue, .leaf(try JSONValueEncoder.value(of: value, at: codingPath + [key])))
+        node.set(key.stringValue, try JSONValueEncoder.node(of: value, at: codingPath + [key]))
     }
 
     private mutating func encode(_ value: Encodable, _ key: Key) throws {
-        node.set(key.stringValue, .leaf(try JSONValueEncoder.value(of: value, at: codingPath + [key])))
+        node.set(key.stringValue, try JSONValueEncoder.node(of: value, at: codingPath + [key]))
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
@@ -193,7 +240,7 @@ struct UnkeyedNodeContainer: UnkeyedEncodingContainer {
     mutating func encodeNil() throws { node.append(.leaf(.null)) }
 
     mutating func encode<T: Encodable>(_ value: T) throws {
-        node.append(.leaf(try JSONValueEncoder.value(of: value, at: nextPath)))
+        node.append(try JSONValueEncoder.node(of: value, at: nextPath))
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
@@ -227,7 +274,7 @@ struct SingleValueNodeContainer: SingleValueEncodingContainer {
     mutating func encodeNil() throws { node.content = .value(.null) }
 
     mutating func encode<T: Encodable>(_ value: T) throws {
-        node.content = .value(try JSONValueEncoder.value(of: value, at: codingPath))
+        node.content = try JSONValueEncoder.node(of: value, at: codingPath).content
     }
 }
 

@@ -159,7 +159,7 @@ public enum VarlinkCodec {
     public static func frame<T: Encodable>(_ value: T) throws -> [UInt8] {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(256)
-        JSONText.write(try JSONValueEncoder().encode(value), to: &bytes)
+        try JSONValueEncoder().encodeText(value, into: &bytes)
         bytes.append(0)
         return bytes
     }
