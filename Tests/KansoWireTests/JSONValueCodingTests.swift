@@ -49,6 +49,31 @@ struct JSONValueCodingTests {
         #expect(try JSONValueDecoder().decode(Message.self, from: JSONText.parse(JSONText.serialize(value))) == Self.message)
     }
 
+    /// A hand-written encode(to:) that writes one key twice and nests containers.
+    struct Repeated: Encodable {
+        enum Keys: String, CodingKey { case b, a, inner }
+        func encode(to encoder: Encoder) throws {
+            var container = encoder.container(keyedBy: Keys.self)
+            try container.encode(1, forKey: .b)
+            try container.encode("x", forKey: .a)
+            try container.encode(2, forKey: .b)
+            var inner = container.nestedUnkeyedContainer(forKey: .inner)
+            try inner.encode(true)
+            try inner.encodeNil()
+        }
+    }
+
+    @Test("reply text is written from the tree: members in encoding order, a repeated key once with its last value")
+    func text() throws {
+        var bytes: [UInt8] = []
+        try JSONValueEncoder().encodeText(Repeated(), into: &bytes)
+        #expect(String(decoding: bytes, as: UTF8.self) == #"{"a":"x","b":2,"inner":[true,null]}"#)
+        var message: [UInt8] = []
+        try JSONValueEncoder().encodeText(Self.message, into: &message)
+        #expect(try JSONText.parse(message) == JSONValueEncoder().encode(Self.message))
+        #expect(try JSONValueDecoder().decode(Message.self, from: JSONText.parse(message)) == Self.message)
+    }
+
     @Test("enums, top-level arrays and single values")
     func singleValues() throws {
         #expect(try JSONValueEncoder().encode(Kind.beta) == .string("beta"))
