@@ -1,4 +1,5 @@
 import Foundation
+import KansoTestSupport
 import Testing
 @testable import KansoEngine
 
@@ -80,18 +81,5 @@ import Testing
             if try !parses(Array(bytes.prefix(length)), path: path) { rejected += 1 }
         }
         #expect(rejected >= 100)
-    }
-}
-
-/// A small deterministic random generator for tests (splitmix64).
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import KansoTestSupport
 import Testing
 @testable import KansoEngine
 

@@ -1,5 +1,6 @@
 import Foundation
 @testable import KansoPool
+import KansoTestSupport
 import Testing
 
 @Suite("Scheduling: admission and eviction")
@@ -196,21 +197,9 @@ struct SchedulingAdmissionPlannerTests {
         guard case .refuse = none.plan(candidate: candidate(1), residents: [], now: now) else { Issue.record("a zero budget admitted"); return }
     }
 
-    /// A deterministic generator (SplitMix64) so a failure replays.
-    struct Generator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     @Test("random pools: every decision keeps the rules", arguments: [11, 12, 13])
     func invariants(seed: UInt64) {
-        var generator = Generator(state: seed)
+        var generator = SplitMix64(seed: seed)
         let states: [ModelState] = [.ready, .ready, .ready, .busy, .loading, .warming, .draining, .failed(reason: "x", retryAt: nil)]
         var seen = Set<String>()
         for _ in 0..<400 {

@@ -1,4 +1,5 @@
 @testable import KansoPool
+import KansoTestSupport
 import Testing
 
 @Suite("Scheduling: request queue")
@@ -125,21 +126,9 @@ struct SchedulingRequestQueueTests {
         #expect(queue.push(Request(id: 1), priority: .normal) == .queued)
     }
 
-    /// A deterministic generator (SplitMix64) so a failure replays.
-    struct Generator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     @Test("random pushes, pops, removals and displacements agree with a sorted-array model", arguments: [1, 2, 3, 4])
     func againstModel(seed: UInt64) {
-        var generator = Generator(state: seed)
+        var generator = SplitMix64(seed: seed)
         var queue = Queue(capacity: 40)
         var model: [(id: Int, priority: AgentManifest.Priority, sequence: Int)] = []
         var nextID = 0

@@ -1,4 +1,5 @@
 @testable import KansoPool
+import KansoTestSupport
 import Testing
 
 @Suite("Scheduling: recent request rate")
@@ -39,7 +40,7 @@ struct SchedulingRequestRateTests {
 
     @Test("agrees with a list of instants, to one bucket", arguments: [5, 6])
     func againstList(seed: UInt64) {
-        var generator = SchedulingRequestQueueTests.Generator(state: seed)
+        var generator = SplitMix64(seed: seed)
         var rate = RequestRate(window: .seconds(600), bucketCount: 60, origin: origin)
         var instants: [Double] = []
         var time = 0.0

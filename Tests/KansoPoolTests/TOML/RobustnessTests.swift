@@ -1,4 +1,5 @@
 @testable import KansoPool
+import KansoTestSupport
 import Testing
 
 /// Hostile or broken input must produce a value or a `TOMLParseError`, never a crash or a hang.
@@ -109,25 +110,5 @@ struct RobustnessTests {
         var view = String.UnicodeScalarView()
         view.append(contentsOf: scalars)
         return String(view)
-    }
-}
-
-/// A small deterministic generator, so a failing mutation can be reproduced from the seed.
-struct SplitMix64 {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var mixed = state
-        mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
-        return mixed ^ (mixed >> 31)
-    }
-
-    /// Uniform enough for fuzzing, in 0..<bound (bound > 0).
-    mutating func next(below bound: Int) -> Int {
-        Int(next() % UInt64(max(bound, 1)))
     }
 }
