@@ -47,14 +47,9 @@ public struct MemoryBudget: Sendable, Equatable {
     /// The cgroup v2 `memory.max` of this process's cgroup when it is a number, else MemTotal.
     static func systemLimit(root: String) -> (Int, Source)? {
         let base = root.hasSuffix("/") ? String(root.dropLast()) : root
-        if let membership = try? FileSystem.readText(base + "/proc/self/cgroup"),
-           let line = membership.split(separator: "\n").first(where: { $0.hasPrefix("0::") }) {
-            let group = line.dropFirst(3)
-            let limitPath = base + "/sys/fs/cgroup" + (group == "/" ? "" : String(group)) + "/memory.max"
-            if let text = try? FileSystem.readText(limitPath),
-               let limit = Int(text.trimmingWhitespace()), limit > 0 {
-                return (limit, .cgroup)
-            }
+        if let group = OwnCgroup.directory(base: base), let text = try? FileSystem.readText(group + "/memory.max"),
+           let limit = Int(text.trimmingWhitespace()), limit > 0 {
+            return (limit, .cgroup)
         }
         if let info = try? FileSystem.readText(base + "/proc/meminfo"),
            let line = info.split(separator: "\n").first(where: { $0.hasPrefix("MemTotal:") }) {

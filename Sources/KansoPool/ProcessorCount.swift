@@ -37,10 +37,7 @@ public enum ProcessorCount {
 
     /// ⌈quota / period⌉ from the cgroup's cpu.max, or nil for "max" or no cgroup v2.
     static func cgroupQuota(root: String) -> Int? {
-        guard let membership = try? FileSystem.readText(root + "/proc/self/cgroup"),
-              let line = membership.split(separator: "\n").first(where: { $0.hasPrefix("0::") }) else { return nil }
-        let group = line.dropFirst(3)
-        guard let text = try? FileSystem.readText(root + "/sys/fs/cgroup" + (group == "/" ? "" : String(group)) + "/cpu.max") else { return nil }
+        guard let group = OwnCgroup.directory(base: root), let text = try? FileSystem.readText(group + "/cpu.max") else { return nil }
         let fields = text.trimmingWhitespace().split(separator: " ")
         guard fields.count == 2, let quota = Int(fields[0]), let period = Int(fields[1]), quota > 0, period > 0 else { return nil }
         return (quota + period - 1) / period
