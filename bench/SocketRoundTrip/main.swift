@@ -42,11 +42,15 @@ func percentile(_ sorted: [Double], _ p: Double) -> Double {
 }
 
 /// Runs `clients` threads, each with its own connection making `calls` calls; returns
-/// (calls per second, latencies in microseconds, sorted).
-func measure(socket: String, method: String, clients: Int, calls: Int) -> (Double, [Double]) {
+/// (calls per second, latencies in microseconds, sorted). Without `pace` each client calls as
+/// fast as it can. With `pace` (ns between one client's calls) each calls on a schedule instead:
+/// the latency 32 programs see when they use the daemon at once without saturating the
+/// machine; each latency then runs from the moment the call was due, so a call delayed behind a
+/// slow one counts its wait (no coordinated omission), and clients start spread over one pace.
+func measure(socket: String, method: String, clients: Int, calls: Int, pace: UInt64? = nil) -> (Double, [Double]) {
     let latencies = LatencyLog(clients: clients)
     let group = DispatchGroup()
-    let start = DispatchTime.now().uptimeNanoseconds
+    let start = DispatchTime.now().uptimeNanoseconds + (pace == nil ? 0 : 50_000_000)
     for index in 0..<clients {
         group.enter()
         Thread.detachNewThread {
@@ -56,8 +60,13 @@ func measure(socket: String, method: String, clients: Int, calls: Int) -> (Doubl
                 let call = VarlinkCall(method: method)
                 var mine: [Double] = []
                 mine.reserveCapacity(calls)
-                for _ in 0..<calls {
-                    let t0 = DispatchTime.now().uptimeNanoseconds
+                for k in 0..<calls {
+                    var t0 = DispatchTime.now().uptimeNanoseconds
+                    if let pace {
+                        let due = start + pace * UInt64(index) / UInt64(clients) + UInt64(k) * pace
+                        if due > t0 { usleep(UInt32((due - t0) / 1000)) }
+                        t0 = due
+                    }
                     _ = try connection.call(call)
                     mine.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1000)
                 }
@@ -69,45 +78,6 @@ func measure(socket: String, method: String, clients: Int, calls: Int) -> (Doubl
     }
     group.wait()
     let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-    let all = latencies.all.sorted()
-    return (Double(all.count) / seconds, all)
-}
-
-/// Runs `clients` threads that each call at a fixed pace (`perSecond` calls a second, for
-/// `seconds`) instead of as fast as they can: the latency 32 programs see when they use the
-/// daemon at once without saturating the machine. Each latency runs from the moment the call
-/// was due, so a call delayed behind a slow one counts its wait (no coordinated omission).
-func measurePaced(socket: String, method: String, clients: Int, perSecond: Double, seconds: Double) -> (Double, [Double]) {
-    let latencies = LatencyLog(clients: clients)
-    let group = DispatchGroup()
-    let interval = UInt64(1e9 / perSecond)
-    let start = DispatchTime.now().uptimeNanoseconds + 50_000_000
-    let calls = Int(seconds * perSecond)
-    for index in 0..<clients {
-        group.enter()
-        Thread.detachNewThread {
-            defer { group.leave() }
-            do {
-                let connection = try VarlinkConnection(path: socket)
-                let call = VarlinkCall(method: method)
-                var mine: [Double] = []
-                mine.reserveCapacity(calls)
-                // Clients start spread over one interval, as independent programs would.
-                let offset = interval * UInt64(index) / UInt64(clients)
-                for k in 0..<calls {
-                    let due = start + offset + UInt64(k) * interval
-                    let now = DispatchTime.now().uptimeNanoseconds
-                    if due > now { usleep(UInt32((due - now) / 1000)) }
-                    _ = try connection.call(call)
-                    mine.append(Double(DispatchTime.now().uptimeNanoseconds - due) / 1000)
-                }
-                latencies.set(index, mine)
-            } catch {
-                FileHandle.standardError.write(Data("client \(index): \(error)\n".utf8))
-            }
-        }
-    }
-    group.wait()
     let all = latencies.all.sorted()
     return (Double(all.count) / seconds, all)
 }
@@ -158,7 +128,8 @@ for method in ["org.varlink.service.GetInfo", "io.kanso.Admin.Status"] {
 let pacedRate = 100.0
 print("paced: 32 clients, each \(Int(pacedRate)) calls/s (\(32 * Int(pacedRate)) calls/s in all), 5 s")
 for method in ["org.varlink.service.GetInfo", "io.kanso.Admin.Status"] {
-    let (rate, latencies) = measurePaced(socket: socketPath, method: method, clients: 32, perSecond: pacedRate, seconds: 5)
+    let (rate, latencies) = measure(socket: socketPath, method: method, clients: 32, calls: Int(5 * pacedRate),
+                                    pace: UInt64(1e9 / pacedRate))
     print(String(format: "%-32@ %7d %10.0f %9.0f %9.0f", method as NSString, 32, rate,
                  percentile(latencies, 0.50), percentile(latencies, 0.99)))
 }
