@@ -1,5 +1,5 @@
 import Glibc
-import KansoEngine
+import NIOConcurrencyHelpers
 
 /// Who may call what: `io.kanso.Admin` belongs to root, the daemon's own user (which can signal
 /// the daemon anyway; systemd's `ExecReload=kansoctl reload` runs as it) and the members of one
@@ -36,39 +36,40 @@ public struct AccessPolicy: Sendable {
 
 /// One group name's gid, resolved once found; a name not found is asked again after
 /// `retryInterval`, so that each call of an unprivileged peer does not repeat an NSS lookup.
-final class GroupLookup: @unchecked Sendable {  // state guarded by `lock`
+final class GroupLookup: Sendable {
     static let retryInterval: Duration = .seconds(10)
 
+    private struct State {
+        var found: UInt32?
+        var lastMiss: ContinuousClock.Instant?
+    }
+
     private let name: String
-    private let lock = Lock()
-    private var found: UInt32?
-    private var lastMiss: ContinuousClock.Instant?
     /// Set when the gid was given rather than looked up (nil then means: no admin group).
     private let isFixed: Bool
+    private let state: NIOLockedValueBox<State>
 
     init(name: String) {
         self.name = name
         isFixed = false
+        state = NIOLockedValueBox(State())
     }
 
     init(fixed groupID: UInt32?, name: String) {
         self.name = name
-        found = groupID
         isFixed = true
+        state = NIOLockedValueBox(State(found: groupID))
     }
 
     func groupID() -> UInt32? {
-        lock.withLock {
-            if let found { return found }
+        state.withLockedValue { state in
+            if let found = state.found { return found }
             if isFixed || name.isEmpty { return nil }
-            if let lastMiss, ContinuousClock.now - lastMiss < Self.retryInterval { return nil }
-            if let entry = getgrnam(name) {
-                found = entry.pointee.gr_gid
-            } else {
-                found = UInt32(name)
-            }
-            if found == nil { lastMiss = .now }
-            return found
+            if let lastMiss = state.lastMiss, ContinuousClock.now - lastMiss < Self.retryInterval { return nil }
+            // getgrnam's result lives in a static buffer: read it under the lock.
+            state.found = getgrnam(name).map { $0.pointee.gr_gid } ?? UInt32(name)
+            if state.found == nil { state.lastMiss = .now }
+            return state.found
         }
     }
 }
