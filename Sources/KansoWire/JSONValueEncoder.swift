@@ -187,21 +187,9 @@ struct KeyedNodeContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
     mutating func encode(_ value: Double, forKey key: Key) throws { node.set(key.stringValue, .leaf(.double(value))) }
     mutating func encode(_ value: Float, forKey key: Key) throws { node.set(key.stringValue, .leaf(.double(Double(value)))) }
     mutating func encode(_ value: Int, forKey key: Key) throws { node.set(key.stringValue, .leaf(.int(value))) }
-    mutating func encode(_ value: Int8, forKey key: Key) throws { try encode(value as Encodable, key) }
-    mutating func encode(_ value: Int16, forKey key: Key) throws { try encode(value as Encodable, key) }
-    mutating func encode(_ value: Int32, forKey key: Key) throws { try encode(value as Encodable, key) }
-    mutating func encode(_ value: Int64, forKey key: Key) throws { try encode(value as Encodable, key) }
-    mutating func encode(_ value: UInt, forKey key: Key) throws { try encode(value as Encodable, key) }
-    mutating func encode(_ value: UInt8, forKey key: Key) throws { try encode(value as Encodable, key) }
-    mutating func encode(_ value: UInt16, forKey key: Key) throws { try encode(value as Encodable, key) }
-    mutating func encode(_ value: UInt32, forKey key: Key) throws { try encode(value as Encodable, key) }
-    mutating func encode(_ value: UInt64, forKey key: Key) throws { try encode(value as Encodable, key) }
 
+    /// Everything else, the other integer types among them (this generic method is their witness).
     mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
-        node.set(key.stringValue, try JSONValueEncoder.node(of: value, at: codingPath + [key]))
-    }
-
-    private mutating func encode(_ value: Encodable, _ key: Key) throws {
         node.set(key.stringValue, try JSONValueEncoder.node(of: value, at: codingPath + [key]))
     }
 
