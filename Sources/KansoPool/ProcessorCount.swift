@@ -4,7 +4,7 @@ import Glibc
 import Musl
 #endif
 
-/// How many CPUs this process may really use: the CPUs of its affinity mask
+/// How many CPUs this process may really use: the online CPUs of its affinity mask
 /// (`Cpus_allowed_list` in /proc/self/status, set by taskset or systemd's CPUAffinity=),
 /// lowered to its cgroup's CPU quota (cgroup v2 `cpu.max`, systemd's CPUQuota=: "200000 100000"
 /// is two CPUs' worth), and never below 1. The default thread count of every worker.
@@ -13,11 +13,13 @@ public enum ProcessorCount {
 
     /// The same under `root` (a fake /proc and /sys in tests).
     static func count(root: String) -> Int {
-        var count = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        // The online CPUs, read under the same root as the rest (sysconf only where it is absent).
+        var count = (try? FileSystem.readText(root + "/sys/devices/system/cpu/online")).flatMap { cpuListCount($0) }
+            ?? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
         if let status = try? FileSystem.readText(root + "/proc/self/status"),
            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed_list:") }),
            let allowed = cpuListCount(line.dropFirst("Cpus_allowed_list:".count)) {
-            count = root.isEmpty ? min(count, allowed) : allowed
+            count = min(count, allowed)
         }
         if let quota = cgroupQuota(root: root) { count = min(count, quota) }
         return max(1, count)

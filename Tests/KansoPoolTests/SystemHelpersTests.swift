@@ -75,6 +75,8 @@ struct SystemHelpersTests {
         defer { try? FileManager.default.removeItem(atPath: root) }
         try FileManager.default.createDirectory(atPath: root + "/proc/self", withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: root + "/sys/fs/cgroup/system.slice/kansod.service", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: root + "/sys/devices/system/cpu", withIntermediateDirectories: true)
+        try "0-15\n".write(toFile: root + "/sys/devices/system/cpu/online", atomically: true, encoding: .utf8)
         try "Name:\tkansod\nCpus_allowed_list:\t0-7\n".write(toFile: root + "/proc/self/status", atomically: true, encoding: .utf8)
         #expect(ProcessorCount.count(root: root) == 8)
         try "0::/system.slice/kansod.service\n".write(toFile: root + "/proc/self/cgroup", atomically: true, encoding: .utf8)
