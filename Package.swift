@@ -8,28 +8,33 @@ import PackageDescription
 
 // The engine's kernels are plain scalar loops written for the auto-vectorizer: in release
 // builds they are compiled without bounds checks and for the host CPU (see DESIGN.md, Engine).
-// Where the building machine has AVX-512 VNNI, the batched (prompt) kernel uses it through clang's
-// intrinsics (Kernels/BatchedIntegerMultiply.swift), in every configuration so that tests run it;
-// KANSO_PORTABLE_KERNELS=1 in the environment builds the portable kernels only.
-let hostHasAVX512VNNI: Bool = {
+// Where the building machine has AVX2 (with FMA and F16C), the integer dots of generation and
+// prompt batches use 256-bit intrinsics (KANSO_X86_SIMD: Kernels/ByteDotPrimitives.swift and the
+// *SIMD.swift kernels); where it also has AVX-512 VNNI, those dots take its instructions and the
+// prompt batches its 512-bit kernel (KANSO_AVX512_VNNI: Kernels/BatchedIntegerMultiply.swift).
+// Both are compiled in every configuration so that tests run them; KANSO_PORTABLE_KERNELS=1 in
+// the environment builds the portable kernels only.
+let hostCPUFlags: Set<String> = {
     #if os(Linux) && arch(x86_64)
     guard ProcessInfo.processInfo.environment["KANSO_PORTABLE_KERNELS"] != "1",
           let cpuinfo = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-          let flagsLine = cpuinfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return false }
-    let flags = Set(flagsLine.split(separator: " ").map(String.init))
-    return ["avx512f", "avx512bw", "avx512vl", "avx512_vnni"].allSatisfy(flags.contains)
+          let flagsLine = cpuinfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return [] }
+    return Set(flagsLine.split(separator: " ").map(String.init))
     #else
-    return false
+    return []
     #endif
 }()
+let hostHasAVX2 = ["avx2", "fma", "f16c"].allSatisfy(hostCPUFlags.contains)
+let hostHasAVX512VNNI = hostHasAVX2 && ["avx512f", "avx512bw", "avx512vl", "avx512_vnni"].allSatisfy(hostCPUFlags.contains)
 
-let vnniFeatures = ["avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512vnni", "fma", "f16c"]
+let avx2Features = ["avx2", "fma", "f16c"]
+let vnniFeatures = avx2Features + ["avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512vnni"]
 let engineSettings: [SwiftSetting] = [
     .unsafeFlags(["-Ounchecked", "-wmo", "-Xcc", "-march=native"], .when(configuration: .release)),
-] + (hostHasAVX512VNNI ? [
-    .define("KANSO_AVX512_VNNI"),
-    .unsafeFlags(vnniFeatures.flatMap { ["-Xcc", "-m\($0)"] }, .when(configuration: .debug)),
-] : [])
+] + (hostHasAVX2 ? [
+    .define("KANSO_X86_SIMD"),
+    .unsafeFlags((hostHasAVX512VNNI ? vnniFeatures : avx2Features).flatMap { ["-Xcc", "-m\($0)"] }, .when(configuration: .debug)),
+] : []) + (hostHasAVX512VNNI ? [.define("KANSO_AVX512_VNNI")] : [])
 
 // kansod is linked by the toolchain's lld with packed relative relocations (DT_RELR, glibc
 // 2.36+): the position-independent binary's ~20,000 relative relocations become a bitmap of a

@@ -6,7 +6,7 @@ import Testing
 /// Matrix-vector products of every supported type against a float64 dot of the dequantized
 /// weights. Float types (and Q2_K/Q3_K, multiplied by dequantizing) must agree to float
 /// rounding. Quantized types quantize x to int8 per block of 32 (256 for one vector through
-/// Q4_K or Q6_K with VNNI, as llama.cpp's Q8_K) with scale d = max|x|/127,
+/// Q4_K or Q6_K on x86 with AVX2, as llama.cpp's Q8_K) with scale d = max|x|/127,
 /// so each x element is off by at most d/2: the product is off by at most Σc |W[r,c]|·d(c)/2,
 /// which is the tolerance (plus float rounding).
 @Suite struct KernelMultiplyTests {
@@ -60,10 +60,10 @@ import Testing
         }
     }
 
-    /// Several vectors at once (the prompt path: on AVX-512 VNNI machines a different kernel, tiled
+    /// Several vectors at once (the prompt path: on x86 with AVX2 or AVX-512 VNNI a different kernel, tiled
     /// two rows by four vectors) give the single-vector results up to float summation order: the
     /// integer block sums are exact, so the bound is a few float roundings of the row's magnitude.
-    /// Where one vector is quantized in bigger blocks (Q4_K, Q6_K with VNNI), the two differ by
+    /// Where one vector is quantized in bigger blocks (Q4_K, Q6_K on x86), the two differ by
     /// up to both activation rounding bounds (each is checked against the exact dot above).
     @Test(arguments: QuantGoldenTests.types)
     func batchMatchesSingleVector(_ type: GGMLType) throws {

@@ -14,15 +14,18 @@
 // with one permute. Measured on the 1B Q8_0 shape, 2 threads: see bench/README.md.
 //
 // Compiled when the building machine has AVX-512 F/BW/VL and VNNI (Package.swift defines
-// KANSO_AVX512_VNNI); otherwise the portable per-block kernels serve every batch.
+// KANSO_AVX512_VNNI); with AVX2 alone BatchedIntegerMultiplyAVX2.swift serves, and without
+// either the portable per-block kernels.
 
-/// Scratch bytes multiplyBatchVNNI needs beside the activation, or nil where it does not serve:
-/// a single vector (the per-vector dots are faster), columns not a multiple of 64, a build
-/// without VNNI.
-func batchVNNIScratchByteCount(columns: Int, vectors: Int) -> Int? {
-    #if KANSO_AVX512_VNNI
+/// Scratch bytes the batched kernel of this build (multiplyBatchVNNI, else multiplyBatchAVX2)
+/// needs beside the activation, or nil where none serves: a single vector (the per-vector dots
+/// are faster), columns not a multiple of 64, a build without AVX2.
+func batchScratchByteCount(columns: Int, vectors: Int) -> Int? {
     guard vectors >= 2, columns % 64 == 0 else { return nil }
+    #if KANSO_AVX512_VNNI
     return ThreadScratch.aligned(VNNIActivation.byteCount(columns: columns, vectors: vectors)) + 2 * UnpackedRow.byteCount(columns: columns)
+    #elseif KANSO_X86_SIMD
+    return batchAVX2ScratchByteCount(columns: columns, vectors: vectors)
     #else
     return nil
     #endif
@@ -69,7 +72,7 @@ struct VNNIActivation {
 
 
 /// y[v · outputStride + r] for the rows in `rows` and every vector of `source`, using `memory`
-/// (batchVNNIScratchByteCount bytes, 64-aligned). `columns` must be a multiple of 64.
+/// (batchScratchByteCount bytes, 64-aligned). `columns` must be a multiple of 64.
 func multiplyBatchVNNI(_ matrix: WeightMatrix, _ source: QuantizedActivation, scratch memory: UnsafeMutableRawPointer,
                        into y: UnsafeMutablePointer<Float>, outputStride: Int, rows: Range<Int>) {
     let columns = matrix.columns

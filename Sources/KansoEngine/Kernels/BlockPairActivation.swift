@@ -1,6 +1,6 @@
 // One activation vector in blocks of 32 (as QuantizedActivation) laid out in the order of Q4_0's
-// nibbles two blocks at a time, for the VNNI generation dots of Q4_0 and Q5_0 (dotQ4_0PairsVNNI,
-// dotQ5_0PairsVNNI; Q5_0 keeps its nibbles in the same order):
+// nibbles two blocks at a time, for the x86 generation dots of Q4_0 and Q5_0 (dotQ4_0PairsSIMD,
+// dotQ5_0PairsSIMD in LegacyQuantDotSIMD.swift; Q5_0 keeps its nibbles in the same order):
 // a Q4_0 block keeps elements 0-15 in the low nibbles and 16-31 in the high ones, so with the
 // 16 packed bytes of blocks b and b + 1 in one 256-bit register, `& 0x0F` meets
 // [x_b 0-15 | x_b+1 0-15] and `>> 4` meets [x_b 16-31 | x_b+1 16-31]: one load and three

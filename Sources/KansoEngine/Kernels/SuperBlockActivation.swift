@@ -3,7 +3,7 @@
 // ggml-quants.c quantize_row_q8_K). With one activation scale for a whole weight super-block,
 // the integer sums of its sub-blocks can be weighted by their integer scales and converted to
 // float once per super-block; the per-16 sums give the min (Q4_K) and offset (Q6_K) terms.
-// Used by the VNNI generation dots of Q4_K and Q6_K (VNNISuperBlockDot.swift).
+// Used by the x86 generation dots of Q4_K and Q6_K (KQuantDotSIMD.swift).
 
 /// Views into scratch memory for one activation vector of `columns` elements (a multiple of 256).
 struct SuperBlockActivation {
@@ -60,7 +60,7 @@ struct SuperBlockActivation {
 /// Elements per activation scale when one vector is multiplied by a matrix of `type` (several
 /// vectors, and the portable kernels, always use blocks of 32): for tests' error bounds.
 func singleVectorActivationBlockSize(_ type: GGMLType) -> Int {
-    #if KANSO_AVX512_VNNI
+    #if KANSO_X86_SIMD
     if type == .q4_K || type == .q6_K { return superBlockSize }
     #endif
     return activationBlockSize

@@ -86,19 +86,19 @@ public struct WeightMatrix: @unchecked Sendable {  // read-only view; the owner 
         let outputStride = self.rows
         switch type {
         case .q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q4_K, .q5_K, .q6_K:
-            #if KANSO_AVX512_VNNI
+            #if KANSO_X86_SIMD
             // One vector (generation): these types quantize x in the form their dot reads.
             if n == 1 && (type == .q4_K || type == .q6_K) {
-                multiplySuperBlocksVNNI(x, into: y, rows: range)
+                multiplySuperBlocksSIMD(x, into: y, rows: range)
                 return
             }
             if n == 1 && (type == .q4_0 || type == .q5_0) && columns % 64 == 0 {
-                multiplyBlockPairsVNNI(x, into: y, rows: range)
+                multiplyBlockPairsSIMD(x, into: y, rows: range)
                 return
             }
             #endif
             let activationBytes = ThreadScratch.aligned(QuantizedActivation.byteCount(columns: columns, vectors: n))
-            let batchScratchBytes = batchVNNIScratchByteCount(columns: columns, vectors: n)
+            let batchScratchBytes = batchScratchByteCount(columns: columns, vectors: n)
             let memory = ThreadScratch.reserve(activationBytes + (batchScratchBytes ?? 0))
             let activation = QuantizedActivation(memory: memory, columns: columns, vectors: n)
             for vector in 0..<n {
@@ -106,7 +106,13 @@ public struct WeightMatrix: @unchecked Sendable {  // read-only view; the owner 
             }
             #if KANSO_AVX512_VNNI
             if batchScratchBytes != nil {
-                multiplyBatchVNNI(self, activation, scratch: memory + activationBytes, into: y,
+                multiplyBatchSIMD(self, activation, scratch: memory + activationBytes, into: y,
+                                  outputStride: outputStride, rows: range)
+                return
+            }
+            #elseif KANSO_X86_SIMD
+            if batchScratchBytes != nil {
+                multiplyBatchAVX2(self, activation, scratch: memory + activationBytes, into: y,
                                   outputStride: outputStride, rows: range)
                 return
             }
@@ -150,16 +156,16 @@ public struct WeightMatrix: @unchecked Sendable {  // read-only view; the owner 
             }
         }
         switch type {
-        #if KANSO_AVX512_VNNI
-        // VNNIVectorDot.swift (Q4_0 only when its columns are no multiple of 64); the other types
-        // take the portable loops in either build.
-        case .q8_0: apply { w, x, xd, _ in dotQ8_0VNNI(w, x, xd, blocks: blocks) }
-        case .q4_0: apply { w, x, xd, _ in dotQ4_0VNNI(w, x, xd, blocks: blocks) }
+        #if KANSO_X86_SIMD
+        // LegacyQuantDotSIMD.swift (Q4_0 only when its columns are no multiple of 64); the other
+        // types take the portable loops in either build.
+        case .q8_0: apply { w, x, xd, _ in dotQ8_0SIMD(w, x, xd, blocks: blocks) }
+        case .q4_0: apply { w, x, xd, _ in dotQ4_0SIMD(w, x, xd, blocks: blocks) }
         #else
         case .q8_0: apply { dotQ8_0($0, $1, $2, $3, blocks: blocks) }
         case .q4_0: apply { dotQ4_0($0, $1, $2, $3, blocks: blocks) }
         #endif
-        // (with VNNI, one vector of Q4_K or Q6_K takes multiplySuperBlocksVNNI, several the batched kernel)
+        // (on x86, one vector of Q4_K or Q6_K takes multiplySuperBlocksSIMD, several the batched kernel)
         case .q4_K: apply { dotQ4_K($0, $1, $2, $3, superBlocks: superBlocks) }
         case .q6_K: apply { dotQ6_K($0, $1, $2, $3, superBlocks: superBlocks) }
         case .q4_1: apply { dotQ4_1($0, $1, $2, $3, blocks: blocks) }
@@ -171,35 +177,35 @@ public struct WeightMatrix: @unchecked Sendable {  // read-only view; the owner 
     }
 }
 
-#if KANSO_AVX512_VNNI
+#if KANSO_X86_SIMD
 extension WeightMatrix {
     /// One vector through a Q4_K or Q6_K matrix: the activation quantized per super-block of 256
-    /// (SuperBlockActivation.swift) for the dots of VNNISuperBlockDot.swift.
-    fileprivate func multiplySuperBlocksVNNI(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, rows range: Range<Int>) {
+    /// (SuperBlockActivation.swift) for the dots of KQuantDotSIMD.swift.
+    fileprivate func multiplySuperBlocksSIMD(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, rows range: Range<Int>) {
         let memory = ThreadScratch.reserve(SuperBlockActivation.byteCount(columns: columns))
         let activation = SuperBlockActivation(memory: memory, columns: columns)
         activation.quantize(x)
         let superBlocks = columns / superBlockSize
         switch type {
-        case .q4_K: for r in range { y[r] = dotQ4_KVNNI(rowBytes(r), activation, superBlocks: superBlocks) }
-        case .q6_K: for r in range { y[r] = dotQ6_KVNNI(rowBytes(r), activation, superBlocks: superBlocks) }
-        default: preconditionFailure("multiplySuperBlocksVNNI takes Q4_K and Q6_K, not \(type)")
+        case .q4_K: for r in range { y[r] = dotQ4_KSIMD(rowBytes(r), activation, superBlocks: superBlocks) }
+        case .q6_K: for r in range { y[r] = dotQ6_KSIMD(rowBytes(r), activation, superBlocks: superBlocks) }
+        default: preconditionFailure("multiplySuperBlocksSIMD takes Q4_K and Q6_K, not \(type)")
         }
     }
 
     /// One vector through a Q4_0 or Q5_0 matrix: the activation in block-pair order
-    /// (BlockPairActivation.swift) for dotQ4_0PairsVNNI and dotQ5_0PairsVNNI.
-    fileprivate func multiplyBlockPairsVNNI(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, rows range: Range<Int>) {
+    /// (BlockPairActivation.swift) for dotQ4_0PairsSIMD and dotQ5_0PairsSIMD.
+    fileprivate func multiplyBlockPairsSIMD(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, rows range: Range<Int>) {
         let memory = ThreadScratch.reserve(BlockPairActivation.byteCount(columns: columns))
         let activation = BlockPairActivation(memory: memory, columns: columns)
         switch type {
         case .q4_0:
             activation.quantize(x, zeroPoint: 8)
-            for r in range { y[r] = dotQ4_0PairsVNNI(rowBytes(r), activation) }
+            for r in range { y[r] = dotQ4_0PairsSIMD(rowBytes(r), activation) }
         case .q5_0:
             activation.quantize(x, zeroPoint: 16)
-            for r in range { y[r] = dotQ5_0PairsVNNI(rowBytes(r), activation) }
-        default: preconditionFailure("multiplyBlockPairsVNNI takes Q4_0 and Q5_0, not \(type)")
+            for r in range { y[r] = dotQ5_0PairsSIMD(rowBytes(r), activation) }
+        default: preconditionFailure("multiplyBlockPairsSIMD takes Q4_0 and Q5_0, not \(type)")
         }
     }
 }

@@ -1,21 +1,21 @@
-// The Q4_K and Q6_K row · activation dots of token generation (one vector), with AVX-512 VL
-// VNNI on 256-bit registers, against the activation in super-blocks of 256 with one scale
-// (SuperBlockActivation.swift), as llama.cpp's AVX2 ggml_vec_dot_q4_K_q8_K / q6_K_q8_K do it:
-// `vpmaddubsw` multiplies the unsigned weight quants by x into int16 pair sums, `vpdpwssd`
-// weights those by the integer sub-block scales into int32 lanes, and one convert and one
-// multiply-add per super-block (256 elements) scale them to float, instead of one per 32.
-// The min (Q4_K) and −32 offset (Q6_K) terms are integer dots of the scales or mins with the
-// activation's per-16 sums. Integer ranges: a pair sum is at most 2 · 63 · 127 (Q6_K) in int16;
-// a super-block's lane at most 256 · 127 · 63 · 127 in int32.
+// The Q4_K and Q6_K row · activation dots of token generation (one vector) on 256-bit registers,
+// against the activation in super-blocks of 256 with one scale (SuperBlockActivation.swift), as
+// llama.cpp's AVX2 ggml_vec_dot_q4_K_q8_K / q6_K_q8_K do it: `vpmaddubsw` multiplies the unsigned
+// weight quants by x into int16 pair sums, a word dot (ByteDotPrimitives.swift: `vpdpwssd` with
+// VNNI, `vpmaddwd` + add without) weights those by the integer sub-block scales into int32 lanes,
+// and one convert and one multiply-add per super-block (256 elements) scale them to float,
+// instead of one per 32. The min (Q4_K) and −32 offset (Q6_K) terms are integer dots of the
+// scales or mins with the activation's per-16 sums. Integer ranges: a pair sum is at most
+// 2 · 63 · 127 (Q6_K) in int16; a super-block's lane at most 256 · 127 · 63 · 127 in int32.
 
-#if KANSO_AVX512_VNNI
+#if KANSO_X86_SIMD
 import _Builtin_intrinsics.intel
 
 /// Σ over `superBlocks` Q4_K super-blocks of `row` (144 bytes: f16 d, f16 dmin, 12 bytes of 6-bit
 /// scales and mins, 128 bytes of nibbles; 32-byte chunk c holds sub-block 2c low, 2c + 1 high)
 /// with the activation `x`: per sub-block d·sc·Σ q·x − dmin·m·Σ x.
 @inline(__always)
-func dotQ4_KVNNI(_ row: UnsafeRawPointer, _ x: SuperBlockActivation, superBlocks: Int) -> Float {
+func dotQ4_KSIMD(_ row: UnsafeRawPointer, _ x: SuperBlockActivation, superBlocks: Int) -> Float {
     let zero = _mm256_setzero_si256()
     let lowNibbles = _mm256_set1_epi8(0x0F)
     let quants = UnsafeRawPointer(x.quants)
@@ -50,9 +50,9 @@ func dotQ4_KVNNI(_ row: UnsafeRawPointer, _ x: SuperBlockActivation, superBlocks
             let high = _mm256_and_si256(_mm256_srli_epi16(packed, 4), lowNibbles)
             let x0 = quants.loadUnaligned(fromByteOffset: 256 * s + 64 * chunk, as: __m256i.self)
             let x1 = quants.loadUnaligned(fromByteOffset: 256 * s + 64 * chunk + 32, as: __m256i.self)
-            sums0 = _mm256_mask_dpwssd_epi32(sums0, 0xFF, _mm256_maddubs_epi16(low, x0),
+            sums0 = addWordDots(sums0, _mm256_maddubs_epi16(low, x0),
                                              _mm256_shuffle_epi8(scales, broadcastWord(2 * chunk)))
-            sums1 = _mm256_mask_dpwssd_epi32(sums1, 0xFF, _mm256_maddubs_epi16(high, x1),
+            sums1 = addWordDots(sums1, _mm256_maddubs_epi16(high, x1),
                                              _mm256_shuffle_epi8(scales, broadcastWord(2 * chunk + 1)))
         }
         let dx = x.scales[s]
@@ -75,14 +75,15 @@ private func broadcastWord(_ j: Int) -> __m256i {
 /// byte l of ql/qh feeds elements l, l+32, l+64, l+96 (see dotQ6_K); the 6-bit q (0...63) is the
 /// unsigned side, and w = q − 32 makes Σ sc·w·x = Σ sc·q·x − 32·Σ_groups sc·Σx.
 @inline(__always)
-func dotQ6_KVNNI(_ row: UnsafeRawPointer, _ x: SuperBlockActivation, superBlocks: Int) -> Float {
+func dotQ6_KSIMD(_ row: UnsafeRawPointer, _ x: SuperBlockActivation, superBlocks: Int) -> Float {
     let zero = _mm256_setzero_si256()
     let lowNibbles = _mm256_set1_epi8(0x0F)
     let quants = UnsafeRawPointer(x.quants)
     var acc = _mm256_setzero_ps()
     for s in 0..<superBlocks {
         let base = row + 210 * s
-        let scales = _mm256_cvtepi8_epi16(base.loadUnaligned(fromByteOffset: 192, as: __m128i.self))  // 16 × int16
+        let scaleBytes = base.loadUnaligned(fromByteOffset: 192, as: __m128i.self)  // 16 × int8
+        let scales = _mm256_cvtepi8_epi16(scaleBytes)  // 16 × int16
         let groupSums = UnsafeRawPointer(x.groupSums + 16 * s).loadUnaligned(as: __m256i.self)
         var sums0 = _mm256_sub_epi32(zero, _mm256_slli_epi32(_mm256_madd_epi16(groupSums, scales), 5))
         var sums1 = zero
@@ -100,8 +101,8 @@ func dotQ6_KVNNI(_ row: UnsafeRawPointer, _ x: SuperBlockActivation, superBlocks
                 let xk = quants.loadUnaligned(fromByteOffset: 256 * s + 128 * half + 32 * k, as: __m256i.self)
                 // int16 lanes 0-7 are the block's first group of 16, lanes 8-15 its second
                 let group = 8 * half + 2 * k
-                let pairScales = _mm256_permutexvar_epi16(_mm256_set_m128i(_mm_set1_epi16(Int16(group + 1)), _mm_set1_epi16(Int16(group))), scales)
-                sums = _mm256_mask_dpwssd_epi32(sums, 0xFF, _mm256_maddubs_epi16(q, xk), pairScales)
+                let pairScales = groupScalePair(scaleBytes, group)
+                sums = addWordDots(sums, _mm256_maddubs_epi16(q, xk), pairScales)
             }
             add(q0, 0, &sums0)
             add(q1, 1, &sums1)
@@ -113,5 +114,12 @@ func dotQ6_KVNNI(_ row: UnsafeRawPointer, _ x: SuperBlockActivation, superBlocks
     }
     let total: SIMD8<Float> = acc
     return total.sum()
+}
+/// Scales `group` and `group + 1` of the sixteen int8 scales, as int16: the first in words 0-7,
+/// the second in words 8-15 (one block of 32 against its two groups of 16).
+@inline(__always)
+private func groupScalePair(_ scaleBytes: __m128i, _ group: Int) -> __m256i {
+    let control = _mm_or_si128(_mm_set1_epi8(Int8(group)), _mm_set_epi64x(0x0101_0101_0101_0101, 0))
+    return _mm256_cvtepi8_epi16(_mm_shuffle_epi8(scaleBytes, control))
 }
 #endif
