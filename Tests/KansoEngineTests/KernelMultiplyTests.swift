@@ -63,13 +63,15 @@ import Testing
     /// Several vectors at once (the prompt path: on x86 with AVX2 or AVX-512 VNNI a different kernel, tiled
     /// two rows by four vectors) give the single-vector results up to float summation order: the
     /// integer block sums are exact, so the bound is a few float roundings of the row's magnitude.
-    /// Where one vector is quantized in bigger blocks (Q4_K, Q6_K on x86), the two differ by
-    /// up to both activation rounding bounds (each is checked against the exact dot above).
+    /// Where the two quantize the activation in different blocks (one vector of Q4_K or Q6_K on
+    /// x86 takes blocks of 256; several vectors of Q4_K, Q5_K or Q6_K with AVX2 alone too), they
+    /// differ by up to both activation rounding bounds; each result is also checked against the
+    /// exact dot with its own bound.
     @Test(arguments: QuantGoldenTests.types)
     func batchMatchesSingleVector(_ type: GGMLType) throws {
         let file = try GGUFFile(path: quantGoldensPath)
         let (weights, reference) = try QuantGoldenTests.golden(type, in: file)
-        let sameBlocks = singleVectorActivationBlockSize(type) == activationBlockSize
+        let singleBlocks = singleVectorActivationBlockSize(type), batchBlocks = batchActivationBlockSize(type)
         let matrix = try WeightMatrix(file: file, tensor: weights)
         let n = 7  // one tile of four vectors and a remainder of three
         let x = Self.activation(n * matrix.columns, seed: 11)
@@ -92,12 +94,17 @@ import Testing
                 for r in rows {
                     let got = batch[vector * matrix.rows + r]
                     var bound = 1e-5 * Double(max(scale, 1))
-                    if !sameBlocks {
+                    if singleBlocks != batchBlocks {
                         let w = reference[(r * matrix.columns)..<((r + 1) * matrix.columns)]
-                        bound += Self.tolerance(type, row: w, x: xv)
-                            + Self.tolerance(type, row: w, x: xv, blockSize: singleVectorActivationBlockSize(type))
+                        bound += Self.tolerance(type, row: w, x: xv, blockSize: batchBlocks)
+                            + Self.tolerance(type, row: w, x: xv, blockSize: singleBlocks)
                     }
                     #expect(Double(abs(got - single[r])) <= bound, "\(type) vector \(vector) row \(r): \(got) vs \(single[r])")
+                    // and against the exact dot, within the batch's own activation rounding
+                    let w = reference[(r * matrix.columns)..<((r + 1) * matrix.columns)]
+                    let exact = zip(w, xv).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+                    let exactBound = Self.tolerance(type, row: w, x: xv, blockSize: batchBlocks)
+                    #expect(abs(Double(got) - exact) <= exactBound, "\(type) vector \(vector) row \(r): \(got) vs exact \(exact)")
                 }
                 if rows.lowerBound > 0 { #expect(batch[vector * matrix.rows].isNaN, "\(type): row 0 was not asked for") }
             }

@@ -3,7 +3,8 @@
 // ggml-quants.c quantize_row_q8_K). With one activation scale for a whole weight super-block,
 // the integer sums of its sub-blocks can be weighted by their integer scales and converted to
 // float once per super-block; the per-16 sums give the min (Q4_K) and offset (Q6_K) terms.
-// Used by the x86 generation dots of Q4_K and Q6_K (KQuantDotSIMD.swift).
+// Used by the x86 generation dots of Q4_K and Q6_K (KQuantDotSIMD.swift) and, with AVX2 alone,
+// by the batched K-quant kernel (BatchedSuperBlockMultiplyAVX2.swift).
 
 /// Views into scratch memory for one activation vector of `columns` elements (a multiple of 256).
 struct SuperBlockActivation {
@@ -62,6 +63,14 @@ struct SuperBlockActivation {
 func singleVectorActivationBlockSize(_ type: GGMLType) -> Int {
     #if KANSO_X86_SIMD
     if type == .q4_K || type == .q6_K { return superBlockSize }
+    #endif
+    return activationBlockSize
+}
+
+/// Elements per activation scale when several vectors are multiplied by a matrix of `type`.
+func batchActivationBlockSize(_ type: GGMLType) -> Int {
+    #if KANSO_X86_SIMD && !KANSO_AVX512_VNNI
+    if UnpackedSuperBlockRow.serves(type) { return superBlockSize }
     #endif
     return activationBlockSize
 }

@@ -97,6 +97,14 @@ public struct WeightMatrix: @unchecked Sendable {  // read-only view; the owner 
                 return
             }
             #endif
+            #if KANSO_X86_SIMD && !KANSO_AVX512_VNNI
+            // Several vectors through a K-quant matrix: per super-block activation scales.
+            if n >= 2 && UnpackedSuperBlockRow.serves(type) {
+                let memory = ThreadScratch.reserve(superBlockBatchAVX2ScratchByteCount(columns: columns, vectors: n))
+                multiplySuperBlocksBatchAVX2(self, x, count: n, scratch: memory, into: y, outputStride: outputStride, rows: range)
+                return
+            }
+            #endif
             let activationBytes = ThreadScratch.aligned(QuantizedActivation.byteCount(columns: columns, vectors: n))
             let batchScratchBytes = batchScratchByteCount(columns: columns, vectors: n)
             let memory = ThreadScratch.reserve(activationBytes + (batchScratchBytes ?? 0))
