@@ -30,21 +30,28 @@ struct UnpackedRow {
         self.columns = columns
     }
 
-    /// Whether `type` has a per-block min (the kernel then adds Σ min · x per block).
-    static func hasMins(_ type: GGMLType) -> Bool {
+    /// Whether `type` has a per-block min (the kernel then adds Σ min · x per block); with
+    /// `keepingZeroPoint`, Q4_0 and Q5_0 have one too (see unpack).
+    static func hasMins(_ type: GGMLType, keepingZeroPoint: Bool = false) -> Bool {
         switch type {
         case .q4_1, .q5_1, .q4_K, .q5_K: return true
+        case .q4_0, .q5_0: return keepingZeroPoint
         default: return false
         }
     }
 
     /// Unpacks `row` (packed blocks of `type`, `columns` elements). `type` must be an integer type.
-    func unpack(_ type: GGMLType, row: UnsafeRawPointer) {
+    /// `keepingZeroPoint`: Q4_0 and Q5_0 keep their unsigned q (0...15, 0...31) as values and
+    /// move the zero point into the block's min (−8·d, −16·d), for kernels that multiply
+    /// unsigned values as they are.
+    func unpack(_ type: GGMLType, row: UnsafeRawPointer, keepingZeroPoint: Bool = false) {
         switch type {
         case .q8_0: unpackLegacy(row, blockBytes: 34, minOffset: nil, quantsOffset: 2, highBitsOffset: nil, center: 0)
-        case .q4_0: unpackLegacy(row, blockBytes: 18, minOffset: nil, quantsOffset: 2, highBitsOffset: nil, center: 8)
+        case .q4_0: unpackLegacy(row, blockBytes: 18, minOffset: nil, quantsOffset: 2, highBitsOffset: nil, center: 8,
+                                 keepingZeroPoint: keepingZeroPoint)
         case .q4_1: unpackLegacy(row, blockBytes: 20, minOffset: 2, quantsOffset: 4, highBitsOffset: nil, center: 0)
-        case .q5_0: unpackLegacy(row, blockBytes: 22, minOffset: nil, quantsOffset: 6, highBitsOffset: 2, center: 16)
+        case .q5_0: unpackLegacy(row, blockBytes: 22, minOffset: nil, quantsOffset: 6, highBitsOffset: 2, center: 16,
+                                 keepingZeroPoint: keepingZeroPoint)
         case .q5_1: unpackLegacy(row, blockBytes: 24, minOffset: 2, quantsOffset: 8, highBitsOffset: 4, center: 0)
         case .q4_K, .q5_K: unpackQ45K(row, fiveBits: type == .q5_K)
         case .q6_K: unpackQ6K(row)
@@ -61,13 +68,14 @@ struct UnpackedRow {
     /// `minOffset`); 8-bit quants, or nibbles (j low, j + 16 high) with a fifth bit from a u32.
     @inline(__always)
     private func unpackLegacy(_ row: UnsafeRawPointer, blockBytes: Int, minOffset: Int?, quantsOffset: Int,
-                              highBitsOffset: Int?, center: Int32) {
+                              highBitsOffset: Int?, center zeroPoint: Int32, keepingZeroPoint: Bool = false) {
+        let center = keepingZeroPoint ? 0 : zeroPoint
         for b in 0..<(columns / 32) {
             let block = row + b * blockBytes
             let d = block.loadHalf(at: 0)
             setScale(d, group16: 2 * b)
             setScale(d, group16: 2 * b + 1)
-            blockMins[b] = minOffset.map { block.loadHalf(at: $0) } ?? 0
+            blockMins[b] = minOffset.map { block.loadHalf(at: $0) } ?? (keepingZeroPoint ? -Float(zeroPoint) * d : 0)
             let out = values + 32 * b
             if blockBytes == 34 {
                 UnsafeMutableRawPointer(out).copyMemory(from: block + quantsOffset, byteCount: 32)

@@ -10,7 +10,10 @@
 //   d, e          per super-block: w = d · scale · q − e · offsetWeight, so
 //                 Σ w·x = d·d_x·Σ scale·q·q_x − e·d_x·Σ offsetWeight·Σ16 q_x, with
 //                 e = dmin (Q4_K, Q5_K) or 32·d (Q6_K, whose w = d·sc·(q − 32)).
-// Layouts as in DequantizeKQuants.swift (ggml-common.h).
+// Layouts as in DequantizeKQuants.swift (ggml-common.h). Unpacked with AVX2, as the kernel runs.
+
+#if KANSO_X86_SIMD && !KANSO_AVX512_VNNI
+import _Builtin_intrinsics.intel
 
 struct UnpackedSuperBlockRow {
     /// [columns] unsigned quants
@@ -62,65 +65,78 @@ struct UnpackedSuperBlockRow {
 
     /// Q4_K (144 bytes: f16 d, f16 dmin, 12 bytes of 6-bit scales and mins, 128 bytes of nibbles)
     /// and Q5_K (176 bytes: the same with 32 bytes of fifth bits before the nibbles): 32-byte chunk
-    /// c of the nibbles holds sub-block 2c in its low and 2c + 1 in its high nibbles.
+    /// c of the nibbles holds sub-block 2c in its low and 2c + 1 in its high nibbles; bit j of
+    /// fifth-bit byte l is bit 4 of element l of sub-block j.
     @inline(__always)
     private func unpackQ45K(_ row: UnsafeRawPointer, fiveBits: Bool) {
         let blockBytes = fiveBits ? 176 : 144
+        let lowNibbles = _mm256_set1_epi8(0x0F), one = _mm256_set1_epi8(1)
+        let out = UnsafeMutableRawPointer(values)
         for s in 0..<superBlocks {
             let block = row + s * blockBytes
             d[s] = block.loadHalf(at: 0)
             e[s] = block.loadHalf(at: 2)
             let packedScales = (block + 4).assumingMemoryBound(to: UInt8.self)
-            let qh = packedScales + 12
-            let qs = fiveBits ? qh + 32 : qh
             for sub in 0..<8 {
                 let (scale, minimum) = scaleAndMinK4(sub, packedScales)
-                (chunkScales + 16 * (8 * s + sub)).update(repeating: Int16(scale), count: 16)
+                UnsafeMutableRawPointer(chunkScales + 16 * (8 * s + sub)).storeBytes(of: _mm256_set1_epi16(Int16(scale)), as: __m256i.self)
                 offsetWeights[16 * s + 2 * sub] = Int16(minimum)
                 offsetWeights[16 * s + 2 * sub + 1] = Int16(minimum)
             }
+            let highBits = fiveBits ? block.loadUnaligned(fromByteOffset: 16, as: __m256i.self) : _mm256_setzero_si256()
+            let nibbles = block + (fiveBits ? 48 : 16)
             for chunk in 0..<4 {
-                let q = qs + 32 * chunk
-                let out = values + superBlockSize * s + 64 * chunk
-                let bit0 = UInt8(2 * chunk), bit1 = UInt8(2 * chunk + 1)
-                for l in 0..<32 {
-                    let high0: UInt8 = fiveBits ? ((qh[l] >> bit0) & 1) << 4 : 0
-                    let high1: UInt8 = fiveBits ? ((qh[l] >> bit1) & 1) << 4 : 0
-                    out[l] = (q[l] & 0x0F) | high0
-                    out[l + 32] = (q[l] >> 4) | high1
+                let packed = nibbles.loadUnaligned(fromByteOffset: 32 * chunk, as: __m256i.self)
+                var low = _mm256_and_si256(packed, lowNibbles)
+                var high = _mm256_and_si256(_mm256_srli_epi16(packed, 4), lowNibbles)
+                if fiveBits {
+                    // bit 2c (and 2c + 1) of each byte, moved to bit 4
+                    let bit0 = _mm256_and_si256(_mm256_srl_epi16(highBits, _mm_cvtsi32_si128(Int32(2 * chunk))), one)
+                    let bit1 = _mm256_and_si256(_mm256_srl_epi16(highBits, _mm_cvtsi32_si128(Int32(2 * chunk + 1))), one)
+                    low = _mm256_or_si256(low, _mm256_slli_epi16(bit0, 4))
+                    high = _mm256_or_si256(high, _mm256_slli_epi16(bit1, 4))
                 }
+                out.storeBytes(of: low, toByteOffset: superBlockSize * s + 64 * chunk, as: __m256i.self)
+                out.storeBytes(of: high, toByteOffset: superBlockSize * s + 64 * chunk + 32, as: __m256i.self)
             }
         }
     }
 
     /// Q6_K (210 bytes: ql[128] low nibbles, qh[64] high bit pairs, 16 int8 scales, f16 d): per
-    /// 128-element half, byte l of ql/qh feeds elements l, l+32, l+64, l+96.
+    /// 128-element half, byte l of ql/qh feeds elements l, l+32, l+64, l+96 (as dotQ6_KSIMD).
     @inline(__always)
     private func unpackQ6K(_ row: UnsafeRawPointer) {
+        let lowNibbles = _mm256_set1_epi8(0x0F)
+        let out = UnsafeMutableRawPointer(values)
         for s in 0..<superBlocks {
             let block = row + s * 210
-            let qlAll = block.assumingMemoryBound(to: UInt8.self)
-            let qhAll = qlAll + 128
             let scales = (block + 192).assumingMemoryBound(to: Int8.self)
             let scale = block.loadHalf(at: 208)
             d[s] = scale
             e[s] = 32 * scale
             for group in 0..<16 {
                 offsetWeights[16 * s + group] = Int16(scales[group])
-                let chunk = chunkScales + 16 * (8 * s + group / 2) + 8 * (group % 2)
-                chunk.update(repeating: Int16(scales[group]), count: 8)
+            }
+            for chunk in 0..<8 {  // groups 2c and 2c + 1, eight words each
+                let pair = _mm256_set_m128i(_mm_set1_epi16(Int16(scales[2 * chunk + 1])), _mm_set1_epi16(Int16(scales[2 * chunk])))
+                UnsafeMutableRawPointer(chunkScales + 16 * (8 * s + chunk)).storeBytes(of: pair, as: __m256i.self)
             }
             for half in 0..<2 {
-                let ql = qlAll + 64 * half
-                let qh = qhAll + 32 * half
-                let out = values + superBlockSize * s + 128 * half
-                for l in 0..<32 {
-                    out[l] = (ql[l] & 0x0F) | ((qh[l] & 3) << 4)
-                    out[l + 32] = (ql[l + 32] & 0x0F) | (((qh[l] >> 2) & 3) << 4)
-                    out[l + 64] = (ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)
-                    out[l + 96] = (ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)
-                }
+                let ql0 = block.loadUnaligned(fromByteOffset: 64 * half, as: __m256i.self)
+                let ql1 = block.loadUnaligned(fromByteOffset: 64 * half + 32, as: __m256i.self)
+                let qh = block.loadUnaligned(fromByteOffset: 128 + 32 * half, as: __m256i.self)
+                let q0 = _mm256_or_si256(_mm256_and_si256(ql0, lowNibbles), _mm256_slli_epi16(_mm256_and_si256(qh, _mm256_set1_epi8(0x03)), 4))
+                let q1 = _mm256_or_si256(_mm256_and_si256(ql1, lowNibbles), _mm256_slli_epi16(_mm256_and_si256(qh, _mm256_set1_epi8(0x0C)), 2))
+                let q2 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), lowNibbles), _mm256_and_si256(qh, _mm256_set1_epi8(0x30)))
+                let q3 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), lowNibbles),
+                                         _mm256_srli_epi16(_mm256_and_si256(qh, _mm256_set1_epi8(-64)), 2))  // 0xC0
+                let base = superBlockSize * s + 128 * half
+                out.storeBytes(of: q0, toByteOffset: base, as: __m256i.self)
+                out.storeBytes(of: q1, toByteOffset: base + 32, as: __m256i.self)
+                out.storeBytes(of: q2, toByteOffset: base + 64, as: __m256i.self)
+                out.storeBytes(of: q3, toByteOffset: base + 96, as: __m256i.self)
             }
         }
     }
 }
+#endif
