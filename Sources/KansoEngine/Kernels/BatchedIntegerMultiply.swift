@@ -14,10 +14,10 @@
 // with one permute. Measured on the 1B Q8_0 shape, 2 threads: see bench/README.md.
 //
 // Compiled when the building machine has AVX-512 F/BW/VL and VNNI (Package.swift defines
-// KANSO_AVX512_VNNI); with AVX2 alone BatchedIntegerMultiplyAVX2.swift serves, and without
-// either the portable per-block kernels.
+// KANSO_AVX512_VNNI); with AVX2 alone BatchedInterleavedMultiplyAVX2.swift and
+// BatchedSuperBlockMultiplyAVX2.swift serve, and without either the portable per-block kernels.
 
-/// Scratch bytes the batched kernel of this build (multiplyBatchVNNI, else multiplyBatchAVX2)
+/// Scratch bytes the batched kernel of this build (multiplyBatchVNNI, else multiplyInterleavedBatchAVX2)
 /// needs beside the activation, or nil where none serves: a single vector (the per-vector dots
 /// are faster), columns not a multiple of 64, a build without AVX2.
 func batchScratchByteCount(columns: Int, vectors: Int) -> Int? {
@@ -25,7 +25,7 @@ func batchScratchByteCount(columns: Int, vectors: Int) -> Int? {
     #if KANSO_AVX512_VNNI
     return ThreadScratch.aligned(VNNIActivation.byteCount(columns: columns, vectors: vectors)) + 2 * UnpackedRow.byteCount(columns: columns)
     #elseif KANSO_X86_SIMD
-    return batchAVX2ScratchByteCount(columns: columns, vectors: vectors)
+    return interleavedBatchAVX2ScratchByteCount(columns: columns, vectors: vectors)
     #else
     return nil
     #endif

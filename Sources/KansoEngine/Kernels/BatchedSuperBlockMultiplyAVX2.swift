@@ -3,7 +3,7 @@
 // scale per super-block of 256 (SuperBlockActivation.swift), so a super-block's integer sums can
 // be weighted by the weights' integer sub-block scales in integer (`vpmaddwd` against the row's
 // chunkScales instead of against ones) and turned into float once per 256 elements, where the
-// per-32 kernel (BatchedIntegerMultiplyAVX2.swift) converts, scales and adds once per 32.
+// per-row kernel with per-32 activation scales would convert, scale and add once per 32.
 // Each weight row is unpacked once (UnpackedSuperBlockRow.swift); the quants are unsigned, so
 // they meet `vpmaddubsw` as they are. Per super-block s, row r and vector v:
 //

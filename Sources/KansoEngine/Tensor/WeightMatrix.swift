@@ -119,9 +119,9 @@ public struct WeightMatrix: @unchecked Sendable {  // read-only view; the owner 
                 return
             }
             #elseif KANSO_X86_SIMD
-            if batchScratchBytes != nil {
-                multiplyBatchAVX2(self, activation, scratch: memory + activationBytes, into: y,
-                                  outputStride: outputStride, rows: range)
+            if batchScratchBytes != nil && interleavedBatchServes(type) {
+                multiplyInterleavedBatchAVX2(self, activation, scratch: memory + activationBytes, into: y,
+                                             outputStride: outputStride, rows: range)
                 return
             }
             #endif

@@ -1,0 +1,59 @@
+// Eight weight rows of a legacy-quant matrix (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1) unpacked and
+// interleaved four bytes at a time, the form BatchedInterleavedMultiplyAVX2.swift reads:
+//   values  [blocks, 8 steps, 8 rows, 4 bytes]  bytes 4k…4k+3 of each row's block b at step k
+//           (Q8_0 signed; the others unsigned q, their zero point moved into the min)
+//   scales  [blocks, 8 rows]  each row's block scale d
+//   mins    [blocks, 8 rows]  each row's block min (Q4_1, Q5_1), or −8·d / −16·d (Q4_0, Q5_0)
+// A group of fewer than eight rows is padded with zero rows.
+
+#if KANSO_X86_SIMD && !KANSO_AVX512_VNNI
+struct InterleavedRows {
+    let values: UnsafeMutablePointer<UInt8>
+    let scales: UnsafeMutablePointer<Float>
+    let mins: UnsafeMutablePointer<Float>
+    let columns: Int
+    /// One row unpacked in element order on the way.
+    private let row: UnpackedRow
+
+    static func byteCount(columns: Int) -> Int {
+        ThreadScratch.aligned(8 * columns) + 2 * ThreadScratch.aligned(4 * 8 * (columns / 32)) + UnpackedRow.byteCount(columns: columns)
+    }
+
+    /// Lays the arrays out in `memory` (at least `byteCount(columns:)` bytes, 64-aligned).
+    init(memory: UnsafeMutableRawPointer, columns: Int) {
+        let blocks = columns / 32
+        let scalesOffset = ThreadScratch.aligned(8 * columns)
+        let minsOffset = scalesOffset + ThreadScratch.aligned(4 * 8 * blocks)
+        values = memory.bindMemory(to: UInt8.self, capacity: 8 * columns)
+        scales = (memory + scalesOffset).bindMemory(to: Float.self, capacity: 8 * blocks)
+        mins = (memory + minsOffset).bindMemory(to: Float.self, capacity: 8 * blocks)
+        row = UnpackedRow(memory: memory + minsOffset + ThreadScratch.aligned(4 * 8 * blocks), columns: columns)
+        self.columns = columns
+    }
+
+    /// Fills the group with `rows` of `matrix` (one to eight rows).
+    func fill(_ matrix: WeightMatrix, rows: Range<Int>) {
+        let blocks = columns / 32
+        let words = UnsafeMutableRawPointer(values).bindMemory(to: UInt32.self, capacity: 2 * columns)
+        for j in 0..<8 {
+            guard j < rows.count else {
+                for b in 0..<blocks {
+                    for k in 0..<8 { words[64 * b + 8 * k + j] = 0 }
+                    scales[8 * b + j] = 0
+                    mins[8 * b + j] = 0
+                }
+                continue
+            }
+            row.unpack(matrix.type, row: matrix.rowBytes(rows.lowerBound + j), keepingZeroPoint: true)
+            let source = UnsafeRawPointer(row.values)
+            for b in 0..<blocks {
+                for k in 0..<8 {
+                    words[64 * b + 8 * k + j] = source.loadUnaligned(fromByteOffset: 32 * b + 4 * k, as: UInt32.self)
+                }
+                scales[8 * b + j] = row.groupScales[2 * b]
+                mins[8 * b + j] = row.blockMins[b]
+            }
+        }
+    }
+}
+#endif
