@@ -1,29 +1,27 @@
 // Y = X·Wᵀ for several activation vectors at once through a Q4_K, Q5_K or Q6_K matrix with AVX2
 // alone, in the way llama.cpp's K-quant dots work (its Q8_K): each vector is quantized with one
 // scale per super-block of 256 (SuperBlockActivation.swift), so a super-block's integer sums can
-// be weighted by the weights' integer sub-block scales in integer (`vpmaddwd` against the row's
-// chunkScales instead of against ones) and turned into float once per 256 elements, where the
-// per-row kernel with per-32 activation scales would convert, scale and add once per 32.
-// Each weight row is unpacked once (UnpackedSuperBlockRow.swift); the quants are unsigned, so
-// they meet `vpmaddubsw` as they are. Per super-block s, row r and vector v:
+// be weighted by the weights' integer group scales in integer (`vpmaddwd` against the scales
+// instead of against ones) and turned into float once per 256 elements. As for the legacy types
+// (BatchedInterleavedMultiplyAVX2.swift), eight rows are interleaved four bytes at a time
+// (InterleavedSuperBlockRows.swift), so int32 lane j belongs to row j throughout. Per super-block
+// s and vector v, with x broadcast four bytes at a time:
 //
-//   main   = Σ_chunks  Σ_2 chunkScale · (Σ_2 q · q_x)          (8 int32 lanes)
-//   offset = Σ_2 offsetWeight · Σ16 q_x                          (8 int32 lanes)
-//   acc   += float(main) · d·d_x − float(offset) · e·d_x
+//   main   = Σ_units  Σ_2 groupScale_j · (Σ_steps of the unit  Σ_2 q · q_x)   (int32 lane j)
+//   offset = Σ_pairs  Σ_2 offsetWeight_j · Σ16 q_x
+//   acc   += float(main) · d_j·d_x − float(offset) · e_j·d_x
 //
-// Integer ranges: a pair sum is at most 2 · 63 · 127 (Q6_K), a main lane at most
-// 8 · 2 · 16002 · 128 over a super-block, an offset lane 2 · 2032 · 128.
-// Register tile: two rows × four vectors, each chunk of a row (and its scales) loaded once for the
-// four vectors and each chunk of a vector once for the two rows.
+// A unit is as many four-byte steps as int16 pair sums can hold: 8 for Q4_K (16 products of at
+// most 15 · 127 per word), 4 for Q5_K (31 · 127), 2 for Q6_K (63 · 127); a unit never crosses a
+// group of 16, so one scale register serves it. Tile: eight rows × four vectors.
 
 #if KANSO_X86_SIMD && !KANSO_AVX512_VNNI
 import _Builtin_intrinsics.intel
 
-/// Scratch bytes multiplySuperBlocksBatchAVX2 needs: the vectors in super-block form and two
-/// unpacked rows.
+/// Scratch bytes multiplySuperBlocksBatchAVX2 needs: the vectors in super-block form and one row group.
 func superBlockBatchAVX2ScratchByteCount(columns: Int, vectors: Int) -> Int {
     vectors * ThreadScratch.aligned(SuperBlockActivation.byteCount(columns: columns))
-        + 2 * UnpackedSuperBlockRow.byteCount(columns: columns)
+        + InterleavedSuperBlockRows.byteCount(columns: columns)
 }
 
 /// y[v · outputStride + r] for the rows in `rows` and the `n` vectors of `x` ([n, columns]),
@@ -38,81 +36,78 @@ func multiplySuperBlocksBatchAVX2(_ matrix: WeightMatrix, _ x: UnsafePointer<Flo
         SuperBlockActivation(memory: memory + v * vectorBytes, columns: columns)
     }
     for v in 0..<n { vector(v).quantize(x + v * columns) }
-    let rowsMemory = memory + n * vectorBytes
-    let rowA = UnpackedSuperBlockRow(memory: rowsMemory, columns: columns)
-    let rowB = UnpackedSuperBlockRow(memory: rowsMemory + UnpackedSuperBlockRow.byteCount(columns: columns), columns: columns)
+    let group = InterleavedSuperBlockRows(memory: memory + n * vectorBytes, columns: columns)
     var r = rows.lowerBound
     while r < rows.upperBound {
-        // Two rows at a time; a last odd row is computed twice and written once.
-        let pair = r + 1 < rows.upperBound
-        rowA.unpack(matrix.type, row: matrix.rowBytes(r))
-        if pair { rowB.unpack(matrix.type, row: matrix.rowBytes(r + 1)) }
-        let second = pair ? rowB : rowA
+        let count = min(8, rows.upperBound - r)
+        group.fill(matrix, rows: r..<(r + count))
         var v = 0
         while v < n {
-            let count = min(4, n - v)
-            // unused vector slots repeat the last
-            let (first, next) = superBlockTile(rowA, second, vector(v), vector(v + min(1, count - 1)),
-                                               vector(v + min(2, count - 1)), vector(v + min(3, count - 1)))
-            for k in 0..<count {
-                y[(v + k) * outputStride + r] = first[k]
-                if pair { y[(v + k) * outputStride + r + 1] = next[k] }
+            let vectors = min(4, n - v)
+            // unused vector slots repeat the last; one specialisation per unit length
+            let x0 = vector(v), x1 = vector(v + min(1, vectors - 1)), x2 = vector(v + min(2, vectors - 1)), x3 = vector(v + min(3, vectors - 1))
+            let tile: (__m256, __m256, __m256, __m256) = switch matrix.type {
+            case .q4_K: superBlockTile(group, x0, x1, x2, x3, unitSteps: 8)
+            case .q5_K: superBlockTile(group, x0, x1, x2, x3, unitSteps: 4)
+            default: superBlockTile(group, x0, x1, x2, x3, unitSteps: 2)
             }
-            v += count
+            withUnsafeBytes(of: tile) { raw in
+                let lanes = raw.bindMemory(to: Float.self)  // [4 vectors, 8 rows]
+                for k in 0..<vectors {
+                    for j in 0..<count { y[(v + k) * outputStride + r + j] = lanes[8 * k + j] }
+                }
+            }
+            v += vectors
         }
-        r += pair ? 2 : 1
+        r += count
     }
 }
 
-/// Rows a and b with four vectors: the tile's eight dots.
+/// The four vectors' accumulators ([8 rows] each) of one row group.
 @inline(__always)
-private func superBlockTile(_ a: UnpackedSuperBlockRow, _ b: UnpackedSuperBlockRow, _ x0: SuperBlockActivation,
-                            _ x1: SuperBlockActivation, _ x2: SuperBlockActivation, _ x3: SuperBlockActivation)
-    -> (SIMD4<Float>, SIMD4<Float>) {
-    let zero = _mm256_setzero_si256()
-    var fa0 = _mm256_setzero_ps(), fa1 = fa0, fa2 = fa0, fa3 = fa0
-    var fb0 = fa0, fb1 = fa0, fb2 = fa0, fb3 = fa0
+private func superBlockTile(_ w: InterleavedSuperBlockRows, _ x0: SuperBlockActivation, _ x1: SuperBlockActivation,
+                            _ x2: SuperBlockActivation, _ x3: SuperBlockActivation, unitSteps: Int)
+    -> (__m256, __m256, __m256, __m256) {
     let q0 = UnsafeRawPointer(x0.quants), q1 = UnsafeRawPointer(x1.quants)
     let q2 = UnsafeRawPointer(x2.quants), q3 = UnsafeRawPointer(x3.quants)
-    let valuesA = UnsafeRawPointer(a.values), valuesB = UnsafeRawPointer(b.values)
-    let scalesA = UnsafeRawPointer(a.chunkScales), scalesB = UnsafeRawPointer(b.chunkScales)
-    for s in 0..<a.superBlocks {
-        var ia0 = zero, ia1 = zero, ia2 = zero, ia3 = zero
-        var ib0 = zero, ib1 = zero, ib2 = zero, ib3 = zero
-        for chunk in 0..<8 {
-            let c = 256 * s + 32 * chunk
-            let wa = valuesA.load(fromByteOffset: c, as: __m256i.self), wb = valuesB.load(fromByteOffset: c, as: __m256i.self)
-            // 16 int16 factors (32 bytes) per 32 elements: at the same byte offset as the values
-            let sa = scalesA.load(fromByteOffset: c, as: __m256i.self), sb = scalesB.load(fromByteOffset: c, as: __m256i.self)
-            let v0 = q0.load(fromByteOffset: c, as: __m256i.self)
-            ia0 = addWordDots(ia0, _mm256_maddubs_epi16(wa, v0), sa)
-            ib0 = addWordDots(ib0, _mm256_maddubs_epi16(wb, v0), sb)
-            let v1 = q1.load(fromByteOffset: c, as: __m256i.self)
-            ia1 = addWordDots(ia1, _mm256_maddubs_epi16(wa, v1), sa)
-            ib1 = addWordDots(ib1, _mm256_maddubs_epi16(wb, v1), sb)
-            let v2 = q2.load(fromByteOffset: c, as: __m256i.self)
-            ia2 = addWordDots(ia2, _mm256_maddubs_epi16(wa, v2), sa)
-            ib2 = addWordDots(ib2, _mm256_maddubs_epi16(wb, v2), sb)
-            let v3 = q3.load(fromByteOffset: c, as: __m256i.self)
-            ia3 = addWordDots(ia3, _mm256_maddubs_epi16(wa, v3), sa)
-            ib3 = addWordDots(ib3, _mm256_maddubs_epi16(wb, v3), sb)
+    let values = UnsafeRawPointer(w.values)
+    let scales = UnsafeRawPointer(w.groupScales)
+    let offsets = UnsafeRawPointer(w.offsetWeights)
+    var acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0
+    for s in 0..<w.superBlocks {
+        var main0 = _mm256_setzero_si256(), main1 = main0, main2 = main0, main3 = main0
+        var unit = 0
+        while unit < 64 {
+            var sums0 = _mm256_setzero_si256(), sums1 = sums0, sums2 = sums0, sums3 = sums0
+            for k in unit..<(unit + unitSteps) {
+                let weights = values.load(fromByteOffset: 2048 * s + 32 * k, as: __m256i.self)
+                let offset = 256 * s + 4 * k
+                @inline(__always) func step(_ q: UnsafeRawPointer, _ sums: inout __m256i) {
+                    let xb = _mm256_set1_epi32(q.loadUnaligned(fromByteOffset: offset, as: Int32.self))
+                    sums = _mm256_add_epi16(sums, _mm256_maddubs_epi16(weights, xb))
+                }
+                step(q0, &sums0); step(q1, &sums1); step(q2, &sums2); step(q3, &sums3)
+            }
+            let groupScale = scales.load(fromByteOffset: 512 * s + 32 * (unit / 4), as: __m256i.self)  // 4 steps per group
+            main0 = addWordDots(main0, sums0, groupScale); main1 = addWordDots(main1, sums1, groupScale)
+            main2 = addWordDots(main2, sums2, groupScale); main3 = addWordDots(main3, sums3, groupScale)
+            unit += unitSteps
         }
-        let offsetsA = UnsafeRawPointer(a.offsetWeights).load(fromByteOffset: 32 * s, as: __m256i.self)
-        let offsetsB = UnsafeRawPointer(b.offsetWeights).load(fromByteOffset: 32 * s, as: __m256i.self)
-        @inline(__always) func finish(_ acc: inout __m256, _ main: __m256i, _ row: UnpackedSuperBlockRow, _ offsets: __m256i,
-                                      _ x: SuperBlockActivation) {
-            let sums = UnsafeRawPointer(x.groupSums).loadUnaligned(fromByteOffset: 32 * s, as: __m256i.self)
-            let offset = _mm256_madd_epi16(sums, offsets)
-            let dx = x.scales[s]
-            acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(main), _mm256_set1_ps(row.d[s] * dx), acc)
-            acc = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(offset), _mm256_set1_ps(row.e[s] * dx), acc)
+        let d = UnsafeRawPointer(w.d).load(fromByteOffset: 32 * s, as: __m256.self)
+        let e = UnsafeRawPointer(w.e).load(fromByteOffset: 32 * s, as: __m256.self)
+        @inline(__always) func finish(_ acc: inout __m256, _ main: __m256i, _ x: SuperBlockActivation) {
+            let groupSums = UnsafeRawPointer(x.groupSums)
+            var offset = _mm256_setzero_si256()
+            for p in 0..<8 {
+                let sums = _mm256_set1_epi32(groupSums.loadUnaligned(fromByteOffset: 32 * s + 4 * p, as: Int32.self))
+                offset = addWordDots(offset, offsets.load(fromByteOffset: 256 * s + 32 * p, as: __m256i.self), sums)
+            }
+            let dx = _mm256_set1_ps(x.scales[s])
+            acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(main), _mm256_mul_ps(d, dx), acc)
+            acc = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(offset), _mm256_mul_ps(e, dx), acc)
         }
-        finish(&fa0, ia0, a, offsetsA, x0); finish(&fb0, ib0, b, offsetsB, x0)
-        finish(&fa1, ia1, a, offsetsA, x1); finish(&fb1, ib1, b, offsetsB, x1)
-        finish(&fa2, ia2, a, offsetsA, x2); finish(&fb2, ib2, b, offsetsB, x2)
-        finish(&fa3, ia3, a, offsetsA, x3); finish(&fb3, ib3, b, offsetsB, x3)
+        finish(&acc0, main0, x0); finish(&acc1, main1, x1); finish(&acc2, main2, x2); finish(&acc3, main3, x3)
     }
-    @inline(__always) func sum(_ v: __m256) -> Float { let lanes: SIMD8<Float> = v; return lanes.sum() }
-    return (SIMD4(sum(fa0), sum(fa1), sum(fa2), sum(fa3)), SIMD4(sum(fb0), sum(fb1), sum(fb2), sum(fb3)))
+    return (acc0, acc1, acc2, acc3)
 }
 #endif

@@ -1,6 +1,6 @@
-// One weight row of K-quant super-blocks (Q4_K, Q5_K, Q6_K) unpacked into the form the AVX2
-// batched K-quant kernel (BatchedSuperBlockMultiplyAVX2.swift) multiplies with many activation
-// vectors quantized per super-block of 256 (SuperBlockActivation.swift):
+// One weight row of K-quant super-blocks (Q4_K, Q5_K, Q6_K) unpacked into the form from which
+// InterleavedSuperBlockRows.swift builds the AVX2 batched K-quant kernel's row groups
+// (BatchedSuperBlockMultiplyAVX2.swift, against activations quantized per super-block of 256):
 //   values        the unsigned quants q in element order (Q4_K 0...15, Q5_K 0...31, Q6_K 0...63)
 //   chunkScales   per 32 elements, the sixteen int16 factors that weight `vpmaddubsw`'s pair sums:
 //                 Q4_K/Q5_K the sub-block's 6-bit scale sixteen times, Q6_K its two groups'
