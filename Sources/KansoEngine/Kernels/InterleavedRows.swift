@@ -12,11 +12,12 @@ struct InterleavedRows {
     let scales: UnsafeMutablePointer<Float>
     let mins: UnsafeMutablePointer<Float>
     let columns: Int
-    /// One row unpacked in element order on the way.
-    private let row: UnpackedRow
+    /// The eight rows unpacked in element order on the way, `rowStride` bytes apart.
+    private let rowMemory: UnsafeMutableRawPointer
+    private let rowStride: Int
 
     static func byteCount(columns: Int) -> Int {
-        ThreadScratch.aligned(8 * columns) + 2 * ThreadScratch.aligned(4 * 8 * (columns / 32)) + UnpackedRow.byteCount(columns: columns)
+        ThreadScratch.aligned(8 * columns) + 2 * ThreadScratch.aligned(4 * 8 * (columns / 32)) + 8 * UnpackedRow.byteCount(columns: columns)
     }
 
     /// Lays the arrays out in `memory` (at least `byteCount(columns:)` bytes, 64-aligned).
@@ -27,33 +28,31 @@ struct InterleavedRows {
         values = memory.bindMemory(to: UInt8.self, capacity: 8 * columns)
         scales = (memory + scalesOffset).bindMemory(to: Float.self, capacity: 8 * blocks)
         mins = (memory + minsOffset).bindMemory(to: Float.self, capacity: 8 * blocks)
-        row = UnpackedRow(memory: memory + minsOffset + ThreadScratch.aligned(4 * 8 * blocks), columns: columns)
+        rowMemory = memory + minsOffset + ThreadScratch.aligned(4 * 8 * blocks)
+        rowStride = UnpackedRow.byteCount(columns: columns)
         self.columns = columns
     }
 
     /// Fills the group with `rows` of `matrix` (one to eight rows).
     func fill(_ matrix: WeightMatrix, rows: Range<Int>) {
         let blocks = columns / 32
-        let words = UnsafeMutableRawPointer(values).bindMemory(to: UInt32.self, capacity: 2 * columns)
         for j in 0..<8 {
             guard j < rows.count else {
                 for b in 0..<blocks {
-                    for k in 0..<8 { words[64 * b + 8 * k + j] = 0 }
                     scales[8 * b + j] = 0
                     mins[8 * b + j] = 0
                 }
                 continue
             }
+            let row = UnpackedRow(memory: rowMemory + j * rowStride, columns: columns)
             row.unpack(matrix.type, row: matrix.rowBytes(rows.lowerBound + j), keepingZeroPoint: true)
-            let source = UnsafeRawPointer(row.values)
             for b in 0..<blocks {
-                for k in 0..<8 {
-                    words[64 * b + 8 * k + j] = source.loadUnaligned(fromByteOffset: 32 * b + 4 * k, as: UInt32.self)
-                }
                 scales[8 * b + j] = row.groupScales[2 * b]
                 mins[8 * b + j] = row.blockMins[b]
             }
         }
+        // (UnpackedRow keeps its values first, so row j's values are at rowMemory + j · rowStride)
+        interleaveFourByteSteps(rowMemory, rowStride: rowStride, count: rows.count, chunks: blocks, into: values)
     }
 }
 #endif

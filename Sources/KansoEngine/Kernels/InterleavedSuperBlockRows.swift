@@ -15,15 +15,16 @@ struct InterleavedSuperBlockRows {
     let d: UnsafeMutablePointer<Float>
     let e: UnsafeMutablePointer<Float>
     let columns: Int
-    /// One row unpacked in element order on the way.
-    private let row: UnpackedSuperBlockRow
+    /// The eight rows unpacked in element order on the way, `rowStride` bytes apart.
+    private let rowMemory: UnsafeMutableRawPointer
+    private let rowStride: Int
 
     var superBlocks: Int { columns / superBlockSize }
 
     static func byteCount(columns: Int) -> Int {
         let superBlocks = columns / superBlockSize
         return ThreadScratch.aligned(8 * columns) + ThreadScratch.aligned(512 * superBlocks) + ThreadScratch.aligned(256 * superBlocks)
-            + 2 * ThreadScratch.aligned(32 * superBlocks) + UnpackedSuperBlockRow.byteCount(columns: columns)
+            + 2 * ThreadScratch.aligned(32 * superBlocks) + 8 * UnpackedSuperBlockRow.byteCount(columns: columns)
     }
 
     /// Lays the arrays out in `memory` (at least `byteCount(columns:)` bytes, 64-aligned).
@@ -39,21 +40,18 @@ struct InterleavedSuperBlockRows {
         offsetWeights = take(256 * superBlocks).bindMemory(to: Int16.self, capacity: 128 * superBlocks)
         d = take(32 * superBlocks).bindMemory(to: Float.self, capacity: 8 * superBlocks)
         e = take(32 * superBlocks).bindMemory(to: Float.self, capacity: 8 * superBlocks)
-        row = UnpackedSuperBlockRow(memory: take(UnpackedSuperBlockRow.byteCount(columns: columns)), columns: columns)
+        rowStride = UnpackedSuperBlockRow.byteCount(columns: columns)
+        rowMemory = take(8 * rowStride)
         self.columns = columns
     }
 
     /// Fills the group with `rows` of `matrix` (one to eight rows; Q4_K, Q5_K or Q6_K).
     func fill(_ matrix: WeightMatrix, rows: Range<Int>) {
-        let words = UnsafeMutableRawPointer(values).bindMemory(to: UInt32.self, capacity: 2 * columns)
         for j in 0..<8 {
             let present = j < rows.count
+            let row = UnpackedSuperBlockRow(memory: rowMemory + j * rowStride, columns: columns)
             if present { row.unpack(matrix.type, row: matrix.rowBytes(rows.lowerBound + j)) }
-            let source = UnsafeRawPointer(row.values)
             for s in 0..<superBlocks {
-                for k in 0..<64 {
-                    words[512 * s + 8 * k + j] = present ? source.loadUnaligned(fromByteOffset: 256 * s + 4 * k, as: UInt32.self) : 0
-                }
                 for g in 0..<16 {
                     // group g's scale: words 0-7 of chunk g/2 for the first group of 16, 8-15 for the second
                     let scale = present ? row.chunkScales[16 * (8 * s + g / 2) + 8 * (g % 2)] : 0
@@ -65,6 +63,8 @@ struct InterleavedSuperBlockRows {
                 e[8 * s + j] = present ? row.e[s] : 0
             }
         }
+        // (UnpackedSuperBlockRow keeps its values first, so row j's values are at rowMemory + j · rowStride)
+        interleaveFourByteSteps(rowMemory, rowStride: rowStride, count: rows.count, chunks: columns / 32, into: values)
     }
 }
 #endif

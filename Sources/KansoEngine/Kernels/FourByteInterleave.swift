@@ -1,0 +1,50 @@
+// The interleaving step of the AVX2 row groups (InterleavedRows.swift, InterleavedSuperBlockRows.swift):
+// eight unpacked rows of bytes become [chunks, 8 steps, 8 rows, 4 bytes], i.e. for each 32-byte
+// chunk an 8 × 8 transpose of 32-bit words (three rounds of unpack/permute, as a matrix transpose
+// of floats is done with AVX), instead of 64 scattered 4-byte stores per chunk.
+
+#if KANSO_X86_SIMD && !KANSO_AVX512_VNNI
+import _Builtin_intrinsics.intel
+
+/// Writes [chunks, 8, 8, 4 bytes] at `destination` (64-aligned) from eight rows of `chunks` × 32
+/// bytes, row j at `rows + j · rowStride` (32-aligned); rows j ≥ `count` read as zero.
+func interleaveFourByteSteps(_ rows: UnsafeRawPointer, rowStride: Int, count: Int, chunks: Int,
+                             into destination: UnsafeMutableRawPointer) {
+    let zero = _mm256_setzero_si256()
+    @inline(__always) func load(_ j: Int, _ c: Int) -> __m256i {
+        j < count ? (rows + j * rowStride).load(fromByteOffset: 32 * c, as: __m256i.self) : zero
+    }
+    for c in 0..<chunks {
+        let r0 = load(0, c), r1 = load(1, c), r2 = load(2, c), r3 = load(3, c)
+        let r4 = load(4, c), r5 = load(5, c), r6 = load(6, c), r7 = load(7, c)
+        // words [a0 b0 a1 b1 | a4 b4 a5 b5] and [a2 b2 a3 b3 | a6 b6 a7 b7]
+        let t0 = _mm256_unpacklo_epi32(r0, r1), t1 = _mm256_unpackhi_epi32(r0, r1)
+        let t2 = _mm256_unpacklo_epi32(r2, r3), t3 = _mm256_unpackhi_epi32(r2, r3)
+        let t4 = _mm256_unpacklo_epi32(r4, r5), t5 = _mm256_unpackhi_epi32(r4, r5)
+        let t6 = _mm256_unpacklo_epi32(r6, r7), t7 = _mm256_unpackhi_epi32(r6, r7)
+        // rows 0-3 (and 4-7) of steps [k | k + 4] for k = 0...3
+        let u0 = _mm256_unpacklo_epi64(t0, t2), u1 = _mm256_unpackhi_epi64(t0, t2)
+        let u2 = _mm256_unpacklo_epi64(t1, t3), u3 = _mm256_unpackhi_epi64(t1, t3)
+        let u4 = _mm256_unpacklo_epi64(t4, t6), u5 = _mm256_unpackhi_epi64(t4, t6)
+        let u6 = _mm256_unpacklo_epi64(t5, t7), u7 = _mm256_unpackhi_epi64(t5, t7)
+        let out = destination + 256 * c
+        out.storeBytes(of: lowHalves(u0, u4), toByteOffset: 0, as: __m256i.self)
+        out.storeBytes(of: lowHalves(u1, u5), toByteOffset: 32, as: __m256i.self)
+        out.storeBytes(of: lowHalves(u2, u6), toByteOffset: 64, as: __m256i.self)
+        out.storeBytes(of: lowHalves(u3, u7), toByteOffset: 96, as: __m256i.self)
+        out.storeBytes(of: highHalves(u0, u4), toByteOffset: 128, as: __m256i.self)
+        out.storeBytes(of: highHalves(u1, u5), toByteOffset: 160, as: __m256i.self)
+        out.storeBytes(of: highHalves(u2, u6), toByteOffset: 192, as: __m256i.self)
+        out.storeBytes(of: highHalves(u3, u7), toByteOffset: 224, as: __m256i.self)
+    }
+}
+
+/// [a's low 128 bits | b's low 128 bits] (`vinserti128`; the permute intrinsics are C macros,
+/// which Swift does not import).
+@inline(__always)
+private func lowHalves(_ a: __m256i, _ b: __m256i) -> __m256i { __m256i(lowHalf: a.lowHalf, highHalf: b.lowHalf) }
+
+/// [a's high 128 bits | b's high 128 bits]
+@inline(__always)
+private func highHalves(_ a: __m256i, _ b: __m256i) -> __m256i { __m256i(lowHalf: a.highHalf, highHalf: b.highHalf) }
+#endif
