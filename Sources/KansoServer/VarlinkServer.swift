@@ -109,7 +109,16 @@ public final class VarlinkServer: Sendable {
             state.draining = true
             return (state.serverChannel, state.connections.values.filter { !$0.busy.withLockedValue { $0 } })
         }
-        server?.close(promise: nil)
+        // Stop accepting first, close the listener a little later: a connection the kernel
+        // handed over just before is still being set up on its event loop, and closing the
+        // listener meanwhile drops its async channel, which traps (NIOAsyncWriter's "deinited
+        // without calling finish()", apple/swift-nio#2813). Given the time to arrive, it reaches
+        // the accept loop and is refused and closed in `handle`.
+        if let server {
+            server.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in
+                server.eventLoop.scheduleTask(in: .milliseconds(100)) { server.close(promise: nil) }
+            }
+        }
         for record in idle { record.channel.close(promise: nil) }
     }
 
