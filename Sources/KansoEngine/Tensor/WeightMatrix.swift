@@ -114,7 +114,7 @@ public struct WeightMatrix: @unchecked Sendable {  // read-only view; the owner 
             }
             #if KANSO_AVX512_VNNI
             if batchScratchBytes != nil {
-                multiplyBatchSIMD(self, activation, scratch: memory + activationBytes, into: y,
+                multiplyBatchVNNI(self, activation, scratch: memory + activationBytes, into: y,
                                   outputStride: outputStride, rows: range)
                 return
             }
