@@ -41,36 +41,24 @@ func multiplyInterleavedBatchAVX2(_ matrix: WeightMatrix, _ x: QuantizedActivati
     let n = x.vectors
     let blocks = columns / 32
     let sumsBytes = ThreadScratch.aligned(4 * n * blocks)
-    let blockSums = memory.bindMemory(to: Float.self, capacity: n * blocks)  // [n, blocks] d_x · Σ q_x
-    for i in 0..<(n * blocks) { blockSums[i] = x.scales[i] * Float(x.sums[i]) }
-    let group = InterleavedRows(memory: memory + sumsBytes, columns: columns)
     let kind: InterleavedValues = switch matrix.type {
     case .q8_0: .signed
     case .q5_0, .q5_1: .unsigned5
     default: .unsigned4
     }
-    var r = rows.lowerBound
-    while r < rows.upperBound {
-        let count = min(8, rows.upperBound - r)
-        group.fill(matrix, rows: r..<(r + count))
-        var v = 0
-        while v < n {
-            let vectors = min(4, n - v)
-            // one specialisation per kind, so the tile's branches are constants
-            let tile: (__m256, __m256, __m256, __m256) = switch kind {
-            case .signed: interleavedTile(group, x, blockSums, firstVector: v, count: vectors, kind: .signed)
-            case .unsigned4: interleavedTile(group, x, blockSums, firstVector: v, count: vectors, kind: .unsigned4)
-            case .unsigned5: interleavedTile(group, x, blockSums, firstVector: v, count: vectors, kind: .unsigned5)
-            }
-            withUnsafeBytes(of: tile) { raw in
-                let lanes = raw.bindMemory(to: Float.self)  // [4 vectors, 8 rows]
-                for k in 0..<vectors {
-                    for j in 0..<count { y[(v + k) * outputStride + r + j] = lanes[8 * k + j] }
-                }
-            }
-            v += vectors
+    let blockSums = memory.bindMemory(to: Float.self, capacity: n * blocks)  // [n, blocks] d_x · Σ q_x
+    if kind != .signed {  // (Q8_0 has no min)
+        for i in 0..<(n * blocks) { blockSums[i] = x.scales[i] * Float(x.sums[i]) }
+    }
+    let group = InterleavedRows(memory: memory + sumsBytes, columns: columns)
+    multiplyRowGroups(rows: rows, vectors: n, into: y, outputStride: outputStride,
+                      fill: { group.fill(matrix, rows: $0) }) { v, vectors in
+        // one specialisation per kind, so the tile's branches are constants
+        switch kind {
+        case .signed: interleavedTile(group, x, blockSums, firstVector: v, count: vectors, kind: .signed)
+        case .unsigned4: interleavedTile(group, x, blockSums, firstVector: v, count: vectors, kind: .unsigned4)
+        case .unsigned5: interleavedTile(group, x, blockSums, firstVector: v, count: vectors, kind: .unsigned5)
         }
-        r += count
     }
 }
 
@@ -87,7 +75,7 @@ enum InterleavedValues {
 /// The four vectors' accumulators ([8 rows] each) of one row group; unused vector slots repeat the last.
 @inline(__always)
 private func interleavedTile(_ w: InterleavedRows, _ x: QuantizedActivation, _ blockSums: UnsafePointer<Float>,
-                             firstVector v: Int, count: Int, kind: InterleavedValues) -> (__m256, __m256, __m256, __m256) {
+                             firstVector v: Int, count: Int, kind: InterleavedValues) -> RowGroupTile {
     let columns = w.columns
     let blocks = columns / 32
     let ones = _mm256_set1_epi16(1)

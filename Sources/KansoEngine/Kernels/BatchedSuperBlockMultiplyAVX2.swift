@@ -37,37 +37,22 @@ func multiplySuperBlocksBatchAVX2(_ matrix: WeightMatrix, _ x: UnsafePointer<Flo
     }
     for v in 0..<n { vector(v).quantize(x + v * columns) }
     let group = InterleavedSuperBlockRows(memory: memory + n * vectorBytes, columns: columns)
-    var r = rows.lowerBound
-    while r < rows.upperBound {
-        let count = min(8, rows.upperBound - r)
-        group.fill(matrix, rows: r..<(r + count))
-        var v = 0
-        while v < n {
-            let vectors = min(4, n - v)
-            // unused vector slots repeat the last; one specialisation per unit length
-            let x0 = vector(v), x1 = vector(v + min(1, vectors - 1)), x2 = vector(v + min(2, vectors - 1)), x3 = vector(v + min(3, vectors - 1))
-            let tile: (__m256, __m256, __m256, __m256) = switch matrix.type {
-            case .q4_K: superBlockTile(group, x0, x1, x2, x3, unitSteps: 8)
-            case .q5_K: superBlockTile(group, x0, x1, x2, x3, unitSteps: 4)
-            default: superBlockTile(group, x0, x1, x2, x3, unitSteps: 2)
-            }
-            withUnsafeBytes(of: tile) { raw in
-                let lanes = raw.bindMemory(to: Float.self)  // [4 vectors, 8 rows]
-                for k in 0..<vectors {
-                    for j in 0..<count { y[(v + k) * outputStride + r + j] = lanes[8 * k + j] }
-                }
-            }
-            v += vectors
+    multiplyRowGroups(rows: rows, vectors: n, into: y, outputStride: outputStride,
+                      fill: { group.fill(matrix, rows: $0) }) { v, vectors in
+        // unused vector slots repeat the last; one specialisation per unit length
+        let x0 = vector(v), x1 = vector(v + min(1, vectors - 1)), x2 = vector(v + min(2, vectors - 1)), x3 = vector(v + min(3, vectors - 1))
+        switch matrix.type {
+        case .q4_K: return superBlockTile(group, x0, x1, x2, x3, unitSteps: 8)
+        case .q5_K: return superBlockTile(group, x0, x1, x2, x3, unitSteps: 4)
+        default: return superBlockTile(group, x0, x1, x2, x3, unitSteps: 2)
         }
-        r += count
     }
 }
 
 /// The four vectors' accumulators ([8 rows] each) of one row group.
 @inline(__always)
 private func superBlockTile(_ w: InterleavedSuperBlockRows, _ x0: SuperBlockActivation, _ x1: SuperBlockActivation,
-                            _ x2: SuperBlockActivation, _ x3: SuperBlockActivation, unitSteps: Int)
-    -> (__m256, __m256, __m256, __m256) {
+                            _ x2: SuperBlockActivation, _ x3: SuperBlockActivation, unitSteps: Int) -> RowGroupTile {
     let q0 = UnsafeRawPointer(x0.quants), q1 = UnsafeRawPointer(x1.quants)
     let q2 = UnsafeRawPointer(x2.quants), q3 = UnsafeRawPointer(x3.quants)
     let values = UnsafeRawPointer(w.values)

@@ -1,7 +1,8 @@
 // The interleaving step of the AVX2 row groups (InterleavedRows.swift, InterleavedSuperBlockRows.swift):
 // eight unpacked rows of bytes become [chunks, 8 steps, 8 rows, 4 bytes], i.e. for each 32-byte
 // chunk an 8 × 8 transpose of 32-bit words (three rounds of unpack/permute, as a matrix transpose
-// of floats is done with AVX), instead of 64 scattered 4-byte stores per chunk.
+// of floats is done with AVX), instead of 64 scattered 4-byte stores per chunk. Also here: the
+// walk over row groups and vector tiles that both kernels share (multiplyRowGroups).
 
 #if KANSO_X86_SIMD && !KANSO_AVX512_VNNI
 import _Builtin_intrinsics.intel
@@ -36,6 +37,34 @@ func interleaveFourByteSteps(_ rows: UnsafeRawPointer, rowStride: Int, count: In
         out.storeBytes(of: highHalves(u1, u5), toByteOffset: 160, as: __m256i.self)
         out.storeBytes(of: highHalves(u2, u6), toByteOffset: 192, as: __m256i.self)
         out.storeBytes(of: highHalves(u3, u7), toByteOffset: 224, as: __m256i.self)
+    }
+}
+
+/// The results of one row group with four vectors: lane j of register k is row j with vector k.
+typealias RowGroupTile = (__m256, __m256, __m256, __m256)
+
+/// Y for the rows in `rows` and `n` vectors, eight rows and four vectors at a time: `fill` loads
+/// a group of one to eight rows, `tile(v, count)` multiplies it with vectors v ..< v + count
+/// (count 1...4), and the lanes that exist are stored at y[vector · outputStride + row].
+@inline(__always)
+func multiplyRowGroups(rows: Range<Int>, vectors n: Int, into y: UnsafeMutablePointer<Float>, outputStride: Int,
+                       fill: (Range<Int>) -> Void, tile: (Int, Int) -> RowGroupTile) {
+    var r = rows.lowerBound
+    while r < rows.upperBound {
+        let count = min(8, rows.upperBound - r)
+        fill(r..<(r + count))
+        var v = 0
+        while v < n {
+            let vectors = min(4, n - v)
+            withUnsafeBytes(of: tile(v, vectors)) { raw in
+                let lanes = raw.bindMemory(to: Float.self)  // [4 vectors, 8 rows]
+                for k in 0..<vectors {
+                    for j in 0..<count { y[(v + k) * outputStride + r + j] = lanes[8 * k + j] }
+                }
+            }
+            v += vectors
+        }
+        r += count
     }
 }
 

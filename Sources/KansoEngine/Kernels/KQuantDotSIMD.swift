@@ -50,10 +50,8 @@ func dotQ4_KSIMD(_ row: UnsafeRawPointer, _ x: SuperBlockActivation, superBlocks
             let high = _mm256_and_si256(_mm256_srli_epi16(packed, 4), lowNibbles)
             let x0 = quants.loadUnaligned(fromByteOffset: 256 * s + 64 * chunk, as: __m256i.self)
             let x1 = quants.loadUnaligned(fromByteOffset: 256 * s + 64 * chunk + 32, as: __m256i.self)
-            sums0 = addWordDots(sums0, _mm256_maddubs_epi16(low, x0),
-                                             _mm256_shuffle_epi8(scales, broadcastWord(2 * chunk)))
-            sums1 = addWordDots(sums1, _mm256_maddubs_epi16(high, x1),
-                                             _mm256_shuffle_epi8(scales, broadcastWord(2 * chunk + 1)))
+            sums0 = addWordDots(sums0, _mm256_maddubs_epi16(low, x0), _mm256_shuffle_epi8(scales, broadcastWord(2 * chunk)))
+            sums1 = addWordDots(sums1, _mm256_maddubs_epi16(high, x1), _mm256_shuffle_epi8(scales, broadcastWord(2 * chunk + 1)))
         }
         let dx = x.scales[s]
         acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(sums0, sums1)),
@@ -77,7 +75,6 @@ private func broadcastWord(_ j: Int) -> __m256i {
 @inline(__always)
 func dotQ6_KSIMD(_ row: UnsafeRawPointer, _ x: SuperBlockActivation, superBlocks: Int) -> Float {
     let zero = _mm256_setzero_si256()
-    let lowNibbles = _mm256_set1_epi8(0x0F)
     let quants = UnsafeRawPointer(x.quants)
     var acc = _mm256_setzero_ps()
     for s in 0..<superBlocks {
@@ -88,15 +85,7 @@ func dotQ6_KSIMD(_ row: UnsafeRawPointer, _ x: SuperBlockActivation, superBlocks
         var sums0 = _mm256_sub_epi32(zero, _mm256_slli_epi32(_mm256_madd_epi16(groupSums, scales), 5))
         var sums1 = zero
         for half in 0..<2 {
-            let ql0 = base.loadUnaligned(fromByteOffset: 64 * half, as: __m256i.self)
-            let ql1 = base.loadUnaligned(fromByteOffset: 64 * half + 32, as: __m256i.self)
-            let qh = base.loadUnaligned(fromByteOffset: 128 + 32 * half, as: __m256i.self)
-            // The four blocks' q: low nibble | two high bits at bits 4-5.
-            let q0 = _mm256_or_si256(_mm256_and_si256(ql0, lowNibbles), _mm256_slli_epi16(_mm256_and_si256(qh, _mm256_set1_epi8(0x03)), 4))
-            let q1 = _mm256_or_si256(_mm256_and_si256(ql1, lowNibbles), _mm256_slli_epi16(_mm256_and_si256(qh, _mm256_set1_epi8(0x0C)), 2))
-            let q2 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), lowNibbles), _mm256_and_si256(qh, _mm256_set1_epi8(0x30)))
-            let q3 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), lowNibbles),
-                                     _mm256_srli_epi16(_mm256_and_si256(qh, _mm256_set1_epi8(-64)), 2))  // 0xC0
+            let (q0, q1, q2, q3) = q6KHalfQuants(base, half: half)
             @inline(__always) func add(_ q: __m256i, _ k: Int, _ sums: inout __m256i) {
                 let xk = quants.loadUnaligned(fromByteOffset: 256 * s + 128 * half + 32 * k, as: __m256i.self)
                 // int16 lanes 0-7 are the block's first group of 16, lanes 8-15 its second
@@ -115,6 +104,25 @@ func dotQ6_KSIMD(_ row: UnsafeRawPointer, _ x: SuperBlockActivation, superBlocks
     let total: SIMD8<Float> = acc
     return total.sum()
 }
+
+/// The 6-bit quants (0...63) of half `half` (128 elements) of the Q6_K super-block at `base`:
+/// byte l of the four registers is element l, l + 32, l + 64, l + 96 of the half, each its low
+/// nibble from ql (bytes l and l + 32 of the half's 64, low then high nibbles) and its two high
+/// bits from byte l of the half's 32 bytes of qh (bits 0-1, 2-3, 4-5, 6-7).
+@inline(__always)
+func q6KHalfQuants(_ base: UnsafeRawPointer, half: Int) -> (__m256i, __m256i, __m256i, __m256i) {
+    let lowNibbles = _mm256_set1_epi8(0x0F)
+    let ql0 = base.loadUnaligned(fromByteOffset: 64 * half, as: __m256i.self)
+    let ql1 = base.loadUnaligned(fromByteOffset: 64 * half + 32, as: __m256i.self)
+    let qh = base.loadUnaligned(fromByteOffset: 128 + 32 * half, as: __m256i.self)
+    let q0 = _mm256_or_si256(_mm256_and_si256(ql0, lowNibbles), _mm256_slli_epi16(_mm256_and_si256(qh, _mm256_set1_epi8(0x03)), 4))
+    let q1 = _mm256_or_si256(_mm256_and_si256(ql1, lowNibbles), _mm256_slli_epi16(_mm256_and_si256(qh, _mm256_set1_epi8(0x0C)), 2))
+    let q2 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), lowNibbles), _mm256_and_si256(qh, _mm256_set1_epi8(0x30)))
+    let q3 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), lowNibbles),
+                             _mm256_srli_epi16(_mm256_and_si256(qh, _mm256_set1_epi8(-64)), 2))  // 0xC0
+    return (q0, q1, q2, q3)
+}
+
 /// Scales `group` and `group + 1` of the sixteen int8 scales, as int16: the first in words 0-7,
 /// the second in words 8-15 (one block of 32 against its two groups of 16).
 @inline(__always)

@@ -58,8 +58,8 @@ struct SuperBlockActivation {
     }
 }
 
-/// Elements per activation scale when one vector is multiplied by a matrix of `type` (several
-/// vectors, and the portable kernels, always use blocks of 32): for tests' error bounds.
+/// Elements per activation scale when one vector is multiplied by a matrix of `type` (the
+/// portable kernels always use blocks of 32): for tests' error bounds.
 func singleVectorActivationBlockSize(_ type: GGMLType) -> Int {
     #if KANSO_X86_SIMD
     if type == .q4_K || type == .q6_K { return superBlockSize }
@@ -67,7 +67,8 @@ func singleVectorActivationBlockSize(_ type: GGMLType) -> Int {
     return activationBlockSize
 }
 
-/// Elements per activation scale when several vectors are multiplied by a matrix of `type`.
+/// Elements per activation scale when several vectors are multiplied by a matrix of `type`: for
+/// tests' error bounds.
 func batchActivationBlockSize(_ type: GGMLType) -> Int {
     #if KANSO_X86_SIMD && !KANSO_AVX512_VNNI
     if UnpackedSuperBlockRow.serves(type) { return superBlockSize }

@@ -103,10 +103,9 @@ struct UnpackedSuperBlockRow {
     }
 
     /// Q6_K (210 bytes: ql[128] low nibbles, qh[64] high bit pairs, 16 int8 scales, f16 d): per
-    /// 128-element half, byte l of ql/qh feeds elements l, l+32, l+64, l+96 (as dotQ6_KSIMD).
+    /// 128-element half, byte l of ql/qh feeds elements l, l+32, l+64, l+96 (q6KHalfQuants).
     @inline(__always)
     private func unpackQ6K(_ row: UnsafeRawPointer) {
-        let lowNibbles = _mm256_set1_epi8(0x0F)
         let out = UnsafeMutableRawPointer(values)
         for s in 0..<superBlocks {
             let block = row + s * 210
@@ -122,14 +121,7 @@ struct UnpackedSuperBlockRow {
                 UnsafeMutableRawPointer(chunkScales + 16 * (8 * s + chunk)).storeBytes(of: pair, as: __m256i.self)
             }
             for half in 0..<2 {
-                let ql0 = block.loadUnaligned(fromByteOffset: 64 * half, as: __m256i.self)
-                let ql1 = block.loadUnaligned(fromByteOffset: 64 * half + 32, as: __m256i.self)
-                let qh = block.loadUnaligned(fromByteOffset: 128 + 32 * half, as: __m256i.self)
-                let q0 = _mm256_or_si256(_mm256_and_si256(ql0, lowNibbles), _mm256_slli_epi16(_mm256_and_si256(qh, _mm256_set1_epi8(0x03)), 4))
-                let q1 = _mm256_or_si256(_mm256_and_si256(ql1, lowNibbles), _mm256_slli_epi16(_mm256_and_si256(qh, _mm256_set1_epi8(0x0C)), 2))
-                let q2 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), lowNibbles), _mm256_and_si256(qh, _mm256_set1_epi8(0x30)))
-                let q3 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), lowNibbles),
-                                         _mm256_srli_epi16(_mm256_and_si256(qh, _mm256_set1_epi8(-64)), 2))  // 0xC0
+                let (q0, q1, q2, q3) = q6KHalfQuants(block, half: half)
                 let base = superBlockSize * s + 128 * half
                 out.storeBytes(of: q0, toByteOffset: base, as: __m256i.self)
                 out.storeBytes(of: q1, toByteOffset: base + 32, as: __m256i.self)
