@@ -4,7 +4,8 @@ import PackageDescription
 
 // Targets follow the layout in DESIGN.md; a dependency may only point down this list:
 // kansoctl, kansod → KansoServer → KansoPool → KansoSystemd, KansoWire, KansoEngine → CSystemd.
-// `KansoEngine` and `KansoWire` import nothing of the project; `kansoctl` never links the engine.
+// `KansoEngine` imports only `CKernelSupport` (a C header for the one instruction Swift cannot
+// emit, a prefetch), `KansoWire` nothing of the project; `kansoctl` never links the engine.
 
 // The engine's kernels are plain scalar loops written for the auto-vectorizer: in release
 // builds they are compiled without bounds checks and for the host CPU (see DESIGN.md, Engine).
@@ -103,7 +104,8 @@ let package = Package(
             ]
         ),
         .target(name: "KansoWire"),
-        .target(name: "KansoEngine", swiftSettings: engineSettings),
+        .target(name: "KansoEngine", dependencies: ["CKernelSupport"], swiftSettings: engineSettings),
+        .target(name: "CKernelSupport"),
         .systemLibrary(
             name: "CSystemd",
             pkgConfig: "libsystemd",

@@ -147,6 +147,18 @@ public final class GGUFFile: @unchecked Sendable {  // immutable after init; the
         #endif
     }
 
+    /// Drops this process's pages among the `byteCount` bytes at `start` (whole pages only, and only
+    /// inside the mapping; MADV_DONTNEED): they stay in the page cache and fault back in if read
+    /// again. For tensors copied elsewhere, so that their bytes are not resident twice.
+    public func releasePages(_ start: UnsafeRawPointer, byteCount: Int) {
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let base = UnsafeRawPointer(mapping)
+        let from = max(0, base.distance(to: start)), to = min(mappedSize, base.distance(to: start) + byteCount)
+        let first = (from + page - 1) / page * page, end = to / page * page
+        guard first < end else { return }
+        _ = madvise(mapping + first, end - first, MADV_DONTNEED)
+    }
+
     private static func errnoText() -> String {
         String(cString: strerror(errno))
     }

@@ -16,28 +16,46 @@ func interleaveFourByteSteps(_ rows: UnsafeRawPointer, rowStride: Int, count: In
         j < count ? (rows + j * rowStride).load(fromByteOffset: 32 * c, as: __m256i.self) : zero
     }
     for c in 0..<chunks {
-        let r0 = load(0, c), r1 = load(1, c), r2 = load(2, c), r3 = load(3, c)
-        let r4 = load(4, c), r5 = load(5, c), r6 = load(6, c), r7 = load(7, c)
-        // words [a0 b0 a1 b1 | a4 b4 a5 b5] and [a2 b2 a3 b3 | a6 b6 a7 b7]
-        let t0 = _mm256_unpacklo_epi32(r0, r1), t1 = _mm256_unpackhi_epi32(r0, r1)
-        let t2 = _mm256_unpacklo_epi32(r2, r3), t3 = _mm256_unpackhi_epi32(r2, r3)
-        let t4 = _mm256_unpacklo_epi32(r4, r5), t5 = _mm256_unpackhi_epi32(r4, r5)
-        let t6 = _mm256_unpacklo_epi32(r6, r7), t7 = _mm256_unpackhi_epi32(r6, r7)
-        // rows 0-3 (and 4-7) of steps [k | k + 4] for k = 0...3
-        let u0 = _mm256_unpacklo_epi64(t0, t2), u1 = _mm256_unpackhi_epi64(t0, t2)
-        let u2 = _mm256_unpacklo_epi64(t1, t3), u3 = _mm256_unpackhi_epi64(t1, t3)
-        let u4 = _mm256_unpacklo_epi64(t4, t6), u5 = _mm256_unpackhi_epi64(t4, t6)
-        let u6 = _mm256_unpacklo_epi64(t5, t7), u7 = _mm256_unpackhi_epi64(t5, t7)
-        let out = destination + 256 * c
-        out.storeBytes(of: lowHalves(u0, u4), toByteOffset: 0, as: __m256i.self)
-        out.storeBytes(of: lowHalves(u1, u5), toByteOffset: 32, as: __m256i.self)
-        out.storeBytes(of: lowHalves(u2, u6), toByteOffset: 64, as: __m256i.self)
-        out.storeBytes(of: lowHalves(u3, u7), toByteOffset: 96, as: __m256i.self)
-        out.storeBytes(of: highHalves(u0, u4), toByteOffset: 128, as: __m256i.self)
-        out.storeBytes(of: highHalves(u1, u5), toByteOffset: 160, as: __m256i.self)
-        out.storeBytes(of: highHalves(u2, u6), toByteOffset: 192, as: __m256i.self)
-        out.storeBytes(of: highHalves(u3, u7), toByteOffset: 224, as: __m256i.self)
+        storeFourByteSteps(load(0, c), load(1, c), load(2, c), load(3, c), load(4, c), load(5, c), load(6, c), load(7, c),
+                           to: destination + 256 * c)
     }
+}
+
+/// Stores eight registers (row j's 32 bytes in r_j) as [8 steps, 8 rows, 4 bytes] at `out`:
+/// step k holds bytes 4k … 4k+3 of each row. Also the packing of Q8_0 rows (PackedRowGroups.swift).
+@inline(__always)
+func storeFourByteSteps(_ r0: __m256i, _ r1: __m256i, _ r2: __m256i, _ r3: __m256i,
+                        _ r4: __m256i, _ r5: __m256i, _ r6: __m256i, _ r7: __m256i, to out: UnsafeMutableRawPointer) {
+    // words [a0 b0 a1 b1 | a4 b4 a5 b5] and [a2 b2 a3 b3 | a6 b6 a7 b7]
+    let t0 = _mm256_unpacklo_epi32(r0, r1), t1 = _mm256_unpackhi_epi32(r0, r1)
+    let t2 = _mm256_unpacklo_epi32(r2, r3), t3 = _mm256_unpackhi_epi32(r2, r3)
+    let t4 = _mm256_unpacklo_epi32(r4, r5), t5 = _mm256_unpackhi_epi32(r4, r5)
+    let t6 = _mm256_unpacklo_epi32(r6, r7), t7 = _mm256_unpackhi_epi32(r6, r7)
+    // rows 0-3 (and 4-7) of steps [k | k + 4] for k = 0...3
+    let u0 = _mm256_unpacklo_epi64(t0, t2), u1 = _mm256_unpackhi_epi64(t0, t2)
+    let u2 = _mm256_unpacklo_epi64(t1, t3), u3 = _mm256_unpackhi_epi64(t1, t3)
+    let u4 = _mm256_unpacklo_epi64(t4, t6), u5 = _mm256_unpackhi_epi64(t4, t6)
+    let u6 = _mm256_unpacklo_epi64(t5, t7), u7 = _mm256_unpackhi_epi64(t5, t7)
+    out.storeBytes(of: lowHalves(u0, u4), toByteOffset: 0, as: __m256i.self)
+    out.storeBytes(of: lowHalves(u1, u5), toByteOffset: 32, as: __m256i.self)
+    out.storeBytes(of: lowHalves(u2, u6), toByteOffset: 64, as: __m256i.self)
+    out.storeBytes(of: lowHalves(u3, u7), toByteOffset: 96, as: __m256i.self)
+    out.storeBytes(of: highHalves(u0, u4), toByteOffset: 128, as: __m256i.self)
+    out.storeBytes(of: highHalves(u1, u5), toByteOffset: 160, as: __m256i.self)
+    out.storeBytes(of: highHalves(u2, u6), toByteOffset: 192, as: __m256i.self)
+    out.storeBytes(of: highHalves(u3, u7), toByteOffset: 224, as: __m256i.self)
+}
+
+/// Stores four registers, r_j = [row j's 16 bytes | row j + 4's], as [4 steps, 8 rows, 4 bytes]
+/// at `out`: step k holds bytes 4k … 4k+3 of each row (the packing of Q4_0 rows).
+@inline(__always)
+func storeFourByteSteps(_ r0: __m256i, _ r1: __m256i, _ r2: __m256i, _ r3: __m256i, to out: UnsafeMutableRawPointer) {
+    let t0 = _mm256_unpacklo_epi32(r0, r1), t1 = _mm256_unpackhi_epi32(r0, r1)
+    let t2 = _mm256_unpacklo_epi32(r2, r3), t3 = _mm256_unpackhi_epi32(r2, r3)
+    out.storeBytes(of: _mm256_unpacklo_epi64(t0, t2), toByteOffset: 0, as: __m256i.self)
+    out.storeBytes(of: _mm256_unpackhi_epi64(t0, t2), toByteOffset: 32, as: __m256i.self)
+    out.storeBytes(of: _mm256_unpacklo_epi64(t1, t3), toByteOffset: 64, as: __m256i.self)
+    out.storeBytes(of: _mm256_unpackhi_epi64(t1, t3), toByteOffset: 96, as: __m256i.self)
 }
 
 /// The results of one row group with four vectors: lane j of register k is row j with vector k.

@@ -22,6 +22,7 @@ func dotQ4_KSIMD(_ row: UnsafeRawPointer, _ x: SuperBlockActivation, superBlocks
     var acc = _mm256_setzero_ps(), minimumAcc = _mm256_setzero_ps()
     for s in 0..<superBlocks {
         let base = row + 144 * s
+        prefetchWeights(base, lines: 3)
         // The eight 6-bit scales and mins (layout: scaleAndMinK4) from three 32-bit words:
         // sub-blocks 0-3 are the low 6 bits of bytes 0-3 (scales) and 4-7 (mins); 4-7 take their
         // low 4 bits from bytes 8-11 and their top 2 bits from the top bits of bytes 0-3 / 4-7.
@@ -79,6 +80,7 @@ func dotQ6_KSIMD(_ row: UnsafeRawPointer, _ x: SuperBlockActivation, superBlocks
     var acc = _mm256_setzero_ps()
     for s in 0..<superBlocks {
         let base = row + 210 * s
+        prefetchWeights(base, lines: 4)
         let scaleBytes = base.loadUnaligned(fromByteOffset: 192, as: __m128i.self)  // 16 × int8
         let scales = _mm256_cvtepi8_epi16(scaleBytes)  // 16 × int16
         let groupSums = UnsafeRawPointer(x.groupSums + 16 * s).loadUnaligned(as: __m256i.self)

@@ -21,6 +21,7 @@ func dotQ8_0SIMD(_ row: UnsafeRawPointer, _ x: UnsafePointer<Int8>, _ xd: Unsafe
     let activation = UnsafeRawPointer(x)
     return sumBlockPairs(blocks) { b, acc in
         let base = row + 34 * b
+        prefetchWeights(base)
         let w = base.loadUnaligned(fromByteOffset: 2, as: __m256i.self)
         let q = activation.loadUnaligned(fromByteOffset: 32 * b, as: __m256i.self)
         let sums = addByteDots(zero, _mm256_sign_epi8(w, w), _mm256_sign_epi8(q, w))
@@ -43,6 +44,7 @@ func dotQ4_0SIMD(_ row: UnsafeRawPointer, _ x: UnsafePointer<Int8>, _ xd: Unsafe
     let activation = UnsafeRawPointer(x)
     return sumBlockPairs(blocks) { b, acc in
         let base = row + 18 * b
+        prefetchWeights(base)
         let packed = base.loadUnaligned(fromByteOffset: 2, as: __m128i.self)
         // [16 low nibbles | 16 high nibbles] as 32 bytes in element order
         let both = _mm256_set_m128i(_mm_srli_epi16(packed, 4), packed)
@@ -66,6 +68,7 @@ func dotQ4_0PairsSIMD(_ row: UnsafeRawPointer, _ x: BlockPairActivation) -> Floa
     let offsets = UnsafeRawPointer(x.laneOffsets)
     return sumBlockPairs(x.pairs) { p, acc in
         let base = row + 36 * p
+        prefetchWeights(base)
         let packed = _mm256_set_m128i(base.loadUnaligned(fromByteOffset: 20, as: __m128i.self),
                                       base.loadUnaligned(fromByteOffset: 2, as: __m128i.self))
         let low = _mm256_and_si256(packed, lowNibbles)
@@ -89,6 +92,7 @@ func dotQ5_0PairsSIMD(_ row: UnsafeRawPointer, _ x: BlockPairActivation) -> Floa
     let offsets = UnsafeRawPointer(x.laneOffsets)
     return sumBlockPairs(x.pairs) { p, acc in
         let base = row + 44 * p
+        prefetchWeights(base)
         let packed = _mm256_set_m128i(base.loadUnaligned(fromByteOffset: 28, as: __m128i.self),
                                       base.loadUnaligned(fromByteOffset: 6, as: __m128i.self))
         let high0 = base.loadUnaligned(fromByteOffset: 2, as: UInt32.self)

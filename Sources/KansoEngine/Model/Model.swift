@@ -42,22 +42,27 @@ public final class Model: @unchecked Sendable {  // mutable scratch state is use
             throw ModelError.invalidArgument("batch capacity \(batchCapacity) must be positive")
         }
         let configuration = try ModelConfiguration(metadata: file.metadata, contextLength: contextLength)
-        let weights = try ModelWeights(file: file, configuration: configuration)
+        var weights = try ModelWeights(file: file, configuration: configuration)
         self.configuration = configuration
         self.file = file
         self.batchCapacity = batchCapacity
         self.cachePrecision = cachePrecision
-        // Page tables for the weights are filled on another core while this one builds the
-        // tokenizer (1B Q8_0: ~80 ms each); otherwise the first forward pass takes the faults.
-        // An untied token embedding is skipped: only the rows of prompt tokens are ever read.
+        pool = ThreadPool(threads: threads)
+        // Matrices with a packed form are copied into it on the pool's threads first; their file
+        // pages are released as they go. The page tables for the other matrices are then filled
+        // on another core while this one builds the tokenizer (1B Q8_0: ~80 ms each); otherwise
+        // the first forward pass takes the faults. Vectors were read into arrays already, and an
+        // untied token embedding is skipped: only the rows of prompt tokens are ever read. (A
+        // read of one page can map a whole large folio of the page cache, up to 2 MiB around
+        // it, so populating the small tensors between packed ones would map those back.)
+        let packed = weights.packForKernels(pool: pool, file: file)
         let untiedEmbedding = file.tensor(named: "output.weight") == nil ? nil : "token_embd.weight"
         let populated = DispatchGroup()
         DispatchQueue.global(qos: .userInitiated).async(group: populated) {
-            file.populate(file.tensors.filter { $0.name != untiedEmbedding })
+            file.populate(file.tensors.filter { $0.shape.count >= 2 && $0.name != untiedEmbedding && !packed.contains($0.name) })
         }
         defer { populated.wait() }
         tokenizer = try Tokenizer(gguf: file)
-        pool = ThreadPool(threads: threads)
         transformer = Transformer(configuration: configuration, weights: weights, pool: pool, batchCapacity: batchCapacity)
     }
 

@@ -5,10 +5,10 @@
 /// One transformer block.
 struct LayerWeights {
     let attentionNorm: [Float]           // [embeddingLength]
-    let query: WeightMatrix              // [queryLength rows, embeddingLength columns]
-    let key: WeightMatrix                // [kvLength, embeddingLength]
-    let value: WeightMatrix              // [kvLength, embeddingLength]
-    let attentionOutput: WeightMatrix    // [embeddingLength, queryLength]
+    var query: WeightMatrix              // [queryLength rows, embeddingLength columns]
+    var key: WeightMatrix                // [kvLength, embeddingLength]
+    var value: WeightMatrix              // [kvLength, embeddingLength]
+    var attentionOutput: WeightMatrix    // [embeddingLength, queryLength]
     let queryBias: [Float]?              // [queryLength]
     let keyBias: [Float]?                // [kvLength]
     let valueBias: [Float]?              // [kvLength]
@@ -17,18 +17,18 @@ struct LayerWeights {
     let keyNorm: [Float]?                // [headDimension]
     let postAttentionNorm: [Float]?      // [embeddingLength] (gemma3)
     let feedForwardNorm: [Float]         // [embeddingLength]
-    let gate: WeightMatrix               // [feedForwardLength, embeddingLength]
-    let up: WeightMatrix                 // [feedForwardLength, embeddingLength]
-    let down: WeightMatrix               // [embeddingLength, feedForwardLength]
+    var gate: WeightMatrix               // [feedForwardLength, embeddingLength]
+    var up: WeightMatrix                 // [feedForwardLength, embeddingLength]
+    var down: WeightMatrix               // [embeddingLength, feedForwardLength]
     let postFeedForwardNorm: [Float]?    // [embeddingLength] (gemma3)
 }
 
 struct ModelWeights {
-    let tokenEmbedding: WeightMatrix     // [vocabularySize rows, embeddingLength columns]
-    let layers: [LayerWeights]
+    private(set) var tokenEmbedding: WeightMatrix     // [vocabularySize rows, embeddingLength columns]
+    private(set) var layers: [LayerWeights]
     let outputNorm: [Float]              // [embeddingLength]
     /// `output.weight`, or the token embeddings when the file ties them.
-    let output: WeightMatrix             // [vocabularySize, embeddingLength]
+    private(set) var output: WeightMatrix             // [vocabularySize, embeddingLength]
     /// Divisors of each RoPE pair's frequency (Llama 3.1 `rope_freqs.weight`), nil when absent.
     let ropeFrequencyFactors: [Float]?   // [ropeDimensionCount / 2]
 
@@ -75,6 +75,29 @@ struct ModelWeights {
                 postFeedForwardNorm: post ? try loader.vector(p + "post_ffw_norm.weight", count: embd) : nil))
         }
         self.layers = layers
+    }
+}
+
+extension ModelWeights {
+    /// Repacks every matrix that has a packed form in this build (WeightMatrix.packedForKernels)
+    /// on `pool`'s threads, releasing each one's pages of `file` as they are copied. Returns the
+    /// names of the tensors packed, whose file pages the model must not populate.
+    mutating func packForKernels(pool: ThreadPool, file: GGUFFile) -> Set<String> {
+        var packed: Set<String> = []
+        func pack(_ matrix: inout WeightMatrix) {
+            guard matrix.hasPackedForm else { return }
+            matrix = matrix.packedForKernels(pool: pool) { file.releasePages($0, byteCount: $1) }
+            packed.insert(matrix.name)
+        }
+        let matrices: [WritableKeyPath<LayerWeights, WeightMatrix>] = [\.query, \.key, \.value, \.attentionOutput, \.gate, \.up, \.down]
+        for layer in layers.indices {
+            for matrix in matrices { pack(&layers[layer][keyPath: matrix]) }
+        }
+        let tied = output.name == tokenEmbedding.name
+        pack(&output)
+        // tied: the lookups read the packed copy too, and the file's pages stay released
+        if tied { tokenEmbedding = output }
+        return packed
     }
 }
 

@@ -13,6 +13,11 @@ public struct WeightMatrix: @unchecked Sendable {  // read-only view; the owner 
 
     let data: UnsafeRawPointer
     private let owner: AnyObject
+    #if KANSO_X86_SIMD && !KANSO_AVX512_VNNI
+    /// The rows repacked for the kernels (PackedRowGroups.swift) by `packedForKernels`; when set,
+    /// multiplies read only these and never the file's pages (which the model has released).
+    private var packed: PackedRowGroups?
+    #endif
 
     /// Checks one or two dimensions (one dimension is one row), a supported type and whole blocks.
     public init(file: GGUFFile, tensor: GGUFTensorInfo) throws {
@@ -70,6 +75,12 @@ public struct WeightMatrix: @unchecked Sendable {  // read-only view; the owner 
             destination.update(repeating: .nan, count: columns)
             return
         }
+        #if KANSO_X86_SIMD && !KANSO_AVX512_VNNI
+        if let packed {
+            packed.dequantizeRow(index, into: destination)
+            return
+        }
+        #endif
         dequantize(type, from: rowBytes(index), into: destination, count: columns)
     }
 
@@ -86,6 +97,15 @@ public struct WeightMatrix: @unchecked Sendable {  // read-only view; the owner 
         let outputStride = self.rows
         switch type {
         case .q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q4_K, .q5_K, .q6_K:
+            #if KANSO_X86_SIMD && !KANSO_AVX512_VNNI
+            if let packed {
+                let memory = ThreadScratch.reserve(QuantizedActivation.byteCount(columns: columns, vectors: n))
+                let activation = QuantizedActivation(memory: memory, columns: columns, vectors: n)
+                for vector in 0..<n { activation.quantize(x + vector * columns, vector: vector) }
+                multiplyPackedRowGroups(packed, activation, into: y, outputStride: outputStride, rows: range)
+                return
+            }
+            #endif
             #if KANSO_X86_SIMD
             // One vector (generation): these types quantize x in the form their dot reads.
             if n == 1 && (type == .q4_K || type == .q6_K) {
@@ -182,6 +202,48 @@ public struct WeightMatrix: @unchecked Sendable {  // read-only view; the owner 
         case .q5_K: apply { dotQ5_K($0, $1, $2, $3, superBlocks: superBlocks) }
         default: break
         }
+    }
+}
+
+extension WeightMatrix {
+    /// Whether `packedForKernels` repacks this matrix: its type has packed kernels in this build.
+    var hasPackedForm: Bool {
+        #if KANSO_X86_SIMD && !KANSO_AVX512_VNNI
+        return PackedRowGroups.serves(type)
+        #else
+        return false
+        #endif
+    }
+
+    /// This matrix with its rows repacked for the kernels where `hasPackedForm`, else itself (also
+    /// when no memory is left for the copy). The groups are copied on `pool`'s threads, about 1 MiB
+    /// of source rows at a time, and `release(start, byteCount)` is called with each run of source
+    /// bytes once copied, so the caller can drop the file's pages as it goes and a matrix never
+    /// costs its bytes twice for long.
+    func packedForKernels(pool: ThreadPool, release: (UnsafeRawPointer, Int) -> Void) -> WeightMatrix {
+        #if KANSO_X86_SIMD && !KANSO_AVX512_VNNI
+        guard hasPackedForm, let groups = PackedRowGroups(type: type, rows: rows, columns: columns) else { return self }
+        let groupsPerPiece = max(1, (1 << 20) / (8 * rowByteCount))
+        let pieces = (groups.groups + groupsPerPiece - 1) / groupsPerPiece
+        pool.parallelFor(pieces) { range in
+            for piece in range {
+                let first = piece * groupsPerPiece
+                let end = min(groups.groups, first + groupsPerPiece)
+                groups.pack(groups: first..<end, from: data, rowBytes: rowByteCount)
+                let endRow = min(rows, 8 * end)
+                release(data + 8 * first * rowByteCount, (endRow - 8 * first) * rowByteCount)
+            }
+        }
+        // and once more whole: reading a piece faults in pages around it (the kernel's fault-
+        // around, 64 KiB), some of them in pieces already released, and pages that straddle two
+        // pieces were in neither's whole pages
+        release(data, rows * rowByteCount)
+        var copy = self
+        copy.packed = groups
+        return copy
+        #else
+        return self
+        #endif
     }
 }
 

@@ -1,0 +1,199 @@
+// Y = X·Wᵀ through a Q8_0 or Q4_0 matrix packed in groups of eight interleaved rows
+// (PackedRowGroups.swift), for one activation vector (generation) or several (prompts), with AVX2:
+//
+//   step k of block b:   [w_0[4k…4k+3] | w_1[4k…4k+3] | … | w_7[4k…4k+3]] · [x[4k…4k+3] × 8]
+//   after `vpmaddwd` with ones, int32 lane j = row j: no horizontal sum, and the block's float
+//   work (one convert, the scales of eight rows in one `vcvtph2ps`, one multiply-add) is shared
+//   by eight rows instead of done per row as the per-row dots (LegacyQuantDotSIMD.swift) do.
+//
+// Q8_0 multiplies |w| by x with w's sign moved onto it (`vpsignb`; |w| ≤ 128, |x| ≤ 127 keep each
+// int16 pair sum within 32,512) and widens every step. Q4_0's nibbles are unsigned (q ≤ 15), so
+// a whole block of eight steps sums in int16 (8 · 2 · 15 · 127 = 30,480) and is widened once;
+// its zero point adds −8 · d_w · d_x · Σ q_x per block. Several vectors go four at a time, the
+// weight registers unpacked once for the four.
+
+#if KANSO_X86_SIMD && !KANSO_AVX512_VNNI
+import _Builtin_intrinsics.intel
+
+/// y[v · outputStride + r] for the rows in `rows` and every vector of `x`.
+func multiplyPackedRowGroups(_ w: PackedRowGroups, _ x: QuantizedActivation, into y: UnsafeMutablePointer<Float>,
+                             outputStride: Int, rows: Range<Int>) {
+    guard !rows.isEmpty else { return }
+    let n = x.vectors
+    for g in (rows.lowerBound / 8)...((rows.upperBound - 1) / 8) {
+        // the group's rows that are in `rows`: a range split between threads may cut a group
+        let first = max(rows.lowerBound, 8 * g), end = min(rows.upperBound, 8 * g + 8)
+        @inline(__always) func store(_ lanes: __m256, vector v: Int) {
+            withUnsafeBytes(of: lanes) { raw in
+                let values = raw.bindMemory(to: Float.self)
+                for r in first..<end { y[v * outputStride + r] = values[r - 8 * g] }
+            }
+        }
+        var v = 0
+        while v < n {
+            let count = min(4, n - v)
+            if count == 1 {
+                store(w.type == .q8_0 ? packedQ8_0Group(w, g, x, vector: v) : packedQ4_0Group(w, g, x, vector: v), vector: v)
+            } else {
+                let tile = w.type == .q8_0 ? packedQ8_0Tile(w, g, x, firstVector: v, count: count)
+                                           : packedQ4_0Tile(w, g, x, firstVector: v, count: count)
+                store(tile.0, vector: v)
+                store(tile.1, vector: v + 1)
+                if count > 2 { store(tile.2, vector: v + 2) }
+                if count > 3 { store(tile.3, vector: v + 3) }
+            }
+            v += count
+        }
+    }
+}
+
+/// The eight rows' f16 block scales of group-block `block`, as floats.
+@inline(__always)
+private func groupScales(_ block: UnsafeRawPointer) -> __m256 {
+    _mm256_cvtph_ps(block.loadUnaligned(as: __m128i.self))
+}
+
+/// Four bytes of vector quants at `offset`, broadcast to the eight rows' lanes.
+@inline(__always)
+private func broadcastQuants(_ quants: UnsafeRawPointer, _ offset: Int) -> __m256i {
+    _mm256_set1_epi32(quants.loadUnaligned(fromByteOffset: offset, as: Int32.self))
+}
+
+/// Group g of a Q8_0 matrix with vector v: lane j = row 8g + j.
+@inline(__always)
+private func packedQ8_0Group(_ w: PackedRowGroups, _ g: Int, _ x: QuantizedActivation, vector v: Int) -> __m256 {
+    let blocks = w.blocks
+    let quants = UnsafeRawPointer(x.quants + v * x.columns)
+    let xd = x.scales + v * blocks
+    let zero = _mm256_setzero_si256()
+    var acc0 = _mm256_setzero_ps(), acc1 = acc0
+    @inline(__always) func block(_ b: Int, _ acc: inout __m256) {
+        let p = w.groupBlock(g, b)
+        prefetchWeights(p, lines: 5)  // (272 bytes)
+        var even = zero, odd = zero  // two chains of int32 lanes
+        for k in stride(from: 0, to: 8, by: 2) {
+            let w0 = p.loadUnaligned(fromByteOffset: 16 + 32 * k, as: __m256i.self)
+            let w1 = p.loadUnaligned(fromByteOffset: 48 + 32 * k, as: __m256i.self)
+            even = addByteDots(even, _mm256_abs_epi8(w0), _mm256_sign_epi8(broadcastQuants(quants, 32 * b + 4 * k), w0))
+            odd = addByteDots(odd, _mm256_abs_epi8(w1), _mm256_sign_epi8(broadcastQuants(quants, 32 * b + 4 * k + 4), w1))
+        }
+        let scales = _mm256_mul_ps(groupScales(p), _mm256_set1_ps(xd[b]))
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(even, odd)), scales, acc)
+    }
+    var b = 0
+    while b + 2 <= blocks {
+        block(b, &acc0)
+        block(b + 1, &acc1)
+        b += 2
+    }
+    if b < blocks { block(b, &acc0) }
+    return _mm256_add_ps(acc0, acc1)
+}
+
+/// Group g of a Q4_0 matrix with vector v: lane j = row 8g + j.
+@inline(__always)
+private func packedQ4_0Group(_ w: PackedRowGroups, _ g: Int, _ x: QuantizedActivation, vector v: Int) -> __m256 {
+    let blocks = w.blocks
+    let quants = UnsafeRawPointer(x.quants + v * x.columns)
+    let xd = x.scales + v * blocks, xs = x.sums + v * blocks
+    let lowNibbles = _mm256_set1_epi8(0x0F)
+    let ones = _mm256_set1_epi16(1)
+    var acc0 = _mm256_setzero_ps(), acc1 = acc0
+    @inline(__always) func block(_ b: Int, _ acc: inout __m256) {
+        let p = w.groupBlock(g, b)
+        prefetchWeights(p, lines: 3)  // (144 bytes)
+        var sums = _mm256_setzero_si256()  // int16 pair sums of the whole block
+        for k in 0..<4 {
+            let packed = p.loadUnaligned(fromByteOffset: 16 + 32 * k, as: __m256i.self)
+            let low = _mm256_and_si256(packed, lowNibbles)
+            let high = _mm256_and_si256(_mm256_srli_epi16(packed, 4), lowNibbles)
+            sums = _mm256_add_epi16(sums, _mm256_maddubs_epi16(low, broadcastQuants(quants, 32 * b + 4 * k)))
+            sums = _mm256_add_epi16(sums, _mm256_maddubs_epi16(high, broadcastQuants(quants, 32 * b + 16 + 4 * k)))
+        }
+        // d_w · (d_x · Σ q·x − 8 · d_x · Σ x)
+        let perRow = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_madd_epi16(sums, ones)), _mm256_set1_ps(xd[b]),
+                                     _mm256_set1_ps(-8 * xd[b] * Float(xs[b])))
+        acc = _mm256_fmadd_ps(perRow, groupScales(p), acc)
+    }
+    var b = 0
+    while b + 2 <= blocks {
+        block(b, &acc0)
+        block(b + 1, &acc1)
+        b += 2
+    }
+    if b < blocks { block(b, &acc0) }
+    return _mm256_add_ps(acc0, acc1)
+}
+
+/// Group g of a Q8_0 matrix with vectors v ..< v + count (2...4; missing slots repeat the last).
+@inline(__always)
+private func packedQ8_0Tile(_ w: PackedRowGroups, _ g: Int, _ x: QuantizedActivation, firstVector v: Int, count: Int) -> RowGroupTile {
+    let blocks = w.blocks
+    let quants = UnsafeRawPointer(x.quants)
+    let slot0 = v, slot1 = v + min(1, count - 1), slot2 = v + min(2, count - 1), slot3 = v + min(3, count - 1)
+    let q0 = quants + slot0 * x.columns, q1 = quants + slot1 * x.columns
+    let q2 = quants + slot2 * x.columns, q3 = quants + slot3 * x.columns
+    let d0 = x.scales + slot0 * blocks, d1 = x.scales + slot1 * blocks
+    let d2 = x.scales + slot2 * blocks, d3 = x.scales + slot3 * blocks
+    var acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0
+    for b in 0..<blocks {
+        let p = w.groupBlock(g, b)
+        var i0 = _mm256_setzero_si256(), i1 = i0, i2 = i0, i3 = i0
+        for k in 0..<8 {
+            let weights = p.loadUnaligned(fromByteOffset: 16 + 32 * k, as: __m256i.self)
+            let magnitudes = _mm256_abs_epi8(weights)
+            let offset = 32 * b + 4 * k
+            i0 = addByteDots(i0, magnitudes, _mm256_sign_epi8(broadcastQuants(q0, offset), weights))
+            i1 = addByteDots(i1, magnitudes, _mm256_sign_epi8(broadcastQuants(q1, offset), weights))
+            i2 = addByteDots(i2, magnitudes, _mm256_sign_epi8(broadcastQuants(q2, offset), weights))
+            i3 = addByteDots(i3, magnitudes, _mm256_sign_epi8(broadcastQuants(q3, offset), weights))
+        }
+        let scales = groupScales(p)
+        acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(i0), _mm256_mul_ps(scales, _mm256_set1_ps(d0[b])), acc0)
+        acc1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(i1), _mm256_mul_ps(scales, _mm256_set1_ps(d1[b])), acc1)
+        acc2 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(i2), _mm256_mul_ps(scales, _mm256_set1_ps(d2[b])), acc2)
+        acc3 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(i3), _mm256_mul_ps(scales, _mm256_set1_ps(d3[b])), acc3)
+    }
+    return (acc0, acc1, acc2, acc3)
+}
+
+/// Group g of a Q4_0 matrix with vectors v ..< v + count (2...4; missing slots repeat the last).
+@inline(__always)
+private func packedQ4_0Tile(_ w: PackedRowGroups, _ g: Int, _ x: QuantizedActivation, firstVector v: Int, count: Int) -> RowGroupTile {
+    let blocks = w.blocks
+    let quants = UnsafeRawPointer(x.quants)
+    let lowNibbles = _mm256_set1_epi8(0x0F)
+    let ones = _mm256_set1_epi16(1)
+    let slot0 = v, slot1 = v + min(1, count - 1), slot2 = v + min(2, count - 1), slot3 = v + min(3, count - 1)
+    let q0 = quants + slot0 * x.columns, q1 = quants + slot1 * x.columns
+    let q2 = quants + slot2 * x.columns, q3 = quants + slot3 * x.columns
+    var acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0
+    for b in 0..<blocks {
+        let p = w.groupBlock(g, b)
+        var s0 = _mm256_setzero_si256(), s1 = s0, s2 = s0, s3 = s0  // int16 pair sums of the block
+        for k in 0..<4 {
+            let packed = p.loadUnaligned(fromByteOffset: 16 + 32 * k, as: __m256i.self)
+            let low = _mm256_and_si256(packed, lowNibbles)
+            let high = _mm256_and_si256(_mm256_srli_epi16(packed, 4), lowNibbles)
+            let lowOffset = 32 * b + 4 * k, highOffset = 32 * b + 16 + 4 * k
+            s0 = _mm256_add_epi16(s0, _mm256_maddubs_epi16(low, broadcastQuants(q0, lowOffset)))
+            s1 = _mm256_add_epi16(s1, _mm256_maddubs_epi16(low, broadcastQuants(q1, lowOffset)))
+            s2 = _mm256_add_epi16(s2, _mm256_maddubs_epi16(low, broadcastQuants(q2, lowOffset)))
+            s3 = _mm256_add_epi16(s3, _mm256_maddubs_epi16(low, broadcastQuants(q3, lowOffset)))
+            s0 = _mm256_add_epi16(s0, _mm256_maddubs_epi16(high, broadcastQuants(q0, highOffset)))
+            s1 = _mm256_add_epi16(s1, _mm256_maddubs_epi16(high, broadcastQuants(q1, highOffset)))
+            s2 = _mm256_add_epi16(s2, _mm256_maddubs_epi16(high, broadcastQuants(q2, highOffset)))
+            s3 = _mm256_add_epi16(s3, _mm256_maddubs_epi16(high, broadcastQuants(q3, highOffset)))
+        }
+        let scales = groupScales(p)
+        @inline(__always) func finish(_ acc: inout __m256, _ sums: __m256i, _ slot: Int) {
+            let d = x.scales[slot * blocks + b], total = Float(x.sums[slot * blocks + b])
+            let perRow = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_madd_epi16(sums, ones)), _mm256_set1_ps(d),
+                                         _mm256_set1_ps(-8 * d * total))
+            acc = _mm256_fmadd_ps(perRow, scales, acc)
+        }
+        finish(&acc0, s0, slot0); finish(&acc1, s1, slot1); finish(&acc2, s2, slot2); finish(&acc3, s3, slot3)
+    }
+    return (acc0, acc1, acc2, acc3)
+}
+#endif

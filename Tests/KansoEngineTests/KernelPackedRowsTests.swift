@@ -1,0 +1,88 @@
+import Foundation
+import Testing
+@testable import KansoEngine
+
+/// Matrices repacked at load into groups of eight interleaved rows (PackedRowGroups.swift, on
+/// machines with AVX2 and no AVX-512 VNNI): the multiplies read only the packed copy, so they
+/// must give the exact dot within the activation rounding bound for one vector and for several,
+/// for row ranges that cut a group, and write no row outside the range; a row lookup (tied
+/// embeddings) must dequantize as the file's row does. Packing must hand every source byte to
+/// `release` once per piece and then the whole matrix, so the loader can drop the file's pages.
+@Suite struct KernelPackedRowsTests {
+    /// 21 rows (two whole groups and one of five) made of the golden file's four rows of `type`
+    /// in a varying order, with their reference floats.
+    static func matrix(_ type: GGMLType) throws -> (WeightMatrix, [Float]) {
+        let file = try GGUFFile(path: quantGoldensPath)
+        let (weights, reference) = try QuantGoldenTests.golden(type, in: file)
+        let source = try WeightMatrix(file: file, tensor: weights)
+        let rows = 21
+        var bytes: [UInt8] = [], floats: [Float] = []
+        for r in 0..<rows {
+            let from = (r * 3 + r / 4) % source.rows
+            bytes += UnsafeRawBufferPointer(start: source.rowBytes(from), count: source.rowByteCount)
+            floats += reference[(from * source.columns)..<((from + 1) * source.columns)]
+        }
+        return (try WeightMatrix(name: "\(type).packed", type: type, rows: rows, columns: source.columns, bytes: bytes), floats)
+    }
+
+    @Test(arguments: [GGMLType.q8_0, .q4_0])
+    func packedMultiplyMatchesExactDot(_ type: GGMLType) throws {
+        let (plain, reference) = try Self.matrix(type)
+        try #require(plain.hasPackedForm, "\(type) has no packed form in this build (AVX2 without AVX-512 VNNI only)")
+        let pool = ThreadPool(threads: 2)
+        let released = Lock()
+        var releasedRanges: [Range<Int>] = []
+        let start = plain.rowBytes(0)
+        let packed = plain.packedForKernels(pool: pool) { pointer, count in
+            let offset = start.distance(to: pointer)
+            released.lock(); releasedRanges.append(offset..<(offset + count)); released.unlock()
+        }
+        // every source byte released once as its piece is copied, then the whole matrix once more
+        let whole = 0..<(plain.rows * plain.rowByteCount)
+        #expect(releasedRanges.last == whole)
+        let sorted = releasedRanges.dropLast().sorted { $0.lowerBound < $1.lowerBound }
+        #expect(sorted.first?.lowerBound == 0 && sorted.last?.upperBound == whole.upperBound)
+        for (a, b) in zip(sorted, sorted.dropFirst()) { #expect(a.upperBound == b.lowerBound, "\(a) then \(b)") }
+
+        var fromFile = [Float](repeating: 0, count: plain.columns), fromPacked = fromFile
+        for r in 0..<plain.rows {
+            plain.row(r, into: &fromFile)
+            packed.row(r, into: &fromPacked)
+            #expect(fromFile == fromPacked, "\(type) row \(r) looked up in the packed copy")
+        }
+
+        let columns = plain.columns, n = 7
+        let x = KernelMultiplyTests.activation(n * columns, seed: 5)
+        for rows in [0..<21, 3..<19, 9..<10, 16..<21] {
+            for count in [1, n] {
+                var y = [Float](repeating: .nan, count: count * plain.rows)
+                x.withUnsafeBufferPointer { xb in
+                    y.withUnsafeMutableBufferPointer { yb in
+                        packed.multiply(batch: xb.baseAddress!, count: count, into: yb.baseAddress!, rows: rows)
+                    }
+                }
+                for vector in 0..<count {
+                    let xv = Array(x[(vector * columns)..<((vector + 1) * columns)])
+                    for r in 0..<plain.rows {
+                        let got = y[vector * plain.rows + r]
+                        guard rows.contains(r) else {
+                            #expect(got.isNaN, "\(type) row \(r) is outside \(rows) but was written")
+                            continue
+                        }
+                        let w = reference[(r * columns)..<((r + 1) * columns)]
+                        let exact = zip(w, xv).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+                        let bound = KernelMultiplyTests.tolerance(type, row: w, x: xv)
+                        #expect(abs(Double(got) - exact) <= bound,
+                                "\(type) \(count) vectors, rows \(rows), vector \(vector) row \(r): \(got) vs exact \(exact), bound \(bound)")
+                    }
+                }
+            }
+        }
+    }
+
+    /// Types without a packed form are left as they are.
+    @Test func otherTypesStayUnpacked() throws {
+        let (plain, _) = try Self.matrix(.q5_1)
+        #expect(!plain.hasPackedForm)
+    }
+}
