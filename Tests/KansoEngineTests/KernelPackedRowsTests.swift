@@ -2,8 +2,9 @@ import Foundation
 import Testing
 @testable import KansoEngine
 
-/// Matrices repacked at load into groups of eight interleaved rows (PackedRowGroups.swift, on
-/// machines with AVX2 and no AVX-512 VNNI): the multiplies read only the packed copy, so they
+/// Matrices repacked at load into groups of eight interleaved rows (PackedRowGroups.swift: Q8_0,
+/// Q4_0, Q4_K on machines with AVX2 and no AVX-512 VNNI): the multiplies read only the packed
+/// copy (Q4_K prompt batches its rows read back in the file's form), so they
 /// must give the exact dot within the activation rounding bound for one vector and for several,
 /// for row ranges that cut a group, and write no row outside the range; a row lookup (tied
 /// embeddings) must dequantize as the file's row does. Packing must hand every source byte to
@@ -25,7 +26,7 @@ import Testing
         return (try WeightMatrix(name: "\(type).packed", type: type, rows: rows, columns: source.columns, bytes: bytes), floats)
     }
 
-    @Test(arguments: [GGMLType.q8_0, .q4_0])
+    @Test(arguments: [GGMLType.q8_0, .q4_0, .q4_K])
     func packedMultiplyMatchesExactDot(_ type: GGMLType) throws {
         let (plain, reference) = try Self.matrix(type)
         try #require(plain.hasPackedForm, "\(type) has no packed form in this build (AVX2 without AVX-512 VNNI only)")
@@ -71,7 +72,8 @@ import Testing
                         }
                         let w = reference[(r * columns)..<((r + 1) * columns)]
                         let exact = zip(w, xv).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
-                        let bound = KernelMultiplyTests.tolerance(type, row: w, x: xv)
+                        let blocks = count == 1 ? singleVectorActivationBlockSize(type) : batchActivationBlockSize(type)
+                        let bound = KernelMultiplyTests.tolerance(type, row: w, x: xv, blockSize: blocks)
                         #expect(abs(Double(got) - exact) <= bound,
                                 "\(type) \(count) vectors, rows \(rows), vector \(vector) row \(r): \(got) vs exact \(exact), bound \(bound)")
                     }

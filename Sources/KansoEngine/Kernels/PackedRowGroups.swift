@@ -1,14 +1,17 @@
-// The rows of a Q8_0 or Q4_0 matrix repacked once, at load, into groups of eight rows interleaved
-// four bytes at a time (the layout of llama.cpp's repacked q4_0 8×8 kernels), so that one
-// generation step reads each group's bytes in order and one `vpmaddubsw` serves eight rows
-// (PackedGroupMultiplyAVX2.swift):
+// The rows of a Q8_0, Q4_0 or Q4_K matrix repacked once, at load, into groups of eight rows
+// interleaved four bytes at a time (the layout of llama.cpp's repacked q4_0 8×8 kernels), so
+// that one generation step reads each group's bytes in order and one `vpmaddubsw` serves eight
+// rows (PackedGroupMultiplyAVX2.swift, PackedSuperBlockMultiplyAVX2.swift):
 //   group g (rows 8g … 8g+7), block b at (g · blocks + b) · 8 · bytesPerBlock:
-//     8 × f16                     the eight rows' block scales d
-//     Q8_0 [8 steps, 8 rows, 4]   bytes 4k … 4k+3 of row j's 32 quants at step k
-//     Q4_0 [4 steps, 8 rows, 4]   bytes 4k … 4k+3 of row j's 16 nibble bytes: the low nibbles are
-//                                 elements 4k … 4k+3, the high nibbles 16+4k … 16+4k+3
-// A group-block holds the same bytes as the file's eight blocks (8 × 34 or 8 × 18), so the copy
-// costs what the file's pages cost, and those pages are released once copied (`pack`).
+//     Q8_0  8 × f16 d, then [8 steps, 8 rows, 4]: bytes 4k … 4k+3 of row j's 32 quants at step k
+//     Q4_0  8 × f16 d, then [4 steps, 8 rows, 4]: bytes 4k … 4k+3 of row j's 16 nibble bytes (low
+//           nibbles elements 4k … 4k+3, high nibbles 16+4k … 16+4k+3)
+//     Q4_K  (a super-block of 256) 8 × f16 d, 8 × f16 dmin, [3 words, 8 rows] of the 12 bytes of
+//           6-bit scales and mins, then per 32-byte chunk c of nibbles (sub-block 2c low, 2c+1
+//           high) [8 steps, 8 rows, 4]
+// A group-block holds the same bytes as the file's eight blocks (8 × 34, 18 or 144), so the copy
+// costs what the file's pages cost, and those pages are released once copied (`pack`); `copyRow`
+// gives a row back in the file's form, for the kernels that unpack rows and for lookups.
 // A last group of fewer than eight rows is padded with zero rows.
 
 #if KANSO_X86_SIMD && !KANSO_AVX512_VNNI
@@ -19,7 +22,7 @@ final class PackedRowGroups: @unchecked Sendable {  // written once by `pack`, r
     let type: GGMLType
     let rows: Int
     let groups: Int
-    /// Blocks of 32 in one row.
+    /// Blocks in one row (of 32; super-blocks of 256 for Q4_K).
     let blocks: Int
     /// Bytes of one group-block: eight of the type's blocks.
     let groupBlockBytes: Int
@@ -27,15 +30,15 @@ final class PackedRowGroups: @unchecked Sendable {  // written once by `pack`, r
     private let byteCount: Int
 
     /// Whether matrices of `type` are packed.
-    static func serves(_ type: GGMLType) -> Bool { type == .q8_0 || type == .q4_0 }
+    static func serves(_ type: GGMLType) -> Bool { type == .q8_0 || type == .q4_0 || type == .q4_K }
 
     /// Anonymous memory for `rows` × `columns` of `type` (a served type), or nil if none is left.
     init?(type: GGMLType, rows: Int, columns: Int) {
-        precondition(Self.serves(type), "PackedRowGroups takes Q8_0 and Q4_0, not \(type)")
+        precondition(Self.serves(type), "PackedRowGroups takes Q8_0, Q4_0 and Q4_K, not \(type)")
         self.type = type
         self.rows = rows
         groups = (rows + 7) / 8
-        blocks = columns / 32
+        blocks = columns / type.blockSize
         groupBlockBytes = 8 * type.bytesPerBlock
         byteCount = max(groups * blocks * groupBlockBytes, 1)
         guard let address = mmap(nil, byteCount, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
@@ -53,28 +56,39 @@ final class PackedRowGroups: @unchecked Sendable {  // written once by `pack`, r
         UnsafeRawPointer(memory + (g * blocks + b) * groupBlockBytes)
     }
 
-    /// Dequantizes row `r` into `destination` (blocks × 32 floats) from the packed copy: the
-    /// embedding lookup of a tied output matrix, so that the file's released pages stay unread.
-    func dequantizeRow(_ r: Int, into destination: UnsafeMutablePointer<Float>) {
+    /// Row `r` in the file's form (`blocks` · bytesPerBlock bytes at `destination`).
+    func copyRow(_ r: Int, into destination: UnsafeMutableRawPointer) {
         let g = r / 8, j = r % 8
+        let blockBytes = type.bytesPerBlock
         for b in 0..<blocks {
-            let block = groupBlock(g, b)
-            let d = block.loadHalf(at: 2 * j)
-            let out = destination + 32 * b
-            if type == .q8_0 {
-                for k in 0..<8 {
-                    for i in 0..<4 { out[4 * k + i] = d * Float(block.load(fromByteOffset: 16 + 32 * k + 4 * j + i, as: Int8.self)) }
-                }
-            } else {
-                for k in 0..<4 {
-                    for i in 0..<4 {
-                        let byte = block.load(fromByteOffset: 16 + 32 * k + 4 * j + i, as: UInt8.self)
-                        out[4 * k + i] = d * Float(Int(byte & 0x0F) - 8)
-                        out[16 + 4 * k + i] = d * Float(Int(byte >> 4) - 8)
-                    }
+            let packed = groupBlock(g, b)
+            let block = destination + b * blockBytes
+            @inline(__always) func words(_ count: Int, from: Int, to: Int) {
+                for k in 0..<count {
+                    block.storeBytes(of: packed.load(fromByteOffset: from + 32 * k + 4 * j, as: UInt32.self),
+                                     toByteOffset: to + 4 * k, as: UInt32.self)
                 }
             }
+            block.storeBytes(of: packed.load(fromByteOffset: 2 * j, as: UInt16.self), as: UInt16.self)
+            switch type {
+            case .q8_0: words(8, from: 16, to: 2)
+            case .q4_0: words(4, from: 16, to: 2)
+            default:  // Q4_K
+                block.storeBytes(of: packed.load(fromByteOffset: 16 + 2 * j, as: UInt16.self), toByteOffset: 2, as: UInt16.self)
+                words(3, from: 32, to: 4)
+                for c in 0..<4 { words(8, from: 128 + 256 * c, to: 16 + 32 * c) }
+            }
         }
+    }
+
+    /// Dequantizes row `r` into `destination` (the row's floats) from the packed copy: the
+    /// embedding lookup of a tied output matrix, so that the file's released pages stay unread.
+    func dequantizeRow(_ r: Int, into destination: UnsafeMutablePointer<Float>) {
+        let bytes = blocks * type.bytesPerBlock
+        let row = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 16)
+        defer { row.deallocate() }
+        copyRow(r, into: row)
+        dequantize(type, from: row, into: destination, count: blocks * type.blockSize)
     }
 
     /// Copies groups `range` from the row-major blocks at `source` (`rowBytes` per row): the eight
@@ -90,11 +104,22 @@ final class PackedRowGroups: @unchecked Sendable {  // written once by `pack`, r
                 for j in 0..<8 {
                     out.storeBytes(of: j < present ? block(j).loadUnaligned(as: UInt16.self) : 0, toByteOffset: 2 * j, as: UInt16.self)
                 }
-                if type == .q8_0 {
+                @inline(__always) func steps(from offset: Int, to destination: UnsafeMutableRawPointer) {
                     @inline(__always) func row(_ j: Int) -> __m256i {
-                        j < present ? block(j).loadUnaligned(fromByteOffset: 2, as: __m256i.self) : zeroRow
+                        j < present ? block(j).loadUnaligned(fromByteOffset: offset, as: __m256i.self) : zeroRow
                     }
-                    storeFourByteSteps(row(0), row(1), row(2), row(3), row(4), row(5), row(6), row(7), to: out + 16)
+                    storeFourByteSteps(row(0), row(1), row(2), row(3), row(4), row(5), row(6), row(7), to: destination)
+                }
+                if type == .q8_0 {
+                    steps(from: 2, to: out + 16)
+                } else if type == .q4_K {
+                    let words = (out + 32).assumingMemoryBound(to: UInt32.self)  // [3 words, 8 rows]
+                    for j in 0..<8 {
+                        out.storeBytes(of: j < present ? block(j).loadUnaligned(fromByteOffset: 2, as: UInt16.self) : 0,
+                                       toByteOffset: 16 + 2 * j, as: UInt16.self)
+                        for k in 0..<3 { words[8 * k + j] = j < present ? block(j).loadUnaligned(fromByteOffset: 4 + 4 * k, as: UInt32.self) : 0 }
+                    }
+                    for c in 0..<4 { steps(from: 16 + 32 * c, to: out + 128 + 256 * c) }
                 } else {
                     @inline(__always) func half(_ j: Int) -> __m128i {
                         j < present ? block(j).loadUnaligned(fromByteOffset: 2, as: __m128i.self) : zeroHalf

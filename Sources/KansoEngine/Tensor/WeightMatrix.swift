@@ -16,7 +16,7 @@ public struct WeightMatrix: @unchecked Sendable {  // read-only view; the owner 
     #if KANSO_X86_SIMD && !KANSO_AVX512_VNNI
     /// The rows repacked for the kernels (PackedRowGroups.swift) by `packedForKernels`; when set,
     /// multiplies read only these and never the file's pages (which the model has released).
-    private var packed: PackedRowGroups?
+    private(set) var packed: PackedRowGroups?
     #endif
 
     /// Checks one or two dimensions (one dimension is one row), a supported type and whole blocks.
@@ -98,7 +98,16 @@ public struct WeightMatrix: @unchecked Sendable {  // read-only view; the owner 
         switch type {
         case .q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q4_K, .q5_K, .q6_K:
             #if KANSO_X86_SIMD && !KANSO_AVX512_VNNI
-            if let packed {
+            if let packed, type == .q4_K, n == 1 {
+                let memory = ThreadScratch.reserve(SuperBlockActivation.byteCount(columns: columns))
+                let activation = SuperBlockActivation(memory: memory, columns: columns)
+                activation.quantize(x)
+                multiplyPackedQ4_K(packed, activation, into: y, rows: range)
+                return
+            }
+            // (several vectors through a packed Q4_K matrix: the super-block batch kernel below,
+            // which reads its rows back from the packed copy)
+            if let packed, type != .q4_K {
                 let memory = ThreadScratch.reserve(QuantizedActivation.byteCount(columns: columns, vectors: n))
                 let activation = QuantizedActivation(memory: memory, columns: columns, vectors: n)
                 for vector in 0..<n { activation.quantize(x + vector * columns, vector: vector) }

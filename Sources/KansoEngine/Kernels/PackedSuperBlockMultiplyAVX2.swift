@@ -1,0 +1,98 @@
+// y = W·x for one activation vector (generation) through a Q4_K matrix packed in groups of eight
+// interleaved rows (PackedRowGroups.swift), with AVX2, against the activation quantized per
+// super-block of 256 (SuperBlockActivation.swift) as llama.cpp's Q8_K:
+//
+//   per 32-byte chunk c of nibbles, step k: one register holds bytes 4k … 4k+3 of chunk c of all
+//   eight rows: its low nibbles are sub-block 2c, its high nibbles sub-block 2c + 1, each against
+//   four bytes of x broadcast to the eight rows' lanes (`vpmaddubsw`);
+//   a sub-block's eight steps sum in int16 (8 · 2 · 15 · 127 = 30,480), and one `vpmaddwd` with
+//   the eight rows' 6-bit scales (one `vpshufb` of the scale words, which are decoded for eight
+//   rows at once) widens them into int32 lanes j = row j (at most 256 · 15 · 127 · 63 in all);
+//   the mins give Σ_sub m · Σx per row the same way, and per super-block one convert and one
+//   multiply-add each by [d of the eight rows] · d_x and [dmin] · d_x finish it.
+// Per 32 weights of a row that is about 3.5 vector instructions against the per-row dot's 5.5
+// (KQuantDotSIMD.swift), and half the `vpmaddubsw`/`vpmaddwd`, which share one port on Zen 1.
+// Prompt batches read the rows back in the file's form (PackedRowGroups.copyRow) for the
+// super-block batch kernel.
+
+#if KANSO_X86_SIMD && !KANSO_AVX512_VNNI
+import _Builtin_intrinsics.intel
+
+/// y[r] for the rows in `rows` of a packed Q4_K matrix and one vector.
+func multiplyPackedQ4_K(_ w: PackedRowGroups, _ x: SuperBlockActivation, into y: UnsafeMutablePointer<Float>, rows: Range<Int>) {
+    guard !rows.isEmpty else { return }
+    for g in (rows.lowerBound / 8)...((rows.upperBound - 1) / 8) {
+        let first = max(rows.lowerBound, 8 * g), end = min(rows.upperBound, 8 * g + 8)
+        withUnsafeBytes(of: packedQ4_KGroup(w, g, x)) { raw in
+            let values = raw.bindMemory(to: Float.self)
+            for r in first..<end { y[r] = values[r - 8 * g] }
+        }
+    }
+}
+
+/// The `vpshufb` control that puts byte `t` of each 32-bit lane into both of its int16 words:
+/// row j's 6-bit value of sub-block t (of the four a scale word holds) against its pair sums.
+@inline(__always)
+private func laneByteToWords(_ t: Int) -> __m256i {
+    // lane L of each 128-bit half: bytes [4L + t, zero, 4L + t, zero] (0x80 selects zero)
+    @inline(__always) func lane(_ l: Int) -> Int64 { Int64(4 * l + t) | 0x80 << 8 | Int64(4 * l + t) << 16 | 0x80 << 24 }
+    let low = lane(0) | lane(1) << 32, high = lane(2) | lane(3) << 32
+    return _mm256_set_epi64x(high, low, high, low)
+}
+
+/// Group g of a packed Q4_K matrix with one vector: lane j = row 8g + j.
+@inline(__always)
+private func packedQ4_KGroup(_ w: PackedRowGroups, _ g: Int, _ x: SuperBlockActivation) -> __m256 {
+    let lowNibbles = _mm256_set1_epi8(0x0F)
+    let low6 = _mm256_set1_epi8(0x3F), low4 = lowNibbles, bits45 = _mm256_set1_epi8(0x30)
+    let controls = (laneByteToWords(0), laneByteToWords(1), laneByteToWords(2), laneByteToWords(3))
+    @inline(__always) func control(_ t: Int) -> __m256i {
+        switch t & 3 {
+        case 0: return controls.0
+        case 1: return controls.1
+        case 2: return controls.2
+        default: return controls.3
+        }
+    }
+    let quants = UnsafeRawPointer(x.quants)
+    var acc = _mm256_setzero_ps(), minimumAcc = _mm256_setzero_ps()
+    for s in 0..<w.blocks {
+        let p = w.groupBlock(g, s)
+        prefetchWeights(p, lines: 18)  // (1,152 bytes)
+        // the 6-bit scales and mins of eight rows (layout: dotQ4_KSIMD), four per 32-bit lane
+        let w0 = p.load(fromByteOffset: 32, as: __m256i.self)
+        let w1 = p.load(fromByteOffset: 64, as: __m256i.self)
+        let w2 = p.load(fromByteOffset: 96, as: __m256i.self)
+        let scales0to3 = _mm256_and_si256(w0, low6)
+        let scales4to7 = _mm256_or_si256(_mm256_and_si256(w2, low4), _mm256_and_si256(_mm256_srli_epi32(w0, 2), bits45))
+        let mins0to3 = _mm256_and_si256(w1, low6)
+        let mins4to7 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi32(w2, 4), low4), _mm256_and_si256(_mm256_srli_epi32(w1, 2), bits45))
+        var lanes = _mm256_setzero_si256(), minimumLanes = lanes
+        for c in 0..<4 {
+            var low = _mm256_setzero_si256(), high = low  // int16 pair sums of sub-blocks 2c and 2c + 1
+            for k in 0..<8 {
+                let packed = p.load(fromByteOffset: 128 + 256 * c + 32 * k, as: __m256i.self)
+                let offset = 256 * s + 64 * c + 4 * k
+                low = _mm256_add_epi16(low, _mm256_maddubs_epi16(_mm256_and_si256(packed, lowNibbles),
+                                                                 _mm256_set1_epi32(quants.loadUnaligned(fromByteOffset: offset, as: Int32.self))))
+                high = _mm256_add_epi16(high, _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(packed, 4), lowNibbles),
+                                                                   _mm256_set1_epi32(quants.loadUnaligned(fromByteOffset: offset + 32, as: Int32.self))))
+            }
+            let scaleWords = c < 2 ? scales0to3 : scales4to7
+            lanes = addWordDots(lanes, low, _mm256_shuffle_epi8(scaleWords, control(2 * c)))
+            lanes = addWordDots(lanes, high, _mm256_shuffle_epi8(scaleWords, control(2 * c + 1)))
+        }
+        for t in 0..<8 {
+            // m_t of each row (both words of its lane) · [Σx of sub-block t, 0]
+            let sum = Int32(x.groupSums[16 * s + 2 * t]) + Int32(x.groupSums[16 * s + 2 * t + 1])
+            minimumLanes = addWordDots(minimumLanes, _mm256_shuffle_epi8(t < 4 ? mins0to3 : mins4to7, control(t)),
+                                       _mm256_set1_epi32(sum & 0xFFFF))
+        }
+        let dx = _mm256_set1_ps(x.scales[s])
+        let d = _mm256_cvtph_ps(p.load(as: __m128i.self)), dmin = _mm256_cvtph_ps(p.load(fromByteOffset: 16, as: __m128i.self))
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(lanes), _mm256_mul_ps(d, dx), acc)
+        minimumAcc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(minimumLanes), _mm256_mul_ps(dmin, dx), minimumAcc)
+    }
+    return _mm256_sub_ps(acc, minimumAcc)
+}
+#endif
