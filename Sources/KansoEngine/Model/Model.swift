@@ -48,21 +48,24 @@ public final class Model: @unchecked Sendable {  // mutable scratch state is use
         self.batchCapacity = batchCapacity
         self.cachePrecision = cachePrecision
         pool = ThreadPool(threads: threads)
-        // Matrices with a packed form are copied into it on the pool's threads first; their file
-        // pages are released as they go. The page tables for the other matrices are then filled
-        // on another core while this one builds the tokenizer (1B Q8_0: ~80 ms each); otherwise
-        // the first forward pass takes the faults. Vectors were read into arrays already, and an
-        // untied token embedding is skipped: only the rows of prompt tokens are ever read. (A
-        // read of one page can map a whole large folio of the page cache, up to 2 MiB around
-        // it, so populating the small tensors between packed ones would map those back.)
-        let packed = weights.packForKernels(pool: pool, file: file)
+        // The page tables of the matrices that stay in the file are filled on another core while
+        // this one builds the tokenizer (1B Q8_0: ~80 ms each); otherwise the first forward pass
+        // takes the faults. Vectors were read into arrays already, and an untied token embedding
+        // is skipped: only the rows of prompt tokens are ever read. Then the matrices with a
+        // packed form are copied into it on the pool's threads and their file pages released.
+        // In this order because one read can map a whole large folio of the page cache, up to
+        // 2 MiB around it: populating after packing would map released pages back.
+        let packable = weights.packableTensorNames
         let untiedEmbedding = file.tensor(named: "output.weight") == nil ? nil : "token_embd.weight"
         let populated = DispatchGroup()
         DispatchQueue.global(qos: .userInitiated).async(group: populated) {
-            file.populate(file.tensors.filter { $0.shape.count >= 2 && $0.name != untiedEmbedding && !packed.contains($0.name) })
+            file.populate(file.tensors.filter { $0.shape.count >= 2 && $0.name != untiedEmbedding && !packable.contains($0.name) })
         }
-        defer { populated.wait() }
-        tokenizer = try Tokenizer(gguf: file)
+        do {
+            defer { populated.wait() }
+            tokenizer = try Tokenizer(gguf: file)
+        }
+        weights.packForKernels(pool: pool, file: file)
         transformer = Transformer(configuration: configuration, weights: weights, pool: pool, batchCapacity: batchCapacity)
     }
 

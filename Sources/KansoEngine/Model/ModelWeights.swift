@@ -79,25 +79,35 @@ struct ModelWeights {
 }
 
 extension ModelWeights {
+    private static let layerMatrices: [WritableKeyPath<LayerWeights, WeightMatrix>] =
+        [\.query, \.key, \.value, \.attentionOutput, \.gate, \.up, \.down]
+
+    /// The tensors `packForKernels` repacks: the matrices with a packed form in this build.
+    var packableTensorNames: Set<String> {
+        var names = Set(layers.flatMap { layer in Self.layerMatrices.map { layer[keyPath: $0] } }.filter(\.hasPackedForm).map(\.name))
+        if output.hasPackedForm { names.insert(output.name) }
+        return names
+    }
+
     /// Repacks every matrix that has a packed form in this build (WeightMatrix.packedForKernels)
-    /// on `pool`'s threads, releasing each one's pages of `file` as they are copied. Returns the
-    /// names of the tensors packed, whose file pages the model must not populate.
-    mutating func packForKernels(pool: ThreadPool, file: GGUFFile) -> Set<String> {
-        var packed: Set<String> = []
+    /// on `pool`'s threads, releasing each one's pages of `file` as they are copied.
+    mutating func packForKernels(pool: ThreadPool, file: GGUFFile) {
+        var sources: [(UnsafeRawPointer, Int)] = []
         func pack(_ matrix: inout WeightMatrix) {
             guard matrix.hasPackedForm else { return }
             matrix = matrix.packedForKernels(pool: pool) { file.releasePages($0, byteCount: $1) }
-            packed.insert(matrix.name)
+            sources.append((matrix.rowBytes(0), matrix.rows * matrix.rowByteCount))
         }
-        let matrices: [WritableKeyPath<LayerWeights, WeightMatrix>] = [\.query, \.key, \.value, \.attentionOutput, \.gate, \.up, \.down]
         for layer in layers.indices {
-            for matrix in matrices { pack(&layers[layer][keyPath: matrix]) }
+            for matrix in Self.layerMatrices { pack(&layers[layer][keyPath: matrix]) }
         }
         let tied = output.name == tokenEmbedding.name
         pack(&output)
         // tied: the lookups read the packed copy too, and the file's pages stay released
         if tied { tokenEmbedding = output }
-        return packed
+        // Reading the start of one matrix can map a large folio that reaches back into the one
+        // packed before it: a last sweep releases every packed matrix's pages again.
+        for (start, byteCount) in sources { file.releasePages(start, byteCount: byteCount) }
     }
 }
 
