@@ -10,20 +10,23 @@ import Testing
 /// embeddings) must dequantize as the file's row does. Packing must hand every source byte to
 /// `release` once per piece and then the whole matrix, so the loader can drop the file's pages.
 @Suite struct KernelPackedRowsTests {
-    /// 21 rows (two whole groups and one of five) made of the golden file's four rows of `type`
-    /// in a varying order, with their reference floats.
+    /// 21 rows (two whole groups and one of five) of 2,048 columns (eight super-blocks, as the
+    /// 1B shape's rows), each made of the golden file's 512-column rows of `type` side by side in
+    /// varying orders, with their reference floats.
     static func matrix(_ type: GGMLType) throws -> (WeightMatrix, [Float]) {
         let file = try GGUFFile(path: quantGoldensPath)
         let (weights, reference) = try QuantGoldenTests.golden(type, in: file)
         let source = try WeightMatrix(file: file, tensor: weights)
-        let rows = 21
+        let rows = 21, pieces = 4
         var bytes: [UInt8] = [], floats: [Float] = []
         for r in 0..<rows {
-            let from = (r * 3 + r / 4) % source.rows
-            bytes += UnsafeRawBufferPointer(start: source.rowBytes(from), count: source.rowByteCount)
-            floats += reference[(from * source.columns)..<((from + 1) * source.columns)]
+            for piece in 0..<pieces {
+                let from = (r * 3 + r / 4 + piece * 5) % source.rows
+                bytes += UnsafeRawBufferPointer(start: source.rowBytes(from), count: source.rowByteCount)
+                floats += reference[(from * source.columns)..<((from + 1) * source.columns)]
+            }
         }
-        return (try WeightMatrix(name: "\(type).packed", type: type, rows: rows, columns: source.columns, bytes: bytes), floats)
+        return (try WeightMatrix(name: "\(type).packed", type: type, rows: rows, columns: pieces * source.columns, bytes: bytes), floats)
     }
 
     @Test(arguments: [GGMLType.q8_0, .q4_0, .q4_K])
@@ -79,6 +82,23 @@ import Testing
                     }
                 }
             }
+        }
+    }
+
+    /// One vector through the packed copy and through the file's rows: the same activation
+    /// quantization and the same integer sums, so they differ only by float rounding.
+    @Test(arguments: [GGMLType.q8_0, .q4_0, .q4_K])
+    func packedAgreesWithRowDots(_ type: GGMLType) throws {
+        let (plain, _) = try Self.matrix(type)
+        try #require(plain.hasPackedForm, "\(type) has no packed form in this build (AVX2 without AVX-512 VNNI only)")
+        let packed = plain.packedForKernels(pool: ThreadPool(threads: 1)) { _, _ in }
+        let x = KernelMultiplyTests.activation(plain.columns, seed: 9)
+        var fromRows = [Float](repeating: .nan, count: plain.rows), fromPacked = fromRows
+        plain.multiply(x, into: &fromRows, rows: 0..<plain.rows)
+        packed.multiply(x, into: &fromPacked, rows: 0..<plain.rows)
+        let scale = Double(fromRows.map(abs).max() ?? 1)
+        for r in 0..<plain.rows {
+            #expect(abs(Double(fromPacked[r] - fromRows[r])) <= 1e-5 * scale, "\(type) row \(r): packed \(fromPacked[r]) vs rows \(fromRows[r])")
         }
     }
 
