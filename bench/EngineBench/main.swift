@@ -49,6 +49,8 @@ struct BenchmarkOptions {
     var cachePrecision = KVCachePrecision.float32
     /// Only the tg line: a quick A/B of generation kernels, and a profile without the other parts.
     var generationOnly = false
+    /// Model(packWeights:): false measures the engine with every matrix read from the file.
+    var packWeights = true
     let promptLength = 128
     let generationLength = 64
     let generationPromptLength = 8
@@ -73,6 +75,7 @@ struct BenchmarkOptions {
             case "--runs": runs = try positive(argument)
             case "--batch": batchCapacity = try positive(argument)
             case "--generation-only": generationOnly = true
+            case "--no-pack": packWeights = false
             case "--cache":
                 let text = try value(argument)
                 switch text {
@@ -156,10 +159,10 @@ func loadModel(_ options: BenchmarkOptions) throws -> Model {
     let file = try GGUFFile(path: options.modelPath)
     if let batch = options.batchCapacity {
         return try Model(file: file, threads: options.threads, contextLength: options.contextLength,
-                         batchCapacity: batch, cachePrecision: options.cachePrecision)
+                         batchCapacity: batch, cachePrecision: options.cachePrecision, packWeights: options.packWeights)
     }
     return try Model(file: file, threads: options.threads, contextLength: options.contextLength,
-                     cachePrecision: options.cachePrecision)
+                     cachePrecision: options.cachePrecision, packWeights: options.packWeights)
 }
 
 /// tg: a short prompt (untimed), then one token per pass, each the argmax of the last; returns

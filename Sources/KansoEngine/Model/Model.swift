@@ -36,8 +36,10 @@ public final class Model: @unchecked Sendable {  // mutable scratch state is use
 
     /// Loads the model in `file`. `contextLength` clamps the trained context (and so every cache);
     /// `batchCapacity` bounds the tokens of one pass (scratch memory grows with it).
+    /// `packWeights`: copy the matrices that have a packed form in this build into it at load
+    /// (PackedRowGroups.swift: faster generation, a longer load); false keeps every matrix in the file.
     public init(file: GGUFFile, threads: Int, contextLength: Int? = nil, batchCapacity: Int = Model.defaultBatchCapacity,
-                cachePrecision: KVCachePrecision = .float32) throws {
+                cachePrecision: KVCachePrecision = .float32, packWeights: Bool = true) throws {
         guard batchCapacity > 0 else {
             throw ModelError.invalidArgument("batch capacity \(batchCapacity) must be positive")
         }
@@ -55,7 +57,7 @@ public final class Model: @unchecked Sendable {  // mutable scratch state is use
         // packed form are copied into it on the pool's threads and their file pages released.
         // In this order because one read can map a whole large folio of the page cache, up to
         // 2 MiB around it: populating after packing would map released pages back.
-        let packable = weights.packableTensorNames
+        let packable = packWeights ? weights.packableTensorNames : []
         let untiedEmbedding = file.tensor(named: "output.weight") == nil ? nil : "token_embd.weight"
         let populated = DispatchGroup()
         DispatchQueue.global(qos: .userInitiated).async(group: populated) {
@@ -65,7 +67,7 @@ public final class Model: @unchecked Sendable {  // mutable scratch state is use
             defer { populated.wait() }
             tokenizer = try Tokenizer(gguf: file)
         }
-        weights.packForKernels(pool: pool, file: file)
+        if packWeights { weights.packForKernels(pool: pool, file: file) }
         transformer = Transformer(configuration: configuration, weights: weights, pool: pool, batchCapacity: batchCapacity)
     }
 
