@@ -92,9 +92,13 @@ public final class GGUFFile: @unchecked Sendable {  // immutable after init; the
         case dontNeed
         case sequential
         case random
+        /// Map the pages with small page-table entries only, never a whole 2 MiB folio at once:
+        /// then releasing part of the file (releasePages) cannot be undone by a read next to it.
+        case noHugePages
 
         var flag: Int32 {
             switch self {
+            case .noHugePages: return 15  // MADV_NOHUGEPAGE
             case .willNeed: return MADV_WILLNEED
             case .dontNeed: return MADV_DONTNEED
             case .sequential: return MADV_SEQUENTIAL

@@ -58,6 +58,10 @@ public final class Model: @unchecked Sendable {  // mutable scratch state is use
         // In this order because one read can map a whole large folio of the page cache, up to
         // 2 MiB around it: populating after packing would map released pages back.
         let packable = packWeights ? weights.packableTensorNames : []
+        // A file page read (by the populate below or by a kernel) could otherwise map a whole 2 MiB
+        // folio of the page cache, reaching into a packed neighbour whose pages were released;
+        // MADV_DONTNEED of part of such a mapping drops all of it, and the next read maps it again.
+        if !packable.isEmpty { file.advise(.noHugePages) }
         let untiedEmbedding = file.tensor(named: "output.weight") == nil ? nil : "token_embd.weight"
         let populated = DispatchGroup()
         DispatchQueue.global(qos: .userInitiated).async(group: populated) {
