@@ -80,7 +80,7 @@ private func interleavedTile(_ w: InterleavedRows, _ x: QuantizedActivation, _ b
     let blocks = columns / 32
     let ones = _mm256_set1_epi16(1)
     let quants = UnsafeRawPointer(x.quants)
-    let slot0 = v, slot1 = v + min(1, count - 1), slot2 = v + min(2, count - 1), slot3 = v + min(3, count - 1)
+    let (slot0, slot1, slot2, slot3) = tileSlots(firstVector: v, count: count)
     let q0 = quants + slot0 * columns, q1 = quants + slot1 * columns
     let q2 = quants + slot2 * columns, q3 = quants + slot3 * columns
     let d0 = UnsafePointer(x.scales + slot0 * blocks), d1 = UnsafePointer(x.scales + slot1 * blocks)

@@ -52,10 +52,10 @@ func addWhereBitsSet(_ v: __m256i, _ bits: UInt32, _ addend: __m256i) -> __m256i
     #endif
 }
 
-/// Σ of eight float lanes that `block(b, &acc)` adds block b into, two blocks per step into
+/// The eight float lanes that `block(b, &acc)` adds every block b into, two blocks per step into
 /// independent accumulators so that consecutive blocks' multiply-adds overlap.
 @inline(__always)
-func sumBlockPairs(_ blocks: Int, _ block: (Int, inout __m256) -> Void) -> Float {
+func addBlockPairs(_ blocks: Int, _ block: (Int, inout __m256) -> Void) -> __m256 {
     var acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps()
     var b = 0
     while b + 2 <= blocks {
@@ -64,7 +64,13 @@ func sumBlockPairs(_ blocks: Int, _ block: (Int, inout __m256) -> Void) -> Float
         b += 2
     }
     if b < blocks { block(b, &acc0) }
-    let total: SIMD8<Float> = _mm256_add_ps(acc0, acc1)
+    return _mm256_add_ps(acc0, acc1)
+}
+
+/// Σ of the eight lanes of addBlockPairs: a per-row dot.
+@inline(__always)
+func sumBlockPairs(_ blocks: Int, _ block: (Int, inout __m256) -> Void) -> Float {
+    let total: SIMD8<Float> = addBlockPairs(blocks, block)
     return total.sum()
 }
 #endif

@@ -61,6 +61,13 @@ func storeFourByteSteps(_ r0: __m256i, _ r1: __m256i, _ r2: __m256i, _ r3: __m25
 /// The results of one row group with four vectors: lane j of register k is row j with vector k.
 typealias RowGroupTile = (__m256, __m256, __m256, __m256)
 
+/// The vectors a four-vector tile's slots read for vectors v ..< v + count (1...4): slots past
+/// the last repeat it, so the tile's code has no branches on the count.
+@inline(__always)
+func tileSlots(firstVector v: Int, count: Int) -> (Int, Int, Int, Int) {
+    (v, v + min(1, count - 1), v + min(2, count - 1), v + min(3, count - 1))
+}
+
 /// Y for the rows in `rows` and `n` vectors, eight rows and four vectors at a time: `fill` loads
 /// a group of one to eight rows, `tile(v, count)` multiplies it with vectors v ..< v + count
 /// (count 1...4), and the lanes that exist are stored at y[vector · outputStride + row].

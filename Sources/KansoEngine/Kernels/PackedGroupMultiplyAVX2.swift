@@ -18,31 +18,40 @@ import _Builtin_intrinsics.intel
 /// y[v · outputStride + r] for the rows in `rows` and every vector of `x`.
 func multiplyPackedRowGroups(_ w: PackedRowGroups, _ x: QuantizedActivation, into y: UnsafeMutablePointer<Float>,
                              outputStride: Int, rows: Range<Int>) {
-    guard !rows.isEmpty else { return }
     let n = x.vectors
-    for g in (rows.lowerBound / 8)...((rows.upperBound - 1) / 8) {
-        // the group's rows that are in `rows`: a range split between threads may cut a group
-        let first = max(rows.lowerBound, 8 * g), end = min(rows.upperBound, 8 * g + 8)
-        @inline(__always) func store(_ lanes: __m256, vector v: Int) {
-            withUnsafeBytes(of: lanes) { raw in
-                let values = raw.bindMemory(to: Float.self)
-                for r in first..<end { y[v * outputStride + r] = values[r - 8 * g] }
-            }
-        }
+    forEachPackedGroup(rows) { g, store in
         var v = 0
         while v < n {
             let count = min(4, n - v)
+            let output = y + v * outputStride
             if count == 1 {
-                store(w.type == .q8_0 ? packedQ8_0Group(w, g, x, vector: v) : packedQ4_0Group(w, g, x, vector: v), vector: v)
+                store(w.type == .q8_0 ? packedQ8_0Group(w, g, x, vector: v) : packedQ4_0Group(w, g, x, vector: v), output)
             } else {
                 let tile = w.type == .q8_0 ? packedQ8_0Tile(w, g, x, firstVector: v, count: count)
                                            : packedQ4_0Tile(w, g, x, firstVector: v, count: count)
-                store(tile.0, vector: v)
-                store(tile.1, vector: v + 1)
-                if count > 2 { store(tile.2, vector: v + 2) }
-                if count > 3 { store(tile.3, vector: v + 3) }
+                store(tile.0, output)
+                store(tile.1, output + outputStride)
+                if count > 2 { store(tile.2, output + 2 * outputStride) }
+                if count > 3 { store(tile.3, output + 3 * outputStride) }
             }
             v += count
+        }
+    }
+}
+
+/// Runs `body(g, store)` for each group of eight rows that `rows` touches; `store(lanes, y)`
+/// writes lane j to y[8g + j] for the group's rows that are in `rows` (a range split between
+/// threads may cut a group, whose other rows are another thread's).
+@inline(__always)
+func forEachPackedGroup(_ rows: Range<Int>, _ body: (Int, (__m256, UnsafeMutablePointer<Float>) -> Void) -> Void) {
+    guard !rows.isEmpty else { return }
+    for g in (rows.lowerBound / 8)...((rows.upperBound - 1) / 8) {
+        let first = max(rows.lowerBound, 8 * g), end = min(rows.upperBound, 8 * g + 8)
+        body(g) { lanes, y in
+            withUnsafeBytes(of: lanes) { raw in
+                let values = raw.bindMemory(to: Float.self)
+                for r in first..<end { y[r] = values[r - 8 * g] }
+            }
         }
     }
 }
@@ -66,7 +75,6 @@ private func packedQ8_0Group(_ w: PackedRowGroups, _ g: Int, _ x: QuantizedActiv
     let quants = UnsafeRawPointer(x.quants + v * x.columns)
     let xd = x.scales + v * blocks
     let zero = _mm256_setzero_si256()
-    var acc0 = _mm256_setzero_ps(), acc1 = acc0
     @inline(__always) func block(_ b: Int, _ acc: inout __m256) {
         let p = w.groupBlock(g, b)
         prefetchWeights(p, lines: 5)  // (272 bytes)
@@ -80,14 +88,7 @@ private func packedQ8_0Group(_ w: PackedRowGroups, _ g: Int, _ x: QuantizedActiv
         let scales = _mm256_mul_ps(groupScales(p), _mm256_set1_ps(xd[b]))
         acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(even, odd)), scales, acc)
     }
-    var b = 0
-    while b + 2 <= blocks {
-        block(b, &acc0)
-        block(b + 1, &acc1)
-        b += 2
-    }
-    if b < blocks { block(b, &acc0) }
-    return _mm256_add_ps(acc0, acc1)
+    return addBlockPairs(blocks, block)
 }
 
 /// Group g of a Q4_0 matrix with vector v: lane j = row 8g + j.
@@ -98,7 +99,6 @@ private func packedQ4_0Group(_ w: PackedRowGroups, _ g: Int, _ x: QuantizedActiv
     let xd = x.scales + v * blocks, xs = x.sums + v * blocks
     let lowNibbles = _mm256_set1_epi8(0x0F)
     let ones = _mm256_set1_epi16(1)
-    var acc0 = _mm256_setzero_ps(), acc1 = acc0
     @inline(__always) func block(_ b: Int, _ acc: inout __m256) {
         let p = w.groupBlock(g, b)
         prefetchWeights(p, lines: 3)  // (144 bytes)
@@ -115,14 +115,7 @@ private func packedQ4_0Group(_ w: PackedRowGroups, _ g: Int, _ x: QuantizedActiv
                                      _mm256_set1_ps(-8 * xd[b] * Float(xs[b])))
         acc = _mm256_fmadd_ps(perRow, groupScales(p), acc)
     }
-    var b = 0
-    while b + 2 <= blocks {
-        block(b, &acc0)
-        block(b + 1, &acc1)
-        b += 2
-    }
-    if b < blocks { block(b, &acc0) }
-    return _mm256_add_ps(acc0, acc1)
+    return addBlockPairs(blocks, block)
 }
 
 /// Group g of a Q8_0 matrix with vectors v ..< v + count (2...4; missing slots repeat the last).
@@ -130,7 +123,7 @@ private func packedQ4_0Group(_ w: PackedRowGroups, _ g: Int, _ x: QuantizedActiv
 private func packedQ8_0Tile(_ w: PackedRowGroups, _ g: Int, _ x: QuantizedActivation, firstVector v: Int, count: Int) -> RowGroupTile {
     let blocks = w.blocks
     let quants = UnsafeRawPointer(x.quants)
-    let slot0 = v, slot1 = v + min(1, count - 1), slot2 = v + min(2, count - 1), slot3 = v + min(3, count - 1)
+    let (slot0, slot1, slot2, slot3) = tileSlots(firstVector: v, count: count)
     let q0 = quants + slot0 * x.columns, q1 = quants + slot1 * x.columns
     let q2 = quants + slot2 * x.columns, q3 = quants + slot3 * x.columns
     let d0 = x.scales + slot0 * blocks, d1 = x.scales + slot1 * blocks
@@ -164,7 +157,7 @@ private func packedQ4_0Tile(_ w: PackedRowGroups, _ g: Int, _ x: QuantizedActiva
     let quants = UnsafeRawPointer(x.quants)
     let lowNibbles = _mm256_set1_epi8(0x0F)
     let ones = _mm256_set1_epi16(1)
-    let slot0 = v, slot1 = v + min(1, count - 1), slot2 = v + min(2, count - 1), slot3 = v + min(3, count - 1)
+    let (slot0, slot1, slot2, slot3) = tileSlots(firstVector: v, count: count)
     let q0 = quants + slot0 * x.columns, q1 = quants + slot1 * x.columns
     let q2 = quants + slot2 * x.columns, q3 = quants + slot3 * x.columns
     var acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0

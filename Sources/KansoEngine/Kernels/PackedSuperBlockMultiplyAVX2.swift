@@ -20,14 +20,7 @@ import _Builtin_intrinsics.intel
 
 /// y[r] for the rows in `rows` of a packed Q4_K matrix and one vector.
 func multiplyPackedQ4_K(_ w: PackedRowGroups, _ x: SuperBlockActivation, into y: UnsafeMutablePointer<Float>, rows: Range<Int>) {
-    guard !rows.isEmpty else { return }
-    for g in (rows.lowerBound / 8)...((rows.upperBound - 1) / 8) {
-        let first = max(rows.lowerBound, 8 * g), end = min(rows.upperBound, 8 * g + 8)
-        withUnsafeBytes(of: packedQ4_KGroup(w, g, x)) { raw in
-            let values = raw.bindMemory(to: Float.self)
-            for r in first..<end { y[r] = values[r - 8 * g] }
-        }
-    }
+    forEachPackedGroup(rows) { g, store in store(packedQ4_KGroup(w, g, x), y) }
 }
 
 /// The `vpshufb` control that puts byte `t` of each 32-bit lane into both of its int16 words:
