@@ -14,7 +14,8 @@ import PackageDescription
 // *SIMD.swift kernels); where it also has AVX-512 VNNI, those dots take its instructions and the
 // prompt batches its 512-bit kernel (KANSO_AVX512_VNNI: Kernels/BatchedIntegerMultiply.swift).
 // Both are compiled in every configuration so that tests run them; KANSO_PORTABLE_KERNELS=1 in
-// the environment builds the portable kernels only.
+// the environment builds the portable kernels only, KANSO_AVX2_KERNELS=1 the AVX2 ones on a
+// machine that has AVX-512 VNNI too (to test and measure them there, in another --scratch-path).
 let hostCPUFlags: Set<String> = {
     #if os(Linux) && arch(x86_64)
     guard ProcessInfo.processInfo.environment["KANSO_PORTABLE_KERNELS"] != "1",
@@ -27,6 +28,7 @@ let hostCPUFlags: Set<String> = {
 }()
 let hostHasAVX2 = ["avx2", "fma", "f16c"].allSatisfy(hostCPUFlags.contains)
 let hostHasAVX512VNNI = hostHasAVX2 && ["avx512f", "avx512bw", "avx512vl", "avx512_vnni"].allSatisfy(hostCPUFlags.contains)
+    && ProcessInfo.processInfo.environment["KANSO_AVX2_KERNELS"] != "1"
 
 let avx2Features = ["avx2", "fma", "f16c"]
 let vnniFeatures = avx2Features + ["avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512vnni"]

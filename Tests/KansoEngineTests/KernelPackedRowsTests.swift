@@ -9,7 +9,8 @@ import Testing
 /// for row ranges that cut a group, and write no row outside the range; a row lookup (tied
 /// embeddings) must dequantize as the file's row does. Packing must hand every source byte to
 /// `release` once per piece and then the whole matrix, so the loader can drop the file's pages.
-@Suite struct KernelPackedRowsTests {
+@Suite(.enabled(if: WeightMatrix.packedFormsAreBuilt, "this build has no packed kernels (they are built for AVX2 without AVX-512 VNNI)"))
+struct KernelPackedRowsTests {
     /// 21 rows (two whole groups and one of five) of 2,048 columns (eight super-blocks, as the
     /// 1B shape's rows), each made of the golden file's 512-column rows of `type` side by side in
     /// varying orders, with their reference floats.

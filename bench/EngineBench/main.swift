@@ -15,6 +15,7 @@
 //
 // Run: swift build -c release --product kanso-bench-engine
 //      .build/release/kanso-bench-engine --model bench/out/llama-1b-q8_0.gguf --threads 2 --runs 3
+//      (--packed-cache DIR: the first load writes the packed-weight cache, the others map it)
 import Foundation
 import KansoEngine
 
@@ -29,7 +30,7 @@ enum BenchmarkError: Error, CustomStringConvertible {
     var description: String {
         switch self {
         case .unknownArgument(let argument):
-            return "unknown argument '\(argument)' (expected --model PATH --threads N --runs N [--batch N] [--cache f32|f16] [--generation-only])"
+            return "unknown argument '\(argument)' (expected --model PATH --threads N --runs N [--batch N] [--cache f32|f16] [--generation-only] [--no-pack] [--packed-cache DIR])"
         case .missingValue(let option): return "option \(option) needs a value"
         case .invalidValue(let option, let value): return "option \(option): '\(value)' is not valid"
         case .missingModel: return "--model PATH is required"
@@ -51,6 +52,9 @@ struct BenchmarkOptions {
     var generationOnly = false
     /// Model(packWeights:): false measures the engine with every matrix read from the file.
     var packWeights = true
+    /// Model(packedCache:): with a folder, the first ttft run packs and writes the cache, the
+    /// later ones map it.
+    var packedCache: PackedWeightCache?
     let promptLength = 128
     let generationLength = 64
     let generationPromptLength = 8
@@ -76,6 +80,7 @@ struct BenchmarkOptions {
             case "--batch": batchCapacity = try positive(argument)
             case "--generation-only": generationOnly = true
             case "--no-pack": packWeights = false
+            case "--packed-cache": packedCache = PackedWeightCache(directory: try value(argument))
             case "--cache":
                 let text = try value(argument)
                 switch text {
@@ -159,10 +164,11 @@ func loadModel(_ options: BenchmarkOptions) throws -> Model {
     let file = try GGUFFile(path: options.modelPath)
     if let batch = options.batchCapacity {
         return try Model(file: file, threads: options.threads, contextLength: options.contextLength,
-                         batchCapacity: batch, cachePrecision: options.cachePrecision, packWeights: options.packWeights)
+                         batchCapacity: batch, cachePrecision: options.cachePrecision, packWeights: options.packWeights,
+                         packedCache: options.packedCache)
     }
     return try Model(file: file, threads: options.threads, contextLength: options.contextLength,
-                     cachePrecision: options.cachePrecision, packWeights: options.packWeights)
+                     cachePrecision: options.cachePrecision, packWeights: options.packWeights, packedCache: options.packedCache)
 }
 
 /// tg: a short prompt (untimed), then one token per pass, each the argmax of the last; returns
@@ -212,6 +218,7 @@ func run(_ options: BenchmarkOptions) throws {
     // first, so the peak resident set still holds one model.
     var firstTokenTimes: [Double] = []
     var loadTimes: [Double] = []  // of each run: opening the file, tokenizer and model, in ms
+    var origins: [String] = []    // of each run: where the packed matrices came from
     var model: Model?
     for _ in 0..<options.runs {
         model = nil
@@ -224,6 +231,7 @@ func run(_ options: BenchmarkOptions) throws {
         _ = argmax(logits)
         firstTokenTimes.append(Double(nanoseconds() - start) / 1e6)
         try checkFinite(logits, measurement: "ttft", step: 0)
+        origins.append(loaded.waitForPackedCache().description)  // untimed: a first run writes the cache
         model = loaded
     }
     guard let model else { return }
@@ -235,6 +243,7 @@ func run(_ options: BenchmarkOptions) throws {
             "runs_milliseconds": firstTokenTimes.map { rounded($0) },
             "load_milliseconds": loadTimes.map { rounded($0) },
             "prompt_milliseconds": zip(firstTokenTimes, loadTimes).map { rounded($0 - $1) },
+            "packed_weights": origins,
             "warm_prompt_milliseconds": rounded(Double(nanoseconds() - warmStart) / 1e6)])
 
     let vocabulary = model.configuration.vocabularySize

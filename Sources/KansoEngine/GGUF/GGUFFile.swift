@@ -20,6 +20,8 @@ public final class GGUFFile: @unchecked Sendable {  // immutable after init; the
     public let alignment: Int
     /// Absolute offset where tensor data begins.
     public let dataOffset: Int
+    /// The opened file's device, inode, size and modification time.
+    public let identity: FileIdentity
 
     private let mapping: UnsafeMutableRawPointer
     private let mappedSize: Int
@@ -37,6 +39,7 @@ public final class GGUFFile: @unchecked Sendable {  // immutable after init; the
         guard (status.st_mode & S_IFMT) == S_IFREG else {
             throw GGUFError.cannotOpen(path: path, reason: "not a regular file")
         }
+        identity = FileIdentity(status)
         let size = Int(status.st_size)
         guard size >= 8 else {
             throw GGUFError.truncated(what: "header", offset: 0, needed: 8, fileSize: size)

@@ -27,28 +27,41 @@ final class PackedRowGroups: @unchecked Sendable {  // written once by `pack`, r
     /// Bytes of one group-block: eight of the type's blocks.
     let groupBlockBytes: Int
     private let memory: UnsafeMutableRawPointer
-    private let byteCount: Int
+    /// Keeps `memory` mapped: an AnonymousPages of this matrix, or a PackedCacheFile shared by all.
+    private let owner: AnyObject
 
     /// Whether matrices of `type` are packed.
     static func serves(_ type: GGMLType) -> Bool { type == .q8_0 || type == .q4_0 || type == .q4_K }
 
-    /// Anonymous memory for `rows` × `columns` of `type` (a served type), or nil if none is left.
-    init?(type: GGMLType, rows: Int, columns: Int) {
+    /// Bytes of the packed form of `rows` × `columns` of `type`.
+    static func byteCount(type: GGMLType, rows: Int, columns: Int) -> Int {
+        (rows + 7) / 8 * (columns / type.blockSize) * 8 * type.bytesPerBlock
+    }
+
+    /// Packed rows of `rows` × `columns` of `type` (a served type) at `memory`
+    /// (`byteCount(type:rows:columns:)` bytes), which `owner` keeps mapped: written by `pack`, or
+    /// already holding them (a packed-weight cache file).
+    init(type: GGMLType, rows: Int, columns: Int, memory: UnsafeMutableRawPointer, owner: AnyObject) {
         precondition(Self.serves(type), "PackedRowGroups takes Q8_0, Q4_0 and Q4_K, not \(type)")
         self.type = type
         self.rows = rows
         groups = (rows + 7) / 8
         blocks = columns / type.blockSize
         groupBlockBytes = 8 * type.bytesPerBlock
-        byteCount = max(groups * blocks * groupBlockBytes, 1)
-        guard let address = mmap(nil, byteCount, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
-              address != MAP_FAILED else { return nil }
-        // 2 MiB pages where the kernel allows them: fewer faults while packing, fewer TLB misses after
-        _ = madvise(address, byteCount, 14)  // MADV_HUGEPAGE
-        memory = address
+        self.memory = memory
+        self.owner = owner
     }
 
-    deinit { munmap(memory, byteCount) }
+    /// In anonymous memory of its own, or nil if none is left.
+    convenience init?(type: GGMLType, rows: Int, columns: Int) {
+        guard let pages = AnonymousPages(byteCount: Self.byteCount(type: type, rows: rows, columns: columns)) else { return nil }
+        self.init(type: type, rows: rows, columns: columns, memory: pages.start, owner: pages)
+    }
+
+    /// All groups' bytes.
+    var bytes: UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: memory, count: Self.byteCount(type: type, rows: rows, columns: blocks * type.blockSize))
+    }
 
     /// Group-block b of group g.
     @inline(__always)
@@ -130,5 +143,21 @@ final class PackedRowGroups: @unchecked Sendable {  // written once by `pack`, r
             }
         }
     }
+}
+/// Private anonymous pages, unmapped with this object: 2 MiB pages where the kernel allows them
+/// (fewer faults while packing, fewer TLB misses after).
+final class AnonymousPages {
+    let start: UnsafeMutableRawPointer
+    private let byteCount: Int
+
+    init?(byteCount: Int) {
+        self.byteCount = max(byteCount, 1)
+        guard let address = mmap(nil, self.byteCount, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+              address != MAP_FAILED else { return nil }
+        _ = madvise(address, self.byteCount, 14)  // MADV_HUGEPAGE
+        start = address
+    }
+
+    deinit { munmap(start, byteCount) }
 }
 #endif

@@ -34,12 +34,24 @@ public final class Model: @unchecked Sendable {  // mutable scratch state is use
     /// 106 at 128), while scratch stays small enough for the memory goal (file + KV cache + 64 MiB).
     public static let defaultBatchCapacity = 64
 
+    /// Where the packed matrices came from; `waitForPackedCache` waits for a cache file being written.
+    public var packedWeights: PackedWeightsOrigin {
+        originLock.lock(); defer { originLock.unlock() }
+        return origin
+    }
+    private var origin: PackedWeightsOrigin
+    private let originLock = Lock()
+    private let cacheWrite = DispatchGroup()
+
     /// Loads the model in `file`. `contextLength` clamps the trained context (and so every cache);
     /// `batchCapacity` bounds the tokens of one pass (scratch memory grows with it).
     /// `packWeights`: copy the matrices that have a packed form in this build into it at load
     /// (PackedRowGroups.swift: faster generation, a longer load); false keeps every matrix in the file.
+    /// `packedCache`: map the packed form from this cache when an earlier load wrote it for this
+    /// file, else pack and write it there in the background (PackedWeightCache.swift).
     public init(file: GGUFFile, threads: Int, contextLength: Int? = nil, batchCapacity: Int = Model.defaultBatchCapacity,
-                cachePrecision: KVCachePrecision = .float32, packWeights: Bool = true) throws {
+                cachePrecision: KVCachePrecision = .float32, packWeights: Bool = true,
+                packedCache: PackedWeightCache? = nil) throws {
         guard batchCapacity > 0 else {
             throw ModelError.invalidArgument("batch capacity \(batchCapacity) must be positive")
         }
@@ -50,36 +62,78 @@ public final class Model: @unchecked Sendable {  // mutable scratch state is use
         self.batchCapacity = batchCapacity
         self.cachePrecision = cachePrecision
         pool = ThreadPool(threads: threads)
-        // The page tables of the matrices that stay in the file are filled on another core while
-        // this one builds the tokenizer (1B Q8_0: ~80 ms each); otherwise the first forward pass
-        // takes the faults. Vectors were read into arrays already, and an untied token embedding
-        // is skipped: only the rows of prompt tokens are ever read. Then the matrices with a
-        // packed form are copied into it on the pool's threads and their file pages released.
-        // In this order because one read can map a whole large folio of the page cache, up to
-        // 2 MiB around it: populating after packing would map released pages back.
         let packable = packWeights ? weights.packableTensorNames : []
+        let entries = packable.isEmpty ? [] : weights.packableMatrices.map(\.packedCacheEntry)
+        let cachePath = packable.isEmpty ? nil : packedCache?.filePath(forModelAt: file.path)
+        let reused = cachePath.flatMap { PackedCacheFile(path: $0, source: file.identity, entries: entries) }
+        if let reused { weights.usePacked(reused) }
+        let packsNow = !packable.isEmpty && reused == nil
         // A file page read (by the populate below or by a kernel) could otherwise map a whole 2 MiB
         // folio of the page cache, reaching into a packed neighbour whose pages were released;
         // MADV_DONTNEED of part of such a mapping drops all of it, and the next read maps it again.
-        if !packable.isEmpty { file.advise(.noHugePages) }
+        if packsNow { file.advise(.noHugePages) }
+        // The page tables of the matrices that stay in the file (and of a reused cache file) are
+        // filled on another core while this one builds the tokenizer (1B Q8_0: ~80 ms each);
+        // otherwise the first forward pass takes the faults. Vectors were read into arrays
+        // already, and an untied token embedding is skipped: only the rows of prompt tokens are
+        // ever read. Then the matrices with a packed form are copied into it on the pool's
+        // threads and their file pages released. In this order because one read can map a whole
+        // large folio of the page cache, up to 2 MiB around it: populating after packing would
+        // map released pages back.
         let untiedEmbedding = file.tensor(named: "output.weight") == nil ? nil : "token_embd.weight"
         let populated = DispatchGroup()
         DispatchQueue.global(qos: .userInitiated).async(group: populated) {
             file.populate(file.tensors.filter { $0.shape.count >= 2 && $0.name != untiedEmbedding && !packable.contains($0.name) })
+            reused?.populate()
         }
         do {
             defer { populated.wait() }
             tokenizer = try Tokenizer(gguf: file)
         }
-        if packWeights { weights.packForKernels(pool: pool, file: file) }
+        if packsNow { weights.packForKernels(pool: pool, file: file) }
         transformer = Transformer(configuration: configuration, weights: weights, pool: pool, batchCapacity: batchCapacity)
+        let packed = weights.packableMatrices
+        switch (reused, cachePath) {
+        case (let reused?, _): origin = .cacheReused(path: reused.path)
+        case (nil, let path?) where packsNow && packed.allSatisfy({ $0.packedBytes != nil }):
+            origin = .cacheWriting(path: path)
+            writeCache(packedCache!, path: path, entries: entries, matrices: packed)
+        default: origin = packsNow ? .memory : .none
+        }
+    }
+
+    /// Writes the packed `matrices` to the cache on a background thread (the closure keeps their
+    /// packed copies alive until written), then records how it went.
+    private func writeCache(_ cache: PackedWeightCache, path: String, entries: [PackedCacheEntry], matrices: [WeightMatrix]) {
+        let header = PackedCacheFile.header(sourcePath: file.path, identity: file.identity, entries: entries)
+        let layout = PackedCacheFile.layout(sourcePath: file.path, entries: entries)
+        DispatchQueue.global(qos: .utility).async(group: cacheWrite) { [self] in
+            let outcome: PackedWeightsOrigin
+            do {
+                try cache.write(path: path, header: header, offsets: layout.offsets, fileBytes: layout.fileBytes,
+                                matrices: matrices.compactMap(\.packedBytes))
+                outcome = .cacheWritten(path: path)
+            } catch let error as PackedCacheError {
+                outcome = .cacheFailed(error)
+            } catch {
+                outcome = .cacheFailed(PackedCacheError(path: path, operation: "write", errno: EIO))
+            }
+            originLock.lock(); origin = outcome; originLock.unlock()
+        }
+    }
+
+    /// Waits until a cache file being written is complete (or failed) and returns the outcome.
+    @discardableResult
+    public func waitForPackedCache() -> PackedWeightsOrigin {
+        cacheWrite.wait()
+        return packedWeights
     }
 
     /// Opens and loads the GGUF file at `path`.
     public convenience init(path: String, threads: Int, contextLength: Int? = nil, batchCapacity: Int = Model.defaultBatchCapacity,
-                            cachePrecision: KVCachePrecision = .float32) throws {
+                            cachePrecision: KVCachePrecision = .float32, packedCache: PackedWeightCache? = nil) throws {
         try self.init(file: try GGUFFile(path: path), threads: threads, contextLength: contextLength,
-                      batchCapacity: batchCapacity, cachePrecision: cachePrecision)
+                      batchCapacity: batchCapacity, cachePrecision: cachePrecision, packedCache: packedCache)
     }
 
     /// An empty cache for one sequence, holding `capacity` positions (default: the context length),

@@ -83,31 +83,51 @@ extension ModelWeights {
         [\.query, \.key, \.value, \.attentionOutput, \.gate, \.up, \.down]
 
     /// The tensors `packForKernels` repacks: the matrices with a packed form in this build.
-    var packableTensorNames: Set<String> {
-        var names = Set(layers.flatMap { layer in Self.layerMatrices.map { layer[keyPath: $0] } }.filter(\.hasPackedForm).map(\.name))
-        if output.hasPackedForm { names.insert(output.name) }
-        return names
+    var packableTensorNames: Set<String> { Set(packableMatrices.map(\.name)) }
+
+    /// The matrices with a packed form in this build, in the order `updatePackable` visits them:
+    /// each layer's, then the output.
+    var packableMatrices: [WeightMatrix] {
+        layers.flatMap { layer in Self.layerMatrices.map { layer[keyPath: $0] } }.filter(\.hasPackedForm)
+            + (output.hasPackedForm ? [output] : [])
+    }
+
+    /// Replaces each matrix that has a packed form by `body`'s result, in `packableMatrices`' order.
+    /// A tied token embedding follows the output: its lookups then read the packed copy, and the
+    /// file's pages stay unread.
+    private mutating func updatePackable(_ body: (WeightMatrix) -> WeightMatrix) {
+        for layer in layers.indices {
+            for path in Self.layerMatrices where layers[layer][keyPath: path].hasPackedForm {
+                layers[layer][keyPath: path] = body(layers[layer][keyPath: path])
+            }
+        }
+        guard output.hasPackedForm else { return }
+        let tied = output.name == tokenEmbedding.name
+        output = body(output)
+        if tied { tokenEmbedding = output }
     }
 
     /// Repacks every matrix that has a packed form in this build (WeightMatrix.packedForKernels)
     /// on `pool`'s threads, releasing each one's pages of `file` as they are copied.
     mutating func packForKernels(pool: ThreadPool, file: GGUFFile) {
         var sources: [(UnsafeRawPointer, Int)] = []
-        func pack(_ matrix: inout WeightMatrix) {
-            guard matrix.hasPackedForm else { return }
-            matrix = matrix.packedForKernels(pool: pool) { file.releasePages($0, byteCount: $1) }
+        updatePackable { matrix in
             sources.append((matrix.rowBytes(0), matrix.rows * matrix.rowByteCount))
+            return matrix.packedForKernels(pool: pool) { file.releasePages($0, byteCount: $1) }
         }
-        for layer in layers.indices {
-            for matrix in Self.layerMatrices { pack(&layers[layer][keyPath: matrix]) }
-        }
-        let tied = output.name == tokenEmbedding.name
-        pack(&output)
-        // tied: the lookups read the packed copy too, and the file's pages stay released
-        if tied { tokenEmbedding = output }
         // Reading the start of one matrix can map a large folio that reaches back into the one
         // packed before it: a last sweep releases every packed matrix's pages again.
         for (start, byteCount) in sources { file.releasePages(start, byteCount: byteCount) }
+    }
+
+    /// Points every matrix with a packed form at its bytes in `cache`, which holds them in
+    /// `packableMatrices`' order; the file's pages of those matrices are never read.
+    mutating func usePacked(_ cache: PackedCacheFile) {
+        var index = 0
+        updatePackable { matrix in
+            defer { index += 1 }
+            return matrix.withPackedRows(at: cache.matrices[index], owner: cache)
+        }
     }
 }
 

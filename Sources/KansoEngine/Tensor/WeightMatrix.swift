@@ -215,6 +215,15 @@ public struct WeightMatrix: @unchecked Sendable {  // read-only view; the owner 
 }
 
 extension WeightMatrix {
+    /// Whether this build has packed kernels at all (PackedRowGroups.swift).
+    static var packedFormsAreBuilt: Bool {
+        #if KANSO_X86_SIMD && !KANSO_AVX512_VNNI
+        return true
+        #else
+        return false
+        #endif
+    }
+
     /// Whether `packedForKernels` repacks this matrix: its type has packed kernels in this build.
     var hasPackedForm: Bool {
         #if KANSO_X86_SIMD && !KANSO_AVX512_VNNI
@@ -249,6 +258,39 @@ extension WeightMatrix {
         release(data, rows * rowByteCount)
         var copy = self
         copy.packed = groups
+        return copy
+        #else
+        return self
+        #endif
+    }
+}
+
+extension WeightMatrix {
+    /// What a packed-weight cache file records of this matrix's packed form.
+    var packedCacheEntry: PackedCacheEntry {
+        #if KANSO_X86_SIMD && !KANSO_AVX512_VNNI
+        let bytes = PackedRowGroups.byteCount(type: type, rows: rows, columns: columns)
+        #else
+        let bytes = 0
+        #endif
+        return PackedCacheEntry(name: name, type: type, rows: rows, columns: columns, byteCount: bytes)
+    }
+
+    /// The bytes of the packed form, once packed.
+    var packedBytes: UnsafeRawBufferPointer? {
+        #if KANSO_X86_SIMD && !KANSO_AVX512_VNNI
+        return packed?.bytes
+        #else
+        return nil
+        #endif
+    }
+
+    /// This matrix reading its packed form at `memory` (written by an earlier load), which
+    /// `owner` keeps mapped.
+    func withPackedRows(at memory: UnsafeMutableRawPointer, owner: AnyObject) -> WeightMatrix {
+        #if KANSO_X86_SIMD && !KANSO_AVX512_VNNI
+        var copy = self
+        copy.packed = PackedRowGroups(type: type, rows: rows, columns: columns, memory: memory, owner: owner)
         return copy
         #else
         return self
