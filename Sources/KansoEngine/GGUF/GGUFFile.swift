@@ -135,23 +135,7 @@ public final class GGUFFile: @unchecked Sendable {  // immutable after init; the
                 runs.append((start, end))
             }
         }
-        #if os(Linux)
-        let populateRead: Int32 = 22  // MADV_POPULATE_READ, linux/mman.h
-        // In pieces of 8 MiB: the call holds the address-space lock, and a long one would stall
-        // the mmap of every large allocation other threads make meanwhile (the tokenizer's).
-        let piece = 8 << 20
-        for run in runs {
-            var start = run.start
-            while start < run.end {
-                let length = min(piece, run.end - start)
-                if madvise(mapping + start, length, populateRead) != 0 { return false }
-                start += length
-            }
-        }
-        return true
-        #else
-        return false
-        #endif
+        return runs.allSatisfy { populatePages(mapping + $0.start, byteCount: $0.end - $0.start) }
     }
 
     /// Drops this process's pages among the `byteCount` bytes at `start` (whole pages only, and only
@@ -169,4 +153,24 @@ public final class GGUFFile: @unchecked Sendable {  // immutable after init; the
     private static func errnoText() -> String {
         String(cString: strerror(errno))
     }
+}
+
+/// Maps the `byteCount` bytes of a mapping at `start` (page-aligned) into the process now
+/// (MADV_POPULATE_READ, Linux 5.14+); false where the kernel does not support it. In pieces of
+/// 8 MiB: the call holds the address-space lock, and a long one would stall the mmap of every
+/// large allocation other threads make meanwhile (the tokenizer's).
+func populatePages(_ start: UnsafeMutableRawPointer, byteCount: Int) -> Bool {
+    #if os(Linux)
+    let populateRead: Int32 = 22  // MADV_POPULATE_READ, linux/mman.h
+    let piece = 8 << 20
+    var done = 0
+    while done < byteCount {
+        let length = min(piece, byteCount - done)
+        if madvise(start + done, length, populateRead) != 0 { return false }
+        done += length
+    }
+    return true
+    #else
+    return false
+    #endif
 }

@@ -106,11 +106,10 @@ public final class Model: @unchecked Sendable {  // mutable scratch state is use
     /// packed copies alive until written), then records how it went.
     private func writeCache(_ cache: PackedWeightCache, path: String, entries: [PackedCacheEntry], matrices: [WeightMatrix]) {
         let header = PackedCacheFile.header(sourcePath: file.path, identity: file.identity, entries: entries)
-        let layout = PackedCacheFile.layout(sourcePath: file.path, entries: entries)
         DispatchQueue.global(qos: .utility).async(group: cacheWrite) { [self] in
             let outcome: PackedWeightsOrigin
             do {
-                try cache.write(path: path, header: header, offsets: layout.offsets, fileBytes: layout.fileBytes,
+                try cache.write(path: path, header: header.bytes, offsets: header.offsets, fileBytes: header.fileBytes,
                                 matrices: matrices.compactMap(\.packedBytes))
                 outcome = .cacheWritten(path: path)
             } catch let error as PackedCacheError {

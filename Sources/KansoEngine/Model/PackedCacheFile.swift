@@ -61,19 +61,13 @@ final class PackedCacheFile: @unchecked Sendable {  // read-only after init
 
     deinit { munmap(mapping, size) }
 
-    /// Maps every page now (MADV_POPULATE_READ, in 8 MiB calls as GGUFFile.populate does), so
-    /// that the first forward pass takes no faults.
+    /// Maps every page now (populatePages), so that the first forward pass takes no faults.
     func populate() {
-        let piece = 8 << 20
-        var start = 0
-        while start < size {
-            if madvise(mapping + start, min(piece, size - start), 22) != 0 { return }  // MADV_POPULATE_READ
-            start += piece
-        }
+        _ = populatePages(mapping, byteCount: size)
     }
 
     /// Bytes of the header for these entries, and each entry's offset: the layout of a new file.
-    static func layout(sourcePath: String, entries: [PackedCacheEntry]) -> (headerBytes: Int, offsets: [Int], fileBytes: Int) {
+    private static func layout(sourcePath: String, entries: [PackedCacheEntry]) -> (headerBytes: Int, offsets: [Int], fileBytes: Int) {
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
         let unpadded = 8 + 4 + 4 + 8 + 8 + 32 + 4 + sourcePath.utf8.count
             + entries.reduce(0) { $0 + 4 + 4 + 32 + $1.name.utf8.count } + 8
@@ -86,8 +80,9 @@ final class PackedCacheFile: @unchecked Sendable {  // read-only after init
         return (headerBytes, offsets, end)
     }
 
-    /// The header of a new file (`layout(…).headerBytes` bytes, zero-padded).
-    static func header(sourcePath: String, identity: FileIdentity, entries: [PackedCacheEntry]) -> [UInt8] {
+    /// The header of a new file (`headerBytes`, zero-padded), with the file's layout.
+    static func header(sourcePath: String, identity: FileIdentity, entries: [PackedCacheEntry])
+        -> (bytes: [UInt8], offsets: [Int], fileBytes: Int) {
         let (headerBytes, offsets, fileBytes) = layout(sourcePath: sourcePath, entries: entries)
         var bytes = magic
         func append<T: FixedWidthInteger>(_ value: T) { withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) } }
@@ -106,7 +101,7 @@ final class PackedCacheFile: @unchecked Sendable {  // read-only after init
         }
         append(fnv1a(bytes[...]))
         bytes.append(contentsOf: repeatElement(0, count: headerBytes - bytes.count))
-        return bytes
+        return (bytes, offsets, fileBytes)
     }
 
     /// The entries' offsets if the header at the start of `file` is whole, matches `identity` and
