@@ -9,7 +9,7 @@ import Testing
 /// for row ranges that cut a group, and write no row outside the range; a row lookup (tied
 /// embeddings) must dequantize as the file's row does. Packing must hand every source byte to
 /// `release` once per piece and then the whole matrix, so the loader can drop the file's pages.
-@Suite(.enabled(if: WeightMatrix.packedFormsAreBuilt, "this build has no packed kernels (they are built for AVX2 without AVX-512 VNNI)"))
+@Suite(.enabled(if: WeightMatrix.packedFormsAreBuilt, "this build has no packed kernels (they are built where the building CPU has AVX2)"))
 struct KernelPackedRowsTests {
     /// 21 rows (two whole groups and one of five) of 2,048 columns (eight super-blocks, as the
     /// 1B shape's rows), each made of the golden file's 512-column rows of `type` side by side in
@@ -33,7 +33,7 @@ struct KernelPackedRowsTests {
     @Test(arguments: [GGMLType.q8_0, .q4_0, .q4_K])
     func packedMultiplyMatchesExactDot(_ type: GGMLType) throws {
         let (plain, reference) = try Self.matrix(type)
-        try #require(plain.hasPackedForm, "\(type) has no packed form in this build (AVX2 without AVX-512 VNNI only)")
+        try #require(plain.hasPackedForm, "\(type) has no packed form in this build (x86 with AVX2 only)")
         let pool = ThreadPool(threads: 2)
         let released = Lock()
         var releasedRanges: [Range<Int>] = []
@@ -91,7 +91,7 @@ struct KernelPackedRowsTests {
     @Test(arguments: [GGMLType.q8_0, .q4_0, .q4_K])
     func packedAgreesWithRowDots(_ type: GGMLType) throws {
         let (plain, _) = try Self.matrix(type)
-        try #require(plain.hasPackedForm, "\(type) has no packed form in this build (AVX2 without AVX-512 VNNI only)")
+        try #require(plain.hasPackedForm, "\(type) has no packed form in this build (x86 with AVX2 only)")
         let packed = plain.packedForKernels(pool: ThreadPool(threads: 1)) { _, _ in }
         let x = KernelMultiplyTests.activation(plain.columns, seed: 9)
         var fromRows = [Float](repeating: .nan, count: plain.rows), fromPacked = fromRows

@@ -9,7 +9,7 @@ import Testing
 @Suite struct ModelPackedCacheTests {
     /// The tests that need matrices packed run only in builds with packed kernels.
     static let packing = Testing.ConditionTrait.enabled(if: WeightMatrix.packedFormsAreBuilt,
-                                                        "this build has no packed kernels (they are built for AVX2 without AVX-512 VNNI)")
+                                                        "this build has no packed kernels (they are built where the building CPU has AVX2)")
 
     /// A copy of a fidelity fixture in a fresh folder (so that touching it harms nothing), and
     /// the cache folder beside it.
@@ -35,7 +35,7 @@ import Testing
     }
 
     static func requirePacking(_ model: Model) throws {
-        try #require(model.packedWeights != .none, "no matrix has a packed form in this build (AVX2 without AVX-512 VNNI only)")
+        try #require(model.packedWeights != .none, "no matrix has a packed form in this build (x86 with AVX2 only)")
     }
 
     @Test(packing, arguments: ["llama-q8_0", "llama-q4_0", "llama-q4_k_m"])

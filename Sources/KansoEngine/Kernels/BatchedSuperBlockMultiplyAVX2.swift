@@ -15,7 +15,7 @@
 // most 15 · 127 per word), 4 for Q5_K (31 · 127), 2 for Q6_K (63 · 127); a unit never crosses a
 // group of 16, so one scale register serves it. Tile: eight rows × four vectors.
 
-#if KANSO_X86_SIMD && !KANSO_AVX512_VNNI
+#if KANSO_X86_SIMD
 import _Builtin_intrinsics.intel
 
 /// Scratch bytes multiplySuperBlocksBatchAVX2 needs: the vectors in super-block form and one row group.

@@ -4,7 +4,7 @@
 // of floats is done with AVX), instead of 64 scattered 4-byte stores per chunk. Also here: the
 // walk over row groups and vector tiles that both kernels share (multiplyRowGroups).
 
-#if KANSO_X86_SIMD && !KANSO_AVX512_VNNI
+#if KANSO_X86_SIMD
 import _Builtin_intrinsics.intel
 
 /// Writes [chunks, 8, 8, 4 bytes] at `destination` (64-aligned) from eight rows of `chunks` × 32

@@ -6,7 +6,7 @@
 //   mins    [blocks, 8 rows]  each row's block min (Q4_1, Q5_1), or −8·d / −16·d (Q4_0, Q5_0)
 // A group of fewer than eight rows is padded with zero rows.
 
-#if KANSO_X86_SIMD && !KANSO_AVX512_VNNI
+#if KANSO_X86_SIMD
 struct InterleavedRows {
     let values: UnsafeMutablePointer<UInt8>
     let scales: UnsafeMutablePointer<Float>

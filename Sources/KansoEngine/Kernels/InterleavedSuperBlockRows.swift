@@ -7,7 +7,7 @@
 //   d, e          [8 rows] float
 // A group of fewer than eight rows is padded with zero rows.
 
-#if KANSO_X86_SIMD && !KANSO_AVX512_VNNI
+#if KANSO_X86_SIMD
 struct InterleavedSuperBlockRows {
     let values: UnsafeMutablePointer<UInt8>
     let groupScales: UnsafeMutablePointer<Int16>

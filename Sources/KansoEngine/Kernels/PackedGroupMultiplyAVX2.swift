@@ -12,7 +12,7 @@
 // its zero point adds −8 · d_w · d_x · Σ q_x per block. Several vectors go four at a time, the
 // weight registers unpacked once for the four.
 
-#if KANSO_X86_SIMD && !KANSO_AVX512_VNNI
+#if KANSO_X86_SIMD
 import _Builtin_intrinsics.intel
 
 /// y[v · outputStride + r] for the rows in `rows` and every vector of `x`.

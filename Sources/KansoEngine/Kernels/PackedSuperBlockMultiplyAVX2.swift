@@ -15,7 +15,7 @@
 // Prompt batches read the rows back in the file's form (PackedRowGroups.copyRow) for the
 // super-block batch kernel.
 
-#if KANSO_X86_SIMD && !KANSO_AVX512_VNNI
+#if KANSO_X86_SIMD
 import _Builtin_intrinsics.intel
 
 /// y[r] for the rows in `rows` of a packed Q4_K matrix and one vector.

@@ -12,7 +12,7 @@
 //                 e = dmin (Q4_K, Q5_K) or 32·d (Q6_K, whose w = d·sc·(q − 32)).
 // Layouts as in DequantizeKQuants.swift (ggml-common.h). Unpacked with AVX2, as the kernel runs.
 
-#if KANSO_X86_SIMD && !KANSO_AVX512_VNNI
+#if KANSO_X86_SIMD
 import _Builtin_intrinsics.intel
 
 struct UnpackedSuperBlockRow {

@@ -13,7 +13,7 @@ public struct WeightMatrix: @unchecked Sendable {  // read-only view; the owner 
 
     let data: UnsafeRawPointer
     private let owner: AnyObject
-    #if KANSO_X86_SIMD && !KANSO_AVX512_VNNI
+    #if KANSO_X86_SIMD
     /// The rows repacked for the kernels (PackedRowGroups.swift) by `packedForKernels`; when set,
     /// multiplies read only these and never the file's pages (which the model has released).
     private(set) var packed: PackedRowGroups?
@@ -75,7 +75,7 @@ public struct WeightMatrix: @unchecked Sendable {  // read-only view; the owner 
             destination.update(repeating: .nan, count: columns)
             return
         }
-        #if KANSO_X86_SIMD && !KANSO_AVX512_VNNI
+        #if KANSO_X86_SIMD
         if let packed {
             packed.dequantizeRow(index, into: destination)
             return
@@ -97,7 +97,7 @@ public struct WeightMatrix: @unchecked Sendable {  // read-only view; the owner 
         let outputStride = self.rows
         switch type {
         case .q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q4_K, .q5_K, .q6_K:
-            #if KANSO_X86_SIMD && !KANSO_AVX512_VNNI
+            #if KANSO_X86_SIMD
             if let packed, type == .q4_K, n == 1 {
                 let memory = ThreadScratch.reserve(SuperBlockActivation.byteCount(columns: columns))
                 let activation = SuperBlockActivation(memory: memory, columns: columns)
@@ -106,8 +106,10 @@ public struct WeightMatrix: @unchecked Sendable {  // read-only view; the owner 
                 return
             }
             // (several vectors through a packed Q4_K matrix: the super-block batch kernel below,
-            // which reads its rows back from the packed copy)
-            if let packed, type != .q4_K {
+            // which reads its rows back from the packed copy; with AVX-512 VNNI, several vectors
+            // through any packed matrix: the VNNI batch kernel, which does the same)
+            let vnniTakesBatch = Self.vnniBatches && n >= 2 && batchScratchByteCount(columns: columns, vectors: n) != nil
+            if let packed, type != .q4_K, !vnniTakesBatch {
                 let memory = ThreadScratch.reserve(QuantizedActivation.byteCount(columns: columns, vectors: n))
                 let activation = QuantizedActivation(memory: memory, columns: columns, vectors: n)
                 for vector in 0..<n { activation.quantize(x + vector * columns, vector: vector) }
@@ -126,9 +128,11 @@ public struct WeightMatrix: @unchecked Sendable {  // read-only view; the owner 
                 return
             }
             #endif
-            #if KANSO_X86_SIMD && !KANSO_AVX512_VNNI
-            // Several vectors through a K-quant matrix: per super-block activation scales.
-            if n >= 2 && UnpackedSuperBlockRow.serves(type) {
+            #if KANSO_X86_SIMD
+            // Several vectors through a K-quant matrix: per super-block activation scales (with
+            // AVX-512 VNNI only for a packed Q4_K matrix, whose file rows are released: the
+            // VNNI batch kernel below serves the rest).
+            if n >= 2 && UnpackedSuperBlockRow.serves(type) && (!Self.vnniBatches || (packed != nil && !vnniTakesBatch)) {
                 let memory = ThreadScratch.reserve(superBlockBatchAVX2ScratchByteCount(columns: columns, vectors: n))
                 multiplySuperBlocksBatchAVX2(self, x, count: n, scratch: memory, into: y, outputStride: outputStride, rows: range)
                 return
@@ -215,9 +219,18 @@ public struct WeightMatrix: @unchecked Sendable {  // read-only view; the owner 
 }
 
 extension WeightMatrix {
-    /// Whether this build has packed kernels at all (PackedRowGroups.swift).
+    /// Whether prompt batches of unpacked matrices take the AVX-512 VNNI kernel (BatchedIntegerMultiply.swift).
+    static var vnniBatches: Bool {
+        #if KANSO_AVX512_VNNI
+        return true
+        #else
+        return false
+        #endif
+    }
+
+    /// Whether this build has packed kernels at all (PackedRowGroups.swift): every AVX2 build.
     static var packedFormsAreBuilt: Bool {
-        #if KANSO_X86_SIMD && !KANSO_AVX512_VNNI
+        #if KANSO_X86_SIMD
         return true
         #else
         return false
@@ -226,7 +239,7 @@ extension WeightMatrix {
 
     /// Whether `packedForKernels` repacks this matrix: its type has packed kernels in this build.
     var hasPackedForm: Bool {
-        #if KANSO_X86_SIMD && !KANSO_AVX512_VNNI
+        #if KANSO_X86_SIMD
         return PackedRowGroups.serves(type)
         #else
         return false
@@ -239,7 +252,7 @@ extension WeightMatrix {
     /// bytes once copied, so the caller can drop the file's pages as it goes and a matrix never
     /// costs its bytes twice for long.
     func packedForKernels(pool: ThreadPool, release: (UnsafeRawPointer, Int) -> Void) -> WeightMatrix {
-        #if KANSO_X86_SIMD && !KANSO_AVX512_VNNI
+        #if KANSO_X86_SIMD
         guard hasPackedForm, let groups = PackedRowGroups(type: type, rows: rows, columns: columns) else { return self }
         let groupsPerPiece = max(1, (1 << 20) / (8 * rowByteCount))
         let pieces = (groups.groups + groupsPerPiece - 1) / groupsPerPiece
@@ -268,7 +281,7 @@ extension WeightMatrix {
 extension WeightMatrix {
     /// What a packed-weight cache file records of this matrix's packed form.
     var packedCacheEntry: PackedCacheEntry {
-        #if KANSO_X86_SIMD && !KANSO_AVX512_VNNI
+        #if KANSO_X86_SIMD
         let bytes = PackedRowGroups.byteCount(type: type, rows: rows, columns: columns)
         #else
         let bytes = 0
@@ -278,7 +291,7 @@ extension WeightMatrix {
 
     /// The bytes of the packed form, once packed.
     var packedBytes: UnsafeRawBufferPointer? {
-        #if KANSO_X86_SIMD && !KANSO_AVX512_VNNI
+        #if KANSO_X86_SIMD
         return packed?.bytes
         #else
         return nil
@@ -288,7 +301,7 @@ extension WeightMatrix {
     /// This matrix reading its packed form at `memory` (written by an earlier load), which
     /// `owner` keeps mapped.
     func withPackedRows(at memory: UnsafeMutableRawPointer, owner: AnyObject) -> WeightMatrix {
-        #if KANSO_X86_SIMD && !KANSO_AVX512_VNNI
+        #if KANSO_X86_SIMD
         var copy = self
         copy.packed = PackedRowGroups(type: type, rows: rows, columns: columns, memory: memory, owner: owner)
         return copy
