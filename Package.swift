@@ -127,7 +127,7 @@ let package = Package(
         .testTarget(name: "KansoWireTests", dependencies: ["KansoWire", "KansoTestSupport"]),
         .testTarget(name: "KansoSystemdTests", dependencies: ["KansoSystemd", "KansoTestSupport"]),
         .testTarget(name: "KansoPoolTests", dependencies: ["KansoPool", "KansoTestSupport"]),
-        .testTarget(name: "KansoIntegrationTests", dependencies: ["KansoWire", "KansoTestSupport"]),
+        .testTarget(name: "KansoIntegrationTests", dependencies: ["KansoWire", "KansoEngine", "KansoTestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

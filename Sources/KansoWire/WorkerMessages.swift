@@ -18,9 +18,11 @@ public enum WorkerInterface {
     type Sampling (temperature: ?float, topK: ?int, topP: ?float, minP: ?float, repeatPenalty: ?float, seed: ?int)
     type Word (word: string, probability: float)
 
-    method Load(path: string, threads: int, contextLength: ?int) -> (
+    # packedCacheDirectory: where packed weights are kept between loads (none: packed in memory).
+    # packedWeights says where this load's packed weights came from.
+    method Load(path: string, threads: int, contextLength: ?int, packedCacheDirectory: ?string) -> (
       architecture: string, parameterCount: int, contextLength: int, vocabularySize: int,
-      loadMilliseconds: float
+      loadMilliseconds: float, packedWeights: ?string
     )
     # prefix is the agent's fixed prompt text before the request's text; it is computed once
     # and reused. With more, each token comes as a reply; the last one has done = true.
@@ -64,10 +66,14 @@ public struct WorkerLoadParameters: Codable, Sendable {
     public var path: String
     public var threads: Int
     public var contextLength: Int?
-    public init(path: String, threads: Int, contextLength: Int?) {
+    /// The folder of packed-weight cache files (KansoEngine's PackedWeightCache); nil packs in
+    /// memory at every load.
+    public var packedCacheDirectory: String?
+    public init(path: String, threads: Int, contextLength: Int?, packedCacheDirectory: String? = nil) {
         self.path = path
         self.threads = threads
         self.contextLength = contextLength
+        self.packedCacheDirectory = packedCacheDirectory
     }
 }
 
@@ -77,12 +83,16 @@ public struct WorkerLoadReply: Codable, Sendable {
     public var contextLength: Int
     public var vocabularySize: Int
     public var loadMilliseconds: Double
-    public init(architecture: String, parameterCount: Int, contextLength: Int, vocabularySize: Int, loadMilliseconds: Double) {
+    /// Where the packed weights came from ("mapped from …", "packed at load, writing …", …).
+    public var packedWeights: String?
+    public init(architecture: String, parameterCount: Int, contextLength: Int, vocabularySize: Int, loadMilliseconds: Double,
+                packedWeights: String? = nil) {
         self.architecture = architecture
         self.parameterCount = parameterCount
         self.contextLength = contextLength
         self.vocabularySize = vocabularySize
         self.loadMilliseconds = loadMilliseconds
+        self.packedWeights = packedWeights
     }
 }
 

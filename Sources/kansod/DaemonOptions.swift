@@ -18,6 +18,12 @@ struct DaemonOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("State folder (env STATE_DIRECTORY, as systemd's StateDirectory= sets it; default /var/lib/kanso for root, ~/.local/share/kanso otherwise).", valueName: "dir"))
     var stateDirectory: String?
 
+    @Option(name: .long, help: ArgumentHelp("Cache folder: models' weights packed for the kernels are kept here between loads (env CACHE_DIRECTORY, as systemd's CacheDirectory= sets it; default /var/cache/kanso for root, $XDG_CACHE_HOME/kanso or ~/.cache/kanso otherwise).", valueName: "dir"))
+    var cacheDirectory: String?
+
+    @Flag(inversion: .prefixedNo, help: "Keep packed weights in the cache folder (faster loads after the first); without it every load packs in memory.")
+    var packedCache = true
+
     @Option(name: .long, help: ArgumentHelp("Group whose members may call io.kanso.Admin besides root (env KANSO_ADMIN_GROUP).", valueName: "group"))
     var adminGroup: String?
 
@@ -72,6 +78,16 @@ struct DaemonOptions: ParsableArguments {
         if let value = fromEnvironment("STATE_DIRECTORY") { return String(value.split(separator: ":").first ?? "") }
         if getuid() == 0 { return "/var/lib/kanso" }
         return (fromEnvironment("HOME") ?? "/tmp") + "/.local/share/kanso"
+    }
+
+    /// The packed-weight cache folder, or nil with --no-packed-cache.
+    var resolvedPackedCacheDirectory: String? {
+        guard packedCache else { return nil }
+        if let cacheDirectory { return cacheDirectory }
+        if let value = fromEnvironment("CACHE_DIRECTORY") { return String(value.split(separator: ":").first ?? "") }
+        if getuid() == 0 { return "/var/cache/kanso" }
+        if let value = fromEnvironment("XDG_CACHE_HOME") { return value + "/kanso" }
+        return (fromEnvironment("HOME") ?? "/tmp") + "/.cache/kanso"
     }
 
     var resolvedModelPath: [String] {

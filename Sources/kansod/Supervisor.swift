@@ -45,6 +45,7 @@ final class Supervisor: Sendable {
         }
         poolConfiguration.queueCapacity = options.queueCapacity
         poolConfiguration.spareWorker = options.spareWorker
+        poolConfiguration.packedCacheDirectory = options.resolvedPackedCacheDirectory
         let pool = ModelPool(configuration: poolConfiguration, logger: logger)
         await pool.startSpareWorker()
         let agents = AgentService(registry: registry, pool: pool, logger: logger)

@@ -58,13 +58,18 @@ final class DaemonHarness {
         try text.write(to: agentsDirectory.appendingPathComponent(name), atomically: true, encoding: .utf8)
     }
 
-    /// The environment the daemon starts with: the test's notify socket, no inherited systemd variables.
+    /// The daemon's packed-weight cache: this harness's own, removed with it.
+    var cacheDirectory: String { folder.appendingPathComponent("cache").path }
+
+    /// The environment the daemon starts with: the test's notify socket, its own cache folder,
+    /// no inherited systemd variables.
     func environment(_ extra: [String: String] = [:]) -> [String: String] {
         var environment = ProcessInfo.processInfo.environment.filter {
             !$0.key.hasPrefix("LISTEN_") && !$0.key.hasPrefix("WATCHDOG_") && $0.key != "NOTIFY_SOCKET"
                 && $0.key != "JOURNAL_STREAM" && $0.key != "KANSO_SOCKET"
         }
         environment["NOTIFY_SOCKET"] = notifications.path
+        environment["CACHE_DIRECTORY"] = cacheDirectory
         for (key, value) in extra { environment[key] = value }
         return environment
     }

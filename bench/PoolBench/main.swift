@@ -7,7 +7,8 @@
 //
 // Run: swift build -c release --product kansod && swift build -c release --product kanso-bench-pool
 //      (one --product per build: a second one replaces the first)
-//      .build/release/kanso-bench-pool --small bench/out/smollm2-135m-q8_0.gguf --large bench/out/llama-3.2-1b-q8_0.gguf
+//      .build/release/kanso-bench-pool --small bench/out/smollm2-135m-q8_0.gguf --large bench/out/llama-1b-q8_0.gguf
+//      [--no-packed-cache: every load packs in memory, as without a cache folder]
 import Foundation
 import KansoWire
 
@@ -17,6 +18,8 @@ struct Options {
     var runs = 5
     var classifications = 40
     var threads = 2
+    /// false: kansod --no-packed-cache (every load packs in memory), to compare side by side.
+    var packedCache = true
     var kansod: String = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
         .deletingLastPathComponent().appendingPathComponent("kansod").path
 
@@ -30,6 +33,7 @@ struct Options {
             case "--classifications": classifications = Int(arguments.next() ?? "") ?? classifications
             case "--threads": threads = Int(arguments.next() ?? "") ?? threads
             case "--kansod": kansod = arguments.next() ?? kansod
+            case "--no-packed-cache": packedCache = false
             default: fatalError("unknown argument \(argument)")
             }
         }
@@ -76,8 +80,10 @@ final class Daemon {
             """.write(to: agents.appendingPathComponent("\(model.name)-classify.toml"), atomically: true, encoding: .utf8)
         }
         process.executableURL = URL(fileURLWithPath: options.kansod)
+        // A packed-weight cache of its own, empty at start: the first load of each model fills it.
+        let cache = options.packedCache ? ["--cache-directory", folder.appendingPathComponent("cache").path] : ["--no-packed-cache"]
         process.arguments = ["--socket", socket, "--agents", agents.path, "--threads", "\(options.threads)", "--log-level", "warning"]
-            + (budget.map { ["--memory-budget", $0] } ?? [])
+            + cache + (budget.map { ["--memory-budget", $0] } ?? [])
         process.standardError = FileHandle.nullDevice
         try process.run()
         for _ in 0..<400 {
@@ -121,7 +127,8 @@ do {
     let daemon = try Daemon(options: options, models: models, budget: nil)
     for model in models {
         let client = try daemon.client()
-        _ = try firstToken(client, agent: "\(model.name)-predict")
+        // The first load packs the weights (and writes the cache file, finished before its unload).
+        let first = try firstToken(client, agent: "\(model.name)-predict")
         var times: [Double] = []
         for _ in 0..<options.runs {
             _ = try client.unload(agent: "\(model.name)-predict")
@@ -129,9 +136,9 @@ do {
             times.append(try firstToken(client, agent: "\(model.name)-predict"))
         }
         let bytes = (try? FileManager.default.attributesOfItem(atPath: model.path)[.size] as? Int) ?? 0
-        print(String(format: "spin-up %-6@ %@ (%.0f MiB): absent → first token p50 %.0f ms, min %.0f ms over %d runs",
+        print(String(format: "spin-up %-6@ %@ (%.0f MiB): absent → first token p50 %.0f ms, min %.0f ms over %d runs (first load %.0f ms; packed cache %@)",
                      model.name as NSString, (model.path as NSString).lastPathComponent, Double(bytes) / 1048576,
-                     percentile(times, 0.5), times.min()!, times.count))
+                     percentile(times, 0.5), times.min()!, times.count, first, (options.packedCache ? "on" : "off") as NSString))
     }
 }
 

@@ -32,6 +32,10 @@ public actor ModelPool {
         /// spin-up then skips starting a process (exec, dynamic linking, the Swift runtime:
         /// 15-20 ms here). Kept only while its 32 MiB fit in the budget beside the models.
         public var spareWorker = true
+        /// Where workers keep the packed form of models' weights between loads (KansoEngine's
+        /// PackedWeightCache): a later load of an unchanged file maps it instead of packing
+        /// again. nil packs in memory at every load.
+        public var packedCacheDirectory: String?
 
         public init(budget: MemoryBudget) {
             self.budget = budget
@@ -278,7 +282,8 @@ public actor ModelPool {
                 ?? WorkerProcess(executable: configuration.workerExecutable, arguments: configuration.workerArguments)
             slot.worker = worker
             Task { let exit = await worker.waitForExit(); self.workerExited(slot, worker: worker, exit: exit) }
-            let parameters = WorkerLoadParameters(path: slot.id, threads: configuration.threadsPerWorker, contextLength: slot.contextLength)
+            let parameters = WorkerLoadParameters(path: slot.id, threads: configuration.threadsPerWorker, contextLength: slot.contextLength,
+                                                  packedCacheDirectory: configuration.packedCacheDirectory)
             let reply = try await worker.connection.call(VarlinkCall(method: WorkerInterface.load, parameters: try JSONValue.from(parameters).objectValue ?? [:]))
             if let error = reply.error {
                 throw PoolError.modelUnavailable(model: slot.name, reason: reply.parameters["reason"]?.stringValue ?? error)
@@ -291,7 +296,8 @@ public actor ModelPool {
             costs.recordLoadDuration(slot.loadDuration!, for: slot.id)
             // The worker's own figure (file, tokenizer, weights) beside the whole (process start, calls).
             let inWorker = reply.parameters["loadMilliseconds"]?.numberValue.map { DecimalText.fixed($0, places: 1) } ?? "?"
-            move(slot, to: .ready, reason: "loaded in \(DecimalText.fixed(Self.milliseconds(slot.loadDuration!), places: 1)) ms (\(inWorker) ms in the worker)")
+            let weights = reply.parameters["packedWeights"]?.stringValue.map { "; weights \($0)" } ?? ""
+            move(slot, to: .ready, reason: "loaded in \(DecimalText.fixed(Self.milliseconds(slot.loadDuration!), places: 1)) ms (\(inWorker) ms in the worker)\(weights)")
             pump(slot)
             scheduleExpiry(slot)
             startSpareWorker()

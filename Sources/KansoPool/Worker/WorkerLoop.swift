@@ -28,6 +28,9 @@ public final class WorkerLoop: @unchecked Sendable {  // queue guarded by `condi
                 if !call.oneway { write(reply) }
             }
         }
+        // A packed-weight cache file still being written is finished (the supervisor's grace
+        // before SIGKILL bounds the wait): an unload soon after a first load still leaves it.
+        service.finishBackgroundWork()
         return 0
     }
 

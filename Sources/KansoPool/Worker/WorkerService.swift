@@ -1,6 +1,8 @@
+import Dispatch
 import Glibc
 import KansoEngine
 import KansoWire
+import Logging
 
 /// The worker process's side of `io.kanso.Worker`: it loads one model and runs one job at a time
 /// on it. `cancel()` may be called from another thread while a job runs; the job stops at its
@@ -15,6 +17,7 @@ final class WorkerService: @unchecked Sendable {  // jobs run on one thread; `ca
     private var masker: TokenMasker?
     private let lock = Lock()
     private var cancelled = false
+    private let logger = Logger(label: "kansod-worker")
 
     func cancel() {
         lock.lock(); cancelled = true; lock.unlock()
@@ -76,17 +79,40 @@ final class WorkerService: @unchecked Sendable {  // jobs run on one thread; `ca
         let started = ContinuousClock.now
         do {
             let file = try GGUFFile(path: parameters.path)
-            let model = try Model(file: file, threads: max(1, parameters.threads), contextLength: parameters.contextLength)
+            let cache = parameters.packedCacheDirectory.map(PackedWeightCache.init(directory:))
+            let model = try Model(file: file, threads: max(1, parameters.threads), contextLength: parameters.contextLength,
+                                  packedCache: cache)
             self.model = model
             self.prefixes = PrefixCacheStore(model: model)
             loadedPath = parameters.path
+            reportPackedCache(of: model, path: parameters.path)
             let parameterCount = file.tensors.reduce(0) { $0 + $1.elementCount }
             return WorkerLoadReply(architecture: model.configuration.architecture.rawValue, parameterCount: parameterCount,
                                    contextLength: model.configuration.contextLength,
                                    vocabularySize: model.configuration.vocabularySize,
-                                   loadMilliseconds: Self.milliseconds(since: started))
+                                   loadMilliseconds: Self.milliseconds(since: started),
+                                   packedWeights: model.packedWeights.description)
         } catch {
             throw VarlinkError(name: "io.kanso.Worker.LoadFailed", parameters: ["path": .string(parameters.path), "reason": .string("\(error)")])
+        }
+    }
+
+    /// Waits for the loaded model's packed-weight cache file, if one is being written.
+    func finishBackgroundWork() {
+        _ = model?.waitForPackedCache()
+    }
+
+    /// Logs how a cache file being written for this load ended (its writer runs in the background).
+    private func reportPackedCache(of model: Model, path: String) {
+        guard case .cacheWriting = model.packedWeights else { return }
+        DispatchQueue.global(qos: .utility).async { [logger] in
+            switch model.waitForPackedCache() {
+            case .cacheWritten(let cachePath):
+                logger.info("packed weights of \(path) written to \(cachePath)", metadata: ["model": .string(path), "cache": .string(cachePath)])
+            case .cacheFailed(let error):
+                logger.warning("packed weights of \(path) not cached: \(error)", metadata: ["model": .string(path), "cache": .string(error.path)])
+            default: break
+            }
         }
     }
 
