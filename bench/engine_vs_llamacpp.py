@@ -10,6 +10,8 @@ measuring the same way:
   tokens/s of the best of N runs after one warm-up run;
 - ttft: opening the file to the first token of a short text prompt (page cache warm), best of N;
 - peak RSS (VmHWM / ru_maxrss); Kanso's is compared with file size + KV cache + 64 MiB.
+Kanso loads through a packed-weight cache folder (--packed-cache, as kansod keeps one): its
+warm-up load packs the weights and writes the cache file, the timed loads map it.
 Both engines see the same token ids (`benchmark_token`, the formula of the Swift side), a context
 of 256 and each library's default KV cache type (Kanso: f32, llama.cpp: f16); llama.cpp keeps its
 defaults otherwise (mmap, flash attention off, weight repacking on), as llama-bench does. Timing
@@ -197,6 +199,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="timed runs per measurement (best counts), after a warm-up")
     parser.add_argument("--engine", default=str(ROOT / ".build" / "release" / "kanso-bench-engine"),
                         help="the release kanso-bench-engine binary")
+    parser.add_argument("--packed-cache", default=str(OUT / "packed-cache"), metavar="DIR",
+                        help="kanso's packed-weight cache folder, as the daemon keeps one (its first load of a file "
+                             "fills it); 'none' packs in memory at every load")
     parser.add_argument("--llama-worker", metavar="MODEL", help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.runs < 1 or any(count < 1 for count in arguments.threads):
@@ -227,8 +232,9 @@ def main() -> None:
             for threads in arguments.threads:
                 row = {"file": model.name.removesuffix(".gguf"), "threads": threads, "load": load_average()}
                 try:
+                    cache = [] if arguments.packed_cache == "none" else ["--packed-cache", arguments.packed_cache]
                     kanso = run_lines([arguments.engine, "--model", str(model), "--threads", str(threads),
-                                       "--runs", str(arguments.runs)])
+                                       "--runs", str(arguments.runs)] + cache)
                     llama = run_lines([sys.executable, __file__, "--llama-worker", str(model),
                                        "--threads", str(threads), "--runs", str(arguments.runs)])
                     row["kanso"], row["llama"] = by_measurement(kanso), by_measurement(llama)
