@@ -24,7 +24,6 @@ func batchScratchByteCount(columns: Int, vectors: Int) -> Int? {
     guard vectors >= 2, columns % 64 == 0 else { return nil }
     #if KANSO_AVX512_VNNI
     return ThreadScratch.aligned(VNNIActivation.byteCount(columns: columns, vectors: vectors)) + 2 * UnpackedRow.byteCount(columns: columns)
-        + packedRowCopyBytes(columns: columns)
     #elseif KANSO_X86_SIMD
     return interleavedBatchAVX2ScratchByteCount(columns: columns, vectors: vectors)
     #else
@@ -72,12 +71,6 @@ struct VNNIActivation {
 }
 
 
-/// Room for one row in the file's form, copied back from a packed matrix (PackedRowGroups.copyRow):
-/// at most 34 bytes per 32 values (Q8_0), 64-aligned.
-private func packedRowCopyBytes(columns: Int) -> Int {
-    ThreadScratch.aligned((columns + 31) / 32 * 34)
-}
-
 /// y[v · outputStride + r] for the rows in `rows` and every vector of `source`, using `memory`
 /// (batchScratchByteCount bytes, 64-aligned). `columns` must be a multiple of 64.
 func multiplyBatchVNNI(_ matrix: WeightMatrix, _ source: QuantizedActivation, scratch memory: UnsafeMutableRawPointer,
@@ -90,19 +83,12 @@ func multiplyBatchVNNI(_ matrix: WeightMatrix, _ source: QuantizedActivation, sc
     let rowB = UnpackedRow(memory: memory + activationBytes + UnpackedRow.byteCount(columns: columns), columns: columns)
     let hasMins = UnpackedRow.hasMins(matrix.type)
     let blocks = columns / 32
-    // A packed matrix's rows are read back from its groups (its file pages were released).
-    let fileRow = memory + activationBytes + 2 * UnpackedRow.byteCount(columns: columns)
-    @inline(__always) func rowBytes(_ r: Int) -> UnsafeRawPointer {
-        guard let packed = matrix.packed else { return matrix.rowBytes(r) }
-        packed.copyRow(r, into: fileRow)
-        return UnsafeRawPointer(fileRow)
-    }
     var r = rows.lowerBound
     while r < rows.upperBound {
         // Two rows at a time; a last odd row is computed twice and written once.
         let pair = r + 1 < rows.upperBound
-        rowA.unpack(matrix.type, row: rowBytes(r))
-        if pair { rowB.unpack(matrix.type, row: rowBytes(r + 1)) }
+        rowA.unpack(matrix.type, row: matrix.rowBytes(r))
+        if pair { rowB.unpack(matrix.type, row: matrix.rowBytes(r + 1)) }
         let second = pair ? rowB : rowA
         var v = 0
         while v < n {

@@ -13,9 +13,9 @@
 // costs what the file's pages cost, and those pages are released once copied (`pack`); `copyRow`
 // gives a row back in the file's form, for the kernels that unpack rows and for lookups.
 // A last group of fewer than eight rows is padded with zero rows.
-// Built wherever the AVX2 kernels are (KANSO_X86_SIMD): with AVX-512 VNNI too, generation reads
-// the groups (+15-26% on 1B Q8_0, +19% Q4_0, even on Q4_K_M, side by side with --no-pack) and
-// prompt batches take the VNNI batch kernel, which reads the rows back with `copyRow`.
+// Built wherever the AVX2 kernels are (KANSO_X86_SIMD): with AVX-512 VNNI too, where generation
+// reads the groups 15-26% faster on 1B Q8_0, 19% on Q4_0 and even on Q4_K_M (side by side with
+// --no-pack), and prompt batches read them too (WeightMatrix.multiply says why).
 
 #if KANSO_X86_SIMD
 import _Builtin_intrinsics.intel

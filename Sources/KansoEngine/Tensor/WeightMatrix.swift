@@ -106,10 +106,12 @@ public struct WeightMatrix: @unchecked Sendable {  // read-only view; the owner 
                 return
             }
             // (several vectors through a packed Q4_K matrix: the super-block batch kernel below,
-            // which reads its rows back from the packed copy; with AVX-512 VNNI, several vectors
-            // through any packed matrix: the VNNI batch kernel, which does the same)
-            let vnniTakesBatch = Self.vnniBatches && n >= 2 && batchScratchByteCount(columns: columns, vectors: n) != nil
-            if let packed, type != .q4_K, !vnniTakesBatch {
+            // which reads its rows back from the packed copy). Also with AVX-512 VNNI, prompt
+            // batches of a packed matrix take these 256-bit group tiles, not the 512-bit VNNI batch
+            // kernel: with the rows copied back from the groups and unpacked for it, that was
+            // slower (1B, 2 threads, side by side: pp128 Q8_0 62-76 vs 90-97 t/s, Q4_0 64-67 vs
+            // 81-88; the 12-token prompt of the time to first token 320-370 vs 170-230 ms).
+            if let packed, type != .q4_K {
                 let memory = ThreadScratch.reserve(QuantizedActivation.byteCount(columns: columns, vectors: n))
                 let activation = QuantizedActivation(memory: memory, columns: columns, vectors: n)
                 for vector in 0..<n { activation.quantize(x + vector * columns, vector: vector) }
@@ -132,7 +134,7 @@ public struct WeightMatrix: @unchecked Sendable {  // read-only view; the owner 
             // Several vectors through a K-quant matrix: per super-block activation scales (with
             // AVX-512 VNNI only for a packed Q4_K matrix, whose file rows are released: the
             // VNNI batch kernel below serves the rest).
-            if n >= 2 && UnpackedSuperBlockRow.serves(type) && (!Self.vnniBatches || (packed != nil && !vnniTakesBatch)) {
+            if n >= 2 && UnpackedSuperBlockRow.serves(type) && (!Self.vnniBatches || packed != nil) {
                 let memory = ThreadScratch.reserve(superBlockBatchAVX2ScratchByteCount(columns: columns, vectors: n))
                 multiplySuperBlocksBatchAVX2(self, x, count: n, scratch: memory, into: y, outputStride: outputStride, rows: range)
                 return
