@@ -19,10 +19,11 @@ public enum WorkerInterface {
     type Word (word: string, probability: float)
 
     # packedCacheDirectory: where packed weights are kept between loads (none: packed in memory).
-    # packedWeights says where this load's packed weights came from.
+    # packedWeights says where this load's packed weights came from; writingPackedCache, that a
+    # cache file is being written, which the worker finishes before it exits.
     method Load(path: string, threads: int, contextLength: ?int, packedCacheDirectory: ?string) -> (
       architecture: string, parameterCount: int, contextLength: int, vocabularySize: int,
-      loadMilliseconds: float, packedWeights: ?string
+      loadMilliseconds: float, packedWeights: ?string, writingPackedCache: ?bool
     )
     # prefix is the agent's fixed prompt text before the request's text; it is computed once
     # and reused. With more, each token comes as a reply; the last one has done = true.
@@ -85,14 +86,18 @@ public struct WorkerLoadReply: Codable, Sendable {
     public var loadMilliseconds: Double
     /// Where the packed weights came from ("mapped from …", "packed at load, writing …", …).
     public var packedWeights: String?
+    /// Whether the worker is writing a packed-weight cache file in the background, which it
+    /// finishes before it exits.
+    public var writingPackedCache: Bool?
     public init(architecture: String, parameterCount: Int, contextLength: Int, vocabularySize: Int, loadMilliseconds: Double,
-                packedWeights: String? = nil) {
+                packedWeights: String? = nil, writingPackedCache: Bool? = nil) {
         self.architecture = architecture
         self.parameterCount = parameterCount
         self.contextLength = contextLength
         self.vocabularySize = vocabularySize
         self.loadMilliseconds = loadMilliseconds
         self.packedWeights = packedWeights
+        self.writingPackedCache = writingPackedCache
     }
 }
 

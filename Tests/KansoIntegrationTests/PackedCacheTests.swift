@@ -73,7 +73,9 @@ struct PackedCacheTests {
 
         let second = try Self.loadAndGenerate(harness, count: 2)
         #expect(second.reason.contains("weights mapped from \(path)"), "\(second.reason)")
-        let maps = try String(contentsOfFile: "/proc/\(second.pid)/maps", encoding: .utf8)
+        // (read to the end: a file of /proc shows a size of 0, and one read returns a page or so)
+        let handle = try #require(FileHandle(forReadingAtPath: "/proc/\(second.pid)/maps"))
+        let maps = String(decoding: try handle.readToEnd() ?? Data(), as: UTF8.self)
         #expect(maps.contains(path), "the worker maps the cache file")
         #expect(second.text == first.text, "the same greedy text from the cached packed weights")
     }
@@ -108,9 +110,12 @@ struct PackedCacheTests {
         let first = try Self.loadAndGenerate(harness, count: 1)
         try Self.unload(harness)
         let again = try Self.loadAndGenerate(harness, count: 2)
-        #expect(again.reason.contains("weights packed at load, writing \(blocker.path)/cache/"), "\(again.reason)")
+        #expect(again.reason.contains("weights packed at load"), "\(again.reason)")
         #expect(again.text == first.text)
-        #expect(harness.log.contains("not cached"), "the worker says why the cache was not written")
+        // The write fails at once; the load's reply names the error when that came first, else
+        // the worker logs it.
+        let why = "packed-weight cache \(blocker.path): use as a folder failed: Not a directory"
+        #expect(again.reason.contains(why) || harness.log.contains("not cached: \(why)"), "\(harness.log)")
     }
 
     @Test("--no-packed-cache packs in memory and writes nothing")

@@ -128,6 +128,12 @@ public enum PackedWeightsOrigin: Equatable, Sendable, CustomStringConvertible {
     /// Packed at load into memory; the cache file could not be written.
     case cacheFailed(PackedCacheError)
 
+    /// Whether a cache file is being written in the background (Model.waitForPackedCache waits for it).
+    public var isBeingWritten: Bool {
+        if case .cacheWriting = self { return true }
+        return false
+    }
+
     public var description: String {
         switch self {
         case .none: return "not packed"

@@ -36,6 +36,11 @@ public actor ModelPool {
         /// PackedWeightCache): a later load of an unchanged file maps it instead of packing
         /// again. nil packs in memory at every load.
         public var packedCacheDirectory: String?
+        /// How long an unloaded or evicted worker may take to finish the packed-weight cache file
+        /// it is writing before it is killed (1B Q8_0: 1.3 GB written and synced, seconds on a
+        /// slow disk); other workers exit within milliseconds and get 2 s. Not at shutdown: an
+        /// unfinished file is only written again by the next first load.
+        public var cacheWriteGrace: Duration = .seconds(30)
 
         public init(budget: MemoryBudget) {
             self.budget = budget
@@ -290,6 +295,7 @@ public actor ModelPool {
             }
             guard slot.worker === worker, slot.state == .loading else { return }  // it died meanwhile
             slot.loadDuration = ContinuousClock.now - started
+            slot.writingPackedCache = reply.parameters["writingPackedCache"]?.boolValue ?? false
             slot.readySince = .now
             slot.lastUsed = .now
             record(slot, residentBytes: ProcessMemory.residentBytes(pid: worker.pid))
@@ -325,7 +331,8 @@ public actor ModelPool {
             events.publish(PoolEvent(kind: .eviction, model: slot.id, reason: reason))
         }
         move(slot, to: .draining, reason: reason)
-        _ = await worker.terminate()
+        _ = await worker.terminate(grace: slot.writingPackedCache ? configuration.cacheWriteGrace : .seconds(2))
+        slot.writingPackedCache = false
     }
 
     private func scheduleExpiry(_ slot: ModelSlot) {

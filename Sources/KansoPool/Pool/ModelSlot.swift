@@ -21,6 +21,9 @@ final class ModelSlot {
     var lastUsed: ContinuousClock.Instant = .now
     var lastUsedDate: WallTime?
     var loadDuration: Duration?
+    /// The worker is writing the model's packed-weight cache file (its load said so): an unload
+    /// gives it ModelPool.Configuration.cacheWriteGrace to finish.
+    var writingPackedCache = false
     var readySince: ContinuousClock.Instant?
     var backoff = RestartBackoff()
     /// Agents served by this model, with their keep-alive and pinning.

@@ -91,7 +91,8 @@ final class WorkerService: @unchecked Sendable {  // jobs run on one thread; `ca
                                    contextLength: model.configuration.contextLength,
                                    vocabularySize: model.configuration.vocabularySize,
                                    loadMilliseconds: Self.milliseconds(since: started),
-                                   packedWeights: model.packedWeights.description)
+                                   packedWeights: model.packedWeights.description,
+                                   writingPackedCache: model.packedWeights.isBeingWritten)
         } catch {
             throw VarlinkError(name: "io.kanso.Worker.LoadFailed", parameters: ["path": .string(parameters.path), "reason": .string("\(error)")])
         }
