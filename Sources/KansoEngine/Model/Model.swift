@@ -57,6 +57,11 @@ public final class Model: @unchecked Sendable {  // mutable scratch state is use
         }
         let configuration = try ModelConfiguration(metadata: file.metadata, contextLength: contextLength)
         var weights = try ModelWeights(file: file, configuration: configuration)
+        // Reading the vectors (copied into arrays by ModelWeights) maps the whole large folio of
+        // the page cache around each, reaching into the matrices: 81 MiB of the 135M Q8_0 file,
+        // which would stay resident beside its mapped cache file (a peak of 250-270 MiB against a
+        // budget of 213). The matrices that read a packed form let go of them at once.
+        if packWeights && WeightMatrix.packedFormsAreBuilt { weights.releaseFilePagesOfPacked(file, evenBeforePacking: true) }
         self.configuration = configuration
         self.file = file
         self.batchCapacity = batchCapacity
@@ -71,7 +76,7 @@ public final class Model: @unchecked Sendable {  // mutable scratch state is use
         // A file page read (by the populate below or by a kernel) could otherwise map a whole 2 MiB
         // folio of the page cache, reaching into a packed neighbour whose pages were released;
         // MADV_DONTNEED of part of such a mapping drops all of it, and the next read maps it again.
-        if packsNow { file.advise(.noHugePages) }
+        if packsNow || reused != nil { file.advise(.noHugePages) }
         // The page tables of the matrices that stay in the file (and of a reused cache file) are
         // filled on another core while this one builds the tokenizer (1B Q8_0: ~80 ms each);
         // otherwise the first forward pass takes the faults. Vectors were read into arrays
@@ -91,6 +96,7 @@ public final class Model: @unchecked Sendable {  // mutable scratch state is use
             tokenizer = try Tokenizer(gguf: file)
         }
         if packsNow { weights.packForKernels(pool: pool, file: file) }
+        if reused != nil { weights.releaseFilePagesOfPacked(file) }
         transformer = Transformer(configuration: configuration, weights: weights, pool: pool, batchCapacity: batchCapacity)
         let packed = weights.packableMatrices
         switch (reused, cachePath) {
