@@ -72,10 +72,15 @@ struct DaemonOptions: ParsableArguments {
         return FileSystem.exists("/etc/kanso/agents") ? "/etc/kanso/agents" : "agents"
     }
 
+    /// The first folder of a systemd directory variable (STATE_DIRECTORY, CACHE_DIRECTORY): systemd
+    /// may pass several, colon-separated; the first is ours.
+    private func systemdDirectory(_ name: String) -> String? {
+        fromEnvironment(name).map { String($0.split(separator: ":").first ?? "") }
+    }
+
     var resolvedStateDirectory: String {
         if let stateDirectory { return stateDirectory }
-        // systemd may pass several colon-separated folders; the first is ours.
-        if let value = fromEnvironment("STATE_DIRECTORY") { return String(value.split(separator: ":").first ?? "") }
+        if let value = systemdDirectory("STATE_DIRECTORY") { return value }
         if getuid() == 0 { return "/var/lib/kanso" }
         return (fromEnvironment("HOME") ?? "/tmp") + "/.local/share/kanso"
     }
@@ -84,7 +89,7 @@ struct DaemonOptions: ParsableArguments {
     var resolvedPackedCacheDirectory: String? {
         guard packedCache else { return nil }
         if let cacheDirectory { return cacheDirectory }
-        if let value = fromEnvironment("CACHE_DIRECTORY") { return String(value.split(separator: ":").first ?? "") }
+        if let value = systemdDirectory("CACHE_DIRECTORY") { return value }
         if getuid() == 0 { return "/var/cache/kanso" }
         if let value = fromEnvironment("XDG_CACHE_HOME") { return value + "/kanso" }
         return (fromEnvironment("HOME") ?? "/tmp") + "/.cache/kanso"

@@ -295,14 +295,15 @@ public actor ModelPool {
             }
             guard slot.worker === worker, slot.state == .loading else { return }  // it died meanwhile
             slot.loadDuration = ContinuousClock.now - started
-            slot.writingPackedCache = reply.parameters["writingPackedCache"]?.boolValue ?? false
+            let loaded = try? JSONValue.object(reply.parameters).decode(WorkerLoadReply.self)
+            slot.writingPackedCache = loaded?.writingPackedCache ?? false
             slot.readySince = .now
             slot.lastUsed = .now
             record(slot, residentBytes: ProcessMemory.residentBytes(pid: worker.pid))
             costs.recordLoadDuration(slot.loadDuration!, for: slot.id)
             // The worker's own figure (file, tokenizer, weights) beside the whole (process start, calls).
-            let inWorker = reply.parameters["loadMilliseconds"]?.numberValue.map { DecimalText.fixed($0, places: 1) } ?? "?"
-            let weights = reply.parameters["packedWeights"]?.stringValue.map { "; weights \($0)" } ?? ""
+            let inWorker = loaded.map { DecimalText.fixed($0.loadMilliseconds, places: 1) } ?? "?"
+            let weights = loaded?.packedWeights.map { "; weights \($0)" } ?? ""
             move(slot, to: .ready, reason: "loaded in \(DecimalText.fixed(Self.milliseconds(slot.loadDuration!), places: 1)) ms (\(inWorker) ms in the worker)\(weights)")
             pump(slot)
             scheduleExpiry(slot)

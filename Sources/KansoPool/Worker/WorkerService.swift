@@ -105,7 +105,7 @@ final class WorkerService: @unchecked Sendable {  // jobs run on one thread; `ca
 
     /// Logs how a cache file being written for this load ended (its writer runs in the background).
     private func reportPackedCache(of model: Model, path: String) {
-        guard case .cacheWriting = model.packedWeights else { return }
+        guard model.packedWeights.isBeingWritten else { return }
         DispatchQueue.global(qos: .utility).async { [logger] in
             switch model.waitForPackedCache() {
             case .cacheWritten(let cachePath):
