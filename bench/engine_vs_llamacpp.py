@@ -10,6 +10,8 @@ measuring the same way:
   tokens/s of the best of N runs after one warm-up run;
 - ttft: opening the file to the first token of a short text prompt (page cache warm), best of N;
 - peak RSS (VmHWM / ru_maxrss); Kanso's is compared with file size + KV cache + 64 MiB.
+With --busy-cores N, N other processes spin on the CPU the whole time (a machine that is not
+idle: another program, a neighbour on a shared host), so both engines share their cores.
 Kanso loads through a packed-weight cache folder (--packed-cache, as kansod keeps one): its
 warm-up load packs the weights and writes the cache file, the timed loads map it.
 Both engines see the same token ids (`benchmark_token`, the formula of the Swift side), a context
@@ -202,6 +204,8 @@ def main() -> None:
     parser.add_argument("--packed-cache", default=str(OUT / "packed-cache"), metavar="DIR",
                         help="kanso's packed-weight cache folder, as the daemon keeps one (its first load of a file "
                              "fills it); 'none' packs in memory at every load")
+    parser.add_argument("--busy-cores", type=int, default=0, metavar="N",
+                        help="keep N busy-loop processes running beside both engines (cores shared with other work)")
     parser.add_argument("--llama-worker", metavar="MODEL", help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.runs < 1 or any(count < 1 for count in arguments.threads):
@@ -227,6 +231,21 @@ def main() -> None:
           f"{llama_cpp.__version__}, runs {arguments.runs}, load average {load_average()}", flush=True)
     OUT.mkdir(parents=True, exist_ok=True)
     rows = []
+    busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(max(0, arguments.busy_cores))]
+    if busy:
+        print(f"# {len(busy)} busy-loop process(es) running beside both engines", flush=True)
+    try:
+        measure(arguments, models, rows)
+    finally:
+        for process in busy:
+            process.kill()
+            process.wait()
+    print()
+    print(table(rows))
+
+
+def measure(arguments: argparse.Namespace, models: list[Path], rows: list[dict]) -> None:
+    """Both engines on every file and thread count, one row each into `rows`."""
     with open(OUT / "engine_vs_llamacpp.jsonl", "a") as raw:
         for model in models:
             for threads in arguments.threads:
@@ -247,8 +266,6 @@ def main() -> None:
                     print(f"# {row['file']} threads {threads}: {error}", file=sys.stderr, flush=True)
                 row["load"] += " → " + load_average()
                 rows.append(row)
-    print()
-    print(table(rows))
 
 
 if __name__ == "__main__":

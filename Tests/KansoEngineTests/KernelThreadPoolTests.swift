@@ -18,6 +18,42 @@ import Testing
         }
     }
 
+    @Test func piecesCoverTheRangeOnWholeGrains() {
+        for grain in [1, 3, 8] {
+            for pieces in 1...6 {
+                for count in 0...40 {
+                    var next = 0
+                    for index in 0..<pieces {
+                        let piece = ThreadPool.piece(index, of: pieces, count: count, grain: grain)
+                        #expect(piece.lowerBound == next, "grain \(grain), \(pieces) pieces of \(count)")
+                        #expect(piece.lowerBound % grain == 0 || piece.isEmpty)
+                        #expect(piece.upperBound % grain == 0 || piece.upperBound == count)
+                        next = piece.upperBound
+                    }
+                    #expect(next == count)
+                }
+            }
+        }
+    }
+
+    @Test(arguments: [2, 3])
+    func claimedPiecesRunExactlyOnce(threads: Int) {
+        // More pieces than threads: each thread claims several, in whatever order it gets them.
+        let pool = ThreadPool(threads: threads)
+        for (count, grain, pieces) in [(1001, 8, 7), (64, 8, 16), (5, 1, 50), (100, 1, 3)] {
+            let hits = UnsafeMutablePointer<Int>.allocate(capacity: count)
+            hits.initialize(repeating: 0, count: count)
+            defer { hits.deallocate() }
+            for _ in 0..<200 {
+                pool.parallelFor(count, grain: grain, pieces: pieces) { range in
+                    #expect(range.lowerBound % grain == 0)
+                    for i in range { hits[i] += 1 }
+                }
+            }
+            #expect((0..<count).allSatisfy { hits[$0] == 200 }, "count \(count), \(pieces) pieces")
+        }
+    }
+
     @Test(arguments: [1, 2, 4])
     func everyIndexRunsExactlyOnce(threads: Int) {
         let pool = ThreadPool(threads: threads)

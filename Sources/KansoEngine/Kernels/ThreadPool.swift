@@ -1,5 +1,10 @@
-// A fixed set of worker threads for data-parallel kernels. `parallelFor` hands each thread one
-// contiguous chunk and blocks until all are done; the calling thread does chunk 0 itself.
+// A fixed set of worker threads for data-parallel kernels. `parallelFor` splits a range into
+// pieces (by default one per thread) that the calling thread and the workers claim from one
+// atomic counter, and blocks until all are done. Claiming instead of assigning is what keeps a
+// section moving when a thread is off its core (another program on the machine, a neighbour on
+// a shared host): the threads that run take the pieces of the one that does not, instead of
+// waiting for the scheduler to bring it back (135M generation at 2 threads beside a busy loop:
+// see bench/README.md, "Sharing the cores").
 // Workers and caller spin briefly before sleeping on a condition variable (as llama.cpp's
 // thread pool polls before it waits).
 // No allocation per call: the body is shared through a pointer for the duration of the call.
@@ -27,12 +32,19 @@ public final class ThreadPool: @unchecked Sendable {  // all shared state is gua
 
     /// Bumped once per parallelFor; workers wait for it to change.
     private let generation = Atomic<Int>(0)
-    /// Workers still running the current job.
-    private let pending = Atomic<Int>(0)
+    /// The current job's pieces: [generation: 32 bits | pieces: 16 | next unclaimed: 16]. A
+    /// thread owns piece `next` once its compare-exchange has moved `next` on, and only a thread
+    /// owning a piece of the current job reads the job's fields below.
+    private let claims = Atomic<Int>(0)
+    /// Pieces of the current job finished (run or empty).
+    private let finished = Atomic<Int>(0)
+    // Written by the caller before it publishes a job (`claims`, release) and not again until
+    // every piece is finished, so a thread owning a piece reads them unchanged.
+    private var currentCount = 0
+    private var currentGrain = 1
+    private var currentBody: UnsafeRawPointer?  // points at a `(Range<Int>) -> Void` on the caller's stack
     // Guarded by `mutex`.
     private var shuttingDown = false
-    private var currentCount = 0
-    private var currentBody: UnsafeRawPointer?  // points at a `(Range<Int>) -> Void` on the caller's stack
 
     /// `threads` is the total including the calling thread; values below 1 mean 1.
     public init(threads: Int) {
@@ -42,12 +54,11 @@ public final class ThreadPool: @unchecked Sendable {  // all shared state is gua
         pthread_cond_init(workAvailable, nil)
         pthread_cond_init(workFinished, nil)
         for _ in 0..<workerCount {
-            // Worker i runs chunk i; chunk 0 is the caller's.
-            let context = Unmanaged.passRetained(WorkerContext(pool: self, index: self.threads.count + 1)).toOpaque()
+            let context = Unmanaged.passRetained(WorkerContext(pool: self)).toOpaque()
             var thread = pthread_t()
             let result = pthread_create(&thread, nil, { argument in
                 let context = Unmanaged<WorkerContext>.fromOpaque(argument!).takeRetainedValue()
-                context.pool.workerLoop(index: context.index)
+                context.pool.workerLoop()
                 return nil
             }, context)
             if result == 0 {
@@ -83,43 +94,84 @@ public final class ThreadPool: @unchecked Sendable {  // all shared state is gua
         return start..<(start + base + (index < extra ? 1 : 0))
     }
 
-    /// Splits 0..<count into one contiguous chunk per thread and runs `body` on each, returning
-    /// when all chunks are done. Empty chunks are not run.
-    public func parallelFor(_ count: Int, _ body: (Range<Int>) -> Void) {
+    /// Piece `index` of `pieces` of 0..<count, its bounds on multiples of `grain` (the end
+    /// excepted): `chunk` over whole grains.
+    static func piece(_ index: Int, of pieces: Int, count: Int, grain: Int) -> Range<Int> {
+        let grains = chunk(index, of: pieces, count: (count + grain - 1) / grain)
+        return min(count, grains.lowerBound * grain)..<min(count, grains.upperBound * grain)
+    }
+
+    /// The most pieces one call can have (16 bits of `claims`).
+    static let maximumPieces = 0xFFFF
+
+    /// Splits 0..<count into `pieces` contiguous pieces (default: one per thread; at most `count`)
+    /// whose bounds fall on multiples of `grain` (rows of a kernel's row group, say), runs `body`
+    /// on each, and returns when all are done. Pieces go to whichever thread claims them first;
+    /// empty pieces are not run.
+    public func parallelFor(_ count: Int, grain: Int = 1, pieces requested: Int? = nil, _ body: (Range<Int>) -> Void) {
         guard count > 0 else { return }
         if workerCount == 0 || count == 1 || ThreadPool.isInsideBody {
             body(0..<count)
             return
         }
-        let participants = threads.count + 1
+        let grain = max(1, grain)
+        let pieces = min(max(1, requested ?? threads.count + 1), (count + grain - 1) / grain, Self.maximumPieces)
         withoutActuallyEscaping(body) { escapable in
             var closure = escapable
             withUnsafePointer(to: &closure) { closurePointer in
                 pthread_mutex_lock(callMutex)
-                pthread_mutex_lock(mutex)
                 currentBody = UnsafeRawPointer(closurePointer)
                 currentCount = count
-                pending.store(threads.count, ordering: .relaxed)
-                // Publishes the job to spinning workers (release) and to sleeping ones (broadcast).
-                generation.wrappingAdd(1, ordering: .releasing)
+                currentGrain = grain
+                finished.store(0, ordering: .relaxed)
+                let job = (generation.load(ordering: .relaxed) &+ 1) & 0xFFFF_FFFF
+                // Publishes the job's fields with its pieces (release), then wakes the workers:
+                // spinning ones see `generation` change, sleeping ones get the broadcast.
+                claims.store(job << 32 | pieces << 16, ordering: .releasing)
+                pthread_mutex_lock(mutex)
+                generation.store(job, ordering: .releasing)
                 pthread_cond_broadcast(workAvailable)
                 pthread_mutex_unlock(mutex)
 
                 ThreadPool.isInsideBody = true
-                let mine = ThreadPool.chunk(0, of: participants, count: count)
-                if !mine.isEmpty { escapable(mine) }
+                runPieces(of: job)
                 ThreadPool.isInsideBody = false
 
-                if !spin(until: { pending.load(ordering: .acquiring) == 0 }) {
+                if !spin(until: { finished.load(ordering: .acquiring) == pieces }) {
                     pthread_mutex_lock(mutex)
-                    while pending.load(ordering: .acquiring) > 0 { pthread_cond_wait(workFinished, mutex) }
+                    while finished.load(ordering: .acquiring) < pieces { pthread_cond_wait(workFinished, mutex) }
                     pthread_mutex_unlock(mutex)
                 }
-                pthread_mutex_lock(mutex)
                 currentBody = nil
-                pthread_mutex_unlock(mutex)
                 pthread_mutex_unlock(callMutex)
             }
+        }
+    }
+
+    /// Claims and runs pieces of job `job` until none is left (the job may already be over).
+    private func runPieces(of job: Int) {
+        var word = claims.load(ordering: .acquiring)
+        while word >> 32 == job {
+            let pieces = (word >> 16) & 0xFFFF, next = word & 0xFFFF
+            guard next < pieces else { return }
+            let (exchanged, original) = claims.compareExchange(expected: word, desired: word + 1,
+                                                              ordering: .acquiringAndReleasing)
+            guard exchanged else {
+                word = original
+                continue
+            }
+            // This piece is ours: the job's fields stay as they are until we report it finished.
+            let range = ThreadPool.piece(next, of: pieces, count: currentCount, grain: currentGrain)
+            if !range.isEmpty {
+                currentBody!.assumingMemoryBound(to: ((Range<Int>) -> Void).self).pointee(range)
+            }
+            if finished.add(1, ordering: .acquiringAndReleasing).newValue == pieces {
+                // The caller may be asleep: wake it under the mutex so the signal cannot be lost.
+                pthread_mutex_lock(mutex)
+                pthread_cond_signal(workFinished)
+                pthread_mutex_unlock(mutex)
+            }
+            word = claims.load(ordering: .acquiring)
         }
     }
 
@@ -137,7 +189,7 @@ public final class ThreadPool: @unchecked Sendable {  // all shared state is gua
 
     private static let spinAttempts = 20_000
 
-    private func workerLoop(index: Int) {
+    private func workerLoop() {
         ThreadPool.isInsideBody = true
         var seenGeneration = 0
         while true {
@@ -153,31 +205,16 @@ public final class ThreadPool: @unchecked Sendable {  // all shared state is gua
             seenGeneration = generation.load(ordering: .acquiring)
             pthread_mutex_lock(mutex)
             let stop = shuttingDown
-            let bodyPointer = currentBody
-            let count = currentCount
             pthread_mutex_unlock(mutex)
             if stop { return }
-            guard let bodyPointer else { continue }
-            let body = bodyPointer.assumingMemoryBound(to: ((Range<Int>) -> Void).self)
-            let range = ThreadPool.chunk(index, of: threads.count + 1, count: count)
-            if !range.isEmpty { body.pointee(range) }
-            if pending.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 {
-                // The caller may be asleep: wake it under the mutex so the signal cannot be lost.
-                pthread_mutex_lock(mutex)
-                pthread_cond_signal(workFinished)
-                pthread_mutex_unlock(mutex)
-            }
+            runPieces(of: seenGeneration)
         }
     }
 
     private final class WorkerContext {
         // Unowned: the pool joins its threads in deinit, so it outlives them.
         unowned(unsafe) let pool: ThreadPool
-        let index: Int
-        init(pool: ThreadPool, index: Int) {
-            self.pool = pool
-            self.index = index
-        }
+        init(pool: ThreadPool) { self.pool = pool }
     }
 
     /// Set on worker threads and on a caller while it runs its own chunk, so a nested

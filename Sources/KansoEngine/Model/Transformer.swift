@@ -179,11 +179,11 @@ final class Transformer {
 
     /// `pool.parallelFor`, or the whole range inline when the work is small.
     @inline(__always)
-    private func parallel(_ count: Int, work: Int, _ body: (Range<Int>) -> Void) {
+    private func parallel(_ count: Int, work: Int, grain: Int = 1, _ body: (Range<Int>) -> Void) {
         if work < Self.parallelWorkThreshold {
             body(0..<count)
         } else {
-            pool.parallelFor(count, body)
+            pool.parallelFor(count, grain: grain, body)
         }
     }
 
@@ -242,7 +242,8 @@ final class Transformer {
             }
         }
         let work = (rowsA + rowsB + rowsC) * a.0.columns * count
-        parallel(rowsA + rowsB + rowsC, work: work) { range in
+        // pieces on whole row groups of the packed kernels (8 rows), so no group is computed twice
+        parallel(rowsA + rowsB + rowsC, work: work, grain: 8) { range in
             run(a, range.clamped(to: 0..<rowsA))
             if let b {
                 let r = range.clamped(to: rowsA..<(rowsA + rowsB))
