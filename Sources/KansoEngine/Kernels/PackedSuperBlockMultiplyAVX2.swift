@@ -19,9 +19,22 @@
 import _Builtin_intrinsics.intel
 
 /// y[r] for the rows in `rows` of a packed Q4_K matrix and one vector.
-func multiplyPackedQ4_K(_ w: PackedRowGroups, _ x: SuperBlockActivation, into y: UnsafeMutablePointer<Float>, rows: Range<Int>) {
-    forEachPackedGroup(rows) { g, store in store(packedQ4_KGroup(w, g, x), y) }
+/// `broadcast` is scratch of `broadcastQuantsByteCount(columns:)` bytes, 32-aligned.
+func multiplyPackedQ4_K(_ w: PackedRowGroups, _ x: SuperBlockActivation, broadcast: UnsafeMutableRawPointer,
+                        into y: UnsafeMutablePointer<Float>, rows: Range<Int>) {
+    // every four bytes of x widened once to a whole register, so each step of every group loads
+    // it ready instead of broadcasting it again (a load µop instead of a vector-pipe shuffle)
+    let quants = UnsafeRawPointer(x.quants)
+    for i in 0..<(x.columns / 4) {
+        broadcast.storeBytes(of: _mm256_set1_epi32(quants.loadUnaligned(fromByteOffset: 4 * i, as: Int32.self)),
+                             toByteOffset: 32 * i, as: __m256i.self)
+    }
+    let ready = UnsafeRawPointer(broadcast)
+    forEachPackedGroup(rows) { g, store in store(packedQ4_KGroup(w, g, x, ready), y) }
 }
+
+/// Bytes of the broadcast form of an activation of `columns`: 32 per four quants.
+func broadcastQuantsByteCount(columns: Int) -> Int { 8 * columns }
 
 /// The `vpshufb` control that puts byte `t` of each 32-bit lane into both of its int16 words:
 /// row j's 6-bit value of sub-block t (of the four a scale word holds) against its pair sums.
@@ -35,7 +48,7 @@ private func laneByteToWords(_ t: Int) -> __m256i {
 
 /// Group g of a packed Q4_K matrix with one vector: lane j = row 8g + j.
 @inline(__always)
-private func packedQ4_KGroup(_ w: PackedRowGroups, _ g: Int, _ x: SuperBlockActivation) -> __m256 {
+private func packedQ4_KGroup(_ w: PackedRowGroups, _ g: Int, _ x: SuperBlockActivation, _ ready: UnsafeRawPointer) -> __m256 {
     let lowNibbles = _mm256_set1_epi8(0x0F)
     let low6 = _mm256_set1_epi8(0x3F), low4 = lowNibbles, bits45 = _mm256_set1_epi8(0x30)
     let controls = (laneByteToWords(0), laneByteToWords(1), laneByteToWords(2), laneByteToWords(3))
@@ -47,7 +60,6 @@ private func packedQ4_KGroup(_ w: PackedRowGroups, _ g: Int, _ x: SuperBlockActi
         default: return controls.3
         }
     }
-    let quants = UnsafeRawPointer(x.quants)
     var acc = _mm256_setzero_ps(), minimumAcc = _mm256_setzero_ps()
     for s in 0..<w.blocks {
         let p = w.groupBlock(g, s)
@@ -67,9 +79,9 @@ private func packedQ4_KGroup(_ w: PackedRowGroups, _ g: Int, _ x: SuperBlockActi
                 let packed = p.load(fromByteOffset: 128 + 256 * c + 32 * k, as: __m256i.self)
                 let offset = 256 * s + 64 * c + 4 * k
                 low = _mm256_add_epi16(low, _mm256_maddubs_epi16(_mm256_and_si256(packed, lowNibbles),
-                                                                 _mm256_set1_epi32(quants.loadUnaligned(fromByteOffset: offset, as: Int32.self))))
+                                                                 ready.load(fromByteOffset: 8 * offset, as: __m256i.self)))
                 high = _mm256_add_epi16(high, _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(packed, 4), lowNibbles),
-                                                                   _mm256_set1_epi32(quants.loadUnaligned(fromByteOffset: offset + 32, as: Int32.self))))
+                                                                   ready.load(fromByteOffset: 8 * offset + 256, as: __m256i.self)))
             }
             let scaleWords = c < 2 ? scales0to3 : scales4to7
             lanes = addWordDots(lanes, low, _mm256_shuffle_epi8(scaleWords, control(2 * c)))

@@ -99,10 +99,11 @@ public struct WeightMatrix: @unchecked Sendable {  // read-only view; the owner 
         case .q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q4_K, .q5_K, .q6_K:
             #if KANSO_X86_SIMD
             if let packed, type == .q4_K, n == 1 {
-                let memory = ThreadScratch.reserve(SuperBlockActivation.byteCount(columns: columns))
+                let activationBytes = ThreadScratch.aligned(SuperBlockActivation.byteCount(columns: columns))
+                let memory = ThreadScratch.reserve(activationBytes + broadcastQuantsByteCount(columns: columns))
                 let activation = SuperBlockActivation(memory: memory, columns: columns)
                 activation.quantize(x)
-                multiplyPackedQ4_K(packed, activation, into: y, rows: range)
+                multiplyPackedQ4_K(packed, activation, broadcast: memory + activationBytes, into: y, rows: range)
                 return
             }
             // (several vectors through a packed Q4_K matrix: the super-block batch kernel below,
