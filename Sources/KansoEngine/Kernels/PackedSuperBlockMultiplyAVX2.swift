@@ -22,19 +22,9 @@ import _Builtin_intrinsics.intel
 /// `broadcast` is scratch of `broadcastQuantsByteCount(columns:)` bytes, 32-aligned.
 func multiplyPackedQ4_K(_ w: PackedRowGroups, _ x: SuperBlockActivation, broadcast: UnsafeMutableRawPointer,
                         into y: UnsafeMutablePointer<Float>, rows: Range<Int>) {
-    // every four bytes of x widened once to a whole register, so each step of every group loads
-    // it ready instead of broadcasting it again (a load µop instead of a vector-pipe shuffle)
-    let quants = UnsafeRawPointer(x.quants)
-    for i in 0..<(x.columns / 4) {
-        broadcast.storeBytes(of: _mm256_set1_epi32(quants.loadUnaligned(fromByteOffset: 4 * i, as: Int32.self)),
-                             toByteOffset: 32 * i, as: __m256i.self)
-    }
-    let ready = UnsafeRawPointer(broadcast)
+    let ready = broadcastEveryFourQuants(UnsafeRawPointer(x.quants), count: x.columns, into: broadcast)
     forEachPackedGroup(rows) { g, store in store(packedQ4_KGroup(w, g, x, ready), y) }
 }
-
-/// Bytes of the broadcast form of an activation of `columns`: 32 per four quants.
-func broadcastQuantsByteCount(columns: Int) -> Int { 8 * columns }
 
 /// The `vpshufb` control that puts byte `t` of each 32-bit lane into both of its int16 words:
 /// row j's 6-bit value of sub-block t (of the four a scale word holds) against its pair sums.

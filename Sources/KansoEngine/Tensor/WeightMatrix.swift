@@ -113,10 +113,13 @@ public struct WeightMatrix: @unchecked Sendable {  // read-only view; the owner 
             // slower (1B, 2 threads, side by side: pp128 Q8_0 62-76 vs 90-97 t/s, Q4_0 64-67 vs
             // 81-88; the 12-token prompt of the time to first token 320-370 vs 170-230 ms).
             if let packed, type != .q4_K {
-                let memory = ThreadScratch.reserve(QuantizedActivation.byteCount(columns: columns, vectors: n))
+                let activationBytes = ThreadScratch.aligned(QuantizedActivation.byteCount(columns: columns, vectors: n))
+                let broadcastBytes = n == 1 ? broadcastQuantsByteCount(columns: columns) : 0
+                let memory = ThreadScratch.reserve(activationBytes + broadcastBytes)
                 let activation = QuantizedActivation(memory: memory, columns: columns, vectors: n)
                 for vector in 0..<n { activation.quantize(x + vector * columns, vector: vector) }
-                multiplyPackedRowGroups(packed, activation, into: y, outputStride: outputStride, rows: range)
+                multiplyPackedRowGroups(packed, activation, broadcast: n == 1 ? memory + activationBytes : nil,
+                                        into: y, outputStride: outputStride, rows: range)
                 return
             }
             #endif
