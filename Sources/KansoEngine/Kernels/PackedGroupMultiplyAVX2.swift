@@ -40,8 +40,9 @@ func multiplyPackedRowGroups(_ w: PackedRowGroups, _ x: QuantizedActivation, bro
                 store(w.type == .q8_0 ? packedQ8_0Group(w, g, x, vector: v, quantsAt)
                                       : packedQ4_0Group(w, g, x, vector: v, quantsAt), output)
             } else {
-                let tile = w.type == .q8_0 ? packedQ8_0Tile(w, g, x, firstVector: v, count: count)
-                                           : packedQ4_0Tile(w, g, x, firstVector: v, count: count)
+                // the group's first tile reads it from memory, the others from cache
+                let tile = w.type == .q8_0 ? packedQ8_0Tile(w, g, x, firstVector: v, count: count, prefetching: v == 0)
+                                           : packedQ4_0Tile(w, g, x, firstVector: v, count: count, prefetching: v == 0)
                 store(tile.0, output)
                 store(tile.1, output + outputStride)
                 if count > 2 { store(tile.2, output + 2 * outputStride) }
@@ -148,7 +149,8 @@ private func packedQ4_0Group(_ w: PackedRowGroups, _ g: Int, _ x: QuantizedActiv
 
 /// Group g of a Q8_0 matrix with vectors v ..< v + count (2...4; missing slots repeat the last).
 @inline(__always)
-private func packedQ8_0Tile(_ w: PackedRowGroups, _ g: Int, _ x: QuantizedActivation, firstVector v: Int, count: Int) -> RowGroupTile {
+private func packedQ8_0Tile(_ w: PackedRowGroups, _ g: Int, _ x: QuantizedActivation, firstVector v: Int, count: Int,
+                            prefetching: Bool) -> RowGroupTile {
     let blocks = w.blocks
     let quants = UnsafeRawPointer(x.quants)
     let (slot0, slot1, slot2, slot3) = tileSlots(firstVector: v, count: count)
@@ -159,6 +161,7 @@ private func packedQ8_0Tile(_ w: PackedRowGroups, _ g: Int, _ x: QuantizedActiva
     var acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0
     for b in 0..<blocks {
         let p = w.groupBlock(g, b)
+        if prefetching { prefetchWeights(p, lines: 5) }  // (272 bytes)
         var i0 = _mm256_setzero_si256(), i1 = i0, i2 = i0, i3 = i0
         for k in 0..<8 {
             let weights = p.loadUnaligned(fromByteOffset: 16 + 32 * k, as: __m256i.self)
@@ -180,7 +183,8 @@ private func packedQ8_0Tile(_ w: PackedRowGroups, _ g: Int, _ x: QuantizedActiva
 
 /// Group g of a Q4_0 matrix with vectors v ..< v + count (2...4; missing slots repeat the last).
 @inline(__always)
-private func packedQ4_0Tile(_ w: PackedRowGroups, _ g: Int, _ x: QuantizedActivation, firstVector v: Int, count: Int) -> RowGroupTile {
+private func packedQ4_0Tile(_ w: PackedRowGroups, _ g: Int, _ x: QuantizedActivation, firstVector v: Int, count: Int,
+                            prefetching: Bool) -> RowGroupTile {
     let blocks = w.blocks
     let quants = UnsafeRawPointer(x.quants)
     let lowNibbles = _mm256_set1_epi8(0x0F)
@@ -191,6 +195,7 @@ private func packedQ4_0Tile(_ w: PackedRowGroups, _ g: Int, _ x: QuantizedActiva
     var acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0
     for b in 0..<blocks {
         let p = w.groupBlock(g, b)
+        if prefetching { prefetchWeights(p, lines: 3) }  // (144 bytes)
         var s0 = _mm256_setzero_si256(), s1 = s0, s2 = s0, s3 = s0  // int16 pair sums of the block
         for k in 0..<4 {
             let packed = p.loadUnaligned(fromByteOffset: 16 + 32 * k, as: __m256i.self)
