@@ -210,6 +210,8 @@ def main() -> None:
     arguments = parser.parse_args()
     if arguments.runs < 1 or any(count < 1 for count in arguments.threads):
         parser.error("--runs and --threads need positive numbers")
+    if arguments.busy_cores < 0:
+        parser.error("--busy-cores needs 0 or more")
 
     if arguments.llama_worker:
         llama_worker(arguments.llama_worker, arguments.threads[0], arguments.runs)
@@ -231,7 +233,7 @@ def main() -> None:
           f"{llama_cpp.__version__}, runs {arguments.runs}, load average {load_average()}", flush=True)
     OUT.mkdir(parents=True, exist_ok=True)
     rows = []
-    busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(max(0, arguments.busy_cores))]
+    busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(arguments.busy_cores)]
     if busy:
         print(f"# {len(busy)} busy-loop process(es) running beside both engines", flush=True)
     try:

@@ -4,7 +4,8 @@
 // section moving when a thread is off its core (another program on the machine, a neighbour on
 // a shared host): the threads that run take the pieces of the one that does not, instead of
 // waiting for the scheduler to bring it back (135M generation at 2 threads beside a busy loop:
-// see bench/README.md, "Sharing the cores").
+// see bench/README.md, "The AVX2-only machine with the packed-weight cache, and sharing the
+// cores").
 // Workers and caller spin briefly before sleeping on a condition variable (as llama.cpp's
 // thread pool polls before it waits).
 // No allocation per call: the body is shared through a pointer for the duration of the call.
@@ -19,7 +20,7 @@ import Darwin
 #endif
 import Synchronization
 
-public final class ThreadPool: @unchecked Sendable {  // all shared state is guarded by `mutex`
+public final class ThreadPool: @unchecked Sendable {  // shared state: atomics, `mutex`, or a claimed piece (below)
     public var threadCount: Int { workerCount + 1 }
 
     private let workerCount: Int
@@ -217,7 +218,7 @@ public final class ThreadPool: @unchecked Sendable {  // all shared state is gua
         init(pool: ThreadPool) { self.pool = pool }
     }
 
-    /// Set on worker threads and on a caller while it runs its own chunk, so a nested
+    /// Set on worker threads and on a caller while it runs pieces, so a nested
     /// parallelFor runs inline instead of deadlocking.
     private static var isInsideBody: Bool {
         get { ThreadFlag.get() }
