@@ -40,6 +40,11 @@ public actor AgentRegistry {
         catalog.entries.map { $0.manifest.info(state: Self.state(of: $0)) }
     }
 
+    /// The catalog and its agents as `io.kanso.Admin.Status` gives them, in one call (one hop).
+    public func statusReading() -> (catalog: AgentCatalog, agents: [AgentStatusInfo]) {
+        (catalog, agentStatuses())
+    }
+
     /// The agents as `io.kanso.Admin.Status` gives them.
     public func agentStatuses() -> [AgentStatusInfo] {
         catalog.entries.map { entry in

@@ -62,20 +62,21 @@ public enum KansoRoutes {
 
         table.add("io.kanso.Admin.Status", access: .admin) { call, _ in
             _ = try Parameters(call, allowed: [])
-            let catalog = await context.registry.catalog
-            let spare = await context.agents.pool.spareWorker()  // one reading: pid and bytes agree
+            // two hops in all: one reading of the registry, one of the pool (whose spare pid and bytes agree)
+            let (catalog, agents) = await context.registry.statusReading()
+            let pool = await context.agents.pool.statusReading()
             return StatusReply(
                 version: KansoVersion.current, pid: Int(getpid()), state: context.lifecycle.state.rawValue,
                 uptimeSeconds: WallTime.now.seconds(since: context.startedAt), activation: context.activation,
                 socket: context.socketDescription, agentsDirectory: catalog.directory,
-                modelSearchPath: context.modelSearchPath, agents: await agentStatuses(context),
-                models: await context.agents.pool.snapshot().map(Self.info),
+                modelSearchPath: context.modelSearchPath, agents: withModelStates(agents, pool.models),
+                models: pool.models.map(Self.info),
                 problems: catalog.problems.map(\.info),
-                budget: BudgetInfo(bytes: context.budget.bytes, usedBytes: await context.agents.pool.residentBytes(),
+                budget: BudgetInfo(bytes: context.budget.bytes, usedBytes: pool.residentBytes,
                                    source: context.budget.source.rawValue,
-                                   spareWorkerPid: spare.map { Int($0.pid) }, spareWorkerBytes: spare?.bytes),
-                power: await context.agents.pool.power.map(Self.info),
-                energy: await context.agents.pool.energy.agents.sorted { $0.key < $1.key }.map { agent, totals in
+                                   spareWorkerPid: pool.spareWorker.map { Int($0.pid) }, spareWorkerBytes: pool.spareWorker?.bytes),
+                power: pool.power.map(Self.info),
+                energy: pool.energy.agents.sorted { $0.key < $1.key }.map { agent, totals in
                     AgentEnergyInfo(agent: agent, joules: totals.joules, tokens: totals.tokens, requests: totals.requests,
                                     tokensPerJoule: totals.tokensPerJoule)
                 },
@@ -179,16 +180,22 @@ public enum KansoRoutes {
 
     /// Each agent's model state, for agents whose model the pool knows.
     static func modelStates(_ context: Context) async -> [String: String] {
+        modelStates(await context.agents.pool.snapshot())
+    }
+
+    static func modelStates(_ models: [ModelPool.ModelSnapshot]) -> [String: String] {
         var states: [String: String] = [:]
-        for model in await context.agents.pool.snapshot() {
+        for model in models {
             for agent in model.agents { states[agent] = model.state }
         }
         return states
     }
 
-    static func agentStatuses(_ context: Context) async -> [AgentStatusInfo] {
-        let states = await modelStates(context)
-        return await context.registry.agentStatuses().map { agent in
+    /// The agents with the state of their model where the pool has it (an agent whose model is
+    /// loaded is as ready, busy, … as its model).
+    static func withModelStates(_ agents: [AgentStatusInfo], _ models: [ModelPool.ModelSnapshot]) -> [AgentStatusInfo] {
+        let states = modelStates(models)
+        return agents.map { agent in
             var agent = agent
             if agent.state == "absent", let state = states[agent.name] { agent.state = state }
             return agent

@@ -3,8 +3,8 @@
 // ggml-quants.c quantize_row_q8_K). With one activation scale for a whole weight super-block,
 // the integer sums of its sub-blocks can be weighted by their integer scales and converted to
 // float once per super-block; the per-16 sums give the min (Q4_K) and offset (Q6_K) terms.
-// Used by the x86 generation dots of Q4_K and Q6_K (KQuantDotSIMD.swift) and, with AVX2 alone,
-// by the batched K-quant kernel (BatchedSuperBlockMultiplyAVX2.swift).
+// Used by the x86 generation dots of Q4_K and Q6_K (KQuantDotSIMD.swift) and by the batched
+// K-quant kernels (BatchedSuperBlockMultiplyAVX2.swift, BatchedSuperBlockMultiplyAVX512.swift).
 
 /// Views into scratch memory for one activation vector of `columns` elements (a multiple of 256).
 struct SuperBlockActivation {
@@ -70,7 +70,7 @@ func singleVectorActivationBlockSize(_ type: GGMLType) -> Int {
 /// Elements per activation scale when several vectors are multiplied by a matrix of `type`: for
 /// tests' error bounds.
 func batchActivationBlockSize(_ type: GGMLType) -> Int {
-    #if KANSO_X86_SIMD && !KANSO_AVX512_VNNI
+    #if KANSO_X86_SIMD
     if UnpackedSuperBlockRow.serves(type) { return superBlockSize }
     #endif
     return activationBlockSize

@@ -134,11 +134,16 @@ public struct WeightMatrix: @unchecked Sendable {  // read-only view; the owner 
                 return
             }
             #endif
-            #if KANSO_X86_SIMD
-            // Several vectors through a K-quant matrix: per super-block activation scales (with
-            // AVX-512 VNNI only for a packed Q4_K matrix, whose file rows are released: the
-            // VNNI batch kernel below serves the rest).
-            if n >= 2 && UnpackedSuperBlockRow.serves(type) && (!Self.vnniBatches || packed != nil) {
+            // Several vectors through a K-quant matrix: per super-block activation scales, sixteen
+            // rows wide with AVX-512, eight with AVX2.
+            #if KANSO_AVX512_VNNI
+            if n >= 2 && UnpackedSuperBlockRow.serves(type) {
+                let memory = ThreadScratch.reserve(superBlockBatchAVX512ScratchByteCount(columns: columns, vectors: n))
+                multiplySuperBlocksBatchAVX512(self, x, count: n, scratch: memory, into: y, outputStride: outputStride, rows: range)
+                return
+            }
+            #elseif KANSO_X86_SIMD
+            if n >= 2 && UnpackedSuperBlockRow.serves(type) {
                 let memory = ThreadScratch.reserve(superBlockBatchAVX2ScratchByteCount(columns: columns, vectors: n))
                 multiplySuperBlocksBatchAVX2(self, x, count: n, scratch: memory, into: y, outputStride: outputStride, rows: range)
                 return

@@ -557,6 +557,21 @@ public actor ModelPool {
         }
     }
 
+    /// What `io.kanso.Admin.Status` shows of the pool, read in one call: each separate call is
+    /// a hop onto the pool's executor and back, and a Status made of six of them spent more time
+    /// hopping than reading.
+    public struct StatusReading: Sendable {
+        public var models: [ModelSnapshot]
+        public var spareWorker: (pid: Int32, bytes: Int)?
+        public var residentBytes: Int
+        public var power: PowerDecision?
+        public var energy: EnergyLedger
+    }
+
+    public func statusReading() -> StatusReading {
+        StatusReading(models: snapshot(), spareWorker: spareWorker(), residentBytes: residentBytes(), power: power, energy: energy)
+    }
+
     /// The spare worker's pid and the bytes the budget holds for it, if one runs.
     public func spareWorker() -> (pid: Int32, bytes: Int)? {
         spare.map { ($0.pid, spareBytes) }

@@ -1,0 +1,128 @@
+// Y = X·Wᵀ for several activation vectors at once through a Q4_K, Q5_K or Q6_K matrix with AVX-512
+// (BW and VNNI): the arithmetic of BatchedSuperBlockMultiplyAVX2.swift, sixteen rows wide. Two
+// groups of eight interleaved rows (InterleavedSuperBlockRows.swift) are read side by side, group
+// A in the low 256 bits of each register and group B in the high, so int32 lane j is row j of
+// the sixteen throughout and one `vpmaddubsw` serves sixteen rows. `vpdpwssd` weights a unit's
+// int16 pair sums by the group scales and adds them in one instruction. Per super-block s and
+// vector v, with x broadcast four bytes at a time:
+//
+//   main   = Σ_units  Σ_2 groupScale_j · (Σ_steps of the unit  Σ_2 q · q_x)   (int32 lane j)
+//   offset = Σ_pairs  Σ_2 offsetWeight_j · Σ16 q_x
+//   acc   += float(main) · d_j·d_x − float(offset) · e_j·d_x
+//
+// Units as in the AVX2 kernel (8 steps for Q4_K, 4 for Q5_K, 2 for Q6_K: what int16 holds).
+// Tile: sixteen rows × four vectors. Compiled when the building machine has AVX-512 VNNI.
+
+#if KANSO_AVX512_VNNI
+import _Builtin_intrinsics.intel
+
+/// Scratch bytes multiplySuperBlocksBatchAVX512 needs: the vectors in super-block form and two row groups.
+func superBlockBatchAVX512ScratchByteCount(columns: Int, vectors: Int) -> Int {
+    vectors * ThreadScratch.aligned(SuperBlockActivation.byteCount(columns: columns))
+        + 2 * InterleavedSuperBlockRows.byteCount(columns: columns)
+}
+
+/// y[v · outputStride + r] for the rows in `rows` and the `n` vectors of `x` ([n, columns]),
+/// using `memory` (superBlockBatchAVX512ScratchByteCount bytes, 64-aligned). The matrix must be
+/// Q4_K, Q5_K or Q6_K.
+func multiplySuperBlocksBatchAVX512(_ matrix: WeightMatrix, _ x: UnsafePointer<Float>, count n: Int,
+                                    scratch memory: UnsafeMutableRawPointer, into y: UnsafeMutablePointer<Float>,
+                                    outputStride: Int, rows: Range<Int>) {
+    let columns = matrix.columns
+    let vectorBytes = ThreadScratch.aligned(SuperBlockActivation.byteCount(columns: columns))
+    @inline(__always) func vector(_ v: Int) -> SuperBlockActivation {
+        SuperBlockActivation(memory: memory + v * vectorBytes, columns: columns)
+    }
+    for v in 0..<n { vector(v).quantize(x + v * columns) }
+    let groupBytes = InterleavedSuperBlockRows.byteCount(columns: columns)
+    let low = InterleavedSuperBlockRows(memory: memory + n * vectorBytes, columns: columns)
+    let high = InterleavedSuperBlockRows(memory: memory + n * vectorBytes + groupBytes, columns: columns)
+    var r = rows.lowerBound
+    while r < rows.upperBound {
+        let count = min(16, rows.upperBound - r)
+        low.fill(matrix, rows: r..<(r + min(8, count)))
+        high.fill(matrix, rows: (r + min(8, count))..<(r + count))  // empty: zero rows
+        var v = 0
+        while v < n {
+            let vectors = min(4, n - v)
+            let (s0, s1, s2, s3) = tileSlots(firstVector: v, count: vectors)
+            let tile: WideRowGroupTile
+            switch matrix.type {
+            case .q4_K: tile = wideSuperBlockTile(low, high, vector(s0), vector(s1), vector(s2), vector(s3), unitSteps: 8)
+            case .q5_K: tile = wideSuperBlockTile(low, high, vector(s0), vector(s1), vector(s2), vector(s3), unitSteps: 4)
+            default: tile = wideSuperBlockTile(low, high, vector(s0), vector(s1), vector(s2), vector(s3), unitSteps: 2)
+            }
+            withUnsafeBytes(of: tile) { raw in
+                let lanes = raw.bindMemory(to: Float.self)  // [4 vectors, 16 rows]
+                for k in 0..<vectors {
+                    for j in 0..<count { y[(v + k) * outputStride + r + j] = lanes[16 * k + j] }
+                }
+            }
+            v += vectors
+        }
+        r += count
+    }
+}
+
+/// The results of sixteen rows with four vectors: lane j of register k is row j with vector k.
+typealias WideRowGroupTile = (__m512, __m512, __m512, __m512)
+
+/// 64 bytes at `offset` of two row groups' arrays: a's 32 in the low half, b's in the high.
+@inline(__always)
+private func sideBySide(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, at offset: Int) -> __m512i {
+    __m512i(lowHalf: a.load(fromByteOffset: offset, as: __m256i.self), highHalf: b.load(fromByteOffset: offset, as: __m256i.self))
+}
+
+@inline(__always)
+private func floatsSideBySide(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, at index: Int) -> __m512 {
+    __m512(lowHalf: UnsafeRawPointer(a + index).load(as: __m256.self), highHalf: UnsafeRawPointer(b + index).load(as: __m256.self))
+}
+
+/// The four vectors' accumulators ([16 rows] each) of the row groups a (rows 0-7) and b (8-15).
+@inline(__always)
+private func wideSuperBlockTile(_ a: InterleavedSuperBlockRows, _ b: InterleavedSuperBlockRows,
+                                _ x0: SuperBlockActivation, _ x1: SuperBlockActivation,
+                                _ x2: SuperBlockActivation, _ x3: SuperBlockActivation, unitSteps: Int) -> WideRowGroupTile {
+    let q0 = UnsafeRawPointer(x0.quants), q1 = UnsafeRawPointer(x1.quants)
+    let q2 = UnsafeRawPointer(x2.quants), q3 = UnsafeRawPointer(x3.quants)
+    let valuesA = UnsafeRawPointer(a.values), valuesB = UnsafeRawPointer(b.values)
+    let scalesA = UnsafeRawPointer(a.groupScales), scalesB = UnsafeRawPointer(b.groupScales)
+    let offsetsA = UnsafeRawPointer(a.offsetWeights), offsetsB = UnsafeRawPointer(b.offsetWeights)
+    var acc0 = _mm512_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0
+    for s in 0..<a.superBlocks {
+        var main0 = _mm512_setzero_si512(), main1 = main0, main2 = main0, main3 = main0
+        var unit = 0
+        while unit < 64 {
+            var sums0 = _mm512_setzero_si512(), sums1 = sums0, sums2 = sums0, sums3 = sums0
+            for k in unit..<(unit + unitSteps) {
+                let weights = sideBySide(valuesA, valuesB, at: 2048 * s + 32 * k)
+                let offset = 256 * s + 4 * k
+                @inline(__always) func step(_ q: UnsafeRawPointer, _ sums: inout __m512i) {
+                    let xb = _mm512_set1_epi32(q.loadUnaligned(fromByteOffset: offset, as: Int32.self))
+                    sums = _mm512_add_epi16(sums, _mm512_maddubs_epi16(weights, xb))
+                }
+                step(q0, &sums0); step(q1, &sums1); step(q2, &sums2); step(q3, &sums3)
+            }
+            let groupScale = sideBySide(scalesA, scalesB, at: 512 * s + 32 * (unit / 4))  // 4 steps per group
+            main0 = _mm512_dpwssd_epi32(main0, sums0, groupScale); main1 = _mm512_dpwssd_epi32(main1, sums1, groupScale)
+            main2 = _mm512_dpwssd_epi32(main2, sums2, groupScale); main3 = _mm512_dpwssd_epi32(main3, sums3, groupScale)
+            unit += unitSteps
+        }
+        let d = floatsSideBySide(a.d, b.d, at: 8 * s)
+        let e = floatsSideBySide(a.e, b.e, at: 8 * s)
+        @inline(__always) func finish(_ acc: inout __m512, _ main: __m512i, _ x: SuperBlockActivation) {
+            let groupSums = UnsafeRawPointer(x.groupSums)
+            var offset = _mm512_setzero_si512()
+            for p in 0..<8 {
+                let sums = _mm512_set1_epi32(groupSums.loadUnaligned(fromByteOffset: 32 * s + 4 * p, as: Int32.self))
+                offset = _mm512_dpwssd_epi32(offset, sideBySide(offsetsA, offsetsB, at: 256 * s + 32 * p), sums)
+            }
+            let dx = _mm512_set1_ps(x.scales[s])
+            acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(main), _mm512_mul_ps(d, dx), acc)
+            acc = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(offset), _mm512_mul_ps(e, dx), acc)
+        }
+        finish(&acc0, main0, x0); finish(&acc1, main1, x1); finish(&acc2, main2, x2); finish(&acc3, main3, x3)
+    }
+    return (acc0, acc1, acc2, acc3)
+}
+#endif

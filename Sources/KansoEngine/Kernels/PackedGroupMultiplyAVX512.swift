@@ -1,0 +1,87 @@
+// Prompt batches (several activation vectors) through a Q4_0 matrix packed in groups of eight
+// interleaved rows (PackedRowGroups.swift), with AVX-512 BW: the arithmetic of the AVX2 Q4_0 tile
+// (PackedGroupMultiplyAVX2.swift), sixteen rows wide. Groups g and g + 1 are read side by side,
+// g in the low 256 bits of each register and g + 1 in the high, so int32 lane j is row 16·(g/2) + j
+// and one `vpmaddubsw` serves sixteen rows; a last odd group is read twice and stored once.
+// Compiled when the building machine has AVX-512 VNNI (with F, BW, VL).
+
+#if KANSO_AVX512_VNNI
+import _Builtin_intrinsics.intel
+
+/// y[v · outputStride + r] for the rows in `rows` and every vector of `x` (two or more), through
+/// the packed Q4_0 matrix `w`.
+func multiplyPackedQ4_0BatchAVX512(_ w: PackedRowGroups, _ x: QuantizedActivation, into y: UnsafeMutablePointer<Float>,
+                                   outputStride: Int, rows: Range<Int>) {
+    guard !rows.isEmpty else { return }
+    let n = x.vectors
+    var g = rows.lowerBound / 8
+    let lastGroup = (rows.upperBound - 1) / 8
+    while g <= lastGroup {
+        let second = min(g + 1, lastGroup)  // (the same group again when none is left)
+        let first = max(rows.lowerBound, 8 * g), end = min(rows.upperBound, 8 * g + (second > g ? 16 : 8))
+        var v = 0
+        while v < n {
+            let count = min(4, n - v)
+            let tile = packedQ4_0WideTile(w, g, second, x, firstVector: v, count: count, prefetching: v == 0)
+            withUnsafeBytes(of: tile) { raw in
+                let lanes = raw.bindMemory(to: Float.self)  // [4 vectors, 16 rows]
+                for k in 0..<count {
+                    let output = y + (v + k) * outputStride
+                    for r in first..<end { output[r] = lanes[16 * k + r - 8 * g] }
+                }
+            }
+            v += count
+        }
+        g += 2
+    }
+}
+
+/// Groups a (rows 0-7 of the tile) and b (8-15) of a Q4_0 matrix with vectors v ..< v + count
+/// (1...4; missing slots repeat the last).
+@inline(__always)
+private func packedQ4_0WideTile(_ w: PackedRowGroups, _ a: Int, _ b: Int, _ x: QuantizedActivation, firstVector v: Int,
+                                count: Int, prefetching: Bool) -> WideRowGroupTile {
+    let blocks = w.blocks
+    let quants = UnsafeRawPointer(x.quants)
+    let lowNibbles = _mm512_set1_epi8(0x0F)
+    let ones = _mm512_set1_epi16(1)
+    let (slot0, slot1, slot2, slot3) = tileSlots(firstVector: v, count: count)
+    let q0 = quants + slot0 * x.columns, q1 = quants + slot1 * x.columns
+    let q2 = quants + slot2 * x.columns, q3 = quants + slot3 * x.columns
+    @inline(__always) func broadcast(_ q: UnsafeRawPointer, _ offset: Int) -> __m512i {
+        _mm512_set1_epi32(q.loadUnaligned(fromByteOffset: offset, as: Int32.self))
+    }
+    var acc0 = _mm512_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0
+    for block in 0..<blocks {
+        let pa = w.groupBlock(a, block), pb = w.groupBlock(b, block)
+        if prefetching { prefetchWeights(pa, lines: 3); prefetchWeights(pb, lines: 3) }  // (144 bytes each)
+        var s0 = _mm512_setzero_si512(), s1 = s0, s2 = s0, s3 = s0  // int16 pair sums of the block
+        for k in 0..<4 {
+            let packed = __m512i(lowHalf: pa.loadUnaligned(fromByteOffset: 16 + 32 * k, as: __m256i.self),
+                                 highHalf: pb.loadUnaligned(fromByteOffset: 16 + 32 * k, as: __m256i.self))
+            let low = _mm512_and_si512(packed, lowNibbles)
+            let high = _mm512_and_si512(_mm512_srli_epi16(packed, 4), lowNibbles)
+            let lowOffset = 32 * block + 4 * k, highOffset = 32 * block + 16 + 4 * k
+            s0 = _mm512_add_epi16(s0, _mm512_maddubs_epi16(low, broadcast(q0, lowOffset)))
+            s1 = _mm512_add_epi16(s1, _mm512_maddubs_epi16(low, broadcast(q1, lowOffset)))
+            s2 = _mm512_add_epi16(s2, _mm512_maddubs_epi16(low, broadcast(q2, lowOffset)))
+            s3 = _mm512_add_epi16(s3, _mm512_maddubs_epi16(low, broadcast(q3, lowOffset)))
+            s0 = _mm512_add_epi16(s0, _mm512_maddubs_epi16(high, broadcast(q0, highOffset)))
+            s1 = _mm512_add_epi16(s1, _mm512_maddubs_epi16(high, broadcast(q1, highOffset)))
+            s2 = _mm512_add_epi16(s2, _mm512_maddubs_epi16(high, broadcast(q2, highOffset)))
+            s3 = _mm512_add_epi16(s3, _mm512_maddubs_epi16(high, broadcast(q3, highOffset)))
+        }
+        // the sixteen rows' f16 scales: eight from each group-block
+        let scales = _mm512_cvtph_ps(__m256i(lowHalf: pa.loadUnaligned(as: __m128i.self), highHalf: pb.loadUnaligned(as: __m128i.self)))
+        @inline(__always) func finish(_ acc: inout __m512, _ sums: __m512i, _ slot: Int) {
+            // d_w · (d_x · Σ q·x − 8 · d_x · Σ x)
+            let d = x.scales[slot * blocks + block], total = Float(x.sums[slot * blocks + block])
+            let perRow = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_madd_epi16(sums, ones)), _mm512_set1_ps(d),
+                                         _mm512_set1_ps(-8 * d * total))
+            acc = _mm512_fmadd_ps(perRow, scales, acc)
+        }
+        finish(&acc0, s0, slot0); finish(&acc1, s1, slot1); finish(&acc2, s2, slot2); finish(&acc3, s3, slot3)
+    }
+    return (acc0, acc1, acc2, acc3)
+}
+#endif
