@@ -24,7 +24,10 @@ struct Options {
             case "--calls": calls = Int(arguments.next() ?? "") ?? calls
             case "--agents": agents = arguments.next() ?? agents
             case "--kansod": kansod = arguments.next() ?? kansod
-            default: fatalError("unknown argument \(argument)")
+            default:
+                let usage = "usage: kanso-bench-socket [--calls N (per client)] [--agents DIR] [--kansod PATH]\n"
+                FileHandle.standardError.write(Data(((argument == "--help" ? "" : "unknown argument \(argument)\n") + usage).utf8))
+                exit(argument == "--help" ? 0 : 64)
             }
         }
     }
