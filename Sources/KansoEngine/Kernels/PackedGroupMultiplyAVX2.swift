@@ -30,8 +30,8 @@ func multiplyPackedRowGroups(_ w: PackedRowGroups, _ x: QuantizedActivation, bro
         return
     }
     #if KANSO_AVX512_VNNI
-    if w.type == .q4_0 && n >= 2 {  // sixteen rows a register (PackedGroupMultiplyAVX512.swift)
-        multiplyPackedQ4_0BatchAVX512(w, x, into: y, outputStride: outputStride, rows: rows)
+    if n >= 2 {  // sixteen rows a register (PackedGroupMultiplyAVX512.swift)
+        multiplyPackedBatchAVX512(w, x, into: y, outputStride: outputStride, rows: rows)
         return
     }
     #endif

@@ -1,6 +1,8 @@
-// Prompt batches (several activation vectors) through a Q4_0 matrix packed in groups of eight
-// interleaved rows (PackedRowGroups.swift), with AVX-512 BW: the arithmetic of the AVX2 Q4_0 tile
-// (PackedGroupMultiplyAVX2.swift), sixteen rows wide. Groups g and g + 1 are read side by side,
+// Prompt batches (several activation vectors) through a Q8_0 or Q4_0 matrix packed in groups of
+// eight interleaved rows (PackedRowGroups.swift), with AVX-512 BW and VNNI: the arithmetic of the
+// AVX2 tiles (PackedGroupMultiplyAVX2.swift), sixteen rows wide. AVX-512 has no `vpsignb`: Q8_0
+// moves w's sign onto x by negating x under the mask of w's sign bits (`vpmovb2m`, once per
+// weight register, then one masked subtract per vector). Groups g and g + 1 are read side by side,
 // g in the low 256 bits of each register and g + 1 in the high, so int32 lane j is row 16·(g/2) + j
 // and one `vpmaddubsw` serves sixteen rows; a last odd group is read twice and stored once.
 // Compiled when the building machine has AVX-512 VNNI (with F, BW, VL).
@@ -9,8 +11,8 @@
 import _Builtin_intrinsics.intel
 
 /// y[v · outputStride + r] for the rows in `rows` and every vector of `x` (two or more), through
-/// the packed Q4_0 matrix `w`.
-func multiplyPackedQ4_0BatchAVX512(_ w: PackedRowGroups, _ x: QuantizedActivation, into y: UnsafeMutablePointer<Float>,
+/// the packed Q8_0 or Q4_0 matrix `w`.
+func multiplyPackedBatchAVX512(_ w: PackedRowGroups, _ x: QuantizedActivation, into y: UnsafeMutablePointer<Float>,
                                    outputStride: Int, rows: Range<Int>) {
     guard !rows.isEmpty else { return }
     let n = x.vectors
@@ -22,7 +24,8 @@ func multiplyPackedQ4_0BatchAVX512(_ w: PackedRowGroups, _ x: QuantizedActivatio
         var v = 0
         while v < n {
             let count = min(4, n - v)
-            let tile = packedQ4_0WideTile(w, g, second, x, firstVector: v, count: count, prefetching: v == 0)
+            let tile = w.type == .q8_0 ? packedQ8_0WideTile(w, g, second, x, firstVector: v, count: count, prefetching: v == 0)
+                                       : packedQ4_0WideTile(w, g, second, x, firstVector: v, count: count, prefetching: v == 0)
             withUnsafeBytes(of: tile) { raw in
                 let lanes = raw.bindMemory(to: Float.self)  // [4 vectors, 16 rows]
                 for k in 0..<count {
@@ -34,6 +37,45 @@ func multiplyPackedQ4_0BatchAVX512(_ w: PackedRowGroups, _ x: QuantizedActivatio
         }
         g += 2
     }
+}
+
+/// Groups a (rows 0-7 of the tile) and b (8-15) of a Q8_0 matrix with vectors v ..< v + count
+/// (1...4; missing slots repeat the last).
+@inline(__always)
+private func packedQ8_0WideTile(_ w: PackedRowGroups, _ a: Int, _ b: Int, _ x: QuantizedActivation, firstVector v: Int,
+                                count: Int, prefetching: Bool) -> WideRowGroupTile {
+    let blocks = w.blocks
+    let quants = UnsafeRawPointer(x.quants)
+    let zero = _mm512_setzero_si512()
+    let (slot0, slot1, slot2, slot3) = tileSlots(firstVector: v, count: count)
+    let q0 = quants + slot0 * x.columns, q1 = quants + slot1 * x.columns
+    let q2 = quants + slot2 * x.columns, q3 = quants + slot3 * x.columns
+    let d0 = x.scales + slot0 * blocks, d1 = x.scales + slot1 * blocks
+    let d2 = x.scales + slot2 * blocks, d3 = x.scales + slot3 * blocks
+    var acc0 = _mm512_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0
+    for block in 0..<blocks {
+        let pa = w.groupBlock(a, block), pb = w.groupBlock(b, block)
+        if prefetching { prefetchWeights(pa, lines: 5); prefetchWeights(pb, lines: 5) }  // (272 bytes each)
+        var i0 = zero, i1 = zero, i2 = zero, i3 = zero
+        for k in 0..<8 {
+            let weights = __m512i(lowHalf: pa.loadUnaligned(fromByteOffset: 16 + 32 * k, as: __m256i.self),
+                                  highHalf: pb.loadUnaligned(fromByteOffset: 16 + 32 * k, as: __m256i.self))
+            let magnitudes = _mm512_abs_epi8(weights)
+            let negative = _mm512_movepi8_mask(weights)
+            let offset = 32 * block + 4 * k
+            @inline(__always) func step(_ q: UnsafeRawPointer, _ acc: inout __m512i) {
+                let xb = _mm512_set1_epi32(q.loadUnaligned(fromByteOffset: offset, as: Int32.self))
+                acc = _mm512_dpbusd_epi32(acc, magnitudes, _mm512_mask_sub_epi8(xb, negative, zero, xb))
+            }
+            step(q0, &i0); step(q1, &i1); step(q2, &i2); step(q3, &i3)
+        }
+        let scales = _mm512_cvtph_ps(__m256i(lowHalf: pa.loadUnaligned(as: __m128i.self), highHalf: pb.loadUnaligned(as: __m128i.self)))
+        acc0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i0), _mm512_mul_ps(scales, _mm512_set1_ps(d0[block])), acc0)
+        acc1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i1), _mm512_mul_ps(scales, _mm512_set1_ps(d1[block])), acc1)
+        acc2 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i2), _mm512_mul_ps(scales, _mm512_set1_ps(d2[block])), acc2)
+        acc3 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i3), _mm512_mul_ps(scales, _mm512_set1_ps(d3[block])), acc3)
+    }
+    return (acc0, acc1, acc2, acc3)
 }
 
 /// Groups a (rows 0-7 of the tile) and b (8-15) of a Q4_0 matrix with vectors v ..< v + count
