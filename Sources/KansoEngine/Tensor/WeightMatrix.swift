@@ -108,9 +108,10 @@ public struct WeightMatrix: @unchecked Sendable {  // read-only view; the owner 
             }
             // (several vectors through a packed Q4_K matrix: the super-block batch kernel below,
             // which reads its rows back from the packed copy). Also with AVX-512 VNNI, prompt
-            // batches of a packed matrix take these 256-bit group tiles, not the 512-bit VNNI batch
-            // kernel: with the rows copied back from the groups and unpacked for it, that was
-            // slower (1B, 2 threads, side by side: pp128 Q8_0 62-76 vs 90-97 t/s, Q4_0 64-67 vs
+            // batches of a packed matrix read the groups (sixteen rows a register there,
+            // PackedGroupMultiplyAVX512.swift), not the per-row VNNI batch kernel: with the rows
+            // copied back from the groups and unpacked for it, that was slower (1B, 2 threads,
+            // side by side: pp128 Q8_0 62-76 vs 90-97 t/s with the 256-bit groups, Q4_0 64-67 vs
             // 81-88; the 12-token prompt of the time to first token 320-370 vs 170-230 ms).
             if let packed, type != .q4_K {
                 let activationBytes = ThreadScratch.aligned(QuantizedActivation.byteCount(columns: columns, vectors: n))
@@ -230,15 +231,6 @@ public struct WeightMatrix: @unchecked Sendable {  // read-only view; the owner 
 }
 
 extension WeightMatrix {
-    /// Whether prompt batches of unpacked matrices take the AVX-512 VNNI kernel (BatchedIntegerMultiply.swift).
-    static var vnniBatches: Bool {
-        #if KANSO_AVX512_VNNI
-        return true
-        #else
-        return false
-        #endif
-    }
-
     /// Whether this build has packed kernels at all (PackedRowGroups.swift): every AVX2 build.
     static var packedFormsAreBuilt: Bool {
         #if KANSO_X86_SIMD
