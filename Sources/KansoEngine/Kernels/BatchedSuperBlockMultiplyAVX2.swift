@@ -20,8 +20,7 @@ import _Builtin_intrinsics.intel
 
 /// Scratch bytes multiplySuperBlocksBatchAVX2 needs: the vectors in super-block form and one row group.
 func superBlockBatchAVX2ScratchByteCount(columns: Int, vectors: Int) -> Int {
-    vectors * ThreadScratch.aligned(SuperBlockActivation.byteCount(columns: columns))
-        + InterleavedSuperBlockRows.byteCount(columns: columns)
+    SuperBlockActivationBatch.byteCount(columns: columns, vectors: vectors) + InterleavedSuperBlockRows.byteCount(columns: columns)
 }
 
 /// y[v · outputStride + r] for the rows in `rows` and the `n` vectors of `x` ([n, columns]),
@@ -31,16 +30,13 @@ func multiplySuperBlocksBatchAVX2(_ matrix: WeightMatrix, _ x: UnsafePointer<Flo
                                   scratch memory: UnsafeMutableRawPointer, into y: UnsafeMutablePointer<Float>,
                                   outputStride: Int, rows: Range<Int>) {
     let columns = matrix.columns
-    let vectorBytes = ThreadScratch.aligned(SuperBlockActivation.byteCount(columns: columns))
-    @inline(__always) func vector(_ v: Int) -> SuperBlockActivation {
-        SuperBlockActivation(memory: memory + v * vectorBytes, columns: columns)
-    }
-    for v in 0..<n { vector(v).quantize(x + v * columns) }
-    let group = InterleavedSuperBlockRows(memory: memory + n * vectorBytes, columns: columns)
+    let vector = SuperBlockActivationBatch(memory: memory, quantizing: x, count: n, columns: columns)
+    let group = InterleavedSuperBlockRows(memory: memory + SuperBlockActivationBatch.byteCount(columns: columns, vectors: n),
+                                          columns: columns)
     multiplyRowGroups(rows: rows, vectors: n, into: y, outputStride: outputStride,
                       fill: { group.fill(matrix, rows: $0) }) { v, vectors in
         // unused vector slots repeat the last; one specialisation per unit length
-        let x0 = vector(v), x1 = vector(v + min(1, vectors - 1)), x2 = vector(v + min(2, vectors - 1)), x3 = vector(v + min(3, vectors - 1))
+        let x0 = vector[v], x1 = vector[v + min(1, vectors - 1)], x2 = vector[v + min(2, vectors - 1)], x3 = vector[v + min(3, vectors - 1)]
         switch matrix.type {
         case .q4_K: return superBlockTile(group, x0, x1, x2, x3, unitSteps: 8)
         case .q5_K: return superBlockTile(group, x0, x1, x2, x3, unitSteps: 4)

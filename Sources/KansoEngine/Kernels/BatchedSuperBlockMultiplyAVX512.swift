@@ -18,8 +18,7 @@ import _Builtin_intrinsics.intel
 
 /// Scratch bytes multiplySuperBlocksBatchAVX512 needs: the vectors in super-block form and two row groups.
 func superBlockBatchAVX512ScratchByteCount(columns: Int, vectors: Int) -> Int {
-    vectors * ThreadScratch.aligned(SuperBlockActivation.byteCount(columns: columns))
-        + 2 * InterleavedSuperBlockRows.byteCount(columns: columns)
+    SuperBlockActivationBatch.byteCount(columns: columns, vectors: vectors) + 2 * InterleavedSuperBlockRows.byteCount(columns: columns)
 }
 
 /// y[v · outputStride + r] for the rows in `rows` and the `n` vectors of `x` ([n, columns]),
@@ -29,14 +28,10 @@ func multiplySuperBlocksBatchAVX512(_ matrix: WeightMatrix, _ x: UnsafePointer<F
                                     scratch memory: UnsafeMutableRawPointer, into y: UnsafeMutablePointer<Float>,
                                     outputStride: Int, rows: Range<Int>) {
     let columns = matrix.columns
-    let vectorBytes = ThreadScratch.aligned(SuperBlockActivation.byteCount(columns: columns))
-    @inline(__always) func vector(_ v: Int) -> SuperBlockActivation {
-        SuperBlockActivation(memory: memory + v * vectorBytes, columns: columns)
-    }
-    for v in 0..<n { vector(v).quantize(x + v * columns) }
-    let groupBytes = InterleavedSuperBlockRows.byteCount(columns: columns)
-    let low = InterleavedSuperBlockRows(memory: memory + n * vectorBytes, columns: columns)
-    let high = InterleavedSuperBlockRows(memory: memory + n * vectorBytes + groupBytes, columns: columns)
+    let vector = SuperBlockActivationBatch(memory: memory, quantizing: x, count: n, columns: columns)
+    let groups = memory + SuperBlockActivationBatch.byteCount(columns: columns, vectors: n)
+    let low = InterleavedSuperBlockRows(memory: groups, columns: columns)
+    let high = InterleavedSuperBlockRows(memory: groups + InterleavedSuperBlockRows.byteCount(columns: columns), columns: columns)
     var r = rows.lowerBound
     while r < rows.upperBound {
         let count = min(16, rows.upperBound - r)
@@ -48,9 +43,9 @@ func multiplySuperBlocksBatchAVX512(_ matrix: WeightMatrix, _ x: UnsafePointer<F
             let (s0, s1, s2, s3) = tileSlots(firstVector: v, count: vectors)
             let tile: WideRowGroupTile
             switch matrix.type {
-            case .q4_K: tile = wideSuperBlockTile(low, high, vector(s0), vector(s1), vector(s2), vector(s3), unitSteps: 8)
-            case .q5_K: tile = wideSuperBlockTile(low, high, vector(s0), vector(s1), vector(s2), vector(s3), unitSteps: 4)
-            default: tile = wideSuperBlockTile(low, high, vector(s0), vector(s1), vector(s2), vector(s3), unitSteps: 2)
+            case .q4_K: tile = wideSuperBlockTile(low, high, vector[s0], vector[s1], vector[s2], vector[s3], unitSteps: 8)
+            case .q5_K: tile = wideSuperBlockTile(low, high, vector[s0], vector[s1], vector[s2], vector[s3], unitSteps: 4)
+            default: tile = wideSuperBlockTile(low, high, vector[s0], vector[s1], vector[s2], vector[s3], unitSteps: 2)
             }
             withUnsafeBytes(of: tile) { raw in
                 let lanes = raw.bindMemory(to: Float.self)  // [4 vectors, 16 rows]

@@ -58,6 +58,32 @@ struct SuperBlockActivation {
     }
 }
 
+/// Several activation vectors in super-block form, one after another in scratch memory: what the
+/// batched K-quant kernels (BatchedSuperBlockMultiplyAVX2.swift, …AVX512.swift) read.
+struct SuperBlockActivationBatch {
+    let memory: UnsafeMutableRawPointer
+    let columns: Int
+    private let vectorBytes: Int
+
+    static func byteCount(columns: Int, vectors: Int) -> Int {
+        vectors * ThreadScratch.aligned(SuperBlockActivation.byteCount(columns: columns))
+    }
+
+    /// Quantizes the `n` vectors of `x` ([n, columns]) into `memory` (byteCount bytes, 64-aligned).
+    init(memory: UnsafeMutableRawPointer, quantizing x: UnsafePointer<Float>, count n: Int, columns: Int) {
+        self.memory = memory
+        self.columns = columns
+        vectorBytes = ThreadScratch.aligned(SuperBlockActivation.byteCount(columns: columns))
+        for v in 0..<n { self[v].quantize(x + v * columns) }
+    }
+
+    /// Vector v.
+    @inline(__always)
+    subscript(v: Int) -> SuperBlockActivation {
+        SuperBlockActivation(memory: memory + v * vectorBytes, columns: columns)
+    }
+}
+
 /// Elements per activation scale when one vector is multiplied by a matrix of `type` (the
 /// portable kernels always use blocks of 32): for tests' error bounds.
 func singleVectorActivationBlockSize(_ type: GGMLType) -> Int {
