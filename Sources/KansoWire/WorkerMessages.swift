@@ -18,12 +18,13 @@ public enum WorkerInterface {
     type Sampling (temperature: ?float, topK: ?int, topP: ?float, minP: ?float, repeatPenalty: ?float, seed: ?int)
     type Word (word: string, probability: float)
 
-    # packedCacheDirectory: where packed weights are kept between loads (none: packed in memory).
-    # packedWeights says where this load's packed weights came from; writingPackedCache, that a
-    # cache file is being written, which the worker finishes before it exits.
+    # packedCacheDirectory: where packed weights and tokenizer tables are kept between loads
+    # (none: built in memory). packedWeights and tokenizerTables say where this load's came
+    # from; writingPackedCache, that a cache file is being written, which the worker finishes
+    # before it exits.
     method Load(path: string, threads: int, contextLength: ?int, packedCacheDirectory: ?string) -> (
       architecture: string, parameterCount: int, contextLength: int, vocabularySize: int,
-      loadMilliseconds: float, packedWeights: ?string, writingPackedCache: ?bool
+      loadMilliseconds: float, packedWeights: ?string, tokenizerTables: ?string, writingPackedCache: ?bool
     )
     # prefix is the agent's fixed prompt text before the request's text; it is computed once
     # and reused. With more, each token comes as a reply; the last one has done = true.
@@ -86,17 +87,20 @@ public struct WorkerLoadReply: Codable, Sendable {
     public var loadMilliseconds: Double
     /// Where the packed weights came from ("mapped from …", "packed at load, writing …", …).
     public var packedWeights: String?
-    /// Whether the worker is writing a packed-weight cache file in the background, which it
-    /// finishes before it exits.
+    /// Where the tokenizer's tables came from ("read from …", "built at load, writing …", …).
+    public var tokenizerTables: String?
+    /// Whether the worker is writing a cache file (packed weights, tokenizer tables) in the
+    /// background, which it finishes before it exits.
     public var writingPackedCache: Bool?
     public init(architecture: String, parameterCount: Int, contextLength: Int, vocabularySize: Int, loadMilliseconds: Double,
-                packedWeights: String? = nil, writingPackedCache: Bool? = nil) {
+                packedWeights: String? = nil, tokenizerTables: String? = nil, writingPackedCache: Bool? = nil) {
         self.architecture = architecture
         self.parameterCount = parameterCount
         self.contextLength = contextLength
         self.vocabularySize = vocabularySize
         self.loadMilliseconds = loadMilliseconds
         self.packedWeights = packedWeights
+        self.tokenizerTables = tokenizerTables
         self.writingPackedCache = writingPackedCache
     }
 }

@@ -56,9 +56,10 @@ import Testing
         let secondLogits = try Self.logits(second)
         #expect(secondLogits == firstLogits, "the mapped cache must hold exactly the bytes packed in memory")
         #expect(firstLogits == plain, "packing into the cache must not change what packing in memory computes")
-        // nothing but the cache file is left in the folder
-        let names = try FileManager.default.contentsOfDirectory(atPath: cache.directory)
-        #expect(names == [URL(fileURLWithPath: cachePath).lastPathComponent])
+        #expect(second.tokenizerTables == .cacheRead(path: cache.filePath(forModelAt: path, kind: "ktok")))
+        // nothing but the two cache files (packed weights, tokenizer tables) is left in the folder
+        let names = try FileManager.default.contentsOfDirectory(atPath: cache.directory).sorted()
+        #expect(names == [cachePath, cache.filePath(forModelAt: path, kind: "ktok")].map { URL(fileURLWithPath: $0).lastPathComponent })
     }
 
     @Test(packing) func aChangedModelFileIsPackedAgain() throws {
@@ -173,12 +174,15 @@ import Testing
         defer { try? FileManager.default.removeItem(at: folder) }
         let model = try Model(file: GGUFFile(path: path), threads: 1, packWeights: false, packedCache: cache)
         #expect(model.waitForPackedCache() == .none)
-        #expect(!FileManager.default.fileExists(atPath: cache.directory))
-        // and a file with no packable matrix (F32) writes none either
+        #expect(!FileManager.default.fileExists(atPath: cache.filePath(forModelAt: path)))
+        // and a file with no packable matrix (F32) writes none either; the tokenizer's tables are
+        // cached all the same
         let (f32, f32Cache, f32Folder) = try Self.setUp("llama-f32")
         defer { try? FileManager.default.removeItem(at: f32Folder) }
-        #expect(try Model(path: f32, threads: 1, packedCache: f32Cache).waitForPackedCache() == .none)
-        #expect(!FileManager.default.fileExists(atPath: f32Cache.directory))
+        let f32Model = try Model(path: f32, threads: 1, packedCache: f32Cache)
+        #expect(f32Model.waitForPackedCache() == .none)
+        #expect(!FileManager.default.fileExists(atPath: f32Cache.filePath(forModelAt: f32)))
+        #expect(f32Model.tokenizerTables == .cacheWritten(path: f32Cache.filePath(forModelAt: f32, kind: "ktok")))
     }
 
     @Test func cacheFileNamesAreKeyedByTheRealPath() throws {

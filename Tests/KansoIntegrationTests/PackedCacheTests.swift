@@ -5,8 +5,8 @@ import KansoWire
 import Testing
 
 /// The packed-weight cache through the pool: the first load of a model packs in memory and its
-/// worker writes `<name>-<hash>.kpack` to the daemon's cache folder (finished before the worker
-/// exits); the next worker maps that file; a damaged file is rebuilt, an unwritable folder only
+/// worker writes `<name>-<hash>.kpack` (and the tokenizer's tables, `.ktok`) to the daemon's cache
+/// folder (finished before the worker exits); the next worker maps that file; a damaged file is rebuilt, an unwritable folder only
 /// costs the speed-up, and --no-packed-cache writes nothing.
 @Suite("Packed-weight cache through kansod",
        .enabled(if: WeightMatrix.packedFormsAreBuilt, "this build has no packed kernels (they are built where the building CPU has AVX2)"))
@@ -65,14 +65,17 @@ struct PackedCacheTests {
         #expect(first.reason.contains("weights packed at load, writing \(harness.cacheDirectory)/llama-q8_0-"), "\(first.reason)")
         try Self.unload(harness)
 
-        let files = Self.cacheFiles(harness)
-        #expect(files.count == 1 && files[0].hasPrefix("llama-q8_0-") && files[0].hasSuffix(".kpack"), "\(files)")
+        let files = Self.cacheFiles(harness).filter { $0.hasSuffix(".kpack") }
+        #expect(files.count == 1 && files[0].hasPrefix("llama-q8_0-"), "\(Self.cacheFiles(harness))")
+        let tables = Self.cacheFiles(harness).filter { $0.hasSuffix(".ktok") }
+        #expect(tables.count == 1 && tables[0].hasPrefix("llama-q8_0-"), "the tokenizer's tables beside it: \(Self.cacheFiles(harness))")
         let folder = try FileManager.default.attributesOfItem(atPath: harness.cacheDirectory)
         #expect((folder[.posixPermissions] as? Int) == 0o700, "the cache folder is the daemon's alone")
         let path = harness.cacheDirectory + "/" + (files.first ?? "")
 
         let second = try Self.loadAndGenerate(harness, count: 2)
         #expect(second.reason.contains("weights mapped from \(path)"), "\(second.reason)")
+        #expect(second.reason.contains("tokenizer read from \(harness.cacheDirectory)/\(tables.first ?? "")"), "\(second.reason)")
         // (read to the end: a file of /proc shows a size of 0, and one read returns a page or so)
         let handle = try #require(FileHandle(forReadingAtPath: "/proc/\(second.pid)/maps"))
         let maps = String(decoding: try handle.readToEnd() ?? Data(), as: UTF8.self)
@@ -85,7 +88,7 @@ struct PackedCacheTests {
         let harness = try Self.harness()
         let first = try Self.loadAndGenerate(harness, count: 1)
         try Self.unload(harness)
-        let path = harness.cacheDirectory + "/" + (try #require(Self.cacheFiles(harness).first))
+        let path = harness.cacheDirectory + "/" + (try #require(Self.cacheFiles(harness).first { $0.hasSuffix(".kpack") }))
         // Overwrite the header's record of its source (inode and size, bytes 40..<56): the file no
         // longer matches the model, nor its checksum, and must not be trusted.
         let handle = try #require(FileHandle(forUpdatingAtPath: path))
@@ -122,7 +125,7 @@ struct PackedCacheTests {
     func disabled() throws {
         let harness = try Self.harness(["--no-packed-cache"])
         let model = try Self.loadAndGenerate(harness, count: 1)
-        #expect(model.reason.hasSuffix("weights packed at load"), "\(model.reason)")
+        #expect(model.reason.hasSuffix("weights packed at load; tokenizer built at load"), "\(model.reason)")
         try Self.unload(harness)
         #expect(!FileManager.default.fileExists(atPath: harness.cacheDirectory))
     }

@@ -219,6 +219,7 @@ func run(_ options: BenchmarkOptions) throws {
     var firstTokenTimes: [Double] = []
     var loadTimes: [Double] = []  // of each run: opening the file, tokenizer and model, in ms
     var origins: [String] = []    // of each run: where the packed matrices came from
+    var tableOrigins: [String] = []  // of each run: where the tokenizer's tables came from
     var model: Model?
     for _ in 0..<options.runs {
         model = nil
@@ -231,7 +232,8 @@ func run(_ options: BenchmarkOptions) throws {
         _ = argmax(logits)
         firstTokenTimes.append(Double(nanoseconds() - start) / 1e6)
         try checkFinite(logits, measurement: "ttft", step: 0)
-        origins.append(loaded.waitForPackedCache().description)  // untimed: a first run writes the cache
+        origins.append(loaded.waitForPackedCache().description)  // untimed: a first run writes the caches
+        tableOrigins.append(loaded.tokenizerTables.description)
         model = loaded
     }
     guard let model else { return }
@@ -243,7 +245,7 @@ func run(_ options: BenchmarkOptions) throws {
             "runs_milliseconds": firstTokenTimes.map { rounded($0) },
             "load_milliseconds": loadTimes.map { rounded($0) },
             "prompt_milliseconds": zip(firstTokenTimes, loadTimes).map { rounded($0 - $1) },
-            "packed_weights": origins,
+            "packed_weights": origins, "tokenizer_tables": tableOrigins,
             "warm_prompt_milliseconds": rounded(Double(nanoseconds() - warmStart) / 1e6)])
 
     let vocabulary = model.configuration.vocabularySize

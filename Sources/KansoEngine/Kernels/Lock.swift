@@ -36,3 +36,19 @@ public final class Lock: @unchecked Sendable {  // the mutex itself is the synch
         return try body()
     }
 }
+
+/// A value behind a Lock: state that a background thread sets and any thread reads.
+public final class Locked<Value>: @unchecked Sendable {  // `value` is only touched under `lock`
+    private let lock = Lock()
+    private var value: Value
+
+    public init(_ value: Value) {
+        self.value = value
+    }
+
+    public var current: Value { lock.withLock { value } }
+
+    public func set(_ newValue: Value) {
+        lock.withLock { value = newValue }
+    }
+}

@@ -41,7 +41,12 @@ public final class Model: @unchecked Sendable {  // mutable scratch state is use
     }
     private var origin: PackedWeightsOrigin
     private let originLock = Lock()
-    private let cacheWrite = DispatchGroup()
+    /// Cache files being written: the packed matrices, the tokenizer tables.
+    private let cacheWrite: DispatchGroup
+
+    /// Where the tokenizer's tables came from; `waitForPackedCache` waits for a cache file being written.
+    public var tokenizerTables: TokenizerTablesOrigin { tokenizerTablesOrigin.current }
+    private let tokenizerTablesOrigin: Locked<TokenizerTablesOrigin>
 
     /// Loads the model in `file`. `contextLength` clamps the trained context (and so every cache);
     /// `batchCapacity` bounds the tokens of one pass (scratch memory grows with it).
@@ -85,6 +90,8 @@ public final class Model: @unchecked Sendable {  // mutable scratch state is use
         // threads and their file pages released. In this order because one read can map a whole
         // large folio of the page cache, up to 2 MiB around it: populating after packing would
         // map released pages back.
+        let writes = DispatchGroup()
+        cacheWrite = writes
         let untiedEmbedding = file.tensor(named: "output.weight") == nil ? nil : "token_embd.weight"
         let populated = DispatchGroup()
         DispatchQueue.global(qos: .userInitiated).async(group: populated) {
@@ -93,7 +100,9 @@ public final class Model: @unchecked Sendable {  // mutable scratch state is use
         }
         do {
             defer { populated.wait() }
-            tokenizer = try Tokenizer(gguf: file)
+            let tablesOrigin = Locked(TokenizerTablesOrigin.built)
+            tokenizer = try Tokenizer.load(gguf: file, cache: packedCache, writing: writes, origin: tablesOrigin)
+            tokenizerTablesOrigin = tablesOrigin
         }
         if packsNow { weights.packForKernels(pool: pool, file: file) }
         if reused != nil { weights.releaseFilePagesOfPacked(file) }
@@ -127,7 +136,8 @@ public final class Model: @unchecked Sendable {  // mutable scratch state is use
         }
     }
 
-    /// Waits until a cache file being written is complete (or failed) and returns the outcome.
+    /// Waits until the cache files being written (packed weights, tokenizer tables) are complete
+    /// (or failed) and returns the packed weights' outcome; `tokenizerTables` has the other.
     @discardableResult
     public func waitForPackedCache() -> PackedWeightsOrigin {
         cacheWrite.wait()

@@ -19,8 +19,9 @@ public struct PackedWeightCache: Sendable, Equatable {
     }
 
     /// The cache file for the GGUF file at `path`: one per model path (its real path, links
-    /// resolved), replaced when that file changes.
-    public func filePath(forModelAt path: String) -> String {
+    /// resolved) and kind (`kpack`: packed matrices, `ktok`: tokenizer tables), replaced when
+    /// that file changes.
+    public func filePath(forModelAt path: String, kind: String = "kpack") -> String {
         let real = realpath(path, nil).map { pointer in defer { free(pointer) }; return String(cString: pointer) } ?? path
         var name = String(real.split(separator: "/").last ?? "model")
         if name.hasSuffix(".gguf") { name.removeLast(5) }
@@ -28,7 +29,7 @@ public struct PackedWeightCache: Sendable, Equatable {
             scalar.isASCII && (Character(scalar).isLetter || Character(scalar).isNumber || "._-".unicodeScalars.contains(scalar)) ? Character(scalar) : "_"
         })
         let hash = String(PackedCacheFile.fnv1a(real.utf8), radix: 16)
-        return directory + "/" + safe + "-" + String(repeating: "0", count: 16 - hash.count) + hash + ".kpack"
+        return directory + "/" + safe + "-" + String(repeating: "0", count: 16 - hash.count) + hash + "." + kind
     }
 
     /// Writes `header` then each of `matrices` at its offset to a temporary file beside `path`,

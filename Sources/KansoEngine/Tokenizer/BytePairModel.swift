@@ -6,6 +6,12 @@
 // ids, so a merge is a hash lookup on two integers; texts that merges produce but the vocabulary
 // lacks get ids past the vocabulary and fall back to bytes.
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
 struct BytePairModel: Sendable {
     /// Vocabulary tokens (ids below `vocabularySize`), then merge parts that are not tokens.
     private let symbolTexts: ByteStringTable
@@ -28,10 +34,7 @@ struct BytePairModel: Sendable {
         if byteLevel {
             byteSymbols = ByteLevelMapping.utf8ForByte.map { symbols.insert($0).id }
         } else {
-            let hexDigits = Array("0123456789ABCDEF".utf8)
-            byteSymbols = (0 ..< 256).map { byte in
-                tokenTexts.find([0x3C, 0x30, 0x78, hexDigits[byte >> 4], hexDigits[byte & 15], 0x3E]) ?? -1  // <0xNN>
-            }
+            byteSymbols = Self.byteTokens(tokenTexts)
         }
 
         // Chunks of lines back to back, each split into "left right" at the first space after
@@ -79,6 +82,52 @@ struct BytePairModel: Sendable {
         }
         merges = table
         symbolTexts = symbols
+    }
+
+    /// The built tables, for the tokenizer cache (TokenizerCacheFile.swift).
+    var tables: Tables { Tables(symbols: symbolTexts.parts, merges: merges.parts) }
+
+    struct Tables: Equatable {
+        var symbols: ByteStringTable.Parts
+        var merges: MergeTable.Parts
+    }
+
+    /// The model over `tables` that an earlier build made from the same vocabulary and merges,
+    /// without resolving the merges again; nil unless they are consistent with `tokenTexts`:
+    /// the symbols start with exactly its tokens, and every byte has its symbol.
+    init?(tokenTexts: ByteStringTable, tables: Tables, byteLevel: Bool = true, ignoresMerges: Bool) {
+        let tokens = tokenTexts.parts
+        let vocabularySize = tokenTexts.count
+        guard tables.symbols.offsets.count > vocabularySize,
+              tables.symbols.offsets[...vocabularySize].elementsEqual(tokens.offsets),
+              tables.symbols.storage.count >= tokens.storage.count,
+              tables.symbols.storage.withUnsafeBytes({ cached in tokens.storage.withUnsafeBytes { built in
+                  built.count == 0 || memcmp(cached.baseAddress!, built.baseAddress!, built.count) == 0 } }),
+              let symbols = ByteStringTable(parts: tables.symbols),
+              let merges = MergeTable(parts: tables.merges, symbolCount: symbols.count) else { return nil }
+        var byteSymbols: [Int32] = []
+        if byteLevel {
+            for spelling in ByteLevelMapping.utf8ForByte {
+                guard let id = symbols.find(spelling) else { return nil }
+                byteSymbols.append(id)
+            }
+        } else {
+            byteSymbols = Self.byteTokens(tokenTexts)
+        }
+        self.symbolTexts = symbols
+        self.vocabularySize = vocabularySize
+        self.merges = merges
+        self.byteLevel = byteLevel
+        self.byteSymbols = byteSymbols
+        self.ignoresMerges = ignoresMerges
+    }
+
+    /// The `<0xNN>` token of each byte, or -1.
+    private static func byteTokens(_ tokenTexts: ByteStringTable) -> [Int32] {
+        let hexDigits = Array("0123456789ABCDEF".utf8)
+        return (0 ..< 256).map { byte in
+            tokenTexts.find([0x3C, 0x30, 0x78, hexDigits[byte >> 4], hexDigits[byte & 15], 0x3E]) ?? -1  // <0xNN>
+        }
     }
 
     struct Candidate: MergeCandidate {

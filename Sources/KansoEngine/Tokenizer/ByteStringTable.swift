@@ -27,6 +27,38 @@ struct ByteStringTable: Sendable {
 
     var count: Int { offsets.count - 1 }
 
+    /// The table's arrays as they are, for the tokenizer cache (TokenizerCacheFile.swift).
+    var parts: Parts { Parts(storage: storage, offsets: offsets, slots: slots, hashes: hashes) }
+
+    struct Parts: Equatable {
+        var storage: [UInt8]
+        var offsets: [Int]
+        var slots: [UInt64]
+        var hashes: [UInt64]
+    }
+
+    /// The table whose arrays are `parts`, or nil unless they are consistent (every lookup
+    /// stays in bounds and ends): offsets rise from 0 to the end of storage, one hash per
+    /// string, slots a power of two in number holding every id once and at least half empty.
+    init?(parts: Parts) {
+        let count = parts.offsets.count - 1
+        guard count >= 0, parts.offsets[0] == 0, parts.offsets[count] == parts.storage.count,
+              parts.hashes.count == count, parts.slots.count >= 16, parts.slots.count & (parts.slots.count - 1) == 0,
+              count * 2 <= parts.slots.count else { return nil }
+        for index in 0 ..< count where parts.offsets[index] > parts.offsets[index + 1] { return nil }
+        var seen = [Bool](repeating: false, count: count)
+        for value in parts.slots where value != Self.emptySlot {
+            let id = Int(truncatingIfNeeded: UInt32(truncatingIfNeeded: value))
+            guard id < count, !seen[id] else { return nil }
+            seen[id] = true
+        }
+        guard !seen.contains(false) else { return nil }
+        storage = parts.storage
+        offsets = parts.offsets
+        slots = parts.slots
+        hashes = parts.hashes
+    }
+
     func bytes(of id: Int32) -> ArraySlice<UInt8> {
         storage[offsets[Int(id)] ..< offsets[Int(id) + 1]]
     }

@@ -19,6 +19,36 @@ struct MergeTable: Sendable {
         shift = 64 - bits
     }
 
+    /// The table's arrays as they are, for the tokenizer cache (TokenizerCacheFile.swift).
+    var parts: Parts { Parts(keys: keys, values: values, count: count) }
+
+    struct Parts: Equatable {
+        var keys: [UInt64]
+        var values: [UInt64]
+        var count: Int
+    }
+
+    /// The table whose arrays are `parts`, or nil unless they are consistent: a power of two of
+    /// slots, at most two thirds full (a lookup ends), and every pair and result a symbol id
+    /// below `symbolCount`.
+    init?(parts: Parts, symbolCount: Int) {
+        let slots = parts.keys.count
+        guard slots >= 16, slots & (slots - 1) == 0, parts.values.count == slots, parts.count * 3 <= slots * 2 else { return nil }
+        var used = 0
+        for (key, value) in zip(parts.keys, parts.values) where key != Self.emptyKey {
+            let left = Int32(truncatingIfNeeded: key >> 32), right = Int32(truncatingIfNeeded: key)
+            let result = Int32(truncatingIfNeeded: value)
+            guard left >= 0, right >= 0, result >= 0, Int(left) < symbolCount, Int(right) < symbolCount,
+                  Int(result) < symbolCount else { return nil }
+            used += 1
+        }
+        guard used == parts.count else { return nil }
+        keys = parts.keys
+        values = parts.values
+        count = parts.count
+        shift = 64 - UInt64(slots.trailingZeroBitCount)
+    }
+
     @inline(__always) private static func key(_ left: Int32, _ right: Int32) -> UInt64 {
         UInt64(UInt32(bitPattern: left)) << 32 | UInt64(UInt32(bitPattern: right))
     }

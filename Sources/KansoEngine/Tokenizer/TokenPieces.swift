@@ -40,6 +40,23 @@ struct TokenPieces: Sendable {
 
     var count: Int { offsets.count - 1 }
 
+    /// The arrays as they are, for the tokenizer cache (TokenizerCacheFile.swift).
+    var parts: Parts { Parts(storage: storage, offsets: offsets) }
+
+    struct Parts: Equatable {
+        var storage: [UInt8]
+        var offsets: [Int]
+    }
+
+    /// The pieces of `count` tokens stored as `parts`, or nil unless offsets rise from 0 to the
+    /// end of storage.
+    init?(parts: Parts, count: Int) {
+        guard parts.offsets.count == count + 1, parts.offsets[0] == 0, parts.offsets[count] == parts.storage.count else { return nil }
+        for index in 0 ..< count where parts.offsets[index] > parts.offsets[index + 1] { return nil }
+        storage = parts.storage
+        offsets = parts.offsets
+    }
+
     func bytes(of token: Int32) -> ArraySlice<UInt8> {
         guard token >= 0, Int(token) < count else { return [] }
         return storage[offsets[Int(token)] ..< offsets[Int(token) + 1]]

@@ -1,6 +1,13 @@
 // Reading a tokenizer from a GGUF file's `tokenizer.ggml.*` metadata into a TokenizerVocabulary
 // (keys as llama.cpp's convert scripts write them and src/llama-vocab.cpp reads them).
 
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
 extension TokenizerVocabulary {
     public init(gguf metadata: GGUFMetadata) throws {
         guard let modelName = metadata.string("tokenizer.ggml.model") else {
@@ -88,5 +95,41 @@ extension Tokenizer {
     /// The tokenizer of a GGUF model (or vocabulary-only) file.
     public convenience init(gguf: GGUFFile) throws {
         try self.init(vocabulary: TokenizerVocabulary(gguf: gguf.metadata))
+    }
+
+    /// The tokenizer of `gguf`, with its tables read from `cache` when an earlier load wrote them
+    /// for this unchanged file; otherwise built, and written there on a background thread
+    /// (`writing` is left when that is done). `origin` says where the tables came from.
+    static func load(gguf: GGUFFile, cache: PackedWeightCache?, writing: DispatchGroup,
+                     origin: Locked<TokenizerTablesOrigin>) throws -> Tokenizer {
+        let vocabulary = try TokenizerVocabulary(gguf: gguf.metadata)
+        guard let cache else {
+            origin.set(.built)
+            return try Tokenizer(vocabulary: vocabulary)
+        }
+        let path = cache.filePath(forModelAt: gguf.path, kind: "ktok")
+        if let tables = TokenizerCacheFile.read(path: path, source: gguf.identity) {
+            let tokenizer = try Tokenizer(vocabulary: vocabulary, tables: tables)
+            // A part that failed its checks was built anew (then the file is replaced); the parts
+            // taken share the read arrays' storage, so this compares no bytes.
+            if tokenizer.tables == tables {
+                origin.set(.cacheRead(path: path))
+                return tokenizer
+            }
+        }
+        let tokenizer = try Tokenizer(vocabulary: vocabulary)
+        let identity = gguf.identity
+        origin.set(.cacheWriting(path: path))
+        DispatchQueue.global(qos: .utility).async(group: writing) {
+            do {
+                try TokenizerCacheFile.write(tokenizer.tables, path: path, source: identity, in: cache)
+                origin.set(.cacheWritten(path: path))
+            } catch let error as PackedCacheError {
+                origin.set(.cacheFailed(error))
+            } catch {
+                origin.set(.cacheFailed(PackedCacheError(path: path, operation: "write", errno: EIO)))
+            }
+        }
+        return tokenizer
     }
 }

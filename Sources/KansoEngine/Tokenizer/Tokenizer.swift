@@ -29,16 +29,21 @@ public final class Tokenizer: @unchecked Sendable {  // immutable after init
     private let preTokenizer: PreTokenizer?
     private let wordPiece: WordPieceModel?
 
-    public init(vocabulary: TokenizerVocabulary) throws {
+    public convenience init(vocabulary: TokenizerVocabulary) throws {
+        try self.init(vocabulary: vocabulary, tables: nil)
+    }
+
+    /// `tables`: what an earlier build of this same vocabulary made (TokenizerCacheFile.swift);
+    /// each part that is consistent is used as it is, the others are built.
+    init(vocabulary: TokenizerVocabulary, tables: TokenizerTables?) throws {
         try vocabulary.validate()
         let count = vocabulary.tokens.count
         model = vocabulary.model
-        var texts = ByteStringTable(expectedCount: count, expectedBytes: count * 8)
-        for (index, token) in vocabulary.tokens.enumerated() {
-            // llama.cpp renames empty tokens so every id has a distinct text.
-            var text = token.isEmpty ? "[EMPTY_\(index)]" : token
-            let (id, inserted) = text.withUTF8 { texts.insert($0) }
-            if !inserted { throw TokenizerError.duplicateToken(text: token, firstID: Int(id), secondID: index) }
+        let texts: ByteStringTable
+        if let cached = tables.flatMap({ ByteStringTable(parts: $0.tokenTexts) }), cached.count == count {
+            texts = cached
+        } else {
+            texts = try Self.tokenTexts(vocabulary.tokens)
         }
         tokenTexts = texts
         let initialTypes = vocabulary.tokenTypes.isEmpty
@@ -49,7 +54,12 @@ public final class Tokenizer: @unchecked Sendable {  // immutable after init
         splitter = SpecialTokenSplitter(
             tokenTexts: texts, types: types,
             leftStripped: vocabulary.leftStrippedTokens, rightStripped: vocabulary.rightStrippedTokens)
-        pieces = TokenPieces(model: vocabulary.model, tokenTexts: texts, types: types)
+        pieces = tables.flatMap { TokenPieces(parts: $0.pieces, count: count) }
+            ?? TokenPieces(model: vocabulary.model, tokenTexts: texts, types: types)
+        func bytePairModel(byteLevel: Bool, ignoresMerges: Bool) -> BytePairModel {
+            tables?.bytePair.flatMap { BytePairModel(tokenTexts: texts, tables: $0, byteLevel: byteLevel, ignoresMerges: ignoresMerges) }
+                ?? BytePairModel(tokenTexts: texts, merges: vocabulary.merges, byteLevel: byteLevel, ignoresMerges: ignoresMerges)
+        }
         switch vocabulary.model {
         case .sentencePiece:
             sentencePiece = SentencePieceModel(tokenTexts: texts, scores: vocabulary.scores, unknown: special.unknown)
@@ -58,14 +68,12 @@ public final class Tokenizer: @unchecked Sendable {  // immutable after init
             wordPiece = nil
         case .bytePair:
             preTokenizer = try PreTokenizer(name: vocabulary.preTokenizer)
-            bytePair = BytePairModel(
-                tokenTexts: texts, merges: vocabulary.merges,
-                ignoresMerges: PreTokenizer.ignoresMerges(name: vocabulary.preTokenizer))
+            bytePair = bytePairModel(byteLevel: true, ignoresMerges: PreTokenizer.ignoresMerges(name: vocabulary.preTokenizer))
             sentencePiece = nil
             wordPiece = nil
         case .gemma4:
             preTokenizer = .lines
-            bytePair = BytePairModel(tokenTexts: texts, merges: vocabulary.merges, byteLevel: false, ignoresMerges: false)
+            bytePair = bytePairModel(byteLevel: false, ignoresMerges: false)
             sentencePiece = nil
             wordPiece = nil
         case .wordPiece:
@@ -74,6 +82,23 @@ public final class Tokenizer: @unchecked Sendable {  // immutable after init
             bytePair = nil
             preTokenizer = nil
         }
+    }
+
+    /// Every token's text, interned in id order; two tokens with one text are an error.
+    private static func tokenTexts(_ tokens: [String]) throws -> ByteStringTable {
+        var texts = ByteStringTable(expectedCount: tokens.count, expectedBytes: tokens.count * 8)
+        for (index, token) in tokens.enumerated() {
+            // llama.cpp renames empty tokens so every id has a distinct text.
+            var text = token.isEmpty ? "[EMPTY_\(index)]" : token
+            let (id, inserted) = text.withUTF8 { texts.insert($0) }
+            if !inserted { throw TokenizerError.duplicateToken(text: token, firstID: Int(id), secondID: index) }
+        }
+        return texts
+    }
+
+    /// The tables built from the vocabulary, to be cached (TokenizerCacheFile.swift).
+    var tables: TokenizerTables {
+        TokenizerTables(tokenTexts: tokenTexts.parts, pieces: pieces.parts, bytePair: bytePair?.tables)
     }
 
     /// Token ids for `text`. `addSpecial` adds BOS/EOS (and SEP) as the model wants them;

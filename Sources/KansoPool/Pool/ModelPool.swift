@@ -303,7 +303,7 @@ public actor ModelPool {
             costs.recordLoadDuration(slot.loadDuration!, for: slot.id)
             // The worker's own figure (file, tokenizer, weights) beside the whole (process start, calls).
             let inWorker = loaded.map { DecimalText.fixed($0.loadMilliseconds, places: 1) } ?? "?"
-            let weights = loaded?.packedWeights.map { "; weights \($0)" } ?? ""
+            let weights = (loaded?.packedWeights.map { "; weights \($0)" } ?? "") + (loaded?.tokenizerTables.map { "; tokenizer \($0)" } ?? "")
             move(slot, to: .ready, reason: "loaded in \(DecimalText.fixed(Self.milliseconds(slot.loadDuration!), places: 1)) ms (\(inWorker) ms in the worker)\(weights)")
             pump(slot)
             scheduleExpiry(slot)

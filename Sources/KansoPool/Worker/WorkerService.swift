@@ -92,7 +92,8 @@ final class WorkerService: @unchecked Sendable {  // jobs run on one thread; `ca
                                    vocabularySize: model.configuration.vocabularySize,
                                    loadMilliseconds: Self.milliseconds(since: started),
                                    packedWeights: model.packedWeights.description,
-                                   writingPackedCache: model.packedWeights.isBeingWritten)
+                                   tokenizerTables: model.tokenizerTables.description,
+                                   writingPackedCache: model.packedWeights.isBeingWritten || model.tokenizerTables.isBeingWritten)
         } catch {
             throw VarlinkError(name: "io.kanso.Worker.LoadFailed", parameters: ["path": .string(parameters.path), "reason": .string("\(error)")])
         }
@@ -103,15 +104,22 @@ final class WorkerService: @unchecked Sendable {  // jobs run on one thread; `ca
         _ = model?.waitForPackedCache()
     }
 
-    /// Logs how a cache file being written for this load ended (its writer runs in the background).
+    /// Logs how the cache files being written for this load ended (their writers run in the background).
     private func reportPackedCache(of model: Model, path: String) {
-        guard model.packedWeights.isBeingWritten else { return }
+        guard model.packedWeights.isBeingWritten || model.tokenizerTables.isBeingWritten else { return }
         DispatchQueue.global(qos: .utility).async { [logger] in
             switch model.waitForPackedCache() {
             case .cacheWritten(let cachePath):
                 logger.info("packed weights of \(path) written to \(cachePath)", metadata: ["model": .string(path), "cache": .string(cachePath)])
             case .cacheFailed(let error):
                 logger.warning("packed weights of \(path) not cached: \(error)", metadata: ["model": .string(path), "cache": .string(error.path)])
+            default: break
+            }
+            switch model.tokenizerTables {
+            case .cacheWritten(let cachePath):
+                logger.info("tokenizer tables of \(path) written to \(cachePath)", metadata: ["model": .string(path), "cache": .string(cachePath)])
+            case .cacheFailed(let error):
+                logger.warning("tokenizer tables of \(path) not cached: \(error)", metadata: ["model": .string(path), "cache": .string(error.path)])
             default: break
             }
         }
