@@ -34,7 +34,10 @@ struct Options {
             case "--threads": threads = Int(arguments.next() ?? "") ?? threads
             case "--kansod": kansod = arguments.next() ?? kansod
             case "--no-packed-cache": packedCache = false
-            default: fatalError("unknown argument \(argument)")
+            default:
+                let usage = "usage: kanso-bench-pool --small MODEL --large MODEL [--runs N] [--classifications N] [--threads N] [--kansod PATH] [--no-packed-cache]\n"
+                FileHandle.standardError.write(Data(((argument == "--help" ? "" : "unknown argument \(argument)\n") + usage).utf8))
+                exit(argument == "--help" ? 0 : 64)
             }
         }
     }
