@@ -40,6 +40,15 @@ struct QuantizedActivation {
     /// q = round(x / d). The error of each element is at most d / 2.
     func quantize(_ x: UnsafePointer<Float>, vector: Int) {
         let blocks = blocksPerVector
+        #if KANSO_X86_SIMD
+        for block in 0..<blocks {
+            let first = vector * blocks + block
+            var sum: Int32 = 0
+            scales[first] = quantizeStretchAVX2(x + block * activationBlockSize, count: activationBlockSize,
+                                                into: quants + first * activationBlockSize) { sum &+= $1 }
+            sums[first] = sum
+        }
+        #else
         for block in 0..<blocks {
             let source = x + block * activationBlockSize
             let first = vector * blocks + block
@@ -62,5 +71,6 @@ struct QuantizedActivation {
             scales[first] = d
             sums[first] = sum
         }
+        #endif
     }
 }

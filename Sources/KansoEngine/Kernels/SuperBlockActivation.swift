@@ -33,6 +33,14 @@ struct SuperBlockActivation {
 
     /// Quantizes `x` (`columns` floats): per super-block d = max|x| / 127, q = round(x / d).
     func quantize(_ x: UnsafePointer<Float>) {
+        #if KANSO_X86_SIMD
+        for s in 0..<(columns / superBlockSize) {
+            let sums = groupSums + s * (superBlockSize / 16)
+            scales[s] = quantizeStretchAVX2(x + s * superBlockSize, count: superBlockSize, into: quants + s * superBlockSize) {
+                sums[$0] = Int16(truncatingIfNeeded: $1)
+            }
+        }
+        #else
         for s in 0..<(columns / superBlockSize) {
             let source = x + s * superBlockSize
             let destination = quants + s * superBlockSize
@@ -55,6 +63,7 @@ struct SuperBlockActivation {
             }
             scales[s] = d
         }
+        #endif
     }
 }
 
