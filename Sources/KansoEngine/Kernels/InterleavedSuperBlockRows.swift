@@ -18,8 +18,6 @@ struct InterleavedSuperBlockRows {
     /// The eight rows unpacked in element order on the way, `rowStride` bytes apart.
     private let rowMemory: UnsafeMutableRawPointer
     private let rowStride: Int
-    /// One row in the file's form, read back from a packed matrix (at most 210 bytes per super-block: Q6_K).
-    private let rowCopy: UnsafeMutableRawPointer
 
     var superBlocks: Int { columns / superBlockSize }
 
@@ -27,7 +25,6 @@ struct InterleavedSuperBlockRows {
         let superBlocks = columns / superBlockSize
         return ThreadScratch.aligned(8 * columns) + ThreadScratch.aligned(512 * superBlocks) + ThreadScratch.aligned(256 * superBlocks)
             + 2 * ThreadScratch.aligned(32 * superBlocks) + 8 * UnpackedSuperBlockRow.byteCount(columns: columns)
-            + ThreadScratch.aligned(210 * superBlocks)
     }
 
     /// Lays the arrays out in `memory` (at least `byteCount(columns:)` bytes, 64-aligned).
@@ -45,24 +42,17 @@ struct InterleavedSuperBlockRows {
         e = take(32 * superBlocks).bindMemory(to: Float.self, capacity: 8 * superBlocks)
         rowStride = UnpackedSuperBlockRow.byteCount(columns: columns)
         rowMemory = take(8 * rowStride)
-        rowCopy = take(210 * superBlocks)
         self.columns = columns
     }
 
-    /// Fills the group with `rows` of `matrix` (one to eight rows; Q4_K, Q5_K or Q6_K).
+    /// Fills the group with `rows` of `matrix` (one to eight rows; Q4_K, Q5_K or Q6_K, read from
+    /// the file: a packed Q4_K matrix's batches read its groups, PackedSuperBlockMultiply*.swift).
     func fill(_ matrix: WeightMatrix, rows: Range<Int>) {
+        precondition(matrix.packed == nil, "a packed matrix's file pages are released: its batches read the packed groups")
         for j in 0..<8 {
             let present = j < rows.count
             let row = UnpackedSuperBlockRow(memory: rowMemory + j * rowStride, columns: columns)
-            if present {
-                // a packed matrix (Q4_K) gives its row back in the file's form: its file pages are released
-                var source = matrix.rowBytes(rows.lowerBound + j)
-                if let packed = matrix.packed {
-                    packed.copyRow(rows.lowerBound + j, into: rowCopy)
-                    source = UnsafeRawPointer(rowCopy)
-                }
-                row.unpack(matrix.type, row: source)
-            }
+            if present { row.unpack(matrix.type, row: matrix.rowBytes(rows.lowerBound + j)) }
             for s in 0..<superBlocks {
                 for g in 0..<16 {
                     // group g's scale: words 0-7 of chunk g/2 for the first group of 16, 8-15 for the second

@@ -1,7 +1,7 @@
 // The rows of a Q8_0, Q4_0 or Q4_K matrix repacked once, at load, into groups of eight rows
 // interleaved four bytes at a time (the layout of llama.cpp's repacked q4_0 8×8 kernels), so
 // that one generation step reads each group's bytes in order and one `vpmaddubsw` serves eight
-// rows (PackedGroupMultiplyAVX2.swift, PackedSuperBlockMultiplyAVX2.swift):
+// rows, sixteen with AVX-512 (PackedGroupMultiply*.swift, PackedSuperBlockMultiply*.swift):
 //   group g (rows 8g … 8g+7), block b at (g · blocks + b) · 8 · bytesPerBlock:
 //     Q8_0  8 × f16 d, then [8 steps, 8 rows, 4]: bytes 4k … 4k+3 of row j's 32 quants at step k
 //     Q4_0  8 × f16 d, then [4 steps, 8 rows, 4]: bytes 4k … 4k+3 of row j's 16 nibble bytes (low
@@ -11,7 +11,7 @@
 //           high) [8 steps, 8 rows, 4]
 // A group-block holds the same bytes as the file's eight blocks (8 × 34, 18 or 144), so the copy
 // costs what the file's pages cost, and those pages are released once copied (`pack`); `copyRow`
-// gives a row back in the file's form, for the kernels that unpack rows and for lookups.
+// gives a row back in the file's form, for lookups (the embedding rows of a tied output matrix).
 // A last group of fewer than eight rows is padded with zero rows.
 // Built wherever the AVX2 kernels are (KANSO_X86_SIMD): with AVX-512 VNNI too, where generation
 // reads the groups 15-26% faster on 1B Q8_0, 19% on Q4_0 and even on Q4_K_M (side by side with

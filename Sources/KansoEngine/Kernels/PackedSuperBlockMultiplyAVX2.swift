@@ -12,8 +12,8 @@
 //   multiply-add each by [d of the eight rows] · d_x and [dmin] · d_x finish it.
 // Per 32 weights of a row that is about 3.5 vector instructions against the per-row dot's 5.5
 // (KQuantDotSIMD.swift), and half the `vpmaddubsw`/`vpmaddwd`, which share one port on Zen 1.
-// Prompt batches read the rows back in the file's form (PackedRowGroups.copyRow) for the
-// super-block batch kernel.
+// Prompt batches (several vectors) read the same groups, four vectors a tile
+// (multiplyPackedQ4_KBatchAVX2; sixteen rows a register with AVX-512: PackedSuperBlockMultiplyAVX512.swift).
 
 #if KANSO_X86_SIMD
 import _Builtin_intrinsics.intel
@@ -24,6 +24,85 @@ func multiplyPackedQ4_K(_ w: PackedRowGroups, _ x: SuperBlockActivation, broadca
                         into y: UnsafeMutablePointer<Float>, rows: Range<Int>) {
     let ready = broadcastEveryFourQuants(UnsafeRawPointer(x.quants), count: x.columns, into: broadcast)
     forEachPackedGroup(rows) { g, store in store(packedQ4_KGroup(w, g, x, ready), y) }
+}
+
+/// y[v · outputStride + r] for the rows in `rows` and the `n` vectors of `x` (two or more), through
+/// the packed Q4_K matrix `w`: each group of eight rows with four vectors at a time, straight from
+/// the packed nibbles (no rows copied back and unpacked, as the super-block batch kernel needs).
+func multiplyPackedQ4_KBatchAVX2(_ w: PackedRowGroups, _ x: SuperBlockActivationBatch, count n: Int,
+                                 into y: UnsafeMutablePointer<Float>, outputStride: Int, rows: Range<Int>) {
+    guard !rows.isEmpty else { return }
+    for g in (rows.lowerBound / 8)...((rows.upperBound - 1) / 8) {
+        let first = max(rows.lowerBound, 8 * g), end = min(rows.upperBound, 8 * g + 8)
+        var v = 0
+        while v < n {
+            let count = min(4, n - v)
+            let (s0, s1, s2, s3) = tileSlots(firstVector: v, count: count)
+            withUnsafeBytes(of: packedQ4_KTile(w, g, x[s0], x[s1], x[s2], x[s3])) { raw in
+                let lanes = raw.bindMemory(to: Float.self)  // [4 vectors, 8 rows]
+                for k in 0..<count {
+                    let output = y + (v + k) * outputStride
+                    for r in first..<end { output[r] = lanes[8 * k + r - 8 * g] }
+                }
+            }
+            v += count
+        }
+    }
+}
+
+/// Group g of a packed Q4_K matrix with four vectors: lane j of register k = row 8g + j with
+/// vector k. One sub-block at a time (the low nibbles, then the high), so that the sixteen
+/// registers hold the four vectors' int16 sums, int32 sums and float accumulators.
+@inline(__always)
+private func packedQ4_KTile(_ w: PackedRowGroups, _ g: Int, _ x0: SuperBlockActivation, _ x1: SuperBlockActivation,
+                            _ x2: SuperBlockActivation, _ x3: SuperBlockActivation) -> (__m256, __m256, __m256, __m256) {
+    let low4 = _mm256_set1_epi8(0x0F), low6 = _mm256_set1_epi8(0x3F), bits45 = _mm256_set1_epi8(0x30)
+    let q0 = UnsafeRawPointer(x0.quants), q1 = UnsafeRawPointer(x1.quants)
+    let q2 = UnsafeRawPointer(x2.quants), q3 = UnsafeRawPointer(x3.quants)
+    var acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0
+    for s in 0..<w.blocks {
+        let p = w.groupBlock(g, s)
+        let w0 = p.load(fromByteOffset: 32, as: __m256i.self)
+        let w1 = p.load(fromByteOffset: 64, as: __m256i.self)
+        let w2 = p.load(fromByteOffset: 96, as: __m256i.self)
+        let scales0to3 = _mm256_and_si256(w0, low6)
+        let scales4to7 = _mm256_or_si256(_mm256_and_si256(w2, low4), _mm256_and_si256(_mm256_srli_epi32(w0, 2), bits45))
+        var main0 = _mm256_setzero_si256(), main1 = main0, main2 = main0, main3 = main0
+        for t in 0..<8 {  // sub-block t: chunk t / 2, low nibbles when t is even
+            let c = t / 2, shift: Int32 = t % 2 == 0 ? 0 : 4
+            var sums0 = _mm256_setzero_si256(), sums1 = sums0, sums2 = sums0, sums3 = sums0
+            for k in 0..<8 {
+                let packed = p.load(fromByteOffset: 128 + 256 * c + 32 * k, as: __m256i.self)
+                let nibbles = _mm256_and_si256(_mm256_srli_epi16(packed, shift), low4)
+                let offset = 256 * s + 32 * t + 4 * k
+                @inline(__always) func step(_ q: UnsafeRawPointer, _ sums: inout __m256i) {
+                    let xb = _mm256_set1_epi32(q.loadUnaligned(fromByteOffset: offset, as: Int32.self))
+                    sums = _mm256_add_epi16(sums, _mm256_maddubs_epi16(nibbles, xb))
+                }
+                step(q0, &sums0); step(q1, &sums1); step(q2, &sums2); step(q3, &sums3)
+            }
+            let scale = _mm256_shuffle_epi8(t < 4 ? scales0to3 : scales4to7, laneByteToWords(t & 3))
+            main0 = addWordDots(main0, sums0, scale); main1 = addWordDots(main1, sums1, scale)
+            main2 = addWordDots(main2, sums2, scale); main3 = addWordDots(main3, sums3, scale)
+        }
+        let mins0to3 = _mm256_and_si256(w1, low6)
+        let mins4to7 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi32(w2, 4), low4), _mm256_and_si256(_mm256_srli_epi32(w1, 2), bits45))
+        let d = _mm256_cvtph_ps(p.load(as: __m128i.self)), dmin = _mm256_cvtph_ps(p.load(fromByteOffset: 16, as: __m128i.self))
+        @inline(__always) func finish(_ acc: inout __m256, _ main: __m256i, _ x: SuperBlockActivation) {
+            let groupSums = UnsafeRawPointer(x.groupSums)
+            var mins = _mm256_setzero_si256()
+            for t in 0..<8 {
+                // [m_t, m_t] · [Σx of the first 16 of sub-block t, Σx of the second 16]
+                let sums = _mm256_set1_epi32(groupSums.loadUnaligned(fromByteOffset: 32 * s + 4 * t, as: Int32.self))
+                mins = addWordDots(mins, _mm256_shuffle_epi8(t < 4 ? mins0to3 : mins4to7, laneByteToWords(t & 3)), sums)
+            }
+            let dx = _mm256_set1_ps(x.scales[s])
+            acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(main), _mm256_mul_ps(d, dx), acc)
+            acc = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(mins), _mm256_mul_ps(dmin, dx), acc)
+        }
+        finish(&acc0, main0, x0); finish(&acc1, main1, x1); finish(&acc2, main2, x2); finish(&acc3, main3, x3)
+    }
+    return (acc0, acc1, acc2, acc3)
 }
 
 /// The `vpshufb` control that puts byte `t` of each 32-bit lane into both of its int16 words:
