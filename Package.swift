@@ -74,7 +74,6 @@ let package = Package(
             name: "kansod",
             dependencies: [
                 "KansoServer", "KansoPool", "KansoSystemd", "KansoWire", "KansoEngine", "CSystemd",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             linkerSettings: daemonLinkerSettings

@@ -1,61 +1,69 @@
-import ArgumentParser
 import Glibc
 import KansoPool
 import KansoWire
+import Logging
 
 /// Every setting of the daemon in one place, each with its default and what it is for.
 /// A flag wins over its environment variable, which wins over the default.
-struct DaemonOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("Unix socket to serve on when not socket-activated (env KANSO_SOCKET; default /run/kansod/kansod.sock for root, $XDG_RUNTIME_DIR/kansod.sock otherwise).", valueName: "path"))
+/// `definitions` is the command line that sets them (`DaemonCommand.swift` parses it).
+struct DaemonOptions: Sendable {
     var socket: String?
-
-    @Option(name: .long, help: ArgumentHelp("Folder of agent manifests, *.toml (env KANSO_AGENTS; default /etc/kanso/agents if it exists, else ./agents).", valueName: "dir"))
     var agents: String?
-
-    @Option(name: .long, help: ArgumentHelp("Colon-separated folders searched for model files named by bare file name (env KANSO_MODEL_PATH; default STATE/models, ~/.local/share/kanso/models, /usr/share/kanso/models).", valueName: "dirs"))
     var modelPath: String?
-
-    @Option(name: .long, help: ArgumentHelp("State folder (env STATE_DIRECTORY, as systemd's StateDirectory= sets it; default /var/lib/kanso for root, ~/.local/share/kanso otherwise).", valueName: "dir"))
     var stateDirectory: String?
-
-    @Option(name: .long, help: ArgumentHelp("Cache folder: models' weights packed for the kernels are kept here between loads (env CACHE_DIRECTORY, as systemd's CacheDirectory= sets it; default /var/cache/kanso for root, $XDG_CACHE_HOME/kanso or ~/.cache/kanso otherwise).", valueName: "dir"))
     var cacheDirectory: String?
-
-    @Flag(inversion: .prefixedNo, help: "Keep packed weights in the cache folder (faster loads after the first); without it every load packs in memory.")
     var packedCache = true
-
-    @Option(name: .long, help: ArgumentHelp("Group whose members may call io.kanso.Admin besides root (env KANSO_ADMIN_GROUP).", valueName: "group"))
     var adminGroup: String?
-
-    @Option(name: .long, help: ArgumentHelp("Memory the loaded models may use: bytes, 512M, 2G, or a percentage of the cgroup limit / MemTotal (env KANSO_MEMORY_BUDGET; default 50%).", valueName: "size"))
     var memoryBudget: String?
-
-    @Option(name: .long, help: "Threads each worker computes with (default: the number of cores).")
     var threads: Int?
-
-    @Flag(inversion: .prefixedNo, help: "Keep one worker process started ahead for the next model load (faster spin-up; the budget holds 32 MiB for it).")
     var spareWorker = true
-
-    @Option(name: .long, help: "Requests that may wait per model before Overloaded.")
-    var queueCapacity: Int = 32
-
-    @Option(name: .long, help: ArgumentHelp("Root under which /sys/class/power_supply, /sys/class/thermal, /sys/class/powercap and /proc/pressure are read (env KANSO_SYSFS_ROOT; tests point it at a fake tree).", valueName: "dir"))
+    var queueCapacity = 32
     var sysfsRoot: String?
+    /// Seconds.
+    var powerPollInterval = 5.0
+    var maxMessageBytes = 1 << 20
+    /// Octal text, checked by `resolvedSocketMode`.
+    var socketMode = "0660"
+    /// Seconds.
+    var shutdownTimeout = 10.0
+    var logLevel = "info"
 
-    @Option(name: .long, help: "Seconds between readings of power, thermal and memory pressure.")
-    var powerPollInterval: Double = 5
-
-    @Option(name: .long, help: "Longest message accepted on the socket, in bytes.")
-    var maxMessageBytes: Int = 1 << 20
-
-    @Option(name: .long, help: ArgumentHelp("File mode of a socket the daemon binds itself, octal.", valueName: "mode"))
-    var socketMode: String = "0660"
-
-    @Option(name: .long, help: "Seconds a graceful shutdown waits for calls in flight.")
-    var shutdownTimeout: Double = 10
-
-    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
-    var logLevel: String = "info"
+    static let definitions: [OptionDefinition] = [
+        OptionDefinition("socket", "path", .text(\.socket),
+                         help: "Unix socket to serve on when not socket-activated (env KANSO_SOCKET; default /run/kansod/kansod.sock for root, $XDG_RUNTIME_DIR/kansod.sock otherwise)."),
+        OptionDefinition("agents", "dir", .text(\.agents),
+                         help: "Folder of agent manifests, *.toml (env KANSO_AGENTS; default /etc/kanso/agents if it exists, else ./agents)."),
+        OptionDefinition("model-path", "dirs", .text(\.modelPath),
+                         help: "Colon-separated folders searched for model files named by bare file name (env KANSO_MODEL_PATH; default STATE/models, ~/.local/share/kanso/models, /usr/share/kanso/models)."),
+        OptionDefinition("state-directory", "dir", .text(\.stateDirectory),
+                         help: "State folder (env STATE_DIRECTORY, as systemd's StateDirectory= sets it; default /var/lib/kanso for root, ~/.local/share/kanso otherwise)."),
+        OptionDefinition("cache-directory", "dir", .text(\.cacheDirectory),
+                         help: "Cache folder: models' weights packed for the kernels are kept here between loads (env CACHE_DIRECTORY, as systemd's CacheDirectory= sets it; default /var/cache/kanso for root, $XDG_CACHE_HOME/kanso or ~/.cache/kanso otherwise)."),
+        OptionDefinition("packed-cache", .toggle(\.packedCache),
+                         help: "Keep packed weights in the cache folder (faster loads after the first); without it every load packs in memory. On by default."),
+        OptionDefinition("admin-group", "group", .text(\.adminGroup),
+                         help: "Group whose members may call io.kanso.Admin besides root (env KANSO_ADMIN_GROUP; default kanso-admin)."),
+        OptionDefinition("memory-budget", "size", .text(\.memoryBudget),
+                         help: "Memory the loaded models may use: bytes, 512M, 2G, or a percentage of the cgroup limit / MemTotal (env KANSO_MEMORY_BUDGET; default 50%)."),
+        OptionDefinition("threads", "n", .optionalInteger(\.threads),
+                         help: "Threads each worker computes with (default: the number of cores)."),
+        OptionDefinition("spare-worker", .toggle(\.spareWorker),
+                         help: "Keep one worker process started ahead for the next model load (faster spin-up; the budget holds 32 MiB for it). On by default."),
+        OptionDefinition("queue-capacity", "n", .integer(\.queueCapacity),
+                         help: "Requests that may wait per model before Overloaded (default 32)."),
+        OptionDefinition("sysfs-root", "dir", .text(\.sysfsRoot),
+                         help: "Root under which /sys/class/power_supply, /sys/class/thermal, /sys/class/powercap and /proc/pressure are read (env KANSO_SYSFS_ROOT; tests point it at a fake tree)."),
+        OptionDefinition("power-poll-interval", "seconds", .number(\.powerPollInterval),
+                         help: "Seconds between readings of power, thermal and memory pressure (default 5)."),
+        OptionDefinition("max-message-bytes", "bytes", .integer(\.maxMessageBytes),
+                         help: "Longest message accepted on the socket, in bytes (default 1048576)."),
+        OptionDefinition("socket-mode", "mode", .textWithDefault(\.socketMode),
+                         help: "File mode of a socket the daemon binds itself, octal (default 0660)."),
+        OptionDefinition("shutdown-timeout", "seconds", .number(\.shutdownTimeout),
+                         help: "Seconds a graceful shutdown waits for calls in flight (default 10)."),
+        OptionDefinition("log-level", "level", .textWithDefault(\.logLevel),
+                         help: "Log level: trace, debug, info, notice, warning, error, critical (default info)."),
+    ]
 
     private var environment: [String: String] { ProcessEnvironment.current }
 
@@ -109,27 +117,31 @@ struct DaemonOptions: ParsableArguments {
 
     var resolvedAdminGroup: String { adminGroup ?? fromEnvironment("KANSO_ADMIN_GROUP") ?? "kanso-admin" }
 
-    func resolvedBudget() throws -> MemoryBudget {
+    func resolvedBudget() throws(CommandLineError) -> MemoryBudget {
         guard let text = memoryBudget ?? fromEnvironment("KANSO_MEMORY_BUDGET") else { return .standard() }
         guard let budget = MemoryBudget.parse(text) else {
-            throw ValidationError("--memory-budget: expected bytes, a size such as 512M or 2G, or a percentage such as 40%, got \"\(text)\"")
+            throw CommandLineError("--memory-budget: expected bytes, a size such as 512M or 2G, or a percentage such as 40%, got \"\(text)\"")
         }
         return budget
     }
 
-    func resolvedSocketMode() throws -> mode_t {
+    func resolvedSocketMode() throws(CommandLineError) -> mode_t {
         guard let mode = mode_t(socketMode, radix: 8), mode <= 0o777 else {
-            throw ValidationError("--socket-mode: expected an octal file mode such as 0660, got \"\(socketMode)\"")
+            throw CommandLineError("--socket-mode: expected an octal file mode such as 0660, got \"\(socketMode)\"")
         }
         return mode
     }
 
-    func validate() throws {
-        guard maxMessageBytes >= 1024 else { throw ValidationError("--max-message-bytes: at least 1024, got \(maxMessageBytes)") }
-        if let threads, !(1...256).contains(threads) { throw ValidationError("--threads: 1 to 256, got \(threads)") }
-        guard queueCapacity >= 1 else { throw ValidationError("--queue-capacity: at least 1, got \(queueCapacity)") }
-        guard powerPollInterval >= 0.05 else { throw ValidationError("--power-poll-interval: at least 0.05 seconds") }
-        guard shutdownTimeout >= 0 else { throw ValidationError("--shutdown-timeout: must not be negative") }
+    /// The checks no single option can make alone; `DaemonCommand.parse` runs them after reading the options.
+    func validate() throws(CommandLineError) {
+        guard maxMessageBytes >= 1024 else { throw CommandLineError("--max-message-bytes: at least 1024, got \(maxMessageBytes)") }
+        if let threads, !(1...256).contains(threads) { throw CommandLineError("--threads: 1 to 256, got \(threads)") }
+        guard queueCapacity >= 1 else { throw CommandLineError("--queue-capacity: at least 1, got \(queueCapacity)") }
+        guard powerPollInterval >= 0.05 else { throw CommandLineError("--power-poll-interval: at least 0.05 seconds") }
+        guard shutdownTimeout >= 0 else { throw CommandLineError("--shutdown-timeout: must not be negative") }
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw CommandLineError("--log-level: expected trace, debug, info, notice, warning, error or critical, got \"\(logLevel)\"")
+        }
         _ = try resolvedSocketMode()
         _ = try resolvedBudget()
     }

@@ -15,7 +15,7 @@ final class Supervisor: Sendable {
     let statistics = ServerStatistics()
     let startedAt = WallTime.now
 
-    init(options: DaemonOptions) throws {
+    init(options: DaemonOptions) {
         self.options = options
     }
 
