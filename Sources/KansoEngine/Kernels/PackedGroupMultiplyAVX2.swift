@@ -15,20 +15,16 @@
 #if KANSO_X86_SIMD
 import _Builtin_intrinsics.intel
 
-/// y[v · outputStride + r] for the rows in `rows` and every vector of `x`; with one vector,
-/// `broadcast` (scratch of `broadcastQuantsByteCount(columns:)` bytes, 32-aligned) takes its quants
-/// widened once (`broadcastEveryFourQuants`).
-func multiplyPackedRowGroups(_ w: PackedRowGroups, _ x: QuantizedActivation, broadcast: UnsafeMutableRawPointer?,
+/// y[v · outputStride + r] for the rows in `rows` and every vector of `x`. Each step of a vector
+/// broadcasts its four bytes of x from the vector (`vpbroadcastd` from memory). (An x widened
+/// eightfold once per matrix, loaded ready at each step, measured 2-5% faster for 1B Q4_K_M on
+/// the AVX2 machine it was written on and is much slower on Zen 5, where it reads 64 bytes per 32
+/// of weights from up to 64 KiB, more than L1, for n_ff = 8192: 1B generation, alternated runs, 1
+/// thread Q8_0 13.1-13.5 -> 18.3-20.4 t/s, Q4_0 21.3-22.0 -> 30.7-31.7; 2 threads Q8_0 20.9-25.9 ->
+/// 24.9-38.6, Q4_0 40.1-40.4 -> 56.6-56.7.)
+func multiplyPackedRowGroups(_ w: PackedRowGroups, _ x: QuantizedActivation,
                              into y: UnsafeMutablePointer<Float>, outputStride: Int, rows: Range<Int>) {
     let n = x.vectors
-    if n == 1, let broadcast {
-        let ready = broadcastEveryFourQuants(UnsafeRawPointer(x.quants), count: x.columns, into: broadcast)
-        @inline(__always) func quantsAt(_ offset: Int) -> __m256i { ready.load(fromByteOffset: 8 * offset, as: __m256i.self) }
-        forEachPackedGroup(rows) { g, store in
-            store(w.type == .q8_0 ? packedQ8_0Group(w, g, x, vector: 0, quantsAt) : packedQ4_0Group(w, g, x, vector: 0, quantsAt), y)
-        }
-        return
-    }
     #if KANSO_AVX512_VNNI
     if n >= 2 {  // sixteen rows a register (PackedGroupMultiplyAVX512.swift)
         multiplyPackedBatchAVX512(w, x, into: y, outputStride: outputStride, rows: rows)
@@ -86,20 +82,6 @@ private func groupScales(_ block: UnsafeRawPointer) -> __m256 {
 @inline(__always)
 private func broadcastQuants(_ quants: UnsafeRawPointer, _ offset: Int) -> __m256i {
     _mm256_set1_epi32(quants.loadUnaligned(fromByteOffset: offset, as: Int32.self))
-}
-
-/// Bytes of `broadcastEveryFourQuants`'s form of `columns` quants: 32 per four.
-func broadcastQuantsByteCount(columns: Int) -> Int { 8 * columns }
-
-/// Writes every four of `count` quants broadcast to a whole register (quants i … i+3 at byte
-/// 8i of `memory`, 32-aligned) and returns it: for one vector against many row groups, each
-/// step then loads its register ready instead of broadcasting it again (a load instead of a
-/// vector-pipe shuffle; 1B Q4_K_M generation at 1 thread 2-5% faster).
-func broadcastEveryFourQuants(_ quants: UnsafeRawPointer, count: Int, into memory: UnsafeMutableRawPointer) -> UnsafeRawPointer {
-    for i in 0..<(count / 4) {
-        memory.storeBytes(of: broadcastQuants(quants, 4 * i), toByteOffset: 32 * i, as: __m256i.self)
-    }
-    return UnsafeRawPointer(memory)
 }
 
 /// Group g of a Q8_0 matrix with vector v: lane j = row 8g + j. `quantsAt(i)`: the vector's

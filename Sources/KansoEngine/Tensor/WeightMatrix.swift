@@ -99,11 +99,10 @@ public struct WeightMatrix: @unchecked Sendable {  // read-only view; the owner 
         case .q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q4_K, .q5_K, .q6_K:
             #if KANSO_X86_SIMD
             if let packed, type == .q4_K, n == 1 {
-                let activationBytes = ThreadScratch.aligned(SuperBlockActivation.byteCount(columns: columns))
-                let memory = ThreadScratch.reserve(activationBytes + broadcastQuantsByteCount(columns: columns))
+                let memory = ThreadScratch.reserve(SuperBlockActivation.byteCount(columns: columns))
                 let activation = SuperBlockActivation(memory: memory, columns: columns)
                 activation.quantize(x)
-                multiplyPackedQ4_K(packed, activation, broadcast: memory + activationBytes, into: y, rows: range)
+                multiplyPackedQ4_K(packed, activation, into: y, rows: range)
                 return
             }
             // Several vectors through a packed Q4_K matrix: straight from the packed nibbles, no
@@ -127,13 +126,10 @@ public struct WeightMatrix: @unchecked Sendable {  // read-only view; the owner 
             // side by side: pp128 Q8_0 62-76 vs 90-97 t/s with the 256-bit groups, Q4_0 64-67 vs
             // 81-88; the 12-token prompt of the time to first token 320-370 vs 170-230 ms).
             if let packed, type != .q4_K {
-                let activationBytes = ThreadScratch.aligned(QuantizedActivation.byteCount(columns: columns, vectors: n))
-                let broadcastBytes = n == 1 ? broadcastQuantsByteCount(columns: columns) : 0
-                let memory = ThreadScratch.reserve(activationBytes + broadcastBytes)
+                let memory = ThreadScratch.reserve(QuantizedActivation.byteCount(columns: columns, vectors: n))
                 let activation = QuantizedActivation(memory: memory, columns: columns, vectors: n)
                 for vector in 0..<n { activation.quantize(x + vector * columns, vector: vector) }
-                multiplyPackedRowGroups(packed, activation, broadcast: n == 1 ? memory + activationBytes : nil,
-                                        into: y, outputStride: outputStride, rows: range)
+                multiplyPackedRowGroups(packed, activation, into: y, outputStride: outputStride, rows: range)
                 return
             }
             #endif
