@@ -115,9 +115,9 @@ private func laneByteToWords(_ t: Int) -> __m256i {
 /// Group g of a packed Q4_K matrix with one vector: lane j = row 8g + j. Each step broadcasts its
 /// four bytes of x from the vector itself (`vpbroadcastd` from memory), and the prefetches are
 /// spread over the super-block, four lines before each chunk, instead of all eighteen at its
-/// start or an x widened eightfold beforehand (which for n_ff = 8192 columns is 64 KiB, more
-/// than L1, read twice per weight byte): 1B Q4_K_M generation on Zen 5, alternated runs, 1
-/// thread 18.7-20.2 -> 25.0-27.2 t/s, 2 threads 26-29 -> 34-42 (each change alone gave little).
+/// start, with an x widened eightfold beforehand (64 KiB for n_ff = 8192 columns, more than L1,
+/// read twice per weight byte): 1B Q4_K_M generation on an AVX-512 Zen 4, alternated runs,
+/// 1 thread 18.7-20.2 -> 25.0-27.2 t/s, 2 threads 26-29 -> 34-42 (each change alone gave little).
 @inline(__always)
 private func packedQ4_KGroup(_ w: PackedRowGroups, _ g: Int, _ x: SuperBlockActivation) -> __m256 {
     let lowNibbles = _mm256_set1_epi8(0x0F)
