@@ -50,6 +50,14 @@ struct GGUFByteReader {
         return Int(raw)
     }
 
+    /// The next `count` bytes, and the cursor past them.
+    mutating func readBytes(_ count: Int, _ what: @autoclosure () -> String) throws -> UnsafeRawBufferPointer {
+        try require(count, what())
+        let bytes = UnsafeRawBufferPointer(start: base + offset, count: count)
+        offset += count
+        return bytes
+    }
+
     /// A GGUF string: u64 byte length then UTF-8 bytes (not NUL-terminated). Invalid UTF-8 is
     /// repaired with U+FFFD rather than refusing the file, as llama.cpp keeps raw bytes.
     mutating func readString(_ what: @autoclosure () -> String) throws -> String {

@@ -36,7 +36,13 @@ public struct GGUFMetadata: Sendable {
         return nil
     }
 
+    /// An array of strings, each decoded now.
     public func strings(_ key: String) -> [String]? {
+        stringArray(key).map(Array.init)
+    }
+
+    /// An array of strings as the file has them, each decoded when read.
+    public func stringArray(_ key: String) -> GGUFStrings? {
         if case let .string(a)? = array(key) { return a }
         return nil
     }

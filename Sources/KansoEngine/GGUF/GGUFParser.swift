@@ -175,10 +175,7 @@ enum GGUFParser {
         case .float64: return .float64(try reader.readScalars(UInt64.self, count: count, what).map(Double.init(bitPattern:)))
         case .bool: return .bool(try reader.readScalars(UInt8.self, count: count, what).map { $0 != 0 })
         case .string:
-            var strings: [String] = []
-            strings.reserveCapacity(count)
-            for _ in 0..<count { strings.append(try reader.readString(what)) }
-            return .string(strings)
+            return .string(try GGUFStrings(reading: count, from: &reader, what))
         case .array:
             var arrays: [GGUFArray] = []
             arrays.reserveCapacity(count)

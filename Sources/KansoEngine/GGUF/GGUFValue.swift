@@ -93,7 +93,7 @@ public enum GGUFValue: Sendable, Equatable {
 /// A typed GGUF array. Nested arrays (arrays of arrays) are kept as `.arrays`.
 public enum GGUFArray: Sendable, Equatable {
     case uint8([UInt8]), int8([Int8]), uint16([UInt16]), int16([Int16])
-    case uint32([UInt32]), int32([Int32]), float32([Float]), bool([Bool]), string([String])
+    case uint32([UInt32]), int32([Int32]), float32([Float]), bool([Bool]), string(GGUFStrings)
     case arrays([GGUFArray])
     case uint64([UInt64]), int64([Int64]), float64([Double])
 

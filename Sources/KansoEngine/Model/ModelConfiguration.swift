@@ -105,7 +105,7 @@ public struct ModelConfiguration: Sendable, Equatable {
 
         if let count = metadata.int(keys.full("vocab_size")) {
             vocabularySize = count
-        } else if let tokens = metadata.strings("tokenizer.ggml.tokens") {
+        } else if let tokens = metadata.stringArray("tokenizer.ggml.tokens") {
             vocabularySize = tokens.count
         } else {
             throw ModelError.missingMetadata(key: keys.full("vocab_size"))

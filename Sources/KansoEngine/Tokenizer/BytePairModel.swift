@@ -26,7 +26,7 @@ struct BytePairModel: Sendable {
     private let ignoresMerges: Bool
 
     /// `tokenTexts` holds exactly the vocabulary, id for id.
-    init(tokenTexts: ByteStringTable, merges mergeLines: [String], byteLevel: Bool = true, ignoresMerges: Bool) {
+    init(tokenTexts: ByteStringTable, merges mergeLines: GGUFStrings, byteLevel: Bool = true, ignoresMerges: Bool) {
         var symbols = tokenTexts
         vocabularySize = tokenTexts.count
         self.byteLevel = byteLevel

@@ -40,10 +40,10 @@ extension TokenizerVocabulary {
                 types.append(type)
             }
         }
-        var merges: [String] = []
+        var merges: GGUFStrings = []
         if model == .bytePair || model == .gemma4 {
             guard metadata["tokenizer.ggml.merges"] != nil else { throw TokenizerError.missingKey("tokenizer.ggml.merges") }
-            guard let values = metadata.strings("tokenizer.ggml.merges") else {
+            guard let values = metadata.stringArray("tokenizer.ggml.merges") else {
                 throw TokenizerError.wrongType(key: "tokenizer.ggml.merges", expected: "an array of strings")
             }
             merges = values
@@ -75,7 +75,6 @@ extension TokenizerVocabulary {
             tokens: tokens,
             scores: scores,
             tokenTypes: types,
-            merges: merges,
             bos: id("bos_token_id") ?? (model == .wordPiece ? id("cls_token_id") : nil),
             eos: id("eos_token_id"),
             eot: id("eot_token_id"),
@@ -88,6 +87,7 @@ extension TokenizerVocabulary {
             addEOS: flag("add_eos_token"),
             addSpacePrefix: flag("add_space_prefix"),
             rightStrippedTokens: rightStripped)
+        self.merges = merges  // as the file has them: decoded only if the merge table is built
     }
 }
 

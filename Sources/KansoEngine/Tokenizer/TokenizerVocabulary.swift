@@ -37,8 +37,9 @@ public struct TokenizerVocabulary: Sendable {
     public var scores: [Float]
     /// Per-token types; empty means every token is `.normal`.
     public var tokenTypes: [TokenType]
-    /// Byte-level BPE merges, "left right", highest priority first.
-    public var merges: [String]
+    /// Byte-level BPE merges, "left right", highest priority first (decoded one at a time when the
+    /// merge table is built; a load that reads the cached table never decodes them).
+    public var merges: GGUFStrings
 
     public var bos: Int32?
     public var eos: Int32?
@@ -90,7 +91,7 @@ public struct TokenizerVocabulary: Sendable {
         self.tokens = tokens
         self.scores = scores
         self.tokenTypes = tokenTypes
-        self.merges = merges
+        self.merges = GGUFStrings(merges)
         self.bos = bos
         self.eos = eos
         self.eot = eot
