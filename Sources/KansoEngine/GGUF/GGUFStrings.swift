@@ -6,8 +6,9 @@ public struct GGUFStrings: Sendable, Equatable, RandomAccessCollection, Expressi
     /// The texts' UTF-8 bytes as the file lays them out (not repaired): each text follows its
     /// 8-byte length, so text i spans starts[i] ..< starts[i + 1] − 8.
     private let bytes: [UInt8]
-    /// Where text i starts in `bytes` ([count + 1]; the last is the end of the bytes + 8).
-    private let starts: [Int]
+    /// Where text i starts in `bytes` ([count + 1]; the last is the end of the bytes + 8). 32 bits:
+    /// a string array of 4 GiB or more is refused as absurd.
+    private let starts: [UInt32]
 
     public var startIndex: Int { 0 }
     public var endIndex: Int { starts.count - 1 }
@@ -16,20 +17,20 @@ public struct GGUFStrings: Sendable, Equatable, RandomAccessCollection, Expressi
     /// have them; the tokenizer works on the repaired text, as it always did).
     public subscript(index: Int) -> String {
         bytes.withUnsafeBufferPointer { all in
-            String(decoding: UnsafeBufferPointer(rebasing: all[starts[index]..<(starts[index + 1] - 8)]), as: UTF8.self)
+            String(decoding: UnsafeBufferPointer(rebasing: all[Int(starts[index])..<(Int(starts[index + 1]) - 8)]), as: UTF8.self)
         }
     }
 
     public init(_ texts: [String]) {
         var bytes: [UInt8] = []
-        var starts: [Int] = []
+        var starts: [UInt32] = []
         starts.reserveCapacity(texts.count + 1)
         for text in texts {
             withUnsafeBytes(of: UInt64(text.utf8.count).littleEndian) { bytes.append(contentsOf: $0) }
-            starts.append(bytes.count)
+            starts.append(UInt32(bytes.count))
             bytes.append(contentsOf: text.utf8)
         }
-        starts.append(bytes.count + 8)
+        starts.append(UInt32(bytes.count + 8))
         self.bytes = bytes
         self.starts = starts
     }
@@ -42,14 +43,18 @@ public struct GGUFStrings: Sendable, Equatable, RandomAccessCollection, Expressi
     /// checks every length against the file, one copy takes them all.
     init(reading count: Int, from reader: inout GGUFByteReader, _ what: @autoclosure () -> String) throws {
         let first = reader.offset
-        var starts = [Int]()
+        var starts = [UInt32]()
         starts.reserveCapacity(count + 1)
         for _ in 0..<count {
+            let lengthOffset = reader.offset
             let length = try reader.readCount(minimumElementSize: 1, what())
-            starts.append(reader.offset - first)
+            guard reader.offset + length - first <= Int(UInt32.max) - 8 else {
+                throw GGUFError.absurdCount(what: what(), count: UInt64(length), offset: lengthOffset)
+            }
+            starts.append(UInt32(reader.offset - first))
             _ = try reader.readBytes(length, what())
         }
-        starts.append(reader.offset - first + 8)
+        starts.append(UInt32(reader.offset - first + 8))
         bytes = [UInt8](UnsafeRawBufferPointer(start: reader.base + first, count: reader.offset - first))
         self.starts = starts
     }
