@@ -16,6 +16,7 @@
 // Run: swift build -c release --product kanso-bench-engine
 //      .build/release/kanso-bench-engine --model bench/out/llama-1b-q8_0.gguf --threads 2 --runs 3
 //      (--packed-cache DIR: the first load writes the packed-weight cache, the others map it)
+//      .build/release/kanso-bench-engine --read-bandwidth --threads 2   (the memory's read rate)
 import Foundation
 import KansoEngine
 
@@ -30,7 +31,7 @@ enum BenchmarkError: Error, CustomStringConvertible {
     var description: String {
         switch self {
         case .unknownArgument(let argument):
-            return "unknown argument '\(argument)' (expected --model PATH --threads N --runs N [--batch N] [--cache f32|f16] [--generation-only] [--no-pack] [--packed-cache DIR])"
+            return "unknown argument '\(argument)' (expected --model PATH --threads N --runs N [--batch N] [--cache f32|f16] [--generation-only] [--no-pack] [--packed-cache DIR]; or --read-bandwidth --threads N)"
         case .missingValue(let option): return "option \(option) needs a value"
         case .invalidValue(let option, let value): return "option \(option): '\(value)' is not valid"
         case .missingModel: return "--model PATH is required"
@@ -55,6 +56,8 @@ struct BenchmarkOptions {
     /// Model(packedCache:): with a folder, the first ttft run packs and writes the cache, the
     /// later ones map it.
     var packedCache: PackedWeightCache?
+    /// Only the memory read bandwidth at `threads` (ReadBandwidth.swift), no model.
+    var readBandwidthOnly = false
     let promptLength = 128
     let generationLength = 64
     let generationPromptLength = 8
@@ -80,6 +83,7 @@ struct BenchmarkOptions {
             case "--batch": batchCapacity = try positive(argument)
             case "--generation-only": generationOnly = true
             case "--no-pack": packWeights = false
+            case "--read-bandwidth": readBandwidthOnly = true
             case "--packed-cache": packedCache = PackedWeightCache(directory: try value(argument))
             case "--cache":
                 let text = try value(argument)
@@ -91,7 +95,7 @@ struct BenchmarkOptions {
             default: throw BenchmarkError.unknownArgument(argument)
             }
         }
-        if modelPath.isEmpty { throw BenchmarkError.missingModel }
+        if modelPath.isEmpty && !readBandwidthOnly { throw BenchmarkError.missingModel }
     }
 }
 
@@ -202,6 +206,11 @@ func measureGeneration(_ model: Model, cache: KVCache, prompt: [Int32], options:
 }
 
 func run(_ options: BenchmarkOptions) throws {
+    if options.readBandwidthOnly {
+        let rate = measureReadBandwidth(threads: options.threads, runs: options.runs)
+        emit(["measurement": "read_bandwidth", "threads": options.threads, "gb_per_second": (rate * 10).rounded() / 10])
+        return
+    }
     try warmPageCache(options.modelPath)
     let name = URL(fileURLWithPath: options.modelPath).lastPathComponent
     let common: [String: Any] = ["model": name, "threads": options.threads, "engine": "kanso"]
