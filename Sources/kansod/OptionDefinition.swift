@@ -22,8 +22,8 @@ struct OptionDefinition: Sendable {
 
     /// Without the leading dashes: "memory-budget".
     let name: String
-    /// What the value is called in the help ("path", "size"); nil for a toggle.
-    let valueName: String?
+    /// What the value is called in the help ("path", "size"); unused for a toggle.
+    let valueName: String
     let help: String
     let value: Value
 
@@ -37,10 +37,7 @@ struct OptionDefinition: Sendable {
 
     /// A toggle: `OptionDefinition("spare-worker", .toggle(\.spareWorker), help: ...)`.
     init(_ name: String, _ value: Value, help: String) {
-        self.name = name
-        self.valueName = nil
-        self.value = value
-        self.help = help
+        self.init(name, "", value, help: help)
     }
 
     var takesValue: Bool {
@@ -51,7 +48,7 @@ struct OptionDefinition: Sendable {
     /// How the option appears in the help: "--socket <path>", "--[no-]packed-cache".
     var synopsis: String {
         if case .toggle = value { return "--[no-]\(name)" }
-        return "--\(name) <\(valueName ?? "value")>"
+        return "--\(name) <\(valueName)>"
     }
 
     /// Sets the field from the text that followed the option.

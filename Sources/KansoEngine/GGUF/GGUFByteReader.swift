@@ -62,9 +62,7 @@ struct GGUFByteReader {
     /// repaired with U+FFFD rather than refusing the file, as llama.cpp keeps raw bytes.
     mutating func readString(_ what: @autoclosure () -> String) throws -> String {
         let length = try readCount(minimumElementSize: 1, what())
-        let bytes = UnsafeBufferPointer(start: (base + offset).assumingMemoryBound(to: UInt8.self), count: length)
-        offset += length
-        return String(decoding: bytes, as: UTF8.self)
+        return String(decoding: try readBytes(length, what()), as: UTF8.self)
     }
 
     /// `count` fixed-size little-endian scalars copied in one go (count already bounds-checked).
