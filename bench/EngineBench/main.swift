@@ -31,7 +31,7 @@ enum BenchmarkError: Error, CustomStringConvertible {
     var description: String {
         switch self {
         case .unknownArgument(let argument):
-            return "unknown argument '\(argument)' (expected --model PATH --threads N --runs N [--batch N] [--cache f32|f16] [--generation-only] [--no-pack] [--packed-cache DIR]; or --read-bandwidth --threads N)"
+            return "unknown argument '\(argument)' (expected --model PATH --threads N --runs N [--batch N] [--cache f32|f16] [--generation-only | --ttft-only] [--no-pack] [--packed-cache DIR]; or --read-bandwidth --threads N)"
         case .missingValue(let option): return "option \(option) needs a value"
         case .invalidValue(let option, let value): return "option \(option): '\(value)' is not valid"
         case .missingModel: return "--model PATH is required"
@@ -51,6 +51,8 @@ struct BenchmarkOptions {
     var cachePrecision = KVCachePrecision.float32
     /// Only the tg line: a quick A/B of generation kernels, and a profile without the other parts.
     var generationOnly = false
+    /// Only the ttft line: a quick A/B of loading and short prompts, and a profile of them.
+    var ttftOnly = false
     /// Model(packWeights:): false measures the engine with every matrix read from the file.
     var packWeights = true
     /// Model(packedCache:): with a folder, the first ttft run packs and writes the cache, the
@@ -82,6 +84,7 @@ struct BenchmarkOptions {
             case "--runs": runs = try positive(argument)
             case "--batch": batchCapacity = try positive(argument)
             case "--generation-only": generationOnly = true
+            case "--ttft-only": ttftOnly = true
             case "--no-pack": packWeights = false
             case "--read-bandwidth": readBandwidthOnly = true
             case "--packed-cache": packedCache = PackedWeightCache(directory: try value(argument))
@@ -256,6 +259,7 @@ func run(_ options: BenchmarkOptions) throws {
             "prompt_milliseconds": zip(firstTokenTimes, loadTimes).map { rounded($0 - $1) },
             "packed_weights": origins, "tokenizer_tables": tableOrigins,
             "warm_prompt_milliseconds": rounded(Double(nanoseconds() - warmStart) / 1e6)])
+    if options.ttftOnly { return }
 
     let vocabulary = model.configuration.vocabularySize
     let cache = model.makeCache(capacity: options.contextLength)
