@@ -4,8 +4,9 @@ import PackageDescription
 
 // Targets follow the layout in DESIGN.md; a dependency may only point down this list:
 // kansoctl, kansod → KansoServer → KansoPool → KansoSystemd, KansoWire, KansoEngine → CSystemd.
-// `KansoEngine` imports only `CKernelSupport` (a C header for the one instruction Swift cannot
-// emit, a prefetch), `KansoWire` nothing of the project; `kansoctl` never links the engine.
+// `KansoEngine` imports only `CKernelSupport` (C headers for the one instruction Swift cannot
+// emit, a prefetch, and for glibc's malloc_trim, which Swift's Glibc module leaves out),
+// `KansoWire` nothing of the project; `kansoctl` never links the engine.
 
 // The engine's kernels are plain scalar loops written for the auto-vectorizer: in release
 // builds they are compiled without bounds checks and for the host CPU (see DESIGN.md, Engine).

@@ -12,6 +12,7 @@
 //   let reply = model.makeCache(); try reply.copyPrefix(from: prompt, length: prompt.length)
 //   try generator.generate(prompt: tokens, in: reply) { token in ...; return true }
 
+import CKernelSupport
 import Dispatch
 import Glibc
 
@@ -115,6 +116,9 @@ public final class Model: @unchecked Sendable {  // mutable scratch state is use
             writeCache(packedCache!, path: path, entries: entries, matrices: packed)
         default: origin = packsNow ? .memory : .none
         }
+        // The load's freed temporaries back to the kernel: 1-2 MiB of a 1B worker's resident
+        // set, for 0.2-0.6 ms (1B Q4_0, first load and reused cache).
+        kanso_release_free_heap()
     }
 
     /// Writes the packed `matrices` to the cache on a background thread (the closure keeps their
