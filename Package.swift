@@ -13,7 +13,7 @@ import PackageDescription
 // Where the building machine has AVX2 (with FMA and F16C), the integer dots of generation and
 // prompt batches use 256-bit intrinsics (KANSO_X86_SIMD: Kernels/ByteDotPrimitives.swift and the
 // *SIMD.swift kernels); where it also has AVX-512 VNNI, those dots take its instructions and the
-// prompt batches its 512-bit kernel (KANSO_AVX512_VNNI: Kernels/BatchedIntegerMultiply.swift).
+// prompt batches its 512-bit kernels (KANSO_AVX512_VNNI: the Kernels/*AVX512.swift files).
 // Both are compiled in every configuration so that tests run them; KANSO_PORTABLE_KERNELS=1 in
 // the environment builds the portable kernels only, KANSO_AVX2_KERNELS=1 the AVX2 ones on a
 // machine that has AVX-512 VNNI too (to test and measure them there, in another --scratch-path).

@@ -111,6 +111,39 @@ import Testing
         }
     }
 
+    /// The legacy types' prompt batches read sixteen rows at a time (two interleaved groups of
+    /// eight with AVX-512 VNNI, one with AVX2): a matrix of 21 rows (a whole sixteen and five),
+    /// with row ranges that cut the groups, gives the exact dot for every vector within the
+    /// activation rounding bound and writes no row outside the range.
+    @Test(arguments: [GGMLType.q8_0, .q4_0, .q4_1, .q5_0, .q5_1])
+    func batchOfManyRowsMatchesExactDot(_ type: GGMLType) throws {
+        let (matrix, reference) = try KernelPackedRowsTests.matrix(type)  // (read from its rows, not packed)
+        let columns = matrix.columns, n = 6
+        let x = Self.activation(n * columns, seed: 13)
+        for rows in [0..<21, 3..<19, 9..<10, 16..<21] {
+            var y = [Float](repeating: .nan, count: n * matrix.rows)
+            x.withUnsafeBufferPointer { xb in
+                y.withUnsafeMutableBufferPointer { yb in
+                    matrix.multiply(batch: xb.baseAddress!, count: n, into: yb.baseAddress!, rows: rows)
+                }
+            }
+            for vector in 0..<n {
+                let xv = Array(x[(vector * columns)..<((vector + 1) * columns)])
+                for r in 0..<matrix.rows {
+                    let got = y[vector * matrix.rows + r]
+                    guard rows.contains(r) else {
+                        #expect(got.isNaN, "\(type) row \(r) is outside \(rows) but was written")
+                        continue
+                    }
+                    let w = reference[(r * columns)..<((r + 1) * columns)]
+                    let exact = zip(w, xv).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+                    let bound = Self.tolerance(type, row: w, x: xv, blockSize: batchActivationBlockSize(type))
+                    #expect(abs(Double(got) - exact) <= bound, "\(type) rows \(rows), vector \(vector) row \(r): \(got) vs exact \(exact)")
+                }
+            }
+        }
+    }
+
     @Test func onlyRequestedRowsAreWritten() throws {
         let file = try GGUFFile(path: quantGoldensPath)
         let matrix = try WeightMatrix(file: file, tensor: try #require(file.tensor(named: "q8_0.weights")))

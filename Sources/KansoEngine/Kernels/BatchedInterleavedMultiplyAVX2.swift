@@ -1,6 +1,6 @@
 // Y = X·Wᵀ for several activation vectors at once (prompt processing) through a Q8_0, Q4_0, Q4_1,
 // Q5_0 or Q5_1 matrix with AVX2 alone (K-quant matrices take BatchedSuperBlockMultiplyAVX2.swift,
-// machines with AVX-512 VNNI BatchedIntegerMultiply.swift). As llama.cpp's repacked GEMMs do it,
+// machines with AVX-512 VNNI BatchedInterleavedMultiplyAVX512.swift). As llama.cpp's repacked GEMMs do it,
 // eight weight rows are interleaved four bytes at a time (InterleavedRows.swift), so one register
 // holds four elements of each of eight rows and `vpmaddubsw` against four bytes of a vector
 // broadcast eight times gives int16 pair sums of eight rows at once:
@@ -20,21 +20,13 @@
 #if KANSO_X86_SIMD && !KANSO_AVX512_VNNI
 import _Builtin_intrinsics.intel
 
-/// Whether the interleaved kernel serves matrices of `type`.
-func interleavedBatchServes(_ type: GGMLType) -> Bool {
-    switch type {
-    case .q8_0, .q4_0, .q4_1, .q5_0, .q5_1: return true
-    default: return false
-    }
-}
-
 /// Scratch bytes multiplyInterleavedBatchAVX2 needs beside the activation.
 func interleavedBatchAVX2ScratchByteCount(columns: Int, vectors: Int) -> Int {
     ThreadScratch.aligned(4 * vectors * (columns / 32)) + InterleavedRows.byteCount(columns: columns)
 }
 
 /// y[v · outputStride + r] for the rows in `rows` and every vector of `x`, using `memory`
-/// (interleavedBatchAVX2ScratchByteCount bytes, 64-aligned); interleavedBatchServes(matrix.type).
+/// (interleavedBatchAVX2ScratchByteCount bytes, 64-aligned); InterleavedRows.serves(matrix.type).
 func multiplyInterleavedBatchAVX2(_ matrix: WeightMatrix, _ x: QuantizedActivation, scratch memory: UnsafeMutableRawPointer,
                                   into y: UnsafeMutablePointer<Float>, outputStride: Int, rows: Range<Int>) {
     let columns = matrix.columns

@@ -62,14 +62,17 @@ func multiplySuperBlocksBatchAVX512(_ matrix: WeightMatrix, _ x: UnsafePointer<F
 /// The results of sixteen rows with four vectors: lane j of register k is row j with vector k.
 typealias WideRowGroupTile = (__m512, __m512, __m512, __m512)
 
-/// 64 bytes at `offset` of two row groups' arrays: a's 32 in the low half, b's in the high.
+/// 64 bytes at `offset` of two row groups' arrays: a's 32 in the low half, b's in the high
+/// (32-aligned). Also the sixteen-row tiles of PackedSuperBlockMultiplyAVX512.swift and
+/// BatchedInterleavedMultiplyAVX512.swift.
 @inline(__always)
-private func sideBySide(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, at offset: Int) -> __m512i {
+func sideBySide(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, at offset: Int) -> __m512i {
     __m512i(lowHalf: a.load(fromByteOffset: offset, as: __m256i.self), highHalf: b.load(fromByteOffset: offset, as: __m256i.self))
 }
 
+/// Eight floats at `index` of each of two row groups' arrays, a's in the low half (32-aligned).
 @inline(__always)
-private func floatsSideBySide(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, at index: Int) -> __m512 {
+func floatsSideBySide(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, at index: Int) -> __m512 {
     __m512(lowHalf: UnsafeRawPointer(a + index).load(as: __m256.self), highHalf: UnsafeRawPointer(b + index).load(as: __m256.self))
 }
 

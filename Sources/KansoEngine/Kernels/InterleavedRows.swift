@@ -1,5 +1,6 @@
 // Eight weight rows of a legacy-quant matrix (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1) unpacked and
-// interleaved four bytes at a time, the form BatchedInterleavedMultiplyAVX2.swift reads:
+// interleaved four bytes at a time, the form BatchedInterleavedMultiplyAVX2.swift (and, two
+// groups side by side, BatchedInterleavedMultiplyAVX512.swift) reads:
 //   values  [blocks, 8 steps, 8 rows, 4 bytes]  bytes 4k…4k+3 of each row's block b at step k
 //           (Q8_0 signed; the others unsigned q, their zero point moved into the min)
 //   scales  [blocks, 8 rows]  each row's block scale d
@@ -8,6 +9,14 @@
 
 #if KANSO_X86_SIMD
 struct InterleavedRows {
+    /// Whether rows of `type` can be interleaved (and the batch kernels that read them serve it).
+    static func serves(_ type: GGMLType) -> Bool {
+        switch type {
+        case .q8_0, .q4_0, .q4_1, .q5_0, .q5_1: return true
+        default: return false
+        }
+    }
+
     let values: UnsafeMutablePointer<UInt8>
     let scales: UnsafeMutablePointer<Float>
     let mins: UnsafeMutablePointer<Float>
@@ -47,7 +56,7 @@ struct InterleavedRows {
             let row = UnpackedRow(memory: rowMemory + j * rowStride, columns: columns)
             row.unpack(matrix.type, row: matrix.rowBytes(rows.lowerBound + j), keepingZeroPoint: true)
             for b in 0..<blocks {
-                scales[8 * b + j] = row.groupScales[2 * b]
+                scales[8 * b + j] = row.blockScales[b]
                 mins[8 * b + j] = row.blockMins[b]
             }
         }

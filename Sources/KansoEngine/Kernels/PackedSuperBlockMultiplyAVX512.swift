@@ -64,12 +64,6 @@ private func laneByteToLane(_ t: Int) -> __m512i {
     return _mm512_set_epi64(high, low, high, low, high, low, high, low)
 }
 
-/// 32 bytes at `offset` of group-blocks a and b side by side.
-@inline(__always)
-private func sideBySide(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, at offset: Int) -> __m512i {
-    __m512i(lowHalf: a.load(fromByteOffset: offset, as: __m256i.self), highHalf: b.load(fromByteOffset: offset, as: __m256i.self))
-}
-
 /// Groups a (rows 0-7 of the tile) and b (8-15) of a packed Q4_K matrix with four vectors.
 @inline(__always)
 private func packedQ4_KWideTile(_ w: PackedRowGroups, _ a: Int, _ b: Int,

@@ -160,7 +160,7 @@ public struct WeightMatrix: @unchecked Sendable {  // read-only view; the owner 
             }
             #endif
             let activationBytes = ThreadScratch.aligned(QuantizedActivation.byteCount(columns: columns, vectors: n))
-            let batchScratchBytes = batchScratchByteCount(columns: columns, vectors: n)
+            let batchScratchBytes = interleavedBatchScratchByteCount(vectors: n)
             let memory = ThreadScratch.reserve(activationBytes + (batchScratchBytes ?? 0))
             let activation = QuantizedActivation(memory: memory, columns: columns, vectors: n)
             for vector in 0..<n {
@@ -168,12 +168,12 @@ public struct WeightMatrix: @unchecked Sendable {  // read-only view; the owner 
             }
             #if KANSO_AVX512_VNNI
             if batchScratchBytes != nil {
-                multiplyBatchVNNI(self, activation, scratch: memory + activationBytes, into: y,
-                                  outputStride: outputStride, rows: range)
+                multiplyInterleavedBatchAVX512(self, activation, scratch: memory + activationBytes, into: y,
+                                               outputStride: outputStride, rows: range)
                 return
             }
             #elseif KANSO_X86_SIMD
-            if batchScratchBytes != nil && interleavedBatchServes(type) {
+            if batchScratchBytes != nil {
                 multiplyInterleavedBatchAVX2(self, activation, scratch: memory + activationBytes, into: y,
                                              outputStride: outputStride, rows: range)
                 return
@@ -198,6 +198,23 @@ public struct WeightMatrix: @unchecked Sendable {  // read-only view; the owner 
                 }
             }
         }
+    }
+
+    /// Scratch bytes the interleaved batch kernel of this build (BatchedInterleavedMultiplyAVX512.swift,
+    /// else ...AVX2.swift) needs beside the activation, or nil where none serves: a single vector
+    /// (the per-vector dots are faster), a type that is not interleaved, columns not a multiple of
+    /// 64, a build without AVX2.
+    private func interleavedBatchScratchByteCount(vectors: Int) -> Int? {
+        #if KANSO_X86_SIMD
+        guard vectors >= 2, columns % 64 == 0, InterleavedRows.serves(type) else { return nil }
+        #if KANSO_AVX512_VNNI
+        return interleavedBatchAVX512ScratchByteCount(columns: columns, vectors: vectors)
+        #else
+        return interleavedBatchAVX2ScratchByteCount(columns: columns, vectors: vectors)
+        #endif
+        #else
+        return nil
+        #endif
     }
 
     /// The integer path: one specialised loop per type so each inner kernel is inlined.
