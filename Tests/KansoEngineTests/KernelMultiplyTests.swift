@@ -111,11 +111,11 @@ import Testing
         }
     }
 
-    /// The legacy types' prompt batches read sixteen rows at a time (two interleaved groups of
-    /// eight with AVX-512 VNNI, one with AVX2): a matrix of 21 rows (a whole sixteen and five),
-    /// with row ranges that cut the groups, gives the exact dot for every vector within the
-    /// activation rounding bound and writes no row outside the range.
-    @Test(arguments: [GGMLType.q8_0, .q4_0, .q4_1, .q5_0, .q5_1])
+    /// Prompt batches through a matrix read from the file take sixteen rows at a time (two
+    /// interleaved groups of eight with AVX-512 VNNI, one with AVX2): a matrix of 21 rows (a
+    /// whole sixteen and five), with row ranges that cut the groups, gives the exact dot for every
+    /// vector within the activation rounding bound and writes no row outside the range.
+    @Test(arguments: [GGMLType.q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q4_K, .q5_K, .q6_K])
     func batchOfManyRowsMatchesExactDot(_ type: GGMLType) throws {
         let (matrix, reference) = try KernelPackedRowsTests.matrix(type)  // (read from its rows, not packed)
         let columns = matrix.columns, n = 6

@@ -1,16 +1,20 @@
 // Y = X·Wᵀ for several activation vectors at once through a Q4_K, Q5_K or Q6_K matrix with AVX-512
-// (BW and VNNI): the arithmetic of BatchedSuperBlockMultiplyAVX2.swift, sixteen rows wide. Two
-// groups of eight interleaved rows (InterleavedSuperBlockRows.swift) are read side by side, group
-// A in the low 256 bits of each register and group B in the high, so int32 lane j is row j of
-// the sixteen throughout and one `vpmaddubsw` serves sixteen rows. `vpdpwssd` weights a unit's
-// int16 pair sums by the group scales and adds them in one instruction. Per super-block s and
-// vector v, with x broadcast four bytes at a time:
+// (BW and VNNI), sixteen rows wide. Two groups of eight interleaved rows
+// (InterleavedSuperBlockRows.swift) are read side by side, group A in the low 256 bits of each
+// register and group B in the high, so int32 lane j is row j of the sixteen throughout and one
+// `vpdpbusd` (unsigned × signed bytes, four products a lane, no saturation) serves sixteen rows.
+// Per super-block s and vector v, with x broadcast four bytes at a time:
 //
-//   main   = Σ_units  Σ_2 groupScale_j · (Σ_steps of the unit  Σ_2 q · q_x)   (int32 lane j)
+//   main   = Σ_groups of 16  groupScale_j · (Σ_4 steps vpdpbusd(q, q_x))     (int32 lane j)
 //   offset = Σ_pairs  Σ_2 offsetWeight_j · Σ16 q_x
 //   acc   += float(main) · d_j·d_x − float(offset) · e_j·d_x
 //
-// Units as in the AVX2 kernel (8 steps for Q4_K, 4 for Q5_K, 2 for Q6_K: what int16 holds).
+// Each group's int32 sums are scaled with `vpmulld` (|main| ≤ 256 · 63 · 127 · 128 < 2^31). The
+// AVX2 kernel's int16 sums, with `vpmaddubsw`, their adds and a `vpdpwssd` per unit of steps,
+// took more instructions, but these matrices are a small part of the files measured: 1B and 135M
+// Q4_K_M (their Q6_K matrices come here) pp128 at 2 threads, on a Zen 4, alternated, stayed
+// within the noise (229/229 -> 235/222 and 1284/1223 -> 1294/1296 t/s); this kernel (with its
+// rows' unpacking) was 6% of the 1B Q4_K_M benchmark's profile.
 // Tile: sixteen rows × four vectors. Compiled when the building machine has AVX-512 VNNI.
 
 #if KANSO_AVX512_VNNI
@@ -41,12 +45,7 @@ func multiplySuperBlocksBatchAVX512(_ matrix: WeightMatrix, _ x: UnsafePointer<F
         while v < n {
             let vectors = min(4, n - v)
             let (s0, s1, s2, s3) = tileSlots(firstVector: v, count: vectors)
-            let tile: WideRowGroupTile
-            switch matrix.type {
-            case .q4_K: tile = wideSuperBlockTile(low, high, vector[s0], vector[s1], vector[s2], vector[s3], unitSteps: 8)
-            case .q5_K: tile = wideSuperBlockTile(low, high, vector[s0], vector[s1], vector[s2], vector[s3], unitSteps: 4)
-            default: tile = wideSuperBlockTile(low, high, vector[s0], vector[s1], vector[s2], vector[s3], unitSteps: 2)
-            }
+            let tile = wideSuperBlockTile(low, high, vector[s0], vector[s1], vector[s2], vector[s3])
             withUnsafeBytes(of: tile) { raw in
                 let lanes = raw.bindMemory(to: Float.self)  // [4 vectors, 16 rows]
                 for k in 0..<vectors {
@@ -80,7 +79,7 @@ func floatsSideBySide(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, at i
 @inline(__always)
 private func wideSuperBlockTile(_ a: InterleavedSuperBlockRows, _ b: InterleavedSuperBlockRows,
                                 _ x0: SuperBlockActivation, _ x1: SuperBlockActivation,
-                                _ x2: SuperBlockActivation, _ x3: SuperBlockActivation, unitSteps: Int) -> WideRowGroupTile {
+                                _ x2: SuperBlockActivation, _ x3: SuperBlockActivation) -> WideRowGroupTile {
     let q0 = UnsafeRawPointer(x0.quants), q1 = UnsafeRawPointer(x1.quants)
     let q2 = UnsafeRawPointer(x2.quants), q3 = UnsafeRawPointer(x3.quants)
     let valuesA = UnsafeRawPointer(a.values), valuesB = UnsafeRawPointer(b.values)
@@ -89,22 +88,22 @@ private func wideSuperBlockTile(_ a: InterleavedSuperBlockRows, _ b: Interleaved
     var acc0 = _mm512_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0
     for s in 0..<a.superBlocks {
         var main0 = _mm512_setzero_si512(), main1 = main0, main2 = main0, main3 = main0
-        var unit = 0
-        while unit < 64 {
+        for group in 0..<16 {  // of sixteen values: four steps
             var sums0 = _mm512_setzero_si512(), sums1 = sums0, sums2 = sums0, sums3 = sums0
-            for k in unit..<(unit + unitSteps) {
+            for k in (4 * group)..<(4 * group + 4) {
                 let weights = sideBySide(valuesA, valuesB, at: 2048 * s + 32 * k)
                 let offset = 256 * s + 4 * k
                 @inline(__always) func step(_ q: UnsafeRawPointer, _ sums: inout __m512i) {
-                    let xb = _mm512_set1_epi32(q.loadUnaligned(fromByteOffset: offset, as: Int32.self))
-                    sums = _mm512_add_epi16(sums, _mm512_maddubs_epi16(weights, xb))
+                    sums = _mm512_dpbusd_epi32(sums, weights, _mm512_set1_epi32(q.loadUnaligned(fromByteOffset: offset, as: Int32.self)))
                 }
                 step(q0, &sums0); step(q1, &sums1); step(q2, &sums2); step(q3, &sums3)
             }
-            let groupScale = sideBySide(scalesA, scalesB, at: 512 * s + 32 * (unit / 4))  // 4 steps per group
-            main0 = _mm512_dpwssd_epi32(main0, sums0, groupScale); main1 = _mm512_dpwssd_epi32(main1, sums1, groupScale)
-            main2 = _mm512_dpwssd_epi32(main2, sums2, groupScale); main3 = _mm512_dpwssd_epi32(main3, sums3, groupScale)
-            unit += unitSteps
+            // each lane's scale: the high word of its [scale, scale] pair, sign-extended
+            let groupScale = _mm512_srai_epi32(sideBySide(scalesA, scalesB, at: 512 * s + 32 * group), 16)
+            main0 = _mm512_add_epi32(main0, _mm512_mullo_epi32(sums0, groupScale))
+            main1 = _mm512_add_epi32(main1, _mm512_mullo_epi32(sums1, groupScale))
+            main2 = _mm512_add_epi32(main2, _mm512_mullo_epi32(sums2, groupScale))
+            main3 = _mm512_add_epi32(main3, _mm512_mullo_epi32(sums3, groupScale))
         }
         let d = floatsSideBySide(a.d, b.d, at: 8 * s)
         let e = floatsSideBySide(a.e, b.e, at: 8 * s)
