@@ -94,7 +94,7 @@ private func packedQ8_0Group(_ w: PackedRowGroups, _ g: Int, _ x: QuantizedActiv
     let zero = _mm256_setzero_si256()
     @inline(__always) func block(_ b: Int, _ acc: inout __m256) {
         let p = w.groupBlock(g, b)
-        prefetchWeights(p, lines: 5)  // (272 bytes)
+        prefetchWeights(p, lines: 5, into: .first)  // (272 bytes)
         var even = zero, odd = zero  // two chains of int32 lanes
         for k in stride(from: 0, to: 8, by: 2) {
             let w0 = p.loadUnaligned(fromByteOffset: 16 + 32 * k, as: __m256i.self)
@@ -149,7 +149,7 @@ private func packedQ8_0Tile(_ w: PackedRowGroups, _ g: Int, _ x: QuantizedActiva
     var acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0
     for b in 0..<blocks {
         let p = w.groupBlock(g, b)
-        if prefetching { prefetchWeights(p, lines: 5) }  // (272 bytes)
+        if prefetching { prefetchWeights(p, lines: 5, into: .first) }  // (272 bytes)
         var i0 = _mm256_setzero_si256(), i1 = i0, i2 = i0, i3 = i0
         for k in 0..<8 {
             let weights = p.loadUnaligned(fromByteOffset: 16 + 32 * k, as: __m256i.self)

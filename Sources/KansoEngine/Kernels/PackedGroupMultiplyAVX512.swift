@@ -63,7 +63,7 @@ private func packedQ8_0WideTile(_ w: PackedRowGroups, _ a: Int, _ b: Int, _ x: Q
     var acc0 = _mm512_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0
     for block in 0..<blocks {
         let pa = w.groupBlock(a, block), pb = w.groupBlock(b, block)
-        if prefetching { prefetchWeights(pa, lines: 5); prefetchWeights(pb, lines: 5) }  // (272 bytes each)
+        if prefetching { prefetchWeights(pa, lines: 5, into: .first); prefetchWeights(pb, lines: 5, into: .first) }  // (272 bytes each)
         var i0 = zero, i1 = zero, i2 = zero, i3 = zero
         for k in 0..<8 {
             // w + 128 as unsigned bytes (0 ... 255): one flip per weight register serves four vectors
