@@ -127,19 +127,30 @@ import Testing
                     matrix.multiply(batch: xb.baseAddress!, count: n, into: yb.baseAddress!, rows: rows)
                 }
             }
-            for vector in 0..<n {
-                let xv = Array(x[(vector * columns)..<((vector + 1) * columns)])
-                for r in 0..<matrix.rows {
-                    let got = y[vector * matrix.rows + r]
-                    guard rows.contains(r) else {
-                        #expect(got.isNaN, "\(type) row \(r) is outside \(rows) but was written")
-                        continue
-                    }
-                    let w = reference[(r * columns)..<((r + 1) * columns)]
-                    let exact = zip(w, xv).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
-                    let bound = Self.tolerance(type, row: w, x: xv, blockSize: batchActivationBlockSize(type))
-                    #expect(abs(Double(got) - exact) <= bound, "\(type) rows \(rows), vector \(vector) row \(r): \(got) vs exact \(exact)")
+            Self.expectExactProducts(y, of: type, reference: reference, columns: columns, x: x, vectors: n, rows: rows,
+                                     blockSize: batchActivationBlockSize(type))
+        }
+    }
+
+    /// y ([vectors, reference rows]) holds, for each vector of x and each row in `rows`, the exact
+    /// dot of the row's reference floats with the vector, within the rounding bound of an
+    /// activation quantized in blocks of `blockSize`, and NaN (unwritten) for every other row.
+    static func expectExactProducts(_ y: [Float], of type: GGMLType, reference: [Float], columns: Int, x: [Float],
+                                    vectors: Int, rows: Range<Int>, blockSize: Int) {
+        let rowCount = reference.count / columns
+        for vector in 0..<vectors {
+            let xv = Array(x[(vector * columns)..<((vector + 1) * columns)])
+            for r in 0..<rowCount {
+                let got = y[vector * rowCount + r]
+                guard rows.contains(r) else {
+                    #expect(got.isNaN, "\(type) row \(r) is outside \(rows) but was written")
+                    continue
                 }
+                let w = reference[(r * columns)..<((r + 1) * columns)]
+                let exact = zip(w, xv).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+                let bound = tolerance(type, row: w, x: xv, blockSize: blockSize)
+                #expect(abs(Double(got) - exact) <= bound,
+                        "\(type) \(vectors) vectors, rows \(rows), vector \(vector) row \(r): \(got) vs exact \(exact), bound \(bound)")
             }
         }
     }

@@ -66,22 +66,9 @@ struct KernelPackedRowsTests {
                         packed.multiply(batch: xb.baseAddress!, count: count, into: yb.baseAddress!, rows: rows)
                     }
                 }
-                for vector in 0..<count {
-                    let xv = Array(x[(vector * columns)..<((vector + 1) * columns)])
-                    for r in 0..<plain.rows {
-                        let got = y[vector * plain.rows + r]
-                        guard rows.contains(r) else {
-                            #expect(got.isNaN, "\(type) row \(r) is outside \(rows) but was written")
-                            continue
-                        }
-                        let w = reference[(r * columns)..<((r + 1) * columns)]
-                        let exact = zip(w, xv).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
-                        let blocks = count == 1 ? singleVectorActivationBlockSize(type) : batchActivationBlockSize(type)
-                        let bound = KernelMultiplyTests.tolerance(type, row: w, x: xv, blockSize: blocks)
-                        #expect(abs(Double(got) - exact) <= bound,
-                                "\(type) \(count) vectors, rows \(rows), vector \(vector) row \(r): \(got) vs exact \(exact), bound \(bound)")
-                    }
-                }
+                KernelMultiplyTests.expectExactProducts(
+                    y, of: type, reference: reference, columns: columns, x: x, vectors: count, rows: rows,
+                    blockSize: count == 1 ? singleVectorActivationBlockSize(type) : batchActivationBlockSize(type))
             }
         }
     }

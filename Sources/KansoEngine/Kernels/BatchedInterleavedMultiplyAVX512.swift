@@ -39,26 +39,11 @@ func multiplyInterleavedBatchAVX512(_ matrix: WeightMatrix, _ x: QuantizedActiva
     let low = InterleavedRows(memory: memory + sumsBytes, columns: columns)
     let high = InterleavedRows(memory: memory + sumsBytes + groupBytes, columns: columns)
     let signed = matrix.type == .q8_0
-    var r = rows.lowerBound
-    while r < rows.upperBound {
-        let count = min(16, rows.upperBound - r)
-        low.fill(matrix, rows: r..<(r + min(8, count)))
-        high.fill(matrix, rows: (r + min(8, count))..<(r + count))  // empty: zero rows
-        var v = 0
-        while v < n {
-            let vectors = min(4, n - v)
-            // one specialisation per kind, so the tile's branches are constants
-            let tile = signed ? wideInterleavedTile(low, high, x, blockSums, firstVector: v, count: vectors, signed: true)
-                              : wideInterleavedTile(low, high, x, blockSums, firstVector: v, count: vectors, signed: false)
-            withUnsafeBytes(of: tile) { raw in
-                let lanes = raw.bindMemory(to: Float.self)  // [4 vectors, 16 rows]
-                for k in 0..<vectors {
-                    for j in 0..<count { y[(v + k) * outputStride + r + j] = lanes[16 * k + j] }
-                }
-            }
-            v += vectors
-        }
-        r += count
+    multiplyWideRowGroups(rows: rows, vectors: n, into: y, outputStride: outputStride,
+                          fill: { low.fill(matrix, rows: $0); high.fill(matrix, rows: $1) }) { v, count in
+        // one specialisation per kind, so the tile's branches are constants
+        signed ? wideInterleavedTile(low, high, x, blockSums, firstVector: v, count: count, signed: true)
+               : wideInterleavedTile(low, high, x, blockSums, firstVector: v, count: count, signed: false)
     }
 }
 

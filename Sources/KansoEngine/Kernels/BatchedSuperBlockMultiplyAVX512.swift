@@ -36,17 +36,29 @@ func multiplySuperBlocksBatchAVX512(_ matrix: WeightMatrix, _ x: UnsafePointer<F
     let groups = memory + SuperBlockActivationBatch.byteCount(columns: columns, vectors: n)
     let low = InterleavedSuperBlockRows(memory: groups, columns: columns)
     let high = InterleavedSuperBlockRows(memory: groups + InterleavedSuperBlockRows.byteCount(columns: columns), columns: columns)
+    multiplyWideRowGroups(rows: rows, vectors: n, into: y, outputStride: outputStride,
+                          fill: { low.fill(matrix, rows: $0); high.fill(matrix, rows: $1) }) { v, count in
+        let (s0, s1, s2, s3) = tileSlots(firstVector: v, count: count)
+        return wideSuperBlockTile(low, high, vector[s0], vector[s1], vector[s2], vector[s3])
+    }
+}
+
+/// Y for the rows in `rows` and `n` vectors, sixteen rows and four vectors at a time (the
+/// sixteen-row form of FourByteInterleave.swift's multiplyRowGroups): `fill(a, b)` loads rows `a`
+/// into the low group of eight and `b` into the high one (`b` may be empty: zero rows),
+/// `tile(v, count)` multiplies them with vectors v ..< v + count (count 1...4), and the lanes
+/// that exist are stored at y[vector · outputStride + row].
+@inline(__always)
+func multiplyWideRowGroups(rows: Range<Int>, vectors n: Int, into y: UnsafeMutablePointer<Float>, outputStride: Int,
+                           fill: (Range<Int>, Range<Int>) -> Void, tile: (Int, Int) -> WideRowGroupTile) {
     var r = rows.lowerBound
     while r < rows.upperBound {
         let count = min(16, rows.upperBound - r)
-        low.fill(matrix, rows: r..<(r + min(8, count)))
-        high.fill(matrix, rows: (r + min(8, count))..<(r + count))  // empty: zero rows
+        fill(r..<(r + min(8, count)), (r + min(8, count))..<(r + count))
         var v = 0
         while v < n {
             let vectors = min(4, n - v)
-            let (s0, s1, s2, s3) = tileSlots(firstVector: v, count: vectors)
-            let tile = wideSuperBlockTile(low, high, vector[s0], vector[s1], vector[s2], vector[s3])
-            withUnsafeBytes(of: tile) { raw in
+            withUnsafeBytes(of: tile(v, vectors)) { raw in
                 let lanes = raw.bindMemory(to: Float.self)  // [4 vectors, 16 rows]
                 for k in 0..<vectors {
                     for j in 0..<count { y[(v + k) * outputStride + r + j] = lanes[16 * k + j] }

@@ -46,22 +46,36 @@ func multiplyPackedQ4_KBatchAVX512(_ w: PackedRowGroups, _ x: SuperBlockActivati
     }
 }
 
-/// The `vpshufb` control that puts byte `t` of each 32-bit lane into both of its int16 words.
+/// The `vpshufb` control that puts byte `t` of each 32-bit lane into both of its int16 words
+/// (`bothWords`: [b, 0, b, 0], for `vpdpwssd`), or makes it the lane's value ([b, 0, 0, 0]).
 @inline(__always)
-private func laneByteToBothWords(_ t: Int) -> __m512i {
-    // lane L of each 128-bit quarter: bytes [4L + t, zero, 4L + t, zero] (0x80 selects zero)
-    @inline(__always) func lane(_ l: Int) -> Int64 { Int64(4 * l + t) | 0x80 << 8 | Int64(4 * l + t) << 16 | 0x80 << 24 }
+private func laneByteControl(_ t: Int, bothWords: Bool) -> __m512i {
+    // lane L of each 128-bit quarter (0x80 selects zero)
+    @inline(__always) func lane(_ l: Int) -> Int64 {
+        Int64(4 * l + t) | 0x80 << 8 | (bothWords ? Int64(4 * l + t) : 0x80) << 16 | 0x80 << 24
+    }
     let low = lane(0) | lane(1) << 32, high = lane(2) | lane(3) << 32
     return _mm512_set_epi64(high, low, high, low, high, low, high, low)
 }
 
-/// The `vpshufb` control that makes byte `t` of each 32-bit lane the lane's value (zero-extended).
+/// The four controls of bytes 0...3 of each lane, made once per tile.
+private typealias LaneByteControls = (__m512i, __m512i, __m512i, __m512i)
+
 @inline(__always)
-private func laneByteToLane(_ t: Int) -> __m512i {
-    // lane L of each 128-bit quarter: bytes [4L + t, zero, zero, zero]
-    @inline(__always) func lane(_ l: Int) -> Int64 { Int64(4 * l + t) | 0x80 << 8 | 0x80 << 16 | 0x80 << 24 }
-    let low = lane(0) | lane(1) << 32, high = lane(2) | lane(3) << 32
-    return _mm512_set_epi64(high, low, high, low, high, low, high, low)
+private func laneByteControls(bothWords: Bool) -> LaneByteControls {
+    (laneByteControl(0, bothWords: bothWords), laneByteControl(1, bothWords: bothWords),
+     laneByteControl(2, bothWords: bothWords), laneByteControl(3, bothWords: bothWords))
+}
+
+/// The control of byte t & 3.
+@inline(__always)
+private func pick(_ t: Int, _ controls: LaneByteControls) -> __m512i {
+    switch t & 3 {
+    case 0: return controls.0
+    case 1: return controls.1
+    case 2: return controls.2
+    default: return controls.3
+    }
 }
 
 /// Groups a (rows 0-7 of the tile) and b (8-15) of a packed Q4_K matrix with four vectors.
@@ -70,24 +84,7 @@ private func packedQ4_KWideTile(_ w: PackedRowGroups, _ a: Int, _ b: Int,
                                 _ x0: SuperBlockActivation, _ x1: SuperBlockActivation,
                                 _ x2: SuperBlockActivation, _ x3: SuperBlockActivation) -> WideRowGroupTile {
     let low4 = _mm512_set1_epi8(0x0F), low6 = _mm512_set1_epi8(0x3F), bits45 = _mm512_set1_epi8(0x30)
-    let controls = (laneByteToBothWords(0), laneByteToBothWords(1), laneByteToBothWords(2), laneByteToBothWords(3))
-    @inline(__always) func control(_ t: Int) -> __m512i {
-        switch t & 3 {
-        case 0: return controls.0
-        case 1: return controls.1
-        case 2: return controls.2
-        default: return controls.3
-        }
-    }
-    let laneControls = (laneByteToLane(0), laneByteToLane(1), laneByteToLane(2), laneByteToLane(3))
-    @inline(__always) func laneControl(_ t: Int) -> __m512i {
-        switch t & 3 {
-        case 0: return laneControls.0
-        case 1: return laneControls.1
-        case 2: return laneControls.2
-        default: return laneControls.3
-        }
-    }
+    let wordControls = laneByteControls(bothWords: true), laneControls = laneByteControls(bothWords: false)
     let q0 = UnsafeRawPointer(x0.quants), q1 = UnsafeRawPointer(x1.quants)
     let q2 = UnsafeRawPointer(x2.quants), q3 = UnsafeRawPointer(x3.quants)
     var acc0 = _mm512_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0
@@ -118,8 +115,8 @@ private func packedQ4_KWideTile(_ w: PackedRowGroups, _ a: Int, _ b: Int,
                 step(q0, &low0, &high0); step(q1, &low1, &high1); step(q2, &low2, &high2); step(q3, &low3, &high3)
             }
             let scaleWords = c < 2 ? scales0to3 : scales4to7
-            let lowScale = _mm512_shuffle_epi8(scaleWords, laneControl(2 * c))
-            let highScale = _mm512_shuffle_epi8(scaleWords, laneControl(2 * c + 1))
+            let lowScale = _mm512_shuffle_epi8(scaleWords, pick(2 * c, laneControls))
+            let highScale = _mm512_shuffle_epi8(scaleWords, pick(2 * c + 1, laneControls))
             @inline(__always) func scaled(_ main: inout __m512i, _ low: __m512i, _ high: __m512i) {
                 main = _mm512_add_epi32(main, _mm512_add_epi32(_mm512_mullo_epi32(low, lowScale), _mm512_mullo_epi32(high, highScale)))
             }
@@ -134,7 +131,7 @@ private func packedQ4_KWideTile(_ w: PackedRowGroups, _ a: Int, _ b: Int,
             for t in 0..<8 {
                 // [m_t, m_t] · [Σx of the first 16 of sub-block t, Σx of the second 16]
                 let sums = _mm512_set1_epi32(groupSums.loadUnaligned(fromByteOffset: 32 * s + 4 * t, as: Int32.self))
-                mins = _mm512_dpwssd_epi32(mins, _mm512_shuffle_epi8(t < 4 ? mins0to3 : mins4to7, control(t)), sums)
+                mins = _mm512_dpwssd_epi32(mins, _mm512_shuffle_epi8(t < 4 ? mins0to3 : mins4to7, pick(t, wordControls)), sums)
             }
             let dx = _mm512_set1_ps(x.scales[s])
             acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(main), _mm512_mul_ps(d, dx), acc)
