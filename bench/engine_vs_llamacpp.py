@@ -10,6 +10,10 @@ measuring the same way:
   tokens/s of the best of N runs after one warm-up run;
 - ttft: opening the file to the first token of a short text prompt (page cache warm), best of N;
 - peak RSS (VmHWM / ru_maxrss); Kanso's is compared with file size + KV cache + 64 MiB.
+With --rounds N, each file and thread count is measured N times, the two engines alternating
+(Kanso, llama.cpp, Kanso, ...), and each engine keeps its best pp128, tg64 and TTFT and its
+highest peak RSS: on a shared host the memory bandwidth that neighbours leave comes and goes
+within minutes, and one unlucky stretch would otherwise decide a ratio.
 With --busy-cores N, N other processes spin on the CPU the whole time (a machine that is not
 idle: another program, a neighbour on a shared host), so both engines share their cores.
 Kanso loads through a packed-weight cache folder (--packed-cache, as kansod keeps one): its
@@ -145,6 +149,22 @@ def by_measurement(lines: list[dict]) -> dict[str, dict]:
     return {line["measurement"]: line for line in lines}
 
 
+def best_of_rounds(rounds: list[dict[str, dict]]) -> dict[str, dict]:
+    """One engine's measurements over several rounds: the fastest pp128 and tg64, the shortest
+    TTFT, the highest peak RSS (the budget is checked against the worst), the rest of round one."""
+    merged = dict(rounds[0])
+    for name, pick in ((f"pp{PROMPT_LENGTH}", lambda line: line["tokens_per_second"]),
+                       (f"tg{GENERATION_LENGTH}", lambda line: line["tokens_per_second"]),
+                       ("ttft", lambda line: -line["milliseconds"]),
+                       ("memory", lambda line: line["peak_rss_bytes"])):
+        candidates = [measurements[name] for measurements in rounds if name in measurements]
+        if candidates:
+            merged[name] = dict(max(candidates, key=pick), rounds=len(candidates))
+    if "memory" in merged and "budget_bytes" in merged["memory"]:
+        merged["memory"]["within_budget"] = merged["memory"]["peak_rss_bytes"] <= merged["memory"]["budget_bytes"]
+    return merged
+
+
 def load_average() -> str:
     return " ".join(f"{value:.1f}" for value in os.getloadavg())
 
@@ -204,12 +224,14 @@ def main() -> None:
     parser.add_argument("--packed-cache", default=str(OUT / "packed-cache"), metavar="DIR",
                         help="kanso's packed-weight cache folder, as the daemon keeps one (its first load of a file "
                              "fills it); 'none' packs in memory at every load")
+    parser.add_argument("--rounds", type=int, default=1, metavar="N",
+                        help="measure each file and thread count N times, alternating the engines; each keeps its best")
     parser.add_argument("--busy-cores", type=int, default=0, metavar="N",
                         help="keep N busy-loop processes running beside both engines (cores shared with other work)")
     parser.add_argument("--llama-worker", metavar="MODEL", help=argparse.SUPPRESS)
     arguments = parser.parse_args()
-    if arguments.runs < 1 or any(count < 1 for count in arguments.threads):
-        parser.error("--runs and --threads need positive numbers")
+    if arguments.runs < 1 or arguments.rounds < 1 or any(count < 1 for count in arguments.threads):
+        parser.error("--runs, --rounds and --threads need positive numbers")
     if arguments.busy_cores < 0:
         parser.error("--busy-cores needs 0 or more")
 
@@ -230,7 +252,7 @@ def main() -> None:
 
     started = datetime.datetime.now(datetime.timezone.utc)
     print(f"# {started:%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs ({cpu_model()}), llama-cpp-python "
-          f"{llama_cpp.__version__}, runs {arguments.runs}, load average {load_average()}", flush=True)
+          f"{llama_cpp.__version__}, runs {arguments.runs}, rounds {arguments.rounds}, load average {load_average()}", flush=True)
     OUT.mkdir(parents=True, exist_ok=True)
     rows = []
     busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(arguments.busy_cores)]
@@ -254,14 +276,19 @@ def measure(arguments: argparse.Namespace, models: list[Path], rows: list[dict])
                 row = {"file": model.name.removesuffix(".gguf"), "threads": threads, "load": load_average()}
                 try:
                     cache = [] if arguments.packed_cache == "none" else ["--packed-cache", arguments.packed_cache]
-                    kanso = run_lines([arguments.engine, "--model", str(model), "--threads", str(threads),
-                                       "--runs", str(arguments.runs)] + cache)
-                    llama = run_lines([sys.executable, __file__, "--llama-worker", str(model),
-                                       "--threads", str(threads), "--runs", str(arguments.runs)])
-                    row["kanso"], row["llama"] = by_measurement(kanso), by_measurement(llama)
-                    for line in kanso + llama:
-                        raw.write(json.dumps(line, sort_keys=True) + "\n")
-                        print(json.dumps(line, sort_keys=True), flush=True)
+                    kanso_rounds, llama_rounds = [], []
+                    for round_index in range(arguments.rounds):
+                        kanso = run_lines([arguments.engine, "--model", str(model), "--threads", str(threads),
+                                           "--runs", str(arguments.runs)] + cache)
+                        llama = run_lines([sys.executable, __file__, "--llama-worker", str(model),
+                                           "--threads", str(threads), "--runs", str(arguments.runs)])
+                        kanso_rounds.append(by_measurement(kanso))
+                        llama_rounds.append(by_measurement(llama))
+                        for line in kanso + llama:
+                            line = dict(line, round=round_index + 1)
+                            raw.write(json.dumps(line, sort_keys=True) + "\n")
+                            print(json.dumps(line, sort_keys=True), flush=True)
+                    row["kanso"], row["llama"] = best_of_rounds(kanso_rounds), best_of_rounds(llama_rounds)
                 except (RuntimeError, json.JSONDecodeError, KeyError) as error:
                     row["error"] = str(error)
                     row["kanso"] = row["llama"] = {}
