@@ -60,13 +60,12 @@ private func wideInterleavedTile(_ a: InterleavedRows, _ b: InterleavedRows, _ x
     let q0 = quants + slot0 * columns, q1 = quants + slot1 * columns
     let q2 = quants + slot2 * columns, q3 = quants + slot3 * columns
     let valuesA = UnsafeRawPointer(a.values), valuesB = UnsafeRawPointer(b.values)
-    let flip = _mm512_set1_epi8(-128)
     var acc0 = _mm512_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0
     for block in 0..<blocks {
         var i0 = _mm512_setzero_si512(), i1 = i0, i2 = i0, i3 = i0
         for k in 0..<8 {
             let loaded = sideBySide(valuesA, valuesB, at: 256 * block + 32 * k)
-            let weights = signed ? _mm512_xor_si512(loaded, flip) : loaded  // (w + 128 for Q8_0)
+            let weights = signed ? signFlipped(loaded) : loaded
             let offset = 32 * block + 4 * k
             @inline(__always) func step(_ q: UnsafeRawPointer, _ lanes: inout __m512i) {
                 lanes = _mm512_dpbusd_epi32(lanes, weights, _mm512_set1_epi32(q.loadUnaligned(fromByteOffset: offset, as: Int32.self)))
@@ -77,8 +76,7 @@ private func wideInterleavedTile(_ a: InterleavedRows, _ b: InterleavedRows, _ x
         let mins = floatsSideBySide(a.mins, b.mins, at: 8 * block)
         @inline(__always) func finish(_ acc: inout __m512, _ lanes: __m512i, _ slot: Int) {
             let i = slot * blocks + block
-            // Σ (w + 128) · x − 128 · Σ x = Σ w · x, exact in int32 (|Σ| ≤ 32 · 255 · 127)
-            let exact = signed ? _mm512_sub_epi32(lanes, _mm512_set1_epi32(128 &* x.sums[i])) : lanes
+            let exact = signed ? removingSignFlip(lanes, activationSum: x.sums[i]) : lanes
             acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(exact), _mm512_mul_ps(scales, _mm512_set1_ps(x.scales[i])), acc)
             if !signed { acc = _mm512_fmadd_ps(mins, _mm512_set1_ps(blockSums[i]), acc) }
         }

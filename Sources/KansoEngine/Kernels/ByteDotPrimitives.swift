@@ -5,6 +5,8 @@
 //   addWhereBitsSet  a byte added where a bit of a 32-bit mask is set         vpaddb{k} | bytes from bits, vpand, vpaddb
 // AVX2's vpmaddubsw saturates each pair sum u·s + u'·s' to int16, VNNI does not: every caller
 // keeps |pair| ≤ 32767 (u ≤ 128 against |s| ≤ 127 at most; each caller says its range).
+// With AVX-512 VNNI also the sign flip (signFlipped, removingSignFlip) by which the 512-bit Q8_0
+// batch tiles feed signed weights to `vpdpbusd`.
 // Compiled where the building machine has AVX2, FMA and F16C at least (Package.swift: KANSO_X86_SIMD).
 
 #if KANSO_X86_SIMD
@@ -73,4 +75,21 @@ func sumBlockPairs(_ blocks: Int, _ block: (Int, inout __m256) -> Void) -> Float
     let total: SIMD8<Float> = addBlockPairs(blocks, block)
     return total.sum()
 }
+
+#if KANSO_AVX512_VNNI
+/// Signed weight bytes w as the unsigned bytes w + 128 (the sign bit flipped), so that `vpdpbusd`,
+/// whose first operand is unsigned, can take them; `removingSignFlip` takes the offset back out.
+/// One flip per weight register serves every vector of a tile (the 512-bit batch tiles of Q8_0).
+@inline(__always)
+func signFlipped(_ w: __m512i) -> __m512i {
+    _mm512_xor_si512(w, _mm512_set1_epi8(-128))
+}
+
+/// Lanes of Σ (w + 128) · x over one block of 32 back to Σ w · x, given the block's Σ x: exact in
+/// int32 (|Σ| ≤ 32 · 255 · 127).
+@inline(__always)
+func removingSignFlip(_ lanes: __m512i, activationSum: Int32) -> __m512i {
+    _mm512_sub_epi32(lanes, _mm512_set1_epi32(128 &* activationSum))
+}
+#endif
 #endif

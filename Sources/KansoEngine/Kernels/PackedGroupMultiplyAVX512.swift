@@ -59,17 +59,14 @@ private func packedQ8_0WideTile(_ w: PackedRowGroups, _ a: Int, _ b: Int, _ x: Q
     let d2 = x.scales + slot2 * blocks, d3 = x.scales + slot3 * blocks
     let sums0 = x.sums + slot0 * blocks, sums1 = x.sums + slot1 * blocks
     let sums2 = x.sums + slot2 * blocks, sums3 = x.sums + slot3 * blocks
-    let flip = _mm512_set1_epi8(-128)
     var acc0 = _mm512_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0
     for block in 0..<blocks {
         let pa = w.groupBlock(a, block), pb = w.groupBlock(b, block)
         if prefetching { prefetchWeights(pa, lines: 5, into: .first); prefetchWeights(pb, lines: 5, into: .first) }  // (272 bytes each)
         var i0 = zero, i1 = zero, i2 = zero, i3 = zero
         for k in 0..<8 {
-            // w + 128 as unsigned bytes (0 ... 255): one flip per weight register serves four vectors
-            let offsetWeights = _mm512_xor_si512(flip, __m512i(
-                lowHalf: pa.loadUnaligned(fromByteOffset: 16 + 32 * k, as: __m256i.self),
-                highHalf: pb.loadUnaligned(fromByteOffset: 16 + 32 * k, as: __m256i.self)))
+            let offsetWeights = signFlipped(__m512i(lowHalf: pa.loadUnaligned(fromByteOffset: 16 + 32 * k, as: __m256i.self),
+                                                    highHalf: pb.loadUnaligned(fromByteOffset: 16 + 32 * k, as: __m256i.self)))
             let offset = 32 * block + 4 * k
             @inline(__always) func step(_ q: UnsafeRawPointer, _ acc: inout __m512i) {
                 acc = _mm512_dpbusd_epi32(acc, offsetWeights, _mm512_set1_epi32(q.loadUnaligned(fromByteOffset: offset, as: Int32.self)))
@@ -77,9 +74,8 @@ private func packedQ8_0WideTile(_ w: PackedRowGroups, _ a: Int, _ b: Int, _ x: Q
             step(q0, &i0); step(q1, &i1); step(q2, &i2); step(q3, &i3)
         }
         let scales = _mm512_cvtph_ps(__m256i(lowHalf: pa.loadUnaligned(as: __m128i.self), highHalf: pb.loadUnaligned(as: __m128i.self)))
-        // Σ (w + 128) · x − 128 · Σ x = Σ w · x, exact in int32 (|Σ| ≤ 32 · 255 · 127)
         @inline(__always) func finish(_ acc: inout __m512, _ lanes: __m512i, _ sums: UnsafePointer<Int32>, _ d: UnsafePointer<Float>) {
-            let exact = _mm512_sub_epi32(lanes, _mm512_set1_epi32(128 &* sums[block]))
+            let exact = removingSignFlip(lanes, activationSum: sums[block])
             acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(exact), _mm512_mul_ps(scales, _mm512_set1_ps(d[block])), acc)
         }
         finish(&acc0, i0, sums0, d0); finish(&acc1, i1, sums1, d1); finish(&acc2, i2, sums2, d2); finish(&acc3, i3, sums3, d3)
