@@ -160,8 +160,6 @@ def best_of_rounds(rounds: list[dict[str, dict]]) -> dict[str, dict]:
         candidates = [measurements[name] for measurements in rounds if name in measurements]
         if candidates:
             merged[name] = dict(max(candidates, key=pick), rounds=len(candidates))
-    if "memory" in merged and "budget_bytes" in merged["memory"]:
-        merged["memory"]["within_budget"] = merged["memory"]["peak_rss_bytes"] <= merged["memory"]["budget_bytes"]
     return merged
 
 

@@ -25,6 +25,7 @@ enum BenchmarkError: Error, CustomStringConvertible {
     case missingValue(option: String)
     case invalidValue(option: String, value: String)
     case missingModel
+    case conflicting(String, String)
     case unreadable(path: String, reason: String)
     case nonFiniteLogits(measurement: String, step: Int)
 
@@ -35,6 +36,7 @@ enum BenchmarkError: Error, CustomStringConvertible {
         case .missingValue(let option): return "option \(option) needs a value"
         case .invalidValue(let option, let value): return "option \(option): '\(value)' is not valid"
         case .missingModel: return "--model PATH is required"
+        case .conflicting(let first, let second): return "\(first) and \(second) each measure one part alone; give one of them"
         case .unreadable(let path, let reason): return "cannot read \(path) to warm the page cache: \(reason)"
         case .nonFiniteLogits(let measurement, let step):
             return "\(measurement): logits are not finite at step \(step) (the file's weight scales or the engine are wrong)"
@@ -99,6 +101,7 @@ struct BenchmarkOptions {
             }
         }
         if modelPath.isEmpty && !readBandwidthOnly { throw BenchmarkError.missingModel }
+        if generationOnly && ttftOnly { throw BenchmarkError.conflicting("--generation-only", "--ttft-only") }
     }
 }
 
