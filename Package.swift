@@ -3,10 +3,11 @@ import Foundation
 import PackageDescription
 
 // Targets follow the layout in DESIGN.md; a dependency may only point down this list:
-// kansoctl, kansod → KansoServer → KansoPool → KansoSystemd, KansoWire, KansoEngine → CSystemd.
-// `KansoEngine` imports only `CKernelSupport` (C headers for the one instruction Swift cannot
-// emit, a prefetch, and for glibc's malloc_trim, which Swift's Glibc module leaves out),
-// `KansoWire` nothing of the project; `kansoctl` never links the engine.
+// kansoctl, kansod → KansoServer → KansoPool → KansoSystemd, KansoWire, KansoEngine → KansoGGUF,
+// KansoConcurrency, CSystemd. `KansoEngine` imports only the two leaves `KansoGGUF` (the GGUF
+// reader) and `KansoConcurrency` (locks, threads), and `CKernelSupport` (C headers for the one
+// instruction Swift cannot emit, a prefetch, and for glibc's malloc_trim, which Swift's Glibc
+// module leaves out); `KansoWire` imports nothing of the project; `kansoctl` never links the engine.
 
 // The engine's kernels are plain scalar loops written for the auto-vectorizer: in release
 // builds they are compiled without bounds checks and for the host CPU (see DESIGN.md, Engine).
@@ -93,7 +94,7 @@ let package = Package(
         .target(
             name: "KansoPool",
             dependencies: [
-                "KansoSystemd", "KansoWire", "KansoEngine",
+                "KansoSystemd", "KansoWire", "KansoEngine", "KansoGGUF", "KansoConcurrency",
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -106,7 +107,12 @@ let package = Package(
             ]
         ),
         .target(name: "KansoWire"),
-        .target(name: "KansoEngine", dependencies: ["CKernelSupport"], swiftSettings: engineSettings),
+        .target(name: "KansoEngine", dependencies: ["KansoGGUF", "KansoConcurrency", "CKernelSupport"], swiftSettings: engineSettings),
+        // Leaves both sides share: the GGUF reader (the supervisor reads headers for estimates and
+        // chat templates, kansoctl checks downloads, without linking the engine) and the locks
+        // and threads used outside Swift concurrency.
+        .target(name: "KansoGGUF"),
+        .target(name: "KansoConcurrency"),
         .target(name: "CKernelSupport"),
         .systemLibrary(
             name: "CSystemd",
@@ -123,7 +129,7 @@ let package = Package(
         // Tests. KansoTestSupport holds the one helper that finds ../shared and the launcher
         // that starts the real kansod for integration tests.
         .target(name: "KansoTestSupport", path: "Tests/KansoTestSupport"),
-        .testTarget(name: "KansoEngineTests", dependencies: ["KansoEngine", "KansoTestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "KansoEngineTests", dependencies: ["KansoEngine", "KansoGGUF", "KansoConcurrency", "KansoTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "KansoWireTests", dependencies: ["KansoWire", "KansoTestSupport"]),
         .testTarget(name: "KansoSystemdTests", dependencies: ["KansoSystemd", "KansoTestSupport"]),
         .testTarget(name: "KansoPoolTests", dependencies: ["KansoPool", "KansoTestSupport"]),

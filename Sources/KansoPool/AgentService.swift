@@ -1,3 +1,5 @@
+import KansoGGUF
+import KansoConcurrency
 import SystemPackage
 import Glibc
 import KansoEngine

@@ -1,6 +1,7 @@
 // The fixtures' synthetic vocabularies (SPM-style for llama and gemma3, byte-level BPE with the
 // qwen2 pre-tokenizer for qwen2/qwen3) tokenize a sample sentence as llama.cpp does.
 
+import KansoGGUF
 import Foundation
 import Testing
 @testable import KansoEngine

@@ -3,6 +3,7 @@
 // reader, which the fixture script used (golden `dequantizedRows`). Both compute in float32 in the
 // order ggml-quants.c does, so the bound is a few float32 ulps of the row's largest value.
 
+import KansoGGUF
 import Foundation
 import Testing
 @testable import KansoEngine

@@ -1,3 +1,4 @@
+@testable import KansoGGUF
 import Testing
 @testable import KansoEngine
 

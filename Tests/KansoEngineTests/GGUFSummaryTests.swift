@@ -1,3 +1,4 @@
+@testable import KansoGGUF
 import Foundation
 import Testing
 import KansoTestSupport

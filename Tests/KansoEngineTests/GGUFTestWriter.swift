@@ -1,3 +1,4 @@
+import KansoGGUF
 import Foundation
 @testable import KansoEngine
 

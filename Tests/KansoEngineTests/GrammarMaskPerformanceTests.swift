@@ -3,6 +3,7 @@
 // one stories260K decoding step. Printed for the record; what is asserted is correctness only,
 // so a slow shared machine cannot fail it. Run release (`swift test -c release`) for real figures.
 
+import KansoGGUF
 import Foundation
 import Testing
 import KansoTestSupport

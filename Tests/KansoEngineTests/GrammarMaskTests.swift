@@ -3,6 +3,7 @@
 // allowed token (what an arbitrary model could do) always end within the schema's byte bound,
 // in JSON that parses and validates.
 
+import KansoGGUF
 import Foundation
 import Testing
 import KansoTestSupport

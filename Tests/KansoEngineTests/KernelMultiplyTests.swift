@@ -1,3 +1,4 @@
+import KansoGGUF
 import Foundation
 import KansoTestSupport
 import Testing

@@ -1,3 +1,5 @@
+import KansoConcurrency
+import KansoGGUF
 import Foundation
 import Testing
 @testable import KansoEngine

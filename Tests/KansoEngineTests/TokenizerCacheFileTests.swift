@@ -3,6 +3,7 @@
 // vocabulary; a file of another source, damaged or cut short is not read; tables that pass the
 // checksum but break a table's invariants are rebuilt, never used (no lookup may leave its arrays).
 
+import KansoGGUF
 import Foundation
 @testable import KansoEngine
 import KansoTestSupport

@@ -2,6 +2,7 @@
 // typed errors for missing or mistyped keys, on metadata built in memory.
 
 @testable import KansoEngine
+@testable import KansoGGUF
 import Testing
 
 private func metadata(_ entries: [(String, GGUFValue)]) -> GGUFMetadata {

@@ -2,6 +2,7 @@
 // and how fast text encodes, printed for the record. What is asserted is correctness on the
 // large input (an exact round trip), never a duration, so a slow shared machine cannot fail it.
 
+import KansoGGUF
 import Foundation
 import KansoEngine
 import KansoTestSupport

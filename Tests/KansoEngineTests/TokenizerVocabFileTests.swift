@@ -2,6 +2,7 @@
 // ../shared/vocab/NAME.gguf.inp must give exactly the ids on the matching line of NAME.gguf.out,
 // encoded as llama.cpp's tests/test-tokenizer-0.cpp does (add_special false, parse_special false).
 
+import KansoGGUF
 import Foundation
 import KansoEngine
 import KansoTestSupport

@@ -17,6 +17,7 @@
 //      .build/release/kanso-bench-engine --model bench/out/llama-1b-q8_0.gguf --threads 2 --runs 3
 //      (--packed-cache DIR: the first load writes the packed-weight cache, the others map it)
 //      .build/release/kanso-bench-engine --read-bandwidth --threads 2   (the memory's read rate)
+import KansoGGUF
 import Foundation
 import KansoEngine
 

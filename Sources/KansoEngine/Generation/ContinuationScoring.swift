@@ -3,6 +3,7 @@
 // once and shared; the candidates' other tokens are evaluated together, each in its own copy of
 // the prompt's cache, so the weights are read once and the given cache ends as it began.
 
+import KansoGGUF
 import Glibc
 
 public struct ContinuationScore: Sendable, Equatable {

@@ -3,6 +3,7 @@
 // the caller says stop. Tokens and their text arrive through a callback or an AsyncThrowingStream.
 // Reference: the generation loop of llama2.c run.c `generate`.
 
+import KansoConcurrency
 import Dispatch
 import Glibc
 

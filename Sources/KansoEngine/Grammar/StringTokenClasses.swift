@@ -5,6 +5,7 @@
 // cannot come. That depends only on the token and the sub-state, so it is computed once per
 // tokenizer and sub-state, and a mask becomes a bitset copy plus a check of the closing tokens.
 
+import KansoConcurrency
 import Glibc
 
 final class StringTokenClasses: @unchecked Sendable {  // `byBudget` is guarded by `lock`

@@ -3,6 +3,7 @@
 // complete; control, unknown and unused tokens never. Built once per tokenizer (token trie,
 // string fast path) and shared by every grammar and request; masks of repeated states are cached.
 
+import KansoConcurrency
 import Glibc
 
 public final class TokenMasker: @unchecked Sendable {  // mutable caches are guarded by `lock`

@@ -1,6 +1,7 @@
 // Float32 dot products for unquantized weights (F32, F16, BF16) and for the types multiplied by
 // dequantizing (Q2_K, Q3_K). LLVM does not reorder float sums on its own, so the loop keeps 16
 // independent lanes in a SIMD16 accumulator (fused multiply-add per lane).
+import KansoGGUF
 
 /// Σ a[i]·b[i] over `count` floats.
 @inline(__always)

@@ -6,6 +6,7 @@
 //   scales  [blocks, 8 rows]  each row's block scale d
 //   mins    [blocks, 8 rows]  each row's block min (Q4_1, Q5_1), or −8·d / −16·d (Q4_0, Q5_0)
 // A group of fewer than eight rows is padded with zero rows.
+import KansoGGUF
 
 #if KANSO_X86_SIMD
 struct InterleavedRows {

@@ -18,6 +18,7 @@
 // --no-pack), and prompt batches read them too (WeightMatrix.multiply says why).
 
 #if KANSO_X86_SIMD
+import KansoGGUF
 import _Builtin_intrinsics.intel
 import Glibc
 

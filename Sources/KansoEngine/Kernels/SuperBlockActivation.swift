@@ -5,6 +5,7 @@
 // float once per super-block; the per-16 sums give the min (Q4_K) and offset (Q6_K) terms.
 // Used by the x86 generation dots of Q4_K and Q6_K (KQuantDotSIMD.swift) and by the batched
 // K-quant kernels (BatchedSuperBlockMultiplyAVX2.swift, BatchedSuperBlockMultiplyAVX512.swift).
+import KansoGGUF
 
 /// Views into scratch memory for one activation vector of `columns` elements (a multiple of 256).
 struct SuperBlockActivation {

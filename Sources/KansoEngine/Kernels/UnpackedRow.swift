@@ -4,6 +4,7 @@
 //   the min as −8·d, −16·d),  Q4_1, Q5_1 value = q (min m).
 // Layouts as in Dequantize.swift (ggml-common.h). InterleavedRows.swift unpacks eight rows this
 // way and interleaves them for the batch kernels; one pass over each row, reused for every vector.
+import KansoGGUF
 
 /// Views into scratch memory for one unpacked row of `columns` elements.
 struct UnpackedRow {

@@ -13,6 +13,7 @@
 // Layouts as in DequantizeKQuants.swift (ggml-common.h). Unpacked with AVX2, as the kernel runs.
 
 #if KANSO_X86_SIMD
+import KansoGGUF
 import _Builtin_intrinsics.intel
 
 struct UnpackedSuperBlockRow {

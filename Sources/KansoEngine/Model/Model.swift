@@ -12,6 +12,8 @@
 //   let reply = model.makeCache(); try reply.copyPrefix(from: prompt, length: prompt.length)
 //   try generator.generate(prompt: tokens, in: reply) { token in ...; return true }
 
+import KansoConcurrency
+import KansoGGUF
 import CKernelSupport
 import Dispatch
 import Glibc

@@ -4,6 +4,7 @@
 // architecture: LlamaArchitecture.swift, Qwen2Architecture.swift, Qwen3Architecture.swift,
 // Gemma3Architecture.swift.
 
+import KansoGGUF
 import Glibc
 
 /// The architectures the forward pass implements, named as in `general.architecture`.

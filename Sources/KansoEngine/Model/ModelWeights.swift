@@ -1,6 +1,7 @@
 // The tensors of a transformer, found by their GGUF names (llama.cpp's LLM_TENSOR_NAMES) and
 // checked against the configuration. Matrices stay in the mapped file in their stored type and
 // are multiplied by the kernels; vectors (norms, biases, RoPE factors) are dequantized to F32 once.
+import KansoGGUF
 
 /// One transformer block.
 struct LayerWeights {

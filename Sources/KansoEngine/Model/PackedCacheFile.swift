@@ -12,6 +12,7 @@
 // renamed into place after an fsync, so a reader sees a whole file or none.
 
 #if canImport(Glibc)
+import KansoGGUF
 import Glibc
 #elseif canImport(Musl)
 import Musl

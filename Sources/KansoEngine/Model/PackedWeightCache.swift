@@ -6,6 +6,7 @@
 // PackedCacheFile.swift. Under systemd the folder is CacheDirectory= ($CACHE_DIRECTORY).
 
 #if canImport(Glibc)
+import KansoGGUF
 import Glibc
 #elseif canImport(Musl)
 import Musl

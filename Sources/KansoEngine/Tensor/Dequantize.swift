@@ -3,6 +3,7 @@
 // line is the reference's, and Swift never fuses a multiply and an add, so results are exact.
 // This file: dispatch, plain floats and the 32-element legacy blocks. K-quants are in
 // DequantizeKQuants.swift.
+import KansoGGUF
 
 /// Dequantizes `count` elements of `type` from `source` (packed blocks) into `destination`.
 /// `count` should be a multiple of `type.blockSize`; a trailing partial block is left untouched.

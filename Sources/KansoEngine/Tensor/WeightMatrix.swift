@@ -2,6 +2,7 @@
 // shape[0] (ggml's ne1 × ne0, each row contiguous). Matrix-vector products quantize the
 // activations to int8 blocks for the quantized types and use float dots for F32/F16/BF16.
 // No allocation per call: scratch memory is per thread (ThreadScratch).
+import KansoGGUF
 
 public struct WeightMatrix: @unchecked Sendable {  // read-only view; the owner keeps the bytes alive
     public let name: String

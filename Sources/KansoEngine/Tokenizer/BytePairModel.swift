@@ -7,6 +7,7 @@
 // lacks get ids past the vocabulary and fall back to bytes.
 
 #if canImport(Glibc)
+import KansoGGUF
 import Glibc
 #elseif canImport(Musl)
 import Musl

@@ -1,6 +1,8 @@
 // Reading a tokenizer from a GGUF file's `tokenizer.ggml.*` metadata into a TokenizerVocabulary
 // (keys as llama.cpp's convert scripts write them and src/llama-vocab.cpp reads them).
 
+import KansoConcurrency
+import KansoGGUF
 import Dispatch
 #if canImport(Glibc)
 import Glibc

@@ -14,6 +14,7 @@
 // renamed into place, as the packed matrices are.
 
 #if canImport(Glibc)
+import KansoGGUF
 import Glibc
 #elseif canImport(Musl)
 import Musl

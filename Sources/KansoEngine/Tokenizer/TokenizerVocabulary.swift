@@ -1,6 +1,7 @@
 // The plain description a tokenizer is built from: token texts, scores, types, merges and the
 // special ids, as GGUF stores them under `tokenizer.ggml.*` but with no dependency on GGUF, so
 // tests build small vocabularies by hand. `Tokenizer(vocabulary:)` validates it.
+import KansoGGUF
 
 /// What a token is, numbered as GGUF's `tokenizer.ggml.token_type` (llama.cpp `llama_token_type`).
 public enum TokenType: Int32, Sendable, CaseIterable {

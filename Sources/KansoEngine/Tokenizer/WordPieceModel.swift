@@ -5,6 +5,7 @@
 // A word that cannot be cut completely becomes the unknown token.
 
 @_spi(_Unicode) import Swift
+import KansoGGUF
 import Glibc
 
 struct WordPieceModel: Sendable {

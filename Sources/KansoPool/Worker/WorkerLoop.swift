@@ -1,3 +1,4 @@
+import KansoConcurrency
 import Glibc
 import KansoEngine
 import KansoWire

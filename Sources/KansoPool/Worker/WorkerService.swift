@@ -1,3 +1,5 @@
+import KansoGGUF
+import KansoConcurrency
 import Dispatch
 import Glibc
 import KansoEngine

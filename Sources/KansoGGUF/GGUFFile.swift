@@ -159,7 +159,7 @@ public final class GGUFFile: @unchecked Sendable {  // immutable after init; the
 /// (MADV_POPULATE_READ, Linux 5.14+); false where the kernel does not support it. In pieces of
 /// 8 MiB: the call holds the address-space lock, and a long one would stall the mmap of every
 /// large allocation other threads make meanwhile (the tokenizer's).
-func populatePages(_ start: UnsafeMutableRawPointer, byteCount: Int) -> Bool {
+public func populatePages(_ start: UnsafeMutableRawPointer, byteCount: Int) -> Bool {
     #if os(Linux)
     let populateRead: Int32 = 22  // MADV_POPULATE_READ, linux/mman.h
     let piece = 8 << 20
