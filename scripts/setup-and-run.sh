@@ -8,6 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-dependencies.sh
+scripts/install-models.sh
 swift build -c release --product kansod
 swift build -c release --product kansoctl
 
