@@ -2,7 +2,6 @@ import KansoGGUF
 import KansoConcurrency
 import SystemPackage
 import Glibc
-import KansoEngine
 import KansoWire
 import Logging
 
@@ -21,6 +20,9 @@ public final class AgentService: Sendable {
     /// worker of the 1 MiB test model measures 27–30 MiB resident (release and debug builds), so
     /// the estimate errs on the high side and a first load does not overshoot the budget.
     static let workerOverheadBytes = 32 << 20
+    /// Tokens of one forward pass in a worker (the engine's default batch capacity): the scratch
+    /// the estimate allows for.
+    static let promptBatchTokens = 64
 
     public init(registry: AgentRegistry, pool: ModelPool, logger: Logger, meter: EnergyMeter? = try? EnergyMeter()) {
         self.registry = registry
@@ -174,7 +176,8 @@ public final class AgentService: Sendable {
         if let known = estimates.get(path) { return known }
         do {
             let file = try GGUFFile(path: path)
-            let bytes = try Model.estimatedByteCount(file: file, contextLength: contextLength) + Self.workerOverheadBytes
+            let bytes = GGUFSummary(file: file, contextLength: contextLength, batchSize: Self.promptBatchTokens).memory.totalBytes
+                + Self.workerOverheadBytes
             let value = (file.fileSize, bytes)
             estimates.set(path, value)
             return value

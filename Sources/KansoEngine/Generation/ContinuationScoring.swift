@@ -65,15 +65,4 @@ extension Model {
 
     /// Bytes of prompt-cache copies `score` may hold at once.
     static let scoringCopyBudget = 64 << 20
-
-    /// Bytes a model needs loaded: its tensors (mapped), `sequences` caches of `contextLength`
-    /// positions, and the forward pass's scratch. An estimate for admission before loading.
-    public static func estimatedByteCount(file: GGUFFile, contextLength: Int? = nil, sequences: Int = 1,
-                                          batchCapacity: Int = Model.defaultBatchCapacity, cachePrecision: KVCachePrecision = .float32) throws -> Int {
-        let configuration = try ModelConfiguration(metadata: file.metadata, contextLength: contextLength)
-        let cache = 2 * configuration.layerCount * configuration.contextLength * configuration.kvLength
-            * cachePrecision.byteWidth
-        return file.tensorByteCount + max(sequences, 0) * cache
-            + ForwardState.byteCount(configuration: configuration, batchCapacity: batchCapacity)
-    }
 }

@@ -1,6 +1,5 @@
 import KansoConcurrency
 import Glibc
-import KansoEngine
 
 /// One thing that happened in the pool: a model's state change, an eviction, a power profile
 /// change. Every event goes to `io.kanso.Admin.Watch` subscribers and to the journal.

@@ -60,11 +60,6 @@ public struct MeasuredCosts: Sendable, Equatable, Codable {
         measurements[path]?.peakResidentBytes ?? estimatedBytes
     }
 
-    /// The bytes admission should reserve for `path`, falling back to `estimate`'s total.
-    public func bytes(for path: ModelID, estimate: ModelCostEstimate) -> Int {
-        bytes(for: path, estimatedBytes: estimate.totalBytes)
-    }
-
     /// The expected load time of `path`: the last measured once known, else `estimated`.
     public func loadDuration(for path: ModelID, estimated: Duration) -> Duration {
         measurements[path]?.loadDuration ?? estimated

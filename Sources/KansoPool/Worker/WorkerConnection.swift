@@ -1,6 +1,5 @@
 import KansoConcurrency
 import Glibc
-import KansoEngine
 import KansoWire
 
 /// The supervisor's end of one worker's socketpair. One job at a time: a call's replies arrive

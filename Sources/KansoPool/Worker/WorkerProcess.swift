@@ -1,6 +1,5 @@
 import KansoConcurrency
 import Glibc
-import KansoEngine
 import KansoWire
 import KansoSystemd
 
