@@ -75,7 +75,7 @@ let package = Package(
         .executableTarget(
             name: "kansod",
             dependencies: [
-                "KansoServer", "KansoPool", "KansoSystemd", "KansoWire", "KansoEngine", "CSystemd",
+                "KansoServer", "KansoPool", "KansoWorker", "KansoSystemd", "KansoWire", "CSystemd",
                 .product(name: "Logging", package: "swift-log"),
             ],
             linkerSettings: daemonLinkerSettings
@@ -94,8 +94,15 @@ let package = Package(
         .target(
             name: "KansoPool",
             dependencies: [
-                "KansoSystemd", "KansoWire", "KansoEngine", "KansoGGUF", "KansoConcurrency",
+                "KansoSystemd", "KansoWire", "KansoGGUF", "KansoConcurrency",
                 .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "KansoWorker",
+            dependencies: [
+                "KansoEngine", "KansoWire", "KansoGGUF", "KansoConcurrency",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

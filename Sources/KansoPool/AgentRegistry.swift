@@ -7,15 +7,18 @@ import Logging
 public actor AgentRegistry {
     public let directory: String
     public let locator: ModelLocator
+    private let reader: ManifestReader
     private let logger: Logger
     public private(set) var catalog: AgentCatalog
 
-    /// Reads the folder once; problems are logged and kept for `Status`.
-    public init(directory: String, locator: ModelLocator, logger: Logger) {
+    /// Reads the folder once; problems are logged and kept for `Status`. `schemaCheck` compiles
+    /// extract agents' schemas as the worker will (ManifestReader.SchemaCheck).
+    public init(directory: String, locator: ModelLocator, schemaCheck: @escaping ManifestReader.SchemaCheck, logger: Logger) {
         self.directory = directory
         self.locator = locator
+        self.reader = ManifestReader(schemaCheck: schemaCheck)
         self.logger = logger
-        self.catalog = AgentCatalog.load(directory: directory, locator: locator)
+        self.catalog = AgentCatalog.load(directory: directory, locator: locator, reader: reader)
         Self.log(catalog, logger: logger)
     }
 
@@ -28,7 +31,7 @@ public actor AgentRegistry {
 
     /// Re-reads the folder and swaps the catalog in.
     public func reload() -> ReloadOutcome {
-        let fresh = AgentCatalog.load(directory: directory, locator: locator)
+        let fresh = AgentCatalog.load(directory: directory, locator: locator, reader: reader)
         let before = Set(catalog.names), after = Set(fresh.names)
         catalog = fresh
         Self.log(fresh, logger: logger)

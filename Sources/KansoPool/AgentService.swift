@@ -39,8 +39,7 @@ public final class AgentService: Sendable {
         let (manifest, _) = try await resolve(name, task: .predict)
         let template = PromptTemplate(manifest.prompt)
         let parameters = WorkerNextWordsParameters(prefix: template.prefix, text: text, count: count)
-        let reply = try await runSingle(manifest, method: WorkerInterface.nextWords, parameters: parameters)
-        let words = try decode(reply, WorkerNextWordsReply.self).words
+        let words = try await runSingle(manifest, .nextWords(parameters), WorkerNextWordsReply.self).words
         return PredictReply(agent: manifest.name, words: words, done: true)
     }
 
@@ -53,19 +52,14 @@ public final class AgentService: Sendable {
             throw PoolError.invalidInput(field: "maxTokens", reason: "expected 1 to 4096, got \(maxTokens)")
         }
         let template = PromptTemplate(manifest.prompt)
-        let sampling = WorkerSampling(temperature: manifest.sampling.temperature, topK: manifest.sampling.topK,
-                                      topP: manifest.sampling.topP, minP: manifest.sampling.minP,
-                                      repeatPenalty: manifest.sampling.repeatPenalty, seed: manifest.sampling.seed)
         let parameters = WorkerGenerateParameters(prefix: template.prefix, text: text, suffix: template.suffix,
                                                   maxTokens: maxTokens ?? manifest.maxTokens ?? 64, stop: manifest.stop,
-                                                  sampling: sampling)
+                                                  sampling: manifest.sampling)
         var final: WorkerGenerateReply?
         try await withLease(manifest) { lease in
-            let call = VarlinkCall(method: WorkerInterface.generate, parameters: try Self.parameters(parameters), more: streaming)
             do {
-                for try await reply in await lease.send(call) {
-                    try Self.check(reply, model: manifest.model)
-                    let piece = try decode(reply, WorkerGenerateReply.self)
+                for try await reply in await lease.send(.generate(parameters, streaming: streaming)) {
+                    let piece = try reply.workerResult(WorkerGenerateReply.self)
                     if piece.done { final = piece } else { try await onText(piece.text) }
                 }
                 // A cancelled consumer's stream just ends; the worker was told to stop.
@@ -103,8 +97,7 @@ public final class AgentService: Sendable {
         let labels = manifest.labels ?? []
         let template = PromptTemplate(manifest.prompt)
         let parameters = WorkerClassifyParameters(prefix: template.prefix, text: text, suffix: template.suffix, labels: labels)
-        let reply = try await runSingle(manifest, method: WorkerInterface.classify, parameters: parameters)
-        let result = try decode(reply, WorkerClassifyReply.self)
+        let result = try await runSingle(manifest, .classify(parameters), WorkerClassifyReply.self)
         let scores = zip(labels, result.probabilities).map { LabelScore(label: $0, probability: $1) }
         let best = scores.max { $0.probability < $1.probability } ?? LabelScore(label: "", probability: 0)
         return ClassifyReply(agent: manifest.name, label: best.label, confidence: best.probability, labels: scores,
@@ -117,10 +110,9 @@ public final class AgentService: Sendable {
         let template = PromptTemplate(manifest.prompt)
         let parameters = WorkerGenerateParameters(prefix: template.prefix, text: text, suffix: template.suffix,
                                                   maxTokens: manifest.maxTokens ?? 256, stop: [],
-                                                  sampling: WorkerSampling(temperature: manifest.sampling.temperature ?? 0, seed: manifest.sampling.seed),
+                                                  sampling: SamplingParameters(temperature: manifest.sampling.temperature ?? 0, seed: manifest.sampling.seed),
                                                   schema: manifest.schema)
-        let reply = try await runSingle(manifest, method: WorkerInterface.generate, parameters: parameters)
-        let result = try decode(reply, WorkerGenerateReply.self)
+        let result = try await runSingle(manifest, .generate(parameters, streaming: false), WorkerGenerateReply.self)
         do {
             return ExtractReply(agent: manifest.name, value: try JSONText.parse(Array(result.text.utf8)))
         } catch {
@@ -213,46 +205,21 @@ public final class AgentService: Sendable {
             tokens = try await body(lease)
         } catch let error as WorkerConnectionError {
             throw PoolError.workerFailed(model: manifest.model, reason: "\(error)")
+        } catch let error as WorkerError {
+            throw PoolError(error, model: manifest.model)
         }
     }
 
-    private func runSingle<Parameters: Encodable>(_ manifest: AgentManifest, method: String, parameters: Parameters) async throws -> VarlinkReply {
-        var result: VarlinkReply?
+    /// Runs a job that has one reply and reads it as `Result`.
+    private func runSingle<Result: Decodable & Sendable>(_ manifest: AgentManifest, _ request: WorkerRequest,
+                                                         _ type: Result.Type) async throws -> Result {
+        var result: Result?
         try await withLease(manifest) { lease in
-            let call = VarlinkCall(method: method, parameters: try Self.parameters(parameters))
-            for try await reply in await lease.send(call) { result = reply }
+            for try await reply in await lease.send(request) { result = try reply.workerResult(Result.self) }
             return 0
         }
         guard let result else { throw PoolError.workerFailed(model: manifest.model, reason: "the worker gave no reply") }
-        try Self.check(result, model: manifest.model)
         return result
-    }
-
-    /// A worker's error reply as the client's typed error.
-    private static func check(_ reply: VarlinkReply, model: String) throws {
-        guard let error = reply.error else { return }
-        switch error {
-        case "io.kanso.Worker.InvalidInput":
-            throw PoolError.invalidInput(field: reply.parameters["field"]?.stringValue ?? "text",
-                                         reason: reply.parameters["reason"]?.stringValue ?? "rejected by the model")
-        case "io.kanso.Worker.Cancelled": throw PoolError.cancelled
-        case "io.kanso.Worker.LoadFailed":
-            throw PoolError.modelUnavailable(model: model, reason: reply.parameters["reason"]?.stringValue ?? "load failed")
-        default:
-            throw PoolError.workerFailed(model: model, reason: "\(error) \(JSONValue.object(reply.parameters).compactJSON)")
-        }
-    }
-
-    private static func parameters<T: Encodable>(_ value: T) throws -> [String: JSONValue] {
-        try JSONValue.from(value).objectValue ?? [:]
-    }
-
-    private func decode<T: Decodable>(_ reply: VarlinkReply, _ type: T.Type) throws -> T {
-        do {
-            return try reply.decodeParameters(T.self)
-        } catch {
-            throw PoolError.workerFailed(model: "", reason: "unreadable worker reply: \(error)")
-        }
     }
 }
 

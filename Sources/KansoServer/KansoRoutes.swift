@@ -70,7 +70,7 @@ public enum KansoRoutes {
                 uptimeSeconds: WallTime.now.seconds(since: context.startedAt), activation: context.activation,
                 socket: context.socketDescription, agentsDirectory: catalog.directory,
                 modelSearchPath: context.modelSearchPath, agents: withModelStates(agents, pool.models),
-                models: pool.models.map(Self.info),
+                models: pool.models,
                 problems: catalog.problems.map(\.info),
                 budget: BudgetInfo(bytes: context.budget.bytes, usedBytes: pool.residentBytes,
                                    source: context.budget.source.rawValue,
@@ -139,8 +139,7 @@ public enum KansoRoutes {
             guard writer.streams else { throw VarlinkError.expectedMore() }
             for await event in context.agents.pool.subscribe() {
                 try Task.checkCancellation()
-                try await writer.send(PoolEventInfo(kind: event.kind.rawValue, model: event.model, from: event.from, to: event.to,
-                                                    reason: event.reason, time: event.time.secondsSince1970), continues: true)
+                try await writer.send(event, continues: true)
             }
         }
     }
@@ -169,21 +168,12 @@ public enum KansoRoutes {
                         memoryPressure: decision.memoryPressure)
     }
 
-    static func info(_ snapshot: ModelPool.ModelSnapshot) -> ModelStatusInfo {
-        ModelStatusInfo(path: snapshot.path, state: snapshot.state, reason: snapshot.reason, pid: snapshot.pid.map(Int.init),
-                        estimatedBytes: snapshot.estimatedBytes, measuredBytes: snapshot.measuredBytes, agents: snapshot.agents,
-                        queued: snapshot.queued, requests: snapshot.requests, generatedTokens: snapshot.generatedTokens,
-                        loadMilliseconds: snapshot.loadMilliseconds, idleSeconds: snapshot.idleSeconds,
-                        unloadInSeconds: snapshot.unloadInSeconds, evictions: snapshot.evictions,
-                        lastEvictionReason: snapshot.lastEvictionReason)
-    }
-
     /// Each agent's model state, for agents whose model the pool knows.
     static func modelStates(_ context: Context) async -> [String: String] {
         modelStates(await context.agents.pool.snapshot())
     }
 
-    static func modelStates(_ models: [ModelPool.ModelSnapshot]) -> [String: String] {
+    static func modelStates(_ models: [ModelStatusInfo]) -> [String: String] {
         var states: [String: String] = [:]
         for model in models {
             for agent in model.agents { states[agent] = model.state }
@@ -193,7 +183,7 @@ public enum KansoRoutes {
 
     /// The agents with the state of their model where the pool has it (an agent whose model is
     /// loaded is as ready, busy, … as its model).
-    static func withModelStates(_ agents: [AgentStatusInfo], _ models: [ModelPool.ModelSnapshot]) -> [AgentStatusInfo] {
+    static func withModelStates(_ agents: [AgentStatusInfo], _ models: [ModelStatusInfo]) -> [AgentStatusInfo] {
         let states = modelStates(models)
         return agents.map { agent in
             var agent = agent

@@ -61,7 +61,7 @@ public struct ReplyWriter: Sendable {
 
     public func send<Reply: Encodable>(_ reply: Reply, continues: Bool = false) async throws {
         guard !call.oneway else { return }
-        try await write(VarlinkCodec.frame(ReplyEnvelope(parameters: reply, continues: continues && call.more ? true : nil)))
+        try await write(VarlinkCodec.replyFrame(reply, continues: continues && call.more))
     }
 
     public func send(error: VarlinkError) async throws {
@@ -72,9 +72,3 @@ public struct ReplyWriter: Sendable {
 
 /// A reply with no parameters.
 public struct EmptyReply: Codable, Sendable { public init() {} }
-
-/// A successful reply on the wire, encoded straight from the typed parameters.
-struct ReplyEnvelope<Parameters: Encodable>: Encodable {
-    var parameters: Parameters
-    var continues: Bool?
-}

@@ -79,15 +79,25 @@ public struct ModelStatusInfo: Codable, Sendable, Equatable {
     }
 }
 
-/// One `io.kanso.Admin.Watch` reply: a pool event.
+/// One `io.kanso.Admin.Watch` reply: a pool event, as the pool publishes it.
 public struct PoolEventInfo: Codable, Sendable, Equatable {
-    public var kind: String
+    public enum Kind: String, Codable, Sendable {
+        /// A model's lifecycle state changed (`from` → `to`).
+        case state
+        /// An idle model was evicted to make room for another.
+        case eviction
+        /// The power profile changed (`from` → `to`).
+        case power
+    }
+    public var kind: Kind
+    /// The model's path; empty for power events.
     public var model: String
     public var from: String?
     public var to: String?
     public var reason: String
+    /// Seconds since 1970.
     public var time: Double
-    public init(kind: String, model: String, from: String?, to: String?, reason: String, time: Double) {
+    public init(kind: Kind, model: String, from: String?, to: String?, reason: String, time: Double) {
         self.kind = kind
         self.model = model
         self.from = from

@@ -163,4 +163,28 @@ public enum VarlinkCodec {
         bytes.append(0)
         return bytes
     }
+
+    /// A call's bytes straight from its typed parameters (no `JSONValue` in between).
+    public static func callFrame<Parameters: Encodable>(method: String, parameters: Parameters, more: Bool = false,
+                                                        oneway: Bool = false) throws -> [UInt8] {
+        try frame(CallEnvelope(method: method, parameters: parameters, more: more ? true : nil, oneway: oneway ? true : nil))
+    }
+
+    /// A successful reply's bytes straight from its typed parameters; `continues` marks every
+    /// reply of a stream but the last.
+    public static func replyFrame<Parameters: Encodable>(_ parameters: Parameters, continues: Bool = false) throws -> [UInt8] {
+        try frame(ReplyEnvelope(parameters: parameters, continues: continues ? true : nil))
+    }
+
+    private struct CallEnvelope<Parameters: Encodable>: Encodable {
+        var method: String
+        var parameters: Parameters
+        var more: Bool?
+        var oneway: Bool?
+    }
+
+    private struct ReplyEnvelope<Parameters: Encodable>: Encodable {
+        var parameters: Parameters
+        var continues: Bool?
+    }
 }

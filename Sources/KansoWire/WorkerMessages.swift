@@ -46,7 +46,9 @@ public enum WorkerInterface {
     """
 }
 
-public struct WorkerSampling: Codable, Sendable, Equatable {
+/// Sampling settings as an agent's manifest gives them (`[sampling]`) and the worker protocol
+/// carries them (`Sampling`); nil fields take the engine's defaults.
+public struct SamplingParameters: Codable, Sendable, Equatable {
     public var temperature: Double?
     public var topK: Int?
     public var topP: Double?
@@ -111,9 +113,9 @@ public struct WorkerGenerateParameters: Codable, Sendable {
     public var suffix: String
     public var maxTokens: Int
     public var stop: [String]
-    public var sampling: WorkerSampling
+    public var sampling: SamplingParameters
     public var schema: JSONValue?
-    public init(prefix: String, text: String, suffix: String, maxTokens: Int, stop: [String], sampling: WorkerSampling, schema: JSONValue? = nil) {
+    public init(prefix: String, text: String, suffix: String, maxTokens: Int, stop: [String], sampling: SamplingParameters, schema: JSONValue? = nil) {
         self.prefix = prefix
         self.text = text
         self.suffix = suffix

@@ -19,7 +19,7 @@ struct Events: ParsableCommand {
                         try? connection.printJSON(event)
                     } else {
                         let time = formatter.string(from: Date(timeIntervalSince1970: event.time))
-                        let change = event.from.map { "\($0) → \(event.to ?? "?")" } ?? event.kind
+                        let change = event.from.map { "\($0) → \(event.to ?? "?")" } ?? event.kind.rawValue
                         print("\(time)  \((event.model as NSString).lastPathComponent)  \(change)  \(event.reason)")
                     }
                     fflush(stdout)

@@ -3,6 +3,7 @@ import KansoPool
 import KansoServer
 import KansoSystemd
 import KansoWire
+import KansoWorker
 import Logging
 
 /// The supervisor's wiring: logging, manifests, the socket, systemd, signals, the watchdog.
@@ -34,7 +35,8 @@ final class Supervisor: Sendable {
         }
 
         let locator = ModelLocator(searchPath: options.resolvedModelPath)
-        let registry = AgentRegistry(directory: options.resolvedAgents, locator: locator, logger: logger)
+        let registry = AgentRegistry(directory: options.resolvedAgents, locator: locator, schemaCheck: ExtractionSchema.check,
+                                     logger: logger)
         let budget: MemoryBudget
         do { budget = try options.resolvedBudget() } catch { return fail(EINVAL, "\(error)") }
 
@@ -46,8 +48,8 @@ final class Supervisor: Sendable {
         poolConfiguration.queueCapacity = options.queueCapacity
         poolConfiguration.spareWorker = options.spareWorker
         poolConfiguration.packedCacheDirectory = options.resolvedPackedCacheDirectory
-        let pool = ModelPool(configuration: poolConfiguration, logger: logger)
-        await pool.startSpareWorker()
+        let pool = ModelPool(configuration: poolConfiguration, launcher: ProcessWorkerLauncher(), memory: ProcessMemoryProbe(),
+                             clock: SystemClock(), logger: logger)
         let agents = AgentService(registry: registry, pool: pool, logger: logger)
         let eventLog = Task { [logger] in
             for await event in pool.subscribe() where event.kind != .state {
@@ -100,6 +102,11 @@ final class Supervisor: Sendable {
             probePath = ListeningSocket.boundPath(descriptor: descriptor)
         }
 
+        // The pool's loads, unloads and timers run under this task until `pool.shutdown()`
+        // (started once nothing can fail any more: an early return would wait for it).
+        async let poolWork: Void = pool.run()
+        await pool.startSpareWorker()
+
         // Pinned agents (keep_alive = "forever") are loaded before READY=1; systemd is asked for
         // more start-up time while each loads.
         await agents.preloadPinned { [notifier] name in
@@ -125,6 +132,7 @@ final class Supervisor: Sendable {
         powerWatcher.cancel()
         await monitor.finish()
         await pool.shutdown()
+        await poolWork
         eventLog.cancel()
         if case .standAlone(let path, _) = socket {
             ListeningSocket.removeIfOwned(path: path, identity: ownSocketFile)

@@ -1,6 +1,6 @@
 import CSystemd
 import Glibc
-import KansoPool
+import KansoWorker
 import KansoSystemd
 
 /// `kansod worker`: one model's worker process. The supervisor starts it with its end of a

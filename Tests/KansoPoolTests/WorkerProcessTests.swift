@@ -20,7 +20,7 @@ struct WorkerProcessTests {
     func startLoaded() async throws -> WorkerProcess {
         let worker = try WorkerProcess(executable: Self.kansod)
         let load = WorkerLoadParameters(path: SharedData.stories260K!.path, threads: 1, contextLength: 512)
-        let reply = try await worker.connection.call(VarlinkCall(method: WorkerInterface.load, parameters: try JSONValue.from(load).objectValue!))
+        let reply = try await worker.connection.call(.load(load))
         #expect(reply.error == nil, "\(reply)")
         let loaded = try reply.decodeParameters(WorkerLoadReply.self)
         #expect(loaded.architecture == "llama")
@@ -33,14 +33,14 @@ struct WorkerProcessTests {
     func generate() async throws {
         let worker = try await startLoaded()
         let parameters = WorkerGenerateParameters(prefix: "Once upon a time", text: "", suffix: "", maxTokens: 30, stop: [],
-                                                  sampling: WorkerSampling(temperature: 0, topK: 0, topP: 1, minP: 0, seed: 1))
-        let whole = try await worker.connection.call(VarlinkCall(method: WorkerInterface.generate, parameters: try JSONValue.from(parameters).objectValue!))
+                                                  sampling: SamplingParameters(temperature: 0, topK: 0, topP: 1, minP: 0, seed: 1))
+        let whole = try await worker.connection.call(.generate(parameters, streaming: false))
         let text = try whole.decodeParameters(WorkerGenerateReply.self).text
         #expect(text.hasPrefix(", there was a little girl named Lily."), "\(text)")
 
         var streamed = ""
         var pieces = 0
-        for try await reply in await worker.connection.send(VarlinkCall(method: WorkerInterface.generate, parameters: try JSONValue.from(parameters).objectValue!, more: true)) {
+        for try await reply in await worker.connection.send(.generate(parameters, streaming: true)) {
             let piece = try reply.decodeParameters(WorkerGenerateReply.self)
             streamed += piece.text
             pieces += 1
@@ -58,8 +58,8 @@ struct WorkerProcessTests {
     func stopStrings() async throws {
         let worker = try await startLoaded()
         let parameters = WorkerGenerateParameters(prefix: "Once upon a time", text: "", suffix: "", maxTokens: 60, stop: ["Lily"],
-                                                  sampling: WorkerSampling(temperature: 0, seed: 1))
-        let reply = try await worker.connection.call(VarlinkCall(method: WorkerInterface.generate, parameters: try JSONValue.from(parameters).objectValue!))
+                                                  sampling: SamplingParameters(temperature: 0, seed: 1))
+        let reply = try await worker.connection.call(.generate(parameters, streaming: false))
         let result = try reply.decodeParameters(WorkerGenerateReply.self)
         #expect(result.text == ", there was a little girl named ")
         #expect(result.stopReason == "stopString")
@@ -71,7 +71,7 @@ struct WorkerProcessTests {
         let worker = try await startLoaded()
         let parameters = WorkerClassifyParameters(prefix: "Once upon a time, there was a little girl named", text: "", suffix: "",
                                                   labels: ["Lily", "Tom", "dog"])
-        let reply = try await worker.connection.call(VarlinkCall(method: WorkerInterface.classify, parameters: try JSONValue.from(parameters).objectValue!))
+        let reply = try await worker.connection.call(.classify(parameters))
         let result = try reply.decodeParameters(WorkerClassifyReply.self)
         #expect(abs(result.probabilities.reduce(0, +) - 1) < 1e-9)
         #expect(result.probabilities[0] > result.probabilities[1] && result.probabilities[0] > result.probabilities[2], "\(result)")
@@ -84,7 +84,7 @@ struct WorkerProcessTests {
     func nextWords() async throws {
         let worker = try await startLoaded()
         let parameters = WorkerNextWordsParameters(prefix: "Once upon a time, there was a little girl named ", text: "", count: 3)
-        let reply = try await worker.connection.call(VarlinkCall(method: WorkerInterface.nextWords, parameters: try JSONValue.from(parameters).objectValue!))
+        let reply = try await worker.connection.call(.nextWords(parameters))
         let words = try reply.decodeParameters(WorkerNextWordsReply.self).words
         #expect(words.count == 3)
         #expect(words.first?.word == "Lily", "\(words)")
@@ -96,10 +96,10 @@ struct WorkerProcessTests {
     func killedMidJob() async throws {
         let worker = try await startLoaded()
         let parameters = WorkerGenerateParameters(prefix: "Once upon a time", text: "", suffix: "", maxTokens: 400, stop: [],
-                                                  sampling: WorkerSampling(temperature: 1, seed: 3))
+                                                  sampling: SamplingParameters(temperature: 1, seed: 3))
         var received = 0
         await #expect(throws: WorkerConnectionError.self) {
-            for try await _ in await worker.connection.send(VarlinkCall(method: WorkerInterface.generate, parameters: try JSONValue.from(parameters).objectValue!, more: true)) {
+            for try await _ in await worker.connection.send(.generate(parameters, streaming: true)) {
                 received += 1
                 if received == 3 { kill(worker.pid, SIGKILL) }
             }
@@ -111,19 +111,18 @@ struct WorkerProcessTests {
     func cancel() async throws {
         let worker = try await startLoaded()
         let parameters = WorkerGenerateParameters(prefix: "Once upon a time", text: "", suffix: "", maxTokens: 400, stop: [],
-                                                  sampling: WorkerSampling(temperature: 1, seed: 3))
-        var error: String?
+                                                  sampling: SamplingParameters(temperature: 1, seed: 3))
+        var error: WorkerError?
         var received = 0
-        for try await reply in await worker.connection.send(VarlinkCall(method: WorkerInterface.generate, parameters: try JSONValue.from(parameters).objectValue!, more: true)) {
+        for try await reply in await worker.connection.send(.generate(parameters, streaming: true)) {
             received += 1
             if received == 2 { worker.connection.cancel() }
-            error = reply.error
+            error = WorkerError(reply: reply)
         }
-        #expect(error == "io.kanso.Worker.Cancelled")
+        #expect(error == .cancelled)
         #expect(received < 400)
         // The worker takes the next job normally.
-        let again = try await worker.connection.call(VarlinkCall(method: WorkerInterface.classify,
-            parameters: try JSONValue.from(WorkerClassifyParameters(prefix: "A", text: "", suffix: "", labels: ["b", "c"])).objectValue!))
+        let again = try await worker.connection.call(.classify(WorkerClassifyParameters(prefix: "A", text: "", suffix: "", labels: ["b", "c"])))
         #expect(again.error == nil)
         _ = await worker.terminate()
     }

@@ -14,16 +14,8 @@ public struct AgentManifest: Sendable, Equatable {
         public static func < (lhs: Priority, rhs: Priority) -> Bool { lhs.rank < rhs.rank }
     }
 
-    /// Sampling settings for generated text; nil fields take the engine's defaults.
-    public struct Sampling: Sendable, Equatable {
-        public var temperature: Double?
-        public var topK: Int?
-        public var topP: Double?
-        public var minP: Double?
-        public var repeatPenalty: Double?
-        public var seed: Int?
-        public init() {}
-    }
+    /// Sampling settings for generated text, as the worker protocol carries them.
+    public typealias Sampling = SamplingParameters
 
     public var name: String
     public var task: Task

@@ -1,12 +1,11 @@
 import SystemPackage
 import Glibc
-import KansoEngine
 import KansoWire
 
 /// Reads and validates one agent manifest (TOML). Every rejection is a `ManifestProblem` that
 /// names the file, the key and what was expected; unknown keys are rejected too, so a typo
 /// (`lables`) is reported instead of silently ignored.
-public struct ManifestReader {
+public struct ManifestReader: Sendable {
     /// Keys a manifest may have, with what each must hold (for messages).
     static let knownKeys: [String: String] = [
         "name": "a name of letters, digits, '-', '_' or '.'",
@@ -29,7 +28,16 @@ public struct ManifestReader {
     ]
     static let samplingKeys: Set<String> = ["temperature", "top_k", "top_p", "min_p", "repeat_penalty", "seed"]
 
-    public init() {}
+    /// Whether the worker's constrained decoding can use a schema; throws why not. The supervisor
+    /// does not link the engine, so the daemon passes the worker's own compiler (KansoWorker's
+    /// `ExtractionSchema.check`) and every schema is compiled once at load. Without one, only the
+    /// schema's shape is checked here and an unsupported keyword fails at the first request.
+    public typealias SchemaCheck = @Sendable (JSONValue) throws -> Void
+    let schemaCheck: SchemaCheck?
+
+    public init(schemaCheck: SchemaCheck? = nil) {
+        self.schemaCheck = schemaCheck
+    }
 
     /// Reads the manifest at `path`.
     public func read(path: String) throws(ManifestProblem) -> AgentManifest {
@@ -162,7 +170,7 @@ public struct ManifestReader {
             // Compiled here once so that an unsupported keyword is a manifest problem, not a
             // failure at the first request.
             do {
-                _ = try SchemaGrammar(schemaText: schema.compactJSON)
+                try schemaCheck?(schema)
             } catch {
                 throw fields.problem(inline != nil ? "schema" : "schema_file", "cannot be used for constrained decoding: \(error)")
             }

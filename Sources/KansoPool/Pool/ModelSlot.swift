@@ -1,52 +1,54 @@
 import SystemPackage
-import Glibc
 
 /// Everything the pool knows about one model (one GGUF file): its state, its worker, its queue,
-/// its measured cost and its figures for `Status`. Mutated only inside `ModelPool`.
+/// its leases, its measured cost and its figures for `Status`. Mutated only inside `ModelPool`.
 final class ModelSlot {
     let id: ModelID
     let fileBytes: Int
     var state: ModelState = .absent
-    var worker: WorkerProcess?
+    var worker: (any PoolWorker)?
     /// Bytes expected before loading (from the GGUF); measured bytes replace them once known.
     var estimatedBytes: Int
     var measuredBytes: Int?
+    /// The peak measured by an earlier load, remembered across evictions.
+    var rememberedBytes: Int?
     var queue: RequestQueue<ModelPool.PendingJob>
-    /// The lease of the job running now (one job at a time per worker).
-    var running: ModelPool.Lease?
-    var runningPriority: AgentManifest.Priority?
+    /// The leases running on the worker now, by id (at most `ModelPool.leasesPerWorker`).
+    var leases: [UInt64: ModelPool.Lease] = [:]
     /// A load (admission, warming, loading) is under way; requests wait for it instead of
     /// starting another.
     var loadInProgress = false
-    var lastUsed: ContinuousClock.Instant = .now
-    var lastUsedDate: WallTime?
+    /// When the last request finished (or the model became ready): keep-alive counts from here.
+    var lastUsed: ContinuousClock.Instant
     var loadDuration: Duration?
     /// The worker is writing the model's packed-weight cache file (its load said so): an unload
     /// gives it ModelPool.Configuration.cacheWriteGrace to finish.
     var writingPackedCache = false
-    var readySince: ContinuousClock.Instant?
     var backoff = RestartBackoff()
     /// Agents served by this model, with their keep-alive and pinning.
     var agents: [String: KeepAlive] = [:]
     var contextLength: Int?
+    /// When the model unloads if it stays idle (nil: pinned, or not idle).
     var idleDeadline: ContinuousClock.Instant?
+    /// The deadlines a timer is sleeping towards (keep-alive expiry, back-off retry), so that a
+    /// later deadline reuses the timer instead of starting another.
+    var expiryTimer: ContinuousClock.Instant?
+    var retryTimer: ContinuousClock.Instant?
     // Figures for Status.
     var requests = 0
     var generatedTokens = 0
-    var busyTime: Duration = .zero
     var evictions = 0
     var lastEvictionReason: String?
-    var requestRate = RequestRate(origin: .now)
+    var requestRate: RequestRate
 
-    init(id: ModelID, fileBytes: Int, estimatedBytes: Int, queueCapacity: Int) {
+    init(id: ModelID, fileBytes: Int, estimatedBytes: Int, queueCapacity: Int, now: ContinuousClock.Instant) {
         self.id = id
         self.fileBytes = fileBytes
         self.estimatedBytes = estimatedBytes
         self.queue = RequestQueue(capacity: queueCapacity)
+        self.lastUsed = now
+        self.requestRate = RequestRate(origin: now)
     }
-
-    /// The peak measured by an earlier load, remembered across evictions.
-    var rememberedBytes: Int?
 
     /// What the budget counts for this model: the largest of the estimate from the GGUF, what
     /// an earlier load peaked at and what it holds now. A measurement only ever raises the
@@ -56,6 +58,9 @@ final class ModelSlot {
     var bytes: Int { max(estimatedBytes, rememberedBytes ?? 0, measuredBytes ?? 0) }
 
     var isPinned: Bool { KeepAlivePolicy.isPinned(Array(agents.values)) }
+
+    /// A request is being computed on the worker.
+    var isComputing: Bool { !leases.isEmpty }
 
     /// Requests per hour over the last hour, for the eviction cost.
     func requestsPerHour(now: ContinuousClock.Instant) -> Double { Double(requestRate.count(at: now)) }

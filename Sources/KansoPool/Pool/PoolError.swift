@@ -12,6 +12,17 @@ public enum PoolError: Error, Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { varlinkError.description }
 
+    /// A worker's error as the client's: a model that cannot load is unavailable, input the
+    /// model refuses is invalid, anything the protocol did not expect is the worker failing.
+    public init(_ error: WorkerError, model: String) {
+        switch error {
+        case .loadFailed(_, let reason): self = .modelUnavailable(model: model, reason: reason)
+        case .invalidInput(let field, let reason): self = .invalidInput(field: field, reason: reason)
+        case .cancelled: self = .cancelled
+        case .protocolViolation(let violation): self = .workerFailed(model: model, reason: "\(violation)")
+        }
+    }
+
     public var varlinkError: VarlinkError {
         switch self {
         case .modelUnavailable(let model, let reason):

@@ -1,34 +1,15 @@
 import KansoConcurrency
-import Glibc
+import KansoWire
 
-/// One thing that happened in the pool: a model's state change, an eviction, a power profile
-/// change. Every event goes to `io.kanso.Admin.Watch` subscribers and to the journal.
-public struct PoolEvent: Sendable, Equatable {
-    public enum Kind: String, Sendable { case state, eviction, budget, power }
-    public var kind: Kind
-    public var model: String
-    public var from: String?
-    public var to: String?
-    public var reason: String
-    public var time: WallTime
-
-    public init(kind: Kind, model: String, from: String? = nil, to: String? = nil, reason: String, time: WallTime = .now) {
-        self.kind = kind
-        self.model = model
-        self.from = from
-        self.to = to
-        self.reason = reason
-        self.time = time
-    }
-}
-
-/// Fan-out of pool events to any number of subscribers (each an AsyncStream).
+/// Fan-out of pool events (`PoolEventInfo`: a model's state change, an eviction, a power profile
+/// change) to any number of subscribers, each an AsyncStream: `io.kanso.Admin.Watch` and the
+/// daemon's journal.
 final class PoolEventHub: @unchecked Sendable {  // guarded by `lock`
     private let lock = Lock()
-    private var subscribers: [UInt64: AsyncStream<PoolEvent>.Continuation] = [:]
+    private var subscribers: [UInt64: AsyncStream<PoolEventInfo>.Continuation] = [:]
     private var lastID: UInt64 = 0
 
-    func subscribe() -> AsyncStream<PoolEvent> {
+    func subscribe() -> AsyncStream<PoolEventInfo> {
         lock.lock()
         lastID += 1
         let id = lastID
@@ -46,10 +27,17 @@ final class PoolEventHub: @unchecked Sendable {  // guarded by `lock`
         }
     }
 
-    func publish(_ event: PoolEvent) {
+    func publish(_ event: PoolEventInfo) {
         lock.lock()
         let targets = Array(subscribers.values)
         lock.unlock()
         for target in targets { target.yield(event) }
+    }
+}
+
+extension PoolEventInfo {
+    /// An event that happens now.
+    init(kind: Kind, model: String, from: String? = nil, to: String? = nil, reason: String) {
+        self.init(kind: kind, model: model, from: from, to: to, reason: reason, time: WallTime.now.secondsSince1970)
     }
 }

@@ -35,3 +35,9 @@ public enum ProcessMemory {
         close(descriptor)
     }
 }
+
+/// The real `MemoryProbe`: resident bytes from /proc.
+public struct ProcessMemoryProbe: MemoryProbe {
+    public init() {}
+    public func residentBytes(pid: Int32) -> Int? { ProcessMemory.residentBytes(pid: pid) }
+}

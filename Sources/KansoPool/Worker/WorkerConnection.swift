@@ -24,7 +24,7 @@ final class WorkerConnection: @unchecked Sendable {  // all `var`s guarded by `l
 
     /// Waits until the previous job's last reply is in, then sends `call` and returns its
     /// replies; the stream ends after the last one (continues false) or throws when the worker dies.
-    func send(_ call: VarlinkCall) async -> AsyncThrowingStream<VarlinkReply, Error> {
+    func send(_ request: WorkerRequest) async -> AsyncThrowingStream<VarlinkReply, Error> {
         await waitUntilIdle()
         return AsyncThrowingStream { continuation in
             lock.lock()
@@ -39,7 +39,7 @@ final class WorkerConnection: @unchecked Sendable {  // all `var`s guarded by `l
             continuation.onTermination = { [weak self] termination in
                 if case .cancelled = termination { self?.cancel() }
             }
-            guard let bytes = try? call.encoded(), write(bytes) else {
+            guard let bytes = try? request.encoded(), write(bytes) else {
                 finishCurrent(throwing: WorkerConnectionError.workerGone)
                 return
             }
@@ -75,14 +75,14 @@ final class WorkerConnection: @unchecked Sendable {  // all `var`s guarded by `l
     }
 
     /// The single reply of a call that does not stream.
-    func call(_ call: VarlinkCall) async throws -> VarlinkReply {
-        for try await reply in await send(call) { return reply }
+    func call(_ request: WorkerRequest) async throws -> VarlinkReply {
+        for try await reply in await send(request) { return reply }
         throw WorkerConnectionError.workerGone
     }
 
     /// Asks the worker to stop the running job at its next token (oneway, out of band).
     func cancel() {
-        if let bytes = try? VarlinkCall(method: WorkerInterface.cancel, oneway: true).encoded() { _ = write(bytes) }
+        if let bytes = try? WorkerRequest.cancel.encoded() { _ = write(bytes) }
     }
 
     var isClosed: Bool {

@@ -6,32 +6,15 @@ import KansoSystemd
 /// One worker: the `kansod` binary started in worker mode with its end of a socketpair as fd 3,
 /// a clean environment (no NOTIFY_SOCKET, WATCHDOG_*, LISTEN_*) and default signal handling.
 /// Ending it returns its memory to the system for certain.
-final class WorkerProcess: @unchecked Sendable {  // `exit` guarded by `lock`
+final class WorkerProcess: PoolWorker, @unchecked Sendable {  // `exit` guarded by `lock`
     let pid: pid_t
     let connection: WorkerConnection
     private let lock = Lock()
     private var exitStatus: WorkerExit?
     private var exitWaiters: [CheckedContinuation<WorkerExit, Never>] = []
 
-    /// How a worker ended.
-    enum WorkerExit: Sendable, Equatable, CustomStringConvertible {
-        case exited(Int32)
-        case signalled(Int32)
-        var description: String {
-            switch self {
-            case .exited(let code): return "exited with status \(code)"
-            case .signalled(let signal): return "killed by signal \(signal)\(signal == SIGKILL ? " (SIGKILL: OOM killer or kill -9)" : "")"
-            }
-        }
-    }
-
-    /// The executable workers run: this very binary.
-    static let executable: String = {
-        FileSystem.symbolicLinkTarget("/proc/self/exe") ?? CommandLine.arguments[0]
-    }()
-
     /// Starts a worker. `arguments` follow the executable (e.g. ["worker"]).
-    init(executable: String = WorkerProcess.executable, arguments: [String] = ["worker"]) throws {
+    init(executable: String = ProcessWorkerLauncher.ownExecutable, arguments: [String] = ["worker"]) throws {
         var pair: [Int32] = [0, 0]
         guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
             throw WorkerSpawnError.system(call: "socketpair", errno: errno)
@@ -94,17 +77,25 @@ final class WorkerProcess: @unchecked Sendable {  // `exit` guarded by `lock`
         return exitStatus
     }
 
+    var isGone: Bool { connection.isClosed }
+
+    func send(_ request: WorkerRequest) async -> AsyncThrowingStream<VarlinkReply, Error> { await connection.send(request) }
+
+    func cancel() { connection.cancel() }
+
     /// Ends the worker: closes its stream (it exits by itself), then SIGKILL after `grace`.
     func terminate(grace: Duration = .seconds(2)) async -> WorkerExit {
         connection.shutdown()
-        let ended = Task { await waitForExit() }
-        let killer = Task {
-            try await Task.sleep(for: grace)
-            kill(pid, SIGKILL)
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask { _ = await self.waitForExit(); return true }
+            group.addTask {
+                do { try await Task.sleep(for: grace) } catch { return true }
+                return false
+            }
+            if await group.next() == false { kill(pid, SIGKILL) }  // the grace ran out first
+            group.cancelAll()
         }
-        let result = await ended.value
-        killer.cancel()
-        return result
+        return await waitForExit()
     }
 
     private func reap() {

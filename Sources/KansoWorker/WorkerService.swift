@@ -30,49 +30,39 @@ final class WorkerService: @unchecked Sendable {  // jobs run on one thread; `ca
         return cancelled
     }
 
-    /// Answers one call; `reply` sends one reply (several for a streamed Generate).
-    func handle(_ call: VarlinkCall, reply: (VarlinkReply) -> Void) {
+    /// Answers one request; `reply` sends one reply's bytes (several for a streamed Generate).
+    /// Every failure is a `WorkerError`, encoded in one place (`WorkerError.varlinkError`).
+    func handle(_ request: WorkerRequest, reply: ([UInt8]) -> Void) {
         lock.lock(); cancelled = false; lock.unlock()
         do {
-            switch call.method {
-            case WorkerInterface.load:
-                reply(try encode(load(decode(call, WorkerLoadParameters.self))))
-            case WorkerInterface.generate:
-                try generate(decode(call, WorkerGenerateParameters.self), streaming: call.more, reply: reply)
-            case WorkerInterface.classify:
-                reply(try encode(classify(decode(call, WorkerClassifyParameters.self))))
-            case WorkerInterface.nextWords:
-                reply(try encode(nextWords(decode(call, WorkerNextWordsParameters.self))))
-            default:
-                reply(VarlinkReply(error: .methodNotFound(call.method)))
+            switch request {
+            case .load(let parameters): reply(try Self.frame(load(parameters)))
+            case .generate(let parameters, let streaming): try generate(parameters, streaming: streaming, reply: reply)
+            case .classify(let parameters): reply(try Self.frame(classify(parameters)))
+            case .nextWords(let parameters): reply(try Self.frame(nextWords(parameters)))
+            case .cancel: cancel()
             }
-        } catch let error as VarlinkError {
-            reply(VarlinkReply(error: error))
+        } catch let error as WorkerError {
+            reply(Self.frame(error))
         } catch let error as TaskError {
-            reply(VarlinkReply(error: VarlinkError(name: "io.kanso.Worker.InvalidInput",
-                                                   parameters: ["field": .string("text"), "reason": .string(error.description)])))
+            reply(Self.frame(.invalidInput(field: "text", reason: error.description)))
         } catch {
-            reply(VarlinkReply(error: VarlinkError(name: "io.kanso.Worker.InvalidInput",
-                                                   parameters: ["field": .string("model"), "reason": .string("\(error)")])))
+            reply(Self.frame(.invalidInput(field: "model", reason: "\(error)")))
         }
     }
 
-    private func decode<T: Decodable>(_ call: VarlinkCall, _ type: T.Type) throws -> T {
-        do {
-            return try JSONValue.object(call.parameters).decode(T.self)
-        } catch {
-            throw VarlinkError.invalidParameter("\(error)")
-        }
+    /// A successful reply's bytes, straight from the typed reply.
+    static func frame<Reply: Encodable>(_ value: Reply, continues: Bool = false) throws -> [UInt8] {
+        try VarlinkCodec.replyFrame(value, continues: continues)
     }
 
-    private func encode<T: Encodable>(_ value: T) throws -> VarlinkReply {
-        guard case .object(let parameters) = try JSONValue.from(value) else { return VarlinkReply() }
-        return VarlinkReply(parameters: parameters)
+    static func frame(_ error: WorkerError) -> [UInt8] {
+        (try? VarlinkReply(error: error.varlinkError).encoded()) ?? []
     }
 
     private func loadedModel() throws -> (Model, PrefixCacheStore) {
         guard let model, let prefixes else {
-            throw VarlinkError(name: "io.kanso.Worker.LoadFailed", parameters: ["path": .string(""), "reason": .string("no model loaded")])
+            throw WorkerError.loadFailed(path: "", reason: "no model loaded")
         }
         return (model, prefixes)
     }
@@ -97,7 +87,7 @@ final class WorkerService: @unchecked Sendable {  // jobs run on one thread; `ca
                                    tokenizerTables: model.tokenizerTables.description,
                                    writingPackedCache: model.packedWeights.isBeingWritten || model.tokenizerTables.isBeingWritten)
         } catch {
-            throw VarlinkError(name: "io.kanso.Worker.LoadFailed", parameters: ["path": .string(parameters.path), "reason": .string("\(error)")])
+            throw WorkerError.loadFailed(path: parameters.path, reason: "\(error)")
         }
     }
 
@@ -146,7 +136,7 @@ final class WorkerService: @unchecked Sendable {  // jobs run on one thread; `ca
                                     milliseconds: Self.milliseconds(since: started))
     }
 
-    private func generate(_ parameters: WorkerGenerateParameters, streaming: Bool, reply: (VarlinkReply) -> Void) throws {
+    private func generate(_ parameters: WorkerGenerateParameters, streaming: Bool, reply: ([UInt8]) -> Void) throws {
         let (model, prefixes) = try loadedModel()
         let started = ContinuousClock.now
         let prompt = parameters.prefix + parameters.text + parameters.suffix
@@ -170,14 +160,14 @@ final class WorkerService: @unchecked Sendable {  // jobs run on one thread; `ca
             let shown = filter.append(token.text)
             text += shown
             if streaming, !shown.isEmpty {
-                reply(VarlinkReply(parameters: ["text": .string(shown), "done": .bool(false), "promptTokens": .int(tokens.count),
-                                                "reusedPromptTokens": .int(reused), "generatedTokens": .int(0),
-                                                "milliseconds": .double(0)], continues: true))
+                reply(try Self.frame(WorkerGenerateReply(text: shown, done: false, stopReason: nil, promptTokens: tokens.count,
+                                                         reusedPromptTokens: reused, generatedTokens: 0, milliseconds: 0),
+                                     continues: true))
             }
             if isCancelled { wasCancelled = true; return false }
             return !filter.stopped
         }
-        if wasCancelled { throw VarlinkError(name: "io.kanso.Worker.Cancelled") }
+        if wasCancelled { throw WorkerError.cancelled }
         let tail = filter.finish()
         text += tail
         let reason: String
@@ -190,21 +180,21 @@ final class WorkerService: @unchecked Sendable {  // jobs run on one thread; `ca
         let final = WorkerGenerateReply(text: streaming ? tail : text, done: true, stopReason: reason,
                                         promptTokens: tokens.count, reusedPromptTokens: max(reused, result.reusedPromptTokens),
                                         generatedTokens: result.tokens.count, milliseconds: Self.milliseconds(since: started))
-        reply(try encode(final))
+        reply(try Self.frame(final))
     }
 
     /// Extraction: decoding under the schema's grammar, so the text always parses and validates.
     private func extract(schema: JSONValue, parameters: WorkerGenerateParameters, model: Model, tokens: [Int32], cache: KVCache,
-                         reused: Int, started: ContinuousClock.Instant, reply: (VarlinkReply) -> Void) throws {
+                         reused: Int, started: ContinuousClock.Instant, reply: ([UInt8]) -> Void) throws {
         let schemaText = schema.compactJSON
         let grammar: SchemaGrammar
         if let compiled = grammars[schemaText] {
             grammar = compiled
         } else {
             do {
-                grammar = try SchemaGrammar(schemaText: schemaText)
+                grammar = try ExtractionSchema.compile(schema)
             } catch {
-                throw VarlinkError(name: "io.kanso.Worker.InvalidInput", parameters: ["field": .string("schema"), "reason": .string("\(error)")])
+                throw WorkerError.invalidInput(field: "schema", reason: "\(error)")
             }
             grammars[schemaText] = grammar
         }
@@ -217,20 +207,18 @@ final class WorkerService: @unchecked Sendable {  // jobs run on one thread; `ca
         do {
             result = try decoder.decode(prompt: tokens, in: cache) { _ in !self.isCancelled }
         } catch ConstrainedDecodingError.stopped {
-            throw VarlinkError(name: "io.kanso.Worker.Cancelled")
+            throw WorkerError.cancelled
         } catch ConstrainedDecodingError.incomplete(_, let count) {
-            throw VarlinkError(name: "io.kanso.Worker.InvalidInput", parameters: [
-                "field": .string("max_tokens"),
-                "reason": .string("the value was not complete after \(count) tokens; raise the agent's max_tokens"),
-            ])
+            throw WorkerError.invalidInput(field: "max_tokens",
+                                           reason: "the value was not complete after \(count) tokens; raise the agent's max_tokens")
         }
         let final = WorkerGenerateReply(text: result.text, done: true, stopReason: "end", promptTokens: tokens.count,
                                         reusedPromptTokens: max(reused, result.reusedPromptTokens),
                                         generatedTokens: result.tokens.count, milliseconds: Self.milliseconds(since: started))
-        reply(try encode(final))
+        reply(try Self.frame(final))
     }
 
-    static func settings(_ sampling: WorkerSampling) -> SamplingSettings {
+    static func settings(_ sampling: SamplingParameters) -> SamplingSettings {
         var settings = SamplingSettings()
         if let value = sampling.temperature { settings.temperature = Float(value) }
         if let value = sampling.topK { settings.topK = value }

@@ -1,6 +1,5 @@
 import KansoConcurrency
 import Glibc
-import KansoEngine
 import KansoWire
 
 /// The worker process's main loop over its end of the socketpair: a reader thread splits the
@@ -25,8 +24,11 @@ public final class WorkerLoop: @unchecked Sendable {  // queue guarded by `condi
     public func run() -> Int32 {
         DetachedThread.start(name: "kanso-calls", stackBytes: 1 << 20) { [self] in readCalls() }
         while let call = nextCall() {
-            service.handle(call) { reply in
-                if !call.oneway { write(reply) }
+            let reply = { (bytes: [UInt8]) in if !call.oneway { self.write(bytes) } }
+            do {
+                service.handle(try WorkerRequest(call), reply: reply)
+            } catch {
+                reply(WorkerService.frame(error))
             }
         }
         // A packed-weight cache file still being written is finished (the supervisor's grace
@@ -51,7 +53,7 @@ public final class WorkerLoop: @unchecked Sendable {  // queue guarded by `condi
             guard count > 0 else { break }
             for frame in frames.append(buffer[0..<count]) {
                 guard case .message(let bytes) = frame, let call = try? VarlinkCall.decode(bytes) else {
-                    write(VarlinkReply(error: .malformedMessage("the worker could not read a message")))
+                    write(WorkerService.frame(.protocolViolation(.malformedMessage("the worker could not read a message"))))
                     continue
                 }
                 if call.method == WorkerInterface.cancel {
@@ -72,8 +74,7 @@ public final class WorkerLoop: @unchecked Sendable {  // queue guarded by `condi
         condition.unlock()
     }
 
-    private func write(_ reply: VarlinkReply) {
-        guard let bytes = try? reply.encoded() else { return }
+    private func write(_ bytes: [UInt8]) {
         writeLock.lock()
         defer { writeLock.unlock() }
         var offset = 0

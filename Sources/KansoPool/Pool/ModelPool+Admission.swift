@@ -1,0 +1,110 @@
+import KansoWire
+
+// Admission and eviction: a load waits for room in the budget (evicting idle models by the
+// AdmissionPlanner's cost), then takes a worker and loads the model; unloading ends a worker.
+extension ModelPool {
+    func startLoad(_ slot: ModelSlot) {
+        guard !slot.loadInProgress, !shuttingDown else { return }
+        slot.loadInProgress = true
+        let model = slot.id
+        perform { await self.load(model: model) }
+    }
+
+    /// Admission, warming, loading. On failure the queued requests get the reason.
+    func load(model: ModelID) async {
+        guard let slot = slots[model] else { return }
+        defer { slot.loadInProgress = false }
+        guard await admit(slot) else { return }
+        let started = clock.now
+        move(slot, to: .warming, reason: "requested by \(slot.queue.peekNext?.agent ?? "preload")")
+        launcher.warm(modelPath: slot.id)
+        move(slot, to: .loading, reason: "starting a worker")
+        do {
+            let worker = try takeSpareWorker() ?? launcher.spawn()
+            slot.worker = worker
+            perform { let exit = await worker.waitForExit(); await self.workerExited(model: model, worker: worker, exit: exit) }
+            let parameters = WorkerLoadParameters(path: slot.id, threads: configuration.threadsPerWorker, contextLength: slot.contextLength,
+                                                  packedCacheDirectory: configuration.packedCacheDirectory)
+            let loaded: WorkerLoadReply
+            do {
+                loaded = try await launcher.load(parameters, in: worker)
+            } catch let error as WorkerError {
+                throw PoolError(error, model: slot.name)
+            }
+            guard slot.worker === worker, slot.state == .loading else { return }  // it died meanwhile
+            let duration = clock.now - started
+            slot.loadDuration = duration
+            slot.writingPackedCache = loaded.writingPackedCache ?? false
+            slot.lastUsed = clock.now
+            record(slot, residentBytes: memory.residentBytes(pid: worker.pid))
+            costs.recordLoadDuration(duration, for: slot.id)
+            // The worker's own figure (file, tokenizer, weights) beside the whole (process start, calls).
+            let inWorker = DecimalText.fixed(loaded.loadMilliseconds, places: 1)
+            let weights = (loaded.packedWeights.map { "; weights \($0)" } ?? "") + (loaded.tokenizerTables.map { "; tokenizer \($0)" } ?? "")
+            move(slot, to: .ready, reason: "loaded in \(DecimalText.fixed(Self.milliseconds(duration), places: 1)) ms (\(inWorker) ms in the worker)\(weights)")
+            pump(slot)
+            scheduleExpiry(slot)
+            startSpareWorker()
+        } catch {
+            let reason = (error as? PoolError).map { "\($0)" } ?? "\(error)"
+            if let worker = slot.worker { _ = await launcher.stop(worker, grace: .milliseconds(200)) }
+            slot.worker = nil
+            recordFailure(slot, reason: "load failed: \(reason)")
+        }
+    }
+
+    /// Waits until `slot` fits in the budget, evicting idle models the planner picks. False when
+    /// it cannot fit (its queued requests got `BudgetExceeded`) or the pool is stopping.
+    private func admit(_ slot: ModelSlot) async -> Bool {
+        let deadline = clock.now + configuration.admissionTimeout
+        while !shuttingDown {
+            let planner = AdmissionPlanner(budgetBytes: configuration.budget.bytes)
+            let now = clock.now
+            let residents = slots.values.filter { $0 !== slot && $0.state.occupiesBudget }.map { other in
+                AdmissionPlanner.ResidentModel(
+                    id: other.id, bytes: other.bytes, state: other.state, pinned: other.isPinned,
+                    inFlight: other.leases.count, lastUsed: other.lastUsed,
+                    expectedReloadDuration: other.loadDuration ?? .milliseconds(500), requestsPerHour: other.requestsPerHour(now: now))
+            }
+            switch planner.plan(candidate: .init(id: slot.id, estimatedBytes: slot.bytes), residents: residents, now: now) {
+            case .fits:
+                return true
+            case .evict(let victims):
+                for victim in victims {
+                    if let other = slots[victim] { await unload(other, reason: "evicted to make room for \(slot.name)", eviction: true) }
+                }
+            case .wait:
+                if now >= deadline {
+                    failQueued(slot, with: PoolError.budgetExceeded(
+                        model: slot.name, neededBytes: slot.bytes, budgetBytes: configuration.budget.bytes,
+                        reason: "no room freed within \(configuration.admissionTimeout): the budget is held by busy or pinned models"))
+                    return false
+                }
+                await waitForChange(until: deadline)
+            case .refuse(let refusal):
+                failQueued(slot, with: PoolError.budgetExceeded(model: slot.name, neededBytes: slot.bytes,
+                                                                budgetBytes: configuration.budget.bytes, reason: refusal.description))
+                return false
+            }
+        }
+        return false
+    }
+
+    func failQueued(_ slot: ModelSlot, with error: PoolError) {
+        for job in slot.queue.removeAll() { job.continuation.resume(throwing: error) }
+        logger.warning("\(slot.name): \(error)", metadata: ["model": .string(slot.id)])
+    }
+
+    /// Ends an idle model's worker (eviction, keep-alive expiry, admin unload).
+    func unload(_ slot: ModelSlot, reason: String, eviction: Bool = false) async {
+        guard slot.state == .ready, !slot.isComputing, let worker = slot.worker else { return }
+        if eviction {
+            slot.evictions += 1
+            slot.lastEvictionReason = reason
+            events.publish(PoolEventInfo(kind: .eviction, model: slot.id, reason: reason))
+        }
+        move(slot, to: .draining, reason: reason)
+        _ = await launcher.stop(worker, grace: slot.writingPackedCache ? configuration.cacheWriteGrace : configuration.stopGrace)
+        slot.writingPackedCache = false
+    }
+}

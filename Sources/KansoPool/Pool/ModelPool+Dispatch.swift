@@ -1,0 +1,118 @@
+import KansoWire
+
+// Dispatch: requests wait in their model's queue and are handed a lease on the worker when their
+// turn comes; a release hands the worker to the next one.
+extension ModelPool {
+    /// The right to send jobs to a model's worker, until released.
+    public struct Lease: Sendable {
+        public let id: UInt64
+        public let model: ModelID
+        let worker: any PoolWorker
+
+        /// The worker's process id (for its CPU time and energy).
+        public var pid: Int32 { worker.pid }
+        /// Sends a job; its replies arrive on the stream (several when it streams).
+        public func send(_ request: WorkerRequest) async -> AsyncThrowingStream<VarlinkReply, Error> { await worker.send(request) }
+        /// Stops the job at its next token.
+        public func cancel() { worker.cancel() }
+    }
+
+    /// Waits for this request's turn on `model`'s worker, loading the model if needed.
+    /// Throws `PoolError` (budget, overload, quarantine, shutdown, cancellation).
+    public func acquire(model: ModelID, fileBytes: Int, estimatedBytes: Int, agent: String,
+                        priority: AgentManifest.Priority, keepAlive: KeepAlive, contextLength: Int?) async throws -> Lease {
+        guard !shuttingDown else { throw PoolError.shuttingDown }
+        let slot = slot(for: model, fileBytes: fileBytes, estimatedBytes: estimatedBytes)
+        slot.agents[agent] = keepAlive
+        slot.contextLength = contextLength
+        if case .quarantined(let reason) = slot.state {
+            throw PoolError.modelUnavailable(model: slot.name, reason: "quarantined: \(reason)")
+        }
+        if slot.bytes > configuration.budget.bytes {
+            throw PoolError.budgetExceeded(model: slot.name, neededBytes: slot.bytes, budgetBytes: configuration.budget.bytes,
+                                           reason: "the model needs \(slot.bytes) bytes, more than the whole budget of \(configuration.budget.bytes) bytes")
+        }
+        lastJobID += 1
+        let id = lastJobID
+        startMemorySampling()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                if Task.isCancelled {
+                    continuation.resume(throwing: PoolError.cancelled)
+                    return
+                }
+                switch slot.queue.push(PendingJob(id: id, agent: agent, continuation: continuation), priority: priority) {
+                case .full:
+                    continuation.resume(throwing: PoolError.overloaded(model: slot.name, queued: slot.queue.count))
+                default:
+                    pump(slot)
+                }
+            }
+        } onCancel: {
+            perform { await self.cancelQueued(model: model, id: id) }
+        }
+    }
+
+    /// Ends a lease: the worker takes the next job, or idles until its keep-alive expires.
+    public func release(_ lease: Lease, generatedTokens: Int = 0) {
+        guard let slot = slots[lease.model], slot.leases.removeValue(forKey: lease.id) != nil else { return }
+        let now = clock.now
+        slot.requests += 1
+        slot.generatedTokens += generatedTokens
+        slot.requestRate.record(at: now)
+        slot.backoff.recordSuccess(at: now)
+        slot.lastUsed = now
+        defer { signalChange() }
+        if let worker = slot.worker, worker.isGone {
+            // The worker died under this request. Its exit (with the signal or status) moves the
+            // model to failed; until then the model stays busy so no request is handed a dead
+            // worker. Stopping it makes sure a worker that only closed its socket does end.
+            perform { [launcher] in _ = await launcher.stop(worker, grace: .zero) }
+            return
+        }
+        if slot.state == .busy, !slot.isComputing { move(slot, to: .ready, reason: "request finished") }
+        pump(slot)
+        scheduleExpiry(slot)
+        // A worker freed under a concurrency limit lets another model's queue move.
+        for other in slots.values where other !== slot { pump(other) }
+    }
+
+    func cancelQueued(model: ModelID, id: UInt64) {
+        guard let slot = slots[model], let job = slot.queue.remove(id: id) else { return }
+        job.continuation.resume(throwing: PoolError.cancelled)
+    }
+
+    /// Moves the model's queue along: hands the worker to the next job, or starts a load.
+    func pump(_ slot: ModelSlot) {
+        guard !slot.queue.isEmpty, slot.leases.count < Self.leasesPerWorker else { return }
+        switch slot.state {
+        case .ready, .busy:
+            if let settings = power?.settings {
+                // Only so many workers compute at once, and background agents only when allowed.
+                let computing = slots.values.filter(\.isComputing).count
+                if !slot.isComputing, computing >= settings.maximumConcurrentWorkers { return }
+                if !settings.backgroundAllowed, slot.queue.peekHighestPriority == .background { return }
+            }
+            guard let worker = slot.worker, !worker.isGone else { return }  // its exit pumps again
+            guard let job = slot.queue.popNext() else { return }
+            let lease = Lease(id: job.id, model: slot.id, worker: worker)
+            slot.leases[lease.id] = lease
+            if slot.state == .ready { move(slot, to: .busy, reason: "request from \(job.agent)") }
+            job.continuation.resume(returning: lease)
+        case .absent:
+            startLoad(slot)
+        case .failed(_, let retryAt):
+            if let retryAt, retryAt > clock.now {
+                scheduleRetry(slot, at: retryAt)
+            } else {
+                startLoad(slot)
+            }
+        case .quarantined(let reason):
+            for job in slot.queue.removeAll() {
+                job.continuation.resume(throwing: PoolError.modelUnavailable(model: slot.name, reason: "quarantined: \(reason)"))
+            }
+        case .warming, .loading, .draining:
+            break  // their end pumps again
+        }
+    }
+}
