@@ -136,10 +136,14 @@ let package = Package(
         // Tests. KansoTestSupport holds the one helper that finds ../shared and the launcher
         // that starts the real kansod for integration tests.
         .target(name: "KansoTestSupport", path: "Tests/KansoTestSupport"),
+        // The pool's test kit: a fake worker launcher, memory probe and clock (PoolUnderTest).
+        .target(name: "KansoPoolTestKit", dependencies: [
+            "KansoPool", "KansoWire", "KansoConcurrency", .product(name: "Logging", package: "swift-log"),
+        ], path: "Tests/KansoPoolTestKit"),
         .testTarget(name: "KansoEngineTests", dependencies: ["KansoEngine", "KansoGGUF", "KansoConcurrency", "KansoTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "KansoWireTests", dependencies: ["KansoWire", "KansoTestSupport"]),
         .testTarget(name: "KansoSystemdTests", dependencies: ["KansoSystemd", "KansoTestSupport"]),
-        .testTarget(name: "KansoPoolTests", dependencies: ["KansoPool", "KansoTestSupport"]),
+        .testTarget(name: "KansoPoolTests", dependencies: ["KansoPool", "KansoPoolTestKit", "KansoTestSupport"]),
         .testTarget(name: "KansoIntegrationTests", dependencies: ["KansoWire", "KansoEngine", "KansoTestSupport"]),
     ],
     swiftLanguageModes: [.v5]

@@ -47,8 +47,10 @@ extension ModelPool {
             startSpareWorker()
         } catch {
             let reason = (error as? PoolError).map { "\($0)" } ?? "\(error)"
-            if let worker = slot.worker { _ = await launcher.stop(worker, grace: .milliseconds(200)) }
+            // Detached first, so that its exit is not counted as a second failure.
+            let worker = slot.worker
             slot.worker = nil
+            if let worker { _ = await launcher.stop(worker, grace: .milliseconds(200)) }
             recordFailure(slot, reason: "load failed: \(reason)")
         }
     }
@@ -104,7 +106,10 @@ extension ModelPool {
             events.publish(PoolEventInfo(kind: .eviction, model: slot.id, reason: reason))
         }
         move(slot, to: .draining, reason: reason)
-        _ = await launcher.stop(worker, grace: slot.writingPackedCache ? configuration.cacheWriteGrace : configuration.stopGrace)
+        let exit = await launcher.stop(worker, grace: slot.writingPackedCache ? configuration.cacheWriteGrace : configuration.stopGrace)
         slot.writingPackedCache = false
+        // Absent before the caller goes on (its exit watch may come later): admission planning
+        // again right after an eviction must not see the model still draining and evict another.
+        workerExited(model: slot.id, worker: worker, exit: exit)
     }
 }

@@ -1,0 +1,102 @@
+import KansoConcurrency
+import KansoPool
+import KansoWire
+
+/// A worker the pool can lease without a process: a job gets one empty successful reply, and a
+/// test can make it die (`crash`) as a killed process would.
+public final class FakeWorker: PoolWorker, @unchecked Sendable {  // all `var`s guarded by `lock`
+    public let pid: Int32
+    private let lock = Lock()
+    private var exitStatus: WorkerExit?
+    private var exitWaiters: [CheckedContinuation<WorkerExit, Never>] = []
+    private var model: String?
+    private var requests: [WorkerRequest] = []
+    private var cancels = 0
+
+    init(pid: Int32) {
+        self.pid = pid
+    }
+
+    public var isGone: Bool {
+        lock.lock(); defer { lock.unlock() }
+        return exitStatus != nil
+    }
+
+    public var exit: WorkerExit? {
+        lock.lock(); defer { lock.unlock() }
+        return exitStatus
+    }
+
+    /// The model path its Load named, once loaded.
+    public var loadedModel: String? {
+        lock.lock(); defer { lock.unlock() }
+        return model
+    }
+
+    /// The jobs sent to it, in order.
+    public var receivedRequests: [WorkerRequest] {
+        lock.lock(); defer { lock.unlock() }
+        return requests
+    }
+
+    /// How often it was asked to stop its job.
+    public var cancelCount: Int {
+        lock.lock(); defer { lock.unlock() }
+        return cancels
+    }
+
+    func loaded(_ path: String) {
+        lock.lock(); model = path; lock.unlock()
+    }
+
+    public func waitForExit() async -> WorkerExit {
+        await withCheckedContinuation { continuation in
+            lock.lock()
+            if let exitStatus {
+                lock.unlock()
+                continuation.resume(returning: exitStatus)
+            } else {
+                exitWaiters.append(continuation)
+                lock.unlock()
+            }
+        }
+    }
+
+    public func send(_ request: WorkerRequest) async -> AsyncThrowingStream<VarlinkReply, Error> {
+        lock.lock()
+        requests.append(request)
+        let gone = exitStatus != nil
+        lock.unlock()
+        return AsyncThrowingStream { continuation in
+            if gone {
+                continuation.finish(throwing: FakeWorkerError.gone)
+            } else {
+                continuation.yield(VarlinkReply())
+                continuation.finish()
+            }
+        }
+    }
+
+    public func cancel() {
+        lock.lock(); cancels += 1; lock.unlock()
+    }
+
+    /// Ends the process as `exit` says (a crash: `.signalled(9)`; a clean stop: `.exited(0)`).
+    public func end(_ exit: WorkerExit) {
+        lock.lock()
+        guard exitStatus == nil else { lock.unlock(); return }
+        exitStatus = exit
+        let waiters = exitWaiters
+        exitWaiters = []
+        lock.unlock()
+        for waiter in waiters { waiter.resume(returning: exit) }
+    }
+
+    /// Dies as a worker killed by the OOM killer or `kill -9` does.
+    public func crash() { end(.signalled(9)) }
+}
+
+public enum FakeWorkerError: Error {
+    case gone
+    case spawnRefused
+}

@@ -1,0 +1,66 @@
+import KansoPool
+import KansoWire
+import Logging
+
+/// A `ModelPool` on fake effects, running: fake workers, settable memory readings and a clock
+/// the test moves. Every rule of the pool can be driven from here in milliseconds; `stop()`
+/// shuts the pool down and waits for its work to end.
+public final class PoolUnderTest: Sendable {
+    public let pool: ModelPool
+    public let launcher: FakeWorkerLauncher
+    public let memory = FakeMemoryProbe()
+    public let clock = ManualClock()
+    private let runner: Task<Void, Never>
+
+    /// A pool with `budget` bytes and no spare worker unless `configure` asks for one.
+    public init(budget: Int = 1 << 30, configure: (inout ModelPool.Configuration) -> Void = { _ in }) {
+        var configuration = ModelPool.Configuration(budget: MemoryBudget(bytes: budget, source: .configured))
+        configuration.spareWorker = false
+        configuration.threadsPerWorker = 1
+        configure(&configuration)
+        launcher = FakeWorkerLauncher(clock: clock)
+        var logger = Logger(label: "pool-under-test")
+        logger.logLevel = .critical  // the tests look at states and events, not the journal
+        pool = ModelPool(configuration: configuration, launcher: launcher, memory: memory, clock: clock, logger: logger)
+        runner = Task { [pool] in await pool.run() }
+    }
+
+    public func stop() async {
+        await pool.shutdown()
+        await runner.value
+    }
+
+    /// A lease on `model` for `agent`; the model's estimate is `bytes`.
+    public func acquire(_ model: String, bytes: Int = 100 << 20, agent: String? = nil,
+                        priority: AgentManifest.Priority = .normal, keepAlive: KeepAlive = .standard) async throws -> ModelPool.Lease {
+        try await pool.acquire(model: model, fileBytes: bytes, estimatedBytes: bytes, agent: agent ?? "agent-of-\(model)",
+                               priority: priority, keepAlive: keepAlive, contextLength: nil)
+    }
+
+    /// Acquires and releases at once: the model ends up loaded and idle.
+    public func use(_ model: String, bytes: Int = 100 << 20, agent: String? = nil, keepAlive: KeepAlive = .standard) async throws {
+        let lease = try await acquire(model, bytes: bytes, agent: agent, keepAlive: keepAlive)
+        await pool.release(lease)
+    }
+
+    /// The state of `model` as Status shows it ("absent" when the pool has never seen it).
+    public func state(of model: String) async -> String {
+        await pool.snapshot().first { $0.path == model }?.state ?? "absent"
+    }
+
+    public func states() async -> [String: String] {
+        Dictionary(uniqueKeysWithValues: await pool.snapshot().map { ($0.path, $0.state) })
+    }
+
+    /// Waits (in real time, at most `seconds`) until `condition` holds: the pool's work runs in
+    /// child tasks, so an effect of a clock move or a release lands a moment later. False on timeout.
+    @discardableResult
+    public func eventually(within seconds: Double = 5, _ condition: @Sendable () async -> Bool) async -> Bool {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while ContinuousClock.now < deadline {
+            if await condition() { return true }
+            try? await Task.sleep(for: .microseconds(200))
+        }
+        return await condition()
+    }
+}
