@@ -144,6 +144,8 @@ let package = Package(
         .testTarget(name: "KansoWireTests", dependencies: ["KansoWire", "KansoTestSupport"]),
         .testTarget(name: "KansoSystemdTests", dependencies: ["KansoSystemd", "KansoTestSupport"]),
         .testTarget(name: "KansoPoolTests", dependencies: ["KansoPool", "KansoPoolTestKit", "KansoTestSupport"]),
+        // The layout of DESIGN.md, checked from this file and every source file's imports.
+        .testTarget(name: "KansoLayoutTests"),
         .testTarget(name: "KansoIntegrationTests", dependencies: ["KansoWire", "KansoEngine", "KansoTestSupport"]),
     ],
     swiftLanguageModes: [.v5]
