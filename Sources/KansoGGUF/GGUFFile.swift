@@ -117,8 +117,8 @@ public final class GGUFFile: @unchecked Sendable {  // immutable after init; the
 
     /// Maps the pages of these tensors into the process now, as one kernel call per contiguous
     /// run (MADV_POPULATE_READ, Linux 5.14+), instead of one page fault per 64 KiB the first time
-    /// a kernel reads them: 1.26 GiB of page-cached weights take about 80 ms either way, but this
-    /// way it can overlap other loading work. Pages not in the page cache are read from disk.
+    /// a kernel reads them: page-cached weights take about as long either way, but this way it
+    /// can overlap other loading work. Pages not in the page cache are read from disk.
     /// Returns false where the kernel does not support it (then the first pass faults them in).
     @discardableResult
     public func populate(_ tensors: [GGUFTensorInfo]) -> Bool {

@@ -1,7 +1,8 @@
 /// A GGUF array of strings, kept as bytes: the texts side by side in one buffer and where each
 /// starts, each decoded to a `String` only when asked for. Opening a file makes no strings: Llama
-/// 3's 128,256 tokens and 280,147 merges were 408k `String`s at every open (about 10 of a 1B
-/// load's 12 ms there), and a load whose tokenizer tables are cached never reads the merges.
+/// 3's 128,256 tokens and 280,147 merges were 408k `String`s at every open (most of the time of
+/// opening a 1B model's file: bench/README.md), and a load whose tokenizer tables are cached
+/// never reads the merges.
 public struct GGUFStrings: Sendable, Equatable, RandomAccessCollection, ExpressibleByArrayLiteral {
     /// The texts' UTF-8 bytes as the file lays them out (not repaired): each text follows its
     /// 8-byte length, so text i spans starts[i] ..< starts[i + 1] − 8.

@@ -33,8 +33,9 @@ public final class Model: @unchecked Sendable {  // mutable scratch state is use
     private let lock = Lock()
 
     /// Tokens of one forward pass unless a caller says otherwise: 64 lets the batched kernel reuse
-    /// each unpacked weight row for 64 vectors (1B Q8_0, 2 threads: prompt 97 t/s at 32, 99 at 64,
-    /// 106 at 128), while scratch stays small enough for the memory goal (file + KV cache + 64 MiB).
+    /// each unpacked weight row for 64 vectors (larger batches gain little: bench/README.md,
+    /// "Figures behind choices in the code"), while scratch stays small enough for the memory
+    /// goal (file + KV cache + 64 MiB).
     public static let defaultBatchCapacity = 64
 
     /// Where the packed matrices came from; `waitForPackedCache` waits for a cache file being written.
@@ -86,7 +87,7 @@ public final class Model: @unchecked Sendable {  // mutable scratch state is use
         // MADV_DONTNEED of part of such a mapping drops all of it, and the next read maps it again.
         if packsNow || reused != nil { file.advise(.noHugePages) }
         // The page tables of the matrices that stay in the file (and of a reused cache file) are
-        // filled on another core while this one builds the tokenizer (1B Q8_0: ~80 ms each);
+        // filled on another core while this one builds the tokenizer (the two take about as long);
         // otherwise the first forward pass takes the faults. Vectors were read into arrays
         // already, and an untied token embedding is skipped: only the rows of prompt tokens are
         // ever read. Then the matrices with a packed form are copied into it on the pool's
@@ -118,8 +119,8 @@ public final class Model: @unchecked Sendable {  // mutable scratch state is use
             writeCache(packedCache!, path: path, entries: entries, matrices: packed)
         default: origin = packsNow ? .memory : .none
         }
-        // The load's freed temporaries back to the kernel: 1-2 MiB of a 1B worker's resident
-        // set, for 0.2-0.6 ms (1B Q4_0, first load and reused cache).
+        // The load's freed temporaries go back to the kernel: otherwise they stay in the worker's
+        // resident set, which the budget charges (a cheap call: bench/README.md).
         kanso_release_free_heap()
     }
 

@@ -107,9 +107,8 @@ public struct WeightMatrix: @unchecked Sendable {  // read-only view; the owner 
                 return
             }
             // Several vectors through a packed Q4_K matrix: straight from the packed nibbles, no
-            // rows copied back and unpacked for the super-block batch kernel below; sixteen rows a
-            // register with AVX-512 (1B Q4_K_M, 2 threads, with the vectorized activation
-            // quantizer, alternated: pp128 231-240 -> 297-312 t/s), eight with AVX2.
+            // rows copied back and unpacked for the super-block batch kernel below (which was
+            // slower: bench/README.md); sixteen rows a register with AVX-512, eight with AVX2.
             if let packed, type == .q4_K {
                 let memory = ThreadScratch.reserve(SuperBlockActivationBatch.byteCount(columns: columns, vectors: n))
                 let activation = SuperBlockActivationBatch(memory: memory, quantizing: x, count: n, columns: columns)
@@ -122,10 +121,8 @@ public struct WeightMatrix: @unchecked Sendable {  // read-only view; the owner 
             }
             // Packed Q8_0 and Q4_0: prompt batches read the groups too (sixteen rows a register
             // with AVX-512 VNNI, PackedGroupMultiplyAVX512.swift), not the per-row VNNI batch
-            // kernel: with the rows
-            // copied back from the groups and unpacked for it, that was slower (1B, 2 threads,
-            // side by side: pp128 Q8_0 62-76 vs 90-97 t/s with the 256-bit groups, Q4_0 64-67 vs
-            // 81-88; the 12-token prompt of the time to first token 320-370 vs 170-230 ms).
+            // kernel: with the rows copied back from the groups and unpacked for it, that was
+            // slower, prompt batches and the time to first token alike (bench/README.md).
             if let packed, type != .q4_K {
                 let memory = ThreadScratch.reserve(QuantizedActivation.byteCount(columns: columns, vectors: n))
                 let activation = QuantizedActivation(memory: memory, columns: columns, vectors: n)

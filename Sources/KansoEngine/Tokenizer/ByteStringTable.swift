@@ -145,7 +145,7 @@ struct ByteStringTable: Sendable {
 
     /// The ids of many strings (-1 where absent), faster than one `find` after another: a table
     /// of 128k tokens does not fit in cache, so each lookup is a few dependent cache misses (slot,
-    /// offsets, bytes: ~100 ns). Here the hashes and first slots of a group of keys are loaded
+    /// offsets, bytes). Here the hashes and first slots of a group of keys are loaded
     /// together, then their offsets, so the misses of a group overlap.
     func findAll(_ keys: UnsafeBufferPointer<Key>, into ids: UnsafeMutableBufferPointer<Int32>) {
         precondition(ids.count >= keys.count)

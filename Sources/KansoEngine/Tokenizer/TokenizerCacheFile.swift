@@ -163,8 +163,9 @@ enum TokenizerCacheFile {
         return mixed ^ (mixed >> 31)
     }
 
-    /// A 64-bit checksum of `bytes`: four lanes of 8-byte words, multiplied and shifted (~1 ms for
-    /// 14 MiB; it guards against torn or damaged files, not against someone writing the folder).
+    /// A 64-bit checksum of `bytes`: four lanes of 8-byte words, multiplied and shifted (a small
+    /// part of reading the file; it guards against torn or damaged files, not against someone
+    /// writing the folder).
     static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
         var lanes: (UInt64, UInt64, UInt64, UInt64) = (1, 2, 3, 4)
         var index = 0

@@ -1,6 +1,7 @@
 // What building a tokenizer computes from its vocabulary and is slow to compute again: the
 // interned token texts, each token's decoded bytes and, for BPE, the symbols and the merge table
-// keyed by symbol ids (Llama 3's 128k tokens and 280k merges: ~45 ms, ~14 MiB). The packed-weight
+// keyed by symbol ids (for Llama 3's 128k tokens and 280k merges, ~14 MiB and a noticeable part
+// of a load: bench/README.md). The packed-weight
 // cache folder keeps them between loads (TokenizerCacheFile.swift); Tokenizer(vocabulary:tables:)
 // takes each part back once it has checked it.
 
