@@ -24,7 +24,7 @@ public final class AgentService: Sendable {
     /// the estimate allows for.
     static let promptBatchTokens = 64
 
-    public init(registry: AgentRegistry, pool: ModelPool, logger: Logger, meter: EnergyMeter? = try? EnergyMeter()) {
+    public init(registry: AgentRegistry, pool: ModelPool, logger: Logger, meter: EnergyMeter?) {
         self.registry = registry
         self.pool = pool
         self.logger = logger
@@ -189,25 +189,24 @@ public final class AgentService: Sendable {
         let lease = try await pool.acquire(model: path, fileBytes: fileBytes, estimatedBytes: estimate, agent: manifest.name,
                                            priority: manifest.priority, keepAlive: manifest.keepAlive,
                                            contextLength: manifest.contextLength)
-        var tokens = 0
         let before = meter?.sample(processID: lease.pid)
-        defer {
-            let finished = tokens
-            let after = meter?.sample(processID: lease.pid)
-            Task { [meter] in
-                if let meter, let before, let after, let measurement = meter.measure(from: before, to: after) {
-                    await pool.recordEnergy(agent: manifest.name, measurement, tokens: finished)
-                }
-                await pool.release(lease, generatedTokens: finished)
-            }
-        }
+        var tokens = 0
+        var failure: Error?
         do {
             tokens = try await body(lease)
         } catch let error as WorkerConnectionError {
-            throw PoolError.workerFailed(model: manifest.model, reason: "\(error)")
+            failure = PoolError.workerFailed(model: manifest.model, reason: "\(error)")
         } catch let error as WorkerError {
-            throw PoolError(error, model: manifest.model)
+            failure = PoolError(error, model: manifest.model)
+        } catch {
+            failure = error
         }
+        // The lease ends here, whatever happened (a release is not cancelled with the request).
+        if let meter, let before, let measurement = meter.measure(from: before, to: meter.sample(processID: lease.pid)) {
+            await pool.recordEnergy(agent: manifest.name, measurement, tokens: tokens)
+        }
+        await pool.release(lease, generatedTokens: tokens)
+        if let failure { throw failure }
     }
 
     /// Runs a job that has one reply and reads it as `Result`.

@@ -50,7 +50,6 @@ final class Supervisor: Sendable {
         poolConfiguration.packedCacheDirectory = options.resolvedPackedCacheDirectory
         let pool = ModelPool(configuration: poolConfiguration, launcher: ProcessWorkerLauncher(), memory: ProcessMemoryProbe(),
                              clock: SystemClock(), logger: logger)
-        let agents = AgentService(registry: registry, pool: pool, logger: logger)
         let eventLog = Task { [logger] in
             for await event in pool.subscribe() where event.kind != .state {
                 logger.notice("\(event.kind.rawValue): \(event.reason)", metadata: ["model": .string(event.model), "event": .string(event.kind.rawValue)])
@@ -63,6 +62,8 @@ final class Supervisor: Sendable {
         powerConfiguration.pollInterval = .milliseconds(Int(options.powerPollInterval * 1000))
         let monitor: PowerMonitor
         do { monitor = try powerConfiguration.makeMonitor() } catch { return fail(EINVAL, "--sysfs-root: \(error)") }
+        // Energy per request from the workers' CPU time, or RAPL under the same sysfs root.
+        let agents = AgentService(registry: registry, pool: pool, logger: logger, meter: try? powerConfiguration.makeEnergyMeter())
         await pool.apply(await monitor.current)
         let powerWatcher = Task { [notifier] in
             let changes = await monitor.changes()

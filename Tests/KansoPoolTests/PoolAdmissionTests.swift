@@ -54,7 +54,8 @@ struct PoolAdmissionTests {
         let pool = PoolUnderTest(budget: 150 * Self.mebibyte) { $0.admissionTimeout = .seconds(30) }
         let running = try await pool.acquire(Self.a)
         let waiting = Task { try await pool.acquire(Self.b) }
-        try await Task.sleep(for: .milliseconds(20))
+        // Queued means its load was requested: the 30 s count from here.
+        #expect(await pool.eventually { await pool.pool.snapshot().first { $0.path == Self.b }?.queued == 1 })
         pool.clock.advance(by: .seconds(29))
         try await Task.sleep(for: .milliseconds(20))
         #expect(await pool.states()[Self.b] == "absent")

@@ -57,7 +57,7 @@ struct SchedulingRequestQueueTests {
         var queue = Queue(capacity: 2)
         #expect(queue.push(Request(id: 1), priority: .normal) == .queued)
         #expect(queue.push(Request(id: 2), priority: .normal) == .queued)
-        #expect(queue.isFull)
+        #expect(queue.count == queue.capacity)
         #expect(queue.push(Request(id: 3), priority: .interactive) == .full)
         #expect(queue.count == 2 && !queue.contains(id: 3))
         _ = queue.popNext()

@@ -7,14 +7,16 @@ extension ModelPool {
         guard !slot.loadInProgress, !shuttingDown else { return }
         slot.loadInProgress = true
         let model = slot.id
-        perform { await self.load(model: model) }
+        // The wait for room counts from now, not from when the load's task first runs.
+        let admissionDeadline = clock.now + configuration.admissionTimeout
+        perform { await self.load(model: model, admissionDeadline: admissionDeadline) }
     }
 
     /// Admission, warming, loading. On failure the queued requests get the reason.
-    func load(model: ModelID) async {
+    func load(model: ModelID, admissionDeadline: ContinuousClock.Instant) async {
         guard let slot = slots[model] else { return }
         defer { slot.loadInProgress = false }
-        guard await admit(slot) else { return }
+        guard await admit(slot, deadline: admissionDeadline) else { return }
         let started = clock.now
         move(slot, to: .warming, reason: "requested by \(slot.queue.peekNext?.agent ?? "preload")")
         launcher.warm(modelPath: slot.id)
@@ -57,8 +59,7 @@ extension ModelPool {
 
     /// Waits until `slot` fits in the budget, evicting idle models the planner picks. False when
     /// it cannot fit (its queued requests got `BudgetExceeded`) or the pool is stopping.
-    private func admit(_ slot: ModelSlot) async -> Bool {
-        let deadline = clock.now + configuration.admissionTimeout
+    private func admit(_ slot: ModelSlot, deadline: ContinuousClock.Instant) async -> Bool {
         while !shuttingDown {
             let planner = AdmissionPlanner(budgetBytes: configuration.budget.bytes)
             let now = clock.now

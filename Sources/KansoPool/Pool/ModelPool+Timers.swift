@@ -65,13 +65,17 @@ extension ModelPool {
     func startMemorySampling() {
         guard !samplingMemory else { return }
         samplingMemory = true
-        perform { await self.sampleMemoryPeriodically() }
+        let first = clock.now + configuration.memorySampleInterval
+        perform { await self.sampleMemoryPeriodically(from: first) }
     }
 
-    private func sampleMemoryPeriodically() async {
+    /// Samples at `first`, then every interval after the previous sample.
+    private func sampleMemoryPeriodically(from first: ContinuousClock.Instant) async {
+        var next = first
         while !shuttingDown {
-            do { try await clock.sleep(until: clock.now + configuration.memorySampleInterval) } catch { return }
+            do { try await clock.sleep(until: next) } catch { return }
             sampleMemory()
+            next = clock.now + configuration.memorySampleInterval
         }
     }
 

@@ -55,16 +55,4 @@ public struct KeepAlivePolicy: Sendable, Equatable {
     public func expiry(lastFinished: ContinuousClock.Instant, keepAlives: [KeepAlive]) -> ContinuousClock.Instant? {
         idleDuration(for: keepAlives).map { lastFinished + $0 }
     }
-
-    /// Whether that model is due for unloading at `now`.
-    public func isExpired(lastFinished: ContinuousClock.Instant, keepAlives: [KeepAlive], now: ContinuousClock.Instant) -> Bool {
-        guard let expiry = expiry(lastFinished: lastFinished, keepAlives: keepAlives) else { return false }
-        return now >= expiry
-    }
-
-    /// Time left before unloading at `now` (status: "time to unload"); zero once due, nil if never.
-    public func remaining(lastFinished: ContinuousClock.Instant, keepAlives: [KeepAlive], now: ContinuousClock.Instant) -> Duration? {
-        guard let expiry = expiry(lastFinished: lastFinished, keepAlives: keepAlives) else { return nil }
-        return max(expiry - now, .zero)
-    }
 }

@@ -45,11 +45,6 @@ public struct MeasuredCosts: Sendable, Equatable, Codable {
         measurements[path] = measurement
     }
 
-    /// Forgets what was measured for `path` (its file changed, or an administrator reloads it).
-    public mutating func forget(_ path: ModelID) {
-        measurements[path] = nil
-    }
-
     public func measurement(for path: ModelID) -> Measurement? { measurements[path] }
 
     /// Every path with a measurement.

@@ -50,9 +50,6 @@ public enum ModelState: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// Every wire name, in lifecycle order (for interface descriptions and status legends).
-    public static let allNames = ["absent", "warming", "loading", "ready", "busy", "draining", "failed", "quarantined"]
-
     /// The reason of a failed or quarantined model; nil otherwise.
     public var reason: String? {
         switch self {
@@ -78,9 +75,6 @@ public enum ModelState: Sendable, Equatable, CustomStringConvertible {
     /// The model's bytes are spoken for in the budget: it has a worker, or it is warming up to
     /// start one (the load it is about to do was admitted).
     public var occupiesBudget: Bool { hasWorker || self == .warming }
-
-    /// Requests can be sent to the worker now.
-    public var canServe: Bool { self == .ready || self == .busy }
 
     /// Whether the lifecycle allows moving from this state to `next`. Staying in the same state
     /// is not a transition (false). `quarantined → absent` needs `.administrator`.

@@ -49,7 +49,6 @@ public struct RequestQueue<Element: Identifiable & Sendable>: Sendable where Ele
     /// Requests waiting now.
     public var count: Int { entries.count }
     public var isEmpty: Bool { entries.isEmpty }
-    public var isFull: Bool { entries.count >= capacity }
 
     /// Waiting requests per priority; every priority is present, with 0 when none wait.
     public var countByPriority: [Priority: Int] {

@@ -76,11 +76,6 @@ public struct RestartBackoff: Sendable, Equatable {
         failures.removeAll()
     }
 
-    /// Failures inside the window that ends at `now`.
-    public func failureCount(at now: ContinuousClock.Instant) -> Int {
-        failures.lazy.filter { now - $0 < configuration.window }.count
-    }
-
     /// The wait after the `count`-th failure in the window (count ≥ 1).
     public func delay(afterFailures count: Int) -> Duration {
         let exponent = Double(max(count, 1) - 1)
