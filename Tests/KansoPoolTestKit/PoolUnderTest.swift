@@ -3,9 +3,33 @@ import KansoWire
 import Logging
 
 /// A `ModelPool` on fake effects, running: fake workers, settable memory readings and a clock
-/// the test moves. Every rule of the pool can be driven from here in milliseconds; `stop()`
-/// shuts the pool down and waits for its work to end.
+/// the test moves. Every rule of the pool can be driven from here in milliseconds. Tests run in
+/// `PoolUnderTest.with`, on the kit's own executor; `stop()` shuts the pool down and waits for
+/// its work to end.
 public final class PoolUnderTest: Sendable {
+    /// Where the pool tests, the pool actor and its work run (see DedicatedThreadExecutor).
+    public static let executor = DedicatedThreadExecutor(name: "kanso-pool-tests")
+
+    /// Runs `body` with a new running pool on the kit's executor, and stops the pool after it.
+    public static func with(budget: Int = 1 << 30, configure: (inout ModelPool.Configuration) -> Void = { _ in },
+                            _ body: (PoolUnderTest) async throws -> Void) async throws {
+        try await withTaskExecutorPreference(executor) {
+            let pool = PoolUnderTest(budget: budget, configure: configure)
+            do {
+                try await body(pool)
+            } catch {
+                await pool.stop()
+                throw error
+            }
+            await pool.stop()
+        }
+    }
+
+    /// A task of the test's own (a request that waits), on the kit's executor.
+    public func task<Result: Sendable>(_ body: @escaping @Sendable () async throws -> Result) -> Task<Result, Error> {
+        Task(executorPreference: Self.executor, operation: body)
+    }
+
     public let pool: ModelPool
     public let launcher: FakeWorkerLauncher
     public let memory = FakeMemoryProbe()
@@ -13,7 +37,7 @@ public final class PoolUnderTest: Sendable {
     private let runner: Task<Void, Never>
 
     /// A pool with `budget` bytes and no spare worker unless `configure` asks for one.
-    public init(budget: Int = 1 << 30, configure: (inout ModelPool.Configuration) -> Void = { _ in }) {
+    init(budget: Int = 1 << 30, configure: (inout ModelPool.Configuration) -> Void = { _ in }) {
         var configuration = ModelPool.Configuration(budget: MemoryBudget(bytes: budget, source: .configured))
         configuration.spareWorker = false
         configuration.threadsPerWorker = 1
@@ -22,7 +46,7 @@ public final class PoolUnderTest: Sendable {
         var logger = Logger(label: "pool-under-test")
         logger.logLevel = .critical  // the tests look at states and events, not the journal
         pool = ModelPool(configuration: configuration, launcher: launcher, memory: memory, clock: clock, logger: logger)
-        runner = Task { [pool] in await pool.run() }
+        runner = Task(executorPreference: Self.executor) { [pool] in await pool.run() }
     }
 
     public func stop() async {

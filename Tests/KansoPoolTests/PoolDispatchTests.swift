@@ -19,101 +19,101 @@ struct PoolDispatchTests {
 
     @Test("concurrent requests for an absent model cause one load, and all are served")
     func oneLoadForConcurrentRequests() async throws {
-        let pool = PoolUnderTest()
-        pool.launcher.holdLoads()
-        async let served: Void = Self.useConcurrently(pool, Self.model, count: 6)
-        #expect(await pool.eventually { await pool.pool.snapshot().first?.queued == 6 })
-        pool.launcher.releaseLoads()
-        try await served
-        #expect(pool.launcher.loads.count == 1)
-        #expect(pool.launcher.spawned.count == 1)
-        #expect(await pool.pool.snapshot().first?.requests == 6)
-        await pool.stop()
+        try await PoolUnderTest.with { pool in
+            pool.launcher.holdLoads()
+            async let served: Void = Self.useConcurrently(pool, Self.model, count: 6)
+            #expect(await pool.eventually { await pool.pool.snapshot().first?.queued == 6 })
+            pool.launcher.releaseLoads()
+            try await served
+            #expect(pool.launcher.loads.count == 1)
+            #expect(pool.launcher.spawned.count == 1)
+            #expect(await pool.pool.snapshot().first?.requests == 6)
+        }
     }
 
     @Test("requests are served interactive first, then normal, then background, in arrival order within each")
     func priorityOrder() async throws {
-        let pool = PoolUnderTest()
-        let running = try await pool.acquire(Self.model)
-        let order = Recorder()
-        let requests: [(String, AgentManifest.Priority)] = [("b1", .background), ("n1", .normal), ("i1", .interactive),
-                                                             ("n2", .normal), ("i2", .interactive)]
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for (index, (name, priority)) in requests.enumerated() {
-                group.addTask {
-                    let lease = try await pool.acquire(Self.model, priority: priority)
-                    await order.append(name)
-                    await pool.pool.release(lease)
+        try await PoolUnderTest.with { pool in
+            let running = try await pool.acquire(Self.model)
+            let order = Recorder()
+            let requests: [(String, AgentManifest.Priority)] = [("b1", .background), ("n1", .normal), ("i1", .interactive),
+                                                                 ("n2", .normal), ("i2", .interactive)]
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for (index, (name, priority)) in requests.enumerated() {
+                    group.addTask {
+                        let lease = try await pool.acquire(Self.model, priority: priority)
+                        await order.append(name)
+                        await pool.pool.release(lease)
+                    }
+                    // Each is queued before the next arrives.
+                    #expect(await pool.eventually { await pool.pool.snapshot().first?.queued == index + 1 })
                 }
-                // Each is queued before the next arrives.
-                #expect(await pool.eventually { await pool.pool.snapshot().first?.queued == index + 1 })
-            }
-            await pool.pool.release(running)
-            try await group.waitForAll()
+                await pool.pool.release(running)
+                try await group.waitForAll()
         }
         #expect(await order.names == ["i1", "i2", "n1", "n2", "b1"])
-        await pool.stop()
+        }
     }
 
     @Test("a full queue answers Overloaded with the model and the count waiting")
     func fullQueueIsOverloaded() async throws {
-        let pool = PoolUnderTest { $0.queueCapacity = 2 }
-        let running = try await pool.acquire(Self.model)
-        let waiting = Task { try await Self.useConcurrently(pool, Self.model, count: 2) }
-        #expect(await pool.eventually { await pool.pool.snapshot().first?.queued == 2 })
-        await #expect(throws: PoolError.overloaded(model: "a.gguf", queued: 2)) { try await pool.acquire(Self.model) }
-        await pool.pool.release(running)
-        try await waiting.value
-        await pool.stop()
+        try await PoolUnderTest.with(configure: { $0.queueCapacity = 2 }) { pool in
+            let running = try await pool.acquire(Self.model)
+            let waiting = pool.task { try await Self.useConcurrently(pool, Self.model, count: 2) }
+            #expect(await pool.eventually { await pool.pool.snapshot().first?.queued == 2 })
+            await #expect(throws: PoolError.overloaded(model: "a.gguf", queued: 2)) { try await pool.acquire(Self.model) }
+            await pool.pool.release(running)
+            try await waiting.value
+        }
     }
 
     @Test("a waiting request whose client goes away is answered Cancelled and leaves the queue")
     func cancelledWhileQueued() async throws {
-        let pool = PoolUnderTest()
-        let running = try await pool.acquire(Self.model)
-        let waiting = Task { try await pool.acquire(Self.model) }
-        #expect(await pool.eventually { await pool.pool.snapshot().first?.queued == 1 })
-        waiting.cancel()
-        await #expect(throws: PoolError.cancelled) { try await waiting.value }
-        #expect(await pool.pool.snapshot().first?.queued == 0)
-        await pool.pool.release(running)
-        #expect(await pool.state(of: Self.model) == "ready")
-        await pool.stop()
+        try await PoolUnderTest.with { pool in
+            let running = try await pool.acquire(Self.model)
+            let waiting = pool.task { try await pool.acquire(Self.model) }
+            #expect(await pool.eventually { await pool.pool.snapshot().first?.queued == 1 })
+            waiting.cancel()
+            await #expect(throws: PoolError.cancelled) { try await waiting.value }
+            #expect(await pool.pool.snapshot().first?.queued == 0)
+            await pool.pool.release(running)
+            #expect(await pool.state(of: Self.model) == "ready")
+        }
     }
 
     @Test("a worker that dies under a request fails the model; the next request gets a new worker after the back-off")
     func workerDiesUnderALease() async throws {
-        let pool = PoolUnderTest()
-        let lease = try await pool.acquire(Self.model)
-        let first = try #require(pool.launcher.worker(for: Self.model))
-        first.crash()
-        #expect(await pool.eventually { await pool.state(of: Self.model) == "failed" })
-        await pool.pool.release(lease)
-        // The first back-off step is 1 s: the next request waits for it, then gets a new worker.
-        let next = Task { try await pool.acquire(Self.model) }
-        try await Task.sleep(for: .milliseconds(20))
-        #expect(pool.launcher.spawned.count == 1)
-        pool.clock.advance(by: .seconds(1))
-        let again = try await next.value
-        #expect(again.pid != first.pid)
-        #expect(pool.launcher.spawned.count == 2)
-        await pool.pool.release(again)
-        await pool.stop()
+        try await PoolUnderTest.with { pool in
+            let lease = try await pool.acquire(Self.model)
+            let first = try #require(pool.launcher.worker(for: Self.model))
+            first.crash()
+            #expect(await pool.eventually { await pool.state(of: Self.model) == "failed" })
+            await pool.pool.release(lease)
+            // The first back-off step is 1 s: the next request waits for it, then gets a new worker.
+            let next = pool.task { try await pool.acquire(Self.model) }
+            try await Task.sleep(for: .milliseconds(20))
+            #expect(pool.launcher.spawned.count == 1)
+            pool.clock.advance(by: .seconds(1))
+            let again = try await next.value
+            #expect(again.pid != first.pid)
+            #expect(pool.launcher.spawned.count == 2)
+            await pool.pool.release(again)
+        }
     }
 
     @Test("a lease sends its job to its model's worker")
     func leaseReachesTheWorker() async throws {
-        let pool = PoolUnderTest()
-        let lease = try await pool.acquire(Self.model)
-        for try await reply in await lease.send(.classify(WorkerClassifyParameters(prefix: "", text: "x", suffix: "", labels: ["a"]))) {
-            #expect(reply.error == nil)
+        try await PoolUnderTest.with { pool in
+            let lease = try await pool.acquire(Self.model)
+            for try await reply in await lease.send(.classify(WorkerClassifyParameters(prefix: "", text: "x", suffix: "", labels: ["a"]))) {
+                #expect(reply.error == nil)
         }
         lease.cancel()
         let worker = try #require(pool.launcher.worker(for: Self.model))
         #expect(worker.receivedRequests.count == 1)
         #expect(worker.cancelCount == 1)
         await pool.pool.release(lease)
-        await pool.stop()
+        }
     }
 }
 

@@ -20,108 +20,108 @@ struct PoolSpareWorkerAndPowerTests {
 
     @Test("the spare worker is taken by the next load, and a new one is started after it")
     func spareIsTakenAndReplaced() async throws {
-        let pool = PoolUnderTest { $0.spareWorker = true }
-        await pool.pool.startSpareWorker()
-        let spare = try #require(pool.launcher.spawned.first)
-        #expect(await pool.pool.statusReading().spareWorker?.pid == spare.pid)
-        try await pool.use(Self.a)
-        #expect(pool.launcher.worker(for: Self.a) === spare)
-        #expect(pool.launcher.spawned.count == 2)
-        #expect(await pool.pool.statusReading().spareWorker?.pid == pool.launcher.spawned[1].pid)
-        await pool.stop()
+        try await PoolUnderTest.with(configure: { $0.spareWorker = true }) { pool in
+            await pool.pool.startSpareWorker()
+            let spare = try #require(pool.launcher.spawned.first)
+            #expect(await pool.pool.statusReading().spareWorker?.pid == spare.pid)
+            try await pool.use(Self.a)
+            #expect(pool.launcher.worker(for: Self.a) === spare)
+            #expect(pool.launcher.spawned.count == 2)
+            #expect(await pool.pool.statusReading().spareWorker?.pid == pool.launcher.spawned[1].pid)
+        }
     }
 
     @Test("the spare worker is only kept while it fits beside the models, and is dropped when they grow")
     func spareGivesWayToModels() async throws {
-        let pool = PoolUnderTest(budget: 200 * Self.mebibyte) { $0.spareWorker = true }
-        await pool.pool.startSpareWorker()
-        try await pool.use(Self.a)
-        let spare = try #require(await pool.pool.statusReading().spareWorker)
-        #expect(spare.bytes == ModelPool.spareWorkerBytes)
-        // The model's worker measures 180 MiB: 180 + 32 no longer fit in 200.
-        pool.memory.set(180 * Self.mebibyte, pid: try #require(pool.launcher.worker(for: Self.a)).pid)
-        await pool.pool.sampleMemory()
-        #expect(await pool.pool.statusReading().spareWorker == nil)
-        #expect(await pool.eventually { pool.launcher.stops == [spare.pid] })
-        // The next load starts its own worker, and no spare follows it.
-        try await pool.use(Self.b, bytes: 10 * Self.mebibyte)
-        #expect(await pool.pool.statusReading().spareWorker == nil)
-        await pool.stop()
+        try await PoolUnderTest.with(budget: 200 * Self.mebibyte, configure: { $0.spareWorker = true }) { pool in
+            await pool.pool.startSpareWorker()
+            try await pool.use(Self.a)
+            let spare = try #require(await pool.pool.statusReading().spareWorker)
+            #expect(spare.bytes == ModelPool.spareWorkerBytes)
+            // The model's worker measures 180 MiB: 180 + 32 no longer fit in 200.
+            pool.memory.set(180 * Self.mebibyte, pid: try #require(pool.launcher.worker(for: Self.a)).pid)
+            await pool.pool.sampleMemory()
+            #expect(await pool.pool.statusReading().spareWorker == nil)
+            #expect(await pool.eventually { pool.launcher.stops == [spare.pid] })
+            // The next load starts its own worker, and no spare follows it.
+            try await pool.use(Self.b, bytes: 10 * Self.mebibyte)
+            #expect(await pool.pool.statusReading().spareWorker == nil)
+        }
     }
 
     @Test("the spare worker's reservation grows to what it measures")
     func spareIsMeasured() async throws {
-        let pool = PoolUnderTest { $0.spareWorker = true }
-        await pool.pool.startSpareWorker()
-        let spare = try #require(pool.launcher.spawned.first)
-        pool.memory.set(40 * Self.mebibyte, pid: spare.pid)
-        pool.clock.advance(by: .milliseconds(300))
-        #expect(await pool.eventually { await pool.pool.statusReading().spareWorker?.bytes == 40 * Self.mebibyte })
-        await pool.stop()
+        try await PoolUnderTest.with(configure: { $0.spareWorker = true }) { pool in
+            await pool.pool.startSpareWorker()
+            let spare = try #require(pool.launcher.spawned.first)
+            pool.memory.set(40 * Self.mebibyte, pid: spare.pid)
+            pool.clock.advance(by: .milliseconds(300))
+            #expect(await pool.eventually { await pool.pool.statusReading().spareWorker?.bytes == 40 * Self.mebibyte })
+        }
     }
 
     // MARK: Power limits
 
     @Test("new workers get the profile's threads, unless the operator fixed them")
     func threadsFollowTheProfile() async throws {
-        let pool = PoolUnderTest()
-        await pool.pool.apply(try Self.decision(threads: 3))
-        try await pool.use(Self.a)
-        #expect(pool.launcher.loads.last?.threads == 3)
-        await pool.stop()
+        try await PoolUnderTest.with { pool in
+            await pool.pool.apply(try Self.decision(threads: 3))
+            try await pool.use(Self.a)
+            #expect(pool.launcher.loads.last?.threads == 3)
+        }
 
-        let fixed = PoolUnderTest { $0.fixedThreadsPerWorker = 2 }
-        await fixed.pool.apply(try Self.decision(threads: 3))
-        try await fixed.use(Self.a)
-        #expect(fixed.launcher.loads.last?.threads == 2)
-        await fixed.stop()
+        try await PoolUnderTest.with(configure: { $0.fixedThreadsPerWorker = 2 }) { fixed in
+            await fixed.pool.apply(try Self.decision(threads: 3))
+            try await fixed.use(Self.a)
+            #expect(fixed.launcher.loads.last?.threads == 2)
+        }
     }
 
     @Test("no more workers compute at once than the profile allows; the others wait their turn")
     func concurrentWorkersAreLimited() async throws {
-        let pool = PoolUnderTest()
-        await pool.pool.apply(try Self.decision(workers: 1))
-        let running = try await pool.acquire(Self.a)
-        let waiting = Task { try await pool.acquire(Self.b) }
-        // b loads (loading is not computing), then waits for a's request to end.
-        #expect(await pool.eventually { await pool.state(of: Self.b) == "ready" })
-        try await Task.sleep(for: .milliseconds(20))
-        #expect(await pool.pool.snapshot().first { $0.path == Self.b }?.queued == 1)
-        await pool.pool.release(running)
-        let lease = try await waiting.value
-        #expect(await pool.state(of: Self.b) == "busy")
-        await pool.pool.release(lease)
-        await pool.stop()
+        try await PoolUnderTest.with { pool in
+            await pool.pool.apply(try Self.decision(workers: 1))
+            let running = try await pool.acquire(Self.a)
+            let waiting = pool.task { try await pool.acquire(Self.b) }
+            // b loads (loading is not computing), then waits for a's request to end.
+            #expect(await pool.eventually { await pool.state(of: Self.b) == "ready" })
+            try await Task.sleep(for: .milliseconds(20))
+            #expect(await pool.pool.snapshot().first { $0.path == Self.b }?.queued == 1)
+            await pool.pool.release(running)
+            let lease = try await waiting.value
+            #expect(await pool.state(of: Self.b) == "busy")
+            await pool.pool.release(lease)
+        }
     }
 
     @Test("background requests wait while the profile forbids them; interactive ones do not")
     func backgroundWaitsForItsProfile() async throws {
-        let pool = PoolUnderTest()
-        await pool.pool.apply(try Self.decision(background: false))
-        try await pool.use(Self.a)
-        let background = Task { try await pool.acquire(Self.a, priority: .background) }
-        #expect(await pool.eventually { await pool.pool.snapshot().first?.queued == 1 })
-        try await Task.sleep(for: .milliseconds(20))
-        #expect(await pool.state(of: Self.a) == "ready")
-        let interactive = try await pool.acquire(Self.a, priority: .interactive)
-        await pool.pool.release(interactive)
-        #expect(await pool.pool.snapshot().first?.queued == 1)
-        await pool.pool.apply(try Self.decision(background: true))
-        let lease = try await background.value
-        await pool.pool.release(lease)
-        await pool.stop()
+        try await PoolUnderTest.with { pool in
+            await pool.pool.apply(try Self.decision(background: false))
+            try await pool.use(Self.a)
+            let background = pool.task { try await pool.acquire(Self.a, priority: .background) }
+            #expect(await pool.eventually { await pool.pool.snapshot().first?.queued == 1 })
+            try await Task.sleep(for: .milliseconds(20))
+            #expect(await pool.state(of: Self.a) == "ready")
+            let interactive = try await pool.acquire(Self.a, priority: .interactive)
+            await pool.pool.release(interactive)
+            #expect(await pool.pool.snapshot().first?.queued == 1)
+            await pool.pool.apply(try Self.decision(background: true))
+            let lease = try await background.value
+            await pool.pool.release(lease)
+        }
     }
 
     @Test("the profile's keep-alive scale applies to idle models at once")
     func keepAliveIsScaled() async throws {
-        let pool = PoolUnderTest()
-        try await pool.use(Self.a, keepAlive: .seconds(300))
-        await pool.pool.apply(try Self.decision(keepAliveScale: 0.5))
-        pool.clock.advance(by: .seconds(149))
-        try await Task.sleep(for: .milliseconds(20))
-        #expect(await pool.state(of: Self.a) == "ready")
-        pool.clock.advance(by: .seconds(1))
-        #expect(await pool.eventually { await pool.state(of: Self.a) == "absent" })
-        await pool.stop()
+        try await PoolUnderTest.with { pool in
+            try await pool.use(Self.a, keepAlive: .seconds(300))
+            await pool.pool.apply(try Self.decision(keepAliveScale: 0.5))
+            pool.clock.advance(by: .seconds(149))
+            try await Task.sleep(for: .milliseconds(20))
+            #expect(await pool.state(of: Self.a) == "ready")
+            pool.clock.advance(by: .seconds(1))
+            #expect(await pool.eventually { await pool.state(of: Self.a) == "absent" })
+        }
     }
 }
