@@ -202,10 +202,8 @@ public final class AgentService: Sendable {
             failure = error
         }
         // The lease ends here, whatever happened (a release is not cancelled with the request).
-        if let meter, let before, let measurement = meter.measure(from: before, to: meter.sample(processID: lease.pid)) {
-            await pool.recordEnergy(agent: manifest.name, measurement, tokens: tokens)
-        }
-        await pool.release(lease, generatedTokens: tokens)
+        let energy = meter.flatMap { meter in before.flatMap { meter.measure(from: $0, to: meter.sample(processID: lease.pid)) } }
+        await pool.release(lease, generatedTokens: tokens, energy: energy)
         if let failure { throw failure }
     }
 

@@ -117,6 +117,21 @@ struct PoolDispatchTests {
     }
 }
 
+extension PoolDispatchTests {
+    @Test("a released lease's energy and tokens are counted to its agent")
+    func energyIsCountedPerAgent() async throws {
+        try await PoolUnderTest.with { pool in
+            let lease = try await pool.acquire(Self.model, agent: "triage")
+            #expect(lease.agent == "triage")
+            let energy = EnergyMeasurement(joules: 2, method: .cpuTimeEstimate, wallSeconds: 0.5, cpuSeconds: 0.2)
+            await pool.pool.release(lease, generatedTokens: 10, energy: energy)
+            let totals = try #require(await pool.pool.statusReading().energy.agents["triage"])
+            #expect(totals.joules == 2 && totals.tokens == 10 && totals.requests == 1)
+            #expect(await pool.pool.snapshot().first?.generatedTokens == 10)
+        }
+    }
+}
+
 /// Names in the order they were appended, from concurrent tasks.
 actor Recorder {
     private(set) var names: [String] = []

@@ -57,11 +57,6 @@ extension ModelPool {
         }
     }
 
-    /// Adds a request's energy to its agent's totals.
-    public func recordEnergy(agent: String, _ measurement: EnergyMeasurement, tokens: Int) {
-        energy.record(agent: agent, measurement, tokens: tokens)
-    }
-
     /// Stops taking requests, fails the queued ones, ends every worker, then ends `run()`.
     public func shutdown() async {
         shuttingDown = true

@@ -7,6 +7,8 @@ extension ModelPool {
     public struct Lease: Sendable {
         public let id: UInt64
         public let model: ModelID
+        /// The agent whose request holds it (its energy is counted to this agent).
+        public let agent: String
         let worker: any PoolWorker
 
         /// The worker's process id (for its CPU time and energy).
@@ -53,9 +55,11 @@ extension ModelPool {
         }
     }
 
-    /// Ends a lease: the worker takes the next job, or idles until its keep-alive expires.
-    public func release(_ lease: Lease, generatedTokens: Int = 0) {
+    /// Ends a lease: the worker takes the next job, or idles until its keep-alive expires. The
+    /// request's energy, when measured, is added to its agent's totals.
+    public func release(_ lease: Lease, generatedTokens: Int = 0, energy: EnergyMeasurement? = nil) {
         guard let slot = slots[lease.model], slot.leases.removeValue(forKey: lease.id) != nil else { return }
+        if let energy { self.energy.record(agent: lease.agent, energy, tokens: generatedTokens) }
         let now = clock.now
         slot.requests += 1
         slot.generatedTokens += generatedTokens
@@ -95,7 +99,7 @@ extension ModelPool {
             }
             guard let worker = slot.worker, !worker.isGone else { return }  // its exit pumps again
             guard let job = slot.queue.popNext() else { return }
-            let lease = Lease(id: job.id, model: slot.id, worker: worker)
+            let lease = Lease(id: job.id, model: slot.id, agent: job.agent, worker: worker)
             slot.leases[lease.id] = lease
             if slot.state == .ready { move(slot, to: .busy, reason: "request from \(job.agent)") }
             job.continuation.resume(returning: lease)
