@@ -94,7 +94,7 @@ let package = Package(
         .target(
             name: "KansoPool",
             dependencies: [
-                "KansoSystemd", "KansoWire", "KansoEngine", "KansoGGUF", "KansoConcurrency",
+                "KansoSystemd", "KansoWire", "KansoEngine", "KansoGGUF", "KansoConcurrency", "KansoChatTemplate",
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -113,6 +113,9 @@ let package = Package(
         // and threads used outside Swift concurrency.
         .target(name: "KansoGGUF"),
         .target(name: "KansoConcurrency"),
+        // The Jinja subset that renders models' chat templates (the supervisor renders an agent's
+        // conversation at manifest load): a leaf that imports nothing of the project.
+        .target(name: "KansoChatTemplate"),
         .target(name: "CKernelSupport"),
         .systemLibrary(
             name: "CSystemd",
@@ -131,6 +134,7 @@ let package = Package(
         .target(name: "KansoTestSupport", path: "Tests/KansoTestSupport"),
         .testTarget(name: "KansoEngineTests", dependencies: ["KansoEngine", "KansoGGUF", "KansoConcurrency", "KansoTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "KansoWireTests", dependencies: ["KansoWire", "KansoTestSupport"]),
+        .testTarget(name: "KansoChatTemplateTests", dependencies: ["KansoChatTemplate", "KansoTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "KansoSystemdTests", dependencies: ["KansoSystemd", "KansoTestSupport"]),
         .testTarget(name: "KansoPoolTests", dependencies: ["KansoPool", "KansoTestSupport"]),
         .testTarget(name: "KansoIntegrationTests", dependencies: ["KansoWire", "KansoEngine", "KansoTestSupport"]),
