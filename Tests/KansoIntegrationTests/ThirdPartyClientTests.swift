@@ -24,7 +24,7 @@ struct ThirdPartyClientTests {
         #expect(parsed["io.kanso.Admin"]?.contains("PermissionDenied") == true)
         #expect((seen["info"] as? [String: String])?["product"] == "kansod")
         #expect((seen["unknownInterface"] as? [String: Any])?["error"] as? String == "org.varlink.service.InterfaceNotFound")
-        #expect((seen["agents"] as? [[String: Any]])?.count == 4)
+        #expect((seen["agents"] as? [[String: Any]])?.count == 5)
         let status = try #require(seen["status"] as? [String: Any])
         #expect(status["state"] as? String == "ready")
         #expect(status["agents"] as? Int == 4)

@@ -1,19 +1,19 @@
 import Glibc
 import KansoEngine
 
-/// Next whole words for a predictive keyboard: the most likely tokens after the text, each
-/// extended greedily token by token until the word ends (the next token starts with white space
-/// or punctuation, or ends generation), all unfinished candidates advanced together in one batch
-/// per step. A word's probability is p(first token) × Π p(each greedy continuation token): the
-/// probability of the word along its most likely spelling, a lower bound of its total probability.
+/// Next whole words for a predictive keyboard, by a small beam search over spellings: the most
+/// likely first tokens of a word, each extended by its most likely next tokens while the word goes
+/// on, the best few spellings kept per step and advanced together in one batch. A word ends where
+/// the next token starts with white space or punctuation or ends generation; its probability is
+/// p(its tokens) × p(a word boundary follows), summed over the spellings found (a lower bound of
+/// its total probability).
 ///
 /// What the end of the text asks for:
 /// - white space ("The little "): the next word; only tokens that start a word count.
 /// - letters with no space after them ("The little do"): the word being typed; every candidate
-///   starts with the letters typed ("dog", "door", "do" itself when the model would end it there).
-///   The typed letters are taken back out of the prompt and the model spells the whole word, so a
-///   token that covers the typed letters and more ("▁dog") is found although the typed text's own
-///   tokens ("▁do") would have split it elsewhere.
+///   starts with the letters typed ("dog", "door", and "do" itself when the model would end it
+///   there). The typed letters are taken back out of the prompt and the model spells the whole
+///   word, so "▁dog" is found although the typed text's own tokens ("▁do") split it elsewhere.
 /// - anything else (punctuation, or a suffix after the request's text such as a chat template's
 ///   assistant turn): the next word, with or without a space before it.
 struct NextWordPredictor {
@@ -21,14 +21,16 @@ struct NextWordPredictor {
     let prefixes: PrefixCacheStore
     /// Tokens a word may take beyond its first.
     var maximumExtraTokens = 4
+    /// Next tokens looked at per spelling and step.
+    var branching = 16
 
-    private struct Candidate {
+    private struct Spelling {
+        /// The prompt and the spelling's tokens but the last, which the next step feeds.
         var cache: KVCache
         var word: String
         var probability: Double
         var lastToken: Int32
-        var done: Bool
-        /// Bytes of the typed letters the word has not covered yet.
+        /// Bytes of the typed letters the spelling has not covered yet.
         var remaining: ArraySlice<UInt8>
     }
 
@@ -69,15 +71,17 @@ struct NextWordPredictor {
         let (context, start) = Self.split(prompt, addsSpacePrefix: tokenizer.addsSpacePrefix)
         let tokens = context.tokens(tokenizer)
         guard !tokens.isEmpty else { throw TaskError.emptyInput(field: "text") }
-        let capacity = tokens.count + maximumExtraTokens + 8
+        let capacity = tokens.count + maximumExtraTokens + 1
         guard capacity <= model.configuration.contextLength else {
             throw TaskError.inputTooLong(tokens: capacity, limit: model.configuration.contextLength)
         }
         let (base, _) = try prefixes.workingCache(prefix: context.prefixSegment, tokens: tokens, capacity: capacity)
         let (logits, _) = try Generator.prefill(tokens, in: base, model: model)
+        let width = min(24, max(4, count * 3))
 
-        var candidates: [Candidate] = []
-        for (token, probability) in firstTokens(logits: logits, start: start, count: count) {
+        var finished: [String: Double] = [:]
+        var beam: [Spelling] = []
+        for (token, probability) in firstTokens(logits: logits, start: start, count: width) {
             var piece = tokenizer.pieceBytes(token)[...]
             var remaining: ArraySlice<UInt8> = []
             if case .completing(let typed, let spaced) = start {
@@ -89,24 +93,75 @@ struct NextWordPredictor {
             let body = String(decoding: piece, as: UTF8.self)
             let letters = String(body.prefix(while: Self.isWordCharacter))
             guard !letters.isEmpty else { continue }
-            let cache = model.makeCache(capacity: capacity)
-            try cache.copyPrefix(from: base, length: base.length)
-            candidates.append(Candidate(cache: cache, word: letters, probability: Double(probability), lastToken: token,
-                                        done: letters.count < body.count && remaining.isEmpty, remaining: remaining))
+            if letters.count < body.count, remaining.isEmpty {
+                finished[letters, default: 0] += Double(probability)  // the token itself ends the word ("▁it.")
+                continue
+            }
+            // The first spelling computes on the prompt's cache itself, the others on copies.
+            let cache = beam.isEmpty ? base : try copy(of: base, capacity: capacity)
+            beam.append(Spelling(cache: cache, word: letters, probability: Double(probability), lastToken: token, remaining: remaining))
         }
-        for _ in 0..<maximumExtraTokens {
-            let active = candidates.indices.filter { !candidates[$0].done }
-            if active.isEmpty { break }
-            let rows = try model.decode(batch: active.map { (candidates[$0].cache, candidates[$0].lastToken) })
-            for (row, index) in zip(rows, active) { extend(&candidates[index], row: row) }
+        for _ in 0..<maximumExtraTokens where !beam.isEmpty {
+            let rows = try model.decode(batch: beam.map { ($0.cache, $0.lastToken) })
+            var children: [(parent: Int, child: Spelling)] = []
+            for (index, row) in rows.enumerated() {
+                let (ended, grown) = step(beam[index], row: row, finished: &finished)
+                if ended > 0 { finished[beam[index].word, default: 0] += beam[index].probability * ended }
+                children += grown.map { (index, $0) }
+            }
+            // The best spellings go on, each from its parent's cache: the first child takes it, the others copy it.
+            children.sort { $0.child.probability > $1.child.probability }
+            var taken = Set<Int>()
+            var next: [Spelling] = []
+            for (parent, var child) in children.prefix(width) {
+                child.cache = taken.insert(parent).inserted ? beam[parent].cache : try copy(of: beam[parent].cache, capacity: capacity)
+                next.append(child)
+            }
+            beam = next
         }
-        // A candidate still short of the typed letters is no completion of them.
-        candidates.removeAll { !$0.remaining.isEmpty }
-        // The same word reached through several first tokens: its probabilities add up.
-        var byWord: [String: Double] = [:]
-        for candidate in candidates { byWord[candidate.word, default: 0] += candidate.probability }
-        return byWord.sorted { $0.value > $1.value || ($0.value == $1.value && $0.key < $1.key) }
+        // Spellings still going after the last step count as they are.
+        for spelling in beam where spelling.remaining.isEmpty { finished[spelling.word, default: 0] += spelling.probability }
+        return finished.sorted { $0.value > $1.value || ($0.value == $1.value && $0.key < $1.key) }
             .prefix(count).map { ($0.key, $0.value) }
+    }
+
+    private func copy(of cache: KVCache, capacity: Int) throws -> KVCache {
+        let copy = model.makeCache(capacity: capacity)
+        try copy.copyPrefix(from: cache, length: cache.length)
+        return copy
+    }
+
+    /// One spelling's likeliest next tokens: the probability that the word ends here (the mass of
+    /// word boundaries among them; none while typed letters remain), and the spellings one token
+    /// longer. A token that ends the word inside itself ("g," after "do") adds to `finished`.
+    private func step(_ spelling: Spelling, row: [Float], finished: inout [String: Double]) -> (ended: Double, grown: [Spelling]) {
+        let tokenizer = model.tokenizer
+        var ended = 0.0
+        var grown: [Spelling] = []
+        for (token, probability) in LogProbabilities.top(branching, of: row) {
+            let pieceBytes = tokenizer.pieceBytes(token)
+            let piece = String(decoding: pieceBytes, as: UTF8.self)
+            let letters = String(piece.prefix(while: Self.isWordCharacter))
+            let boundary = letters.isEmpty || tokenizer.isEndOfGeneration(token) || tokenizer.isControl(token)
+            if !spelling.remaining.isEmpty {
+                // Still inside the typed letters: only tokens that agree with them.
+                guard !boundary, pieceBytes.starts(with: spelling.remaining) || spelling.remaining.starts(with: pieceBytes) else { continue }
+            } else if boundary {
+                ended += Double(probability)
+                continue
+            }
+            var child = spelling
+            child.word += letters
+            child.probability *= Double(probability)
+            child.lastToken = token
+            child.remaining = spelling.remaining.starts(with: pieceBytes) ? spelling.remaining.dropFirst(pieceBytes.count) : []
+            if letters.count < piece.count, child.remaining.isEmpty {
+                finished[child.word, default: 0] += child.probability
+            } else {
+                grown.append(child)
+            }
+        }
+        return (ended, grown)
     }
 
     /// The most likely first tokens that fit `start`, with their probabilities.
@@ -115,7 +170,7 @@ struct NextWordPredictor {
         func usable(_ token: Int32) -> Bool { !tokenizer.isEndOfGeneration(token) && !tokenizer.isControl(token) }
         guard case .completing(let typed, let spaced) = start else {
             var chosen: [(Int32, Float)] = []
-            for (token, probability) in LogProbabilities.top(max(16, count * 4), of: logits) where chosen.count < count * 2 {
+            for (token, probability) in LogProbabilities.top(count * 2, of: logits) where chosen.count < count {
                 guard usable(token) else { continue }
                 let startsWithSpace = tokenizer.withPieceBytes(token) { $0.first == 0x20 || $0.first == 0x09 }
                 if start == .newWord && !startsWithSpace { continue }  // it would glue onto the last word
@@ -140,43 +195,8 @@ struct NextWordPredictor {
             if agrees { matching.append((token, logits[Int(token)])) }
         }
         matching.sort { $0.1 > $1.1 || ($0.1 == $1.1 && $0.0 < $1.0) }
-        let logSoftmaxShift = Self.logSumExp(logits)
-        return matching.prefix(count * 3).map { ($0.0, Float(exp(Double($0.1) - logSoftmaxShift))) }
-    }
-
-    /// One step of a candidate: the most likely next token if it continues the word (and, while
-    /// typed letters remain, agrees with them).
-    private func extend(_ candidate: inout Candidate, row: [Float]) {
-        let tokenizer = model.tokenizer
-        let probabilities = LogProbabilities.softmax(row)
-        var choice: Int32?
-        if candidate.remaining.isEmpty {
-            choice = Int32(probabilities.indices.max { probabilities[$0] < probabilities[$1] }!)
-        } else {
-            for (token, _) in LogProbabilities.top(64, of: row) where !tokenizer.isControl(token) && !tokenizer.isEndOfGeneration(token) {
-                let piece = tokenizer.pieceBytes(token)
-                if !piece.isEmpty, piece.starts(with: candidate.remaining) || candidate.remaining.starts(with: piece) {
-                    choice = token
-                    break
-                }
-            }
-        }
-        guard let token = choice else {
-            candidate.done = true
-            return
-        }
-        let pieceBytes = tokenizer.pieceBytes(token)
-        let piece = String(decoding: pieceBytes, as: UTF8.self)
-        let letters = String(piece.prefix(while: Self.isWordCharacter))
-        guard !letters.isEmpty, !tokenizer.isEndOfGeneration(token), !tokenizer.isControl(token) else {
-            candidate.done = true
-            return
-        }
-        candidate.word += letters
-        candidate.probability *= Double(probabilities[Int(token)])
-        candidate.lastToken = token
-        candidate.remaining = candidate.remaining.starts(with: pieceBytes) ? candidate.remaining.dropFirst(pieceBytes.count) : []
-        candidate.done = letters.count < piece.count && candidate.remaining.isEmpty
+        let shift = Self.logSumExp(logits)
+        return matching.prefix(count).map { ($0.0, Float(exp(Double($0.1) - shift))) }
     }
 
     /// ln Σ exp(logits), in Double.
