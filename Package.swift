@@ -68,7 +68,7 @@ let package = Package(
         .executableTarget(
             name: "kansoctl",
             dependencies: [
-                "KansoWire",
+                "KansoWire", "KansoGGUF",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
