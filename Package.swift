@@ -3,11 +3,13 @@ import Foundation
 import PackageDescription
 
 // Targets follow the layout in DESIGN.md; a dependency may only point down this list:
-// kansoctl, kansod → KansoServer → KansoPool → KansoSystemd, KansoWire, KansoEngine → KansoGGUF,
-// KansoConcurrency, CSystemd. `KansoEngine` imports only the two leaves `KansoGGUF` (the GGUF
-// reader) and `KansoConcurrency` (locks, threads), and `CKernelSupport` (C headers for the one
-// instruction Swift cannot emit, a prefetch, and for glibc's malloc_trim, which Swift's Glibc
-// module leaves out); `KansoWire` imports nothing of the project; `kansoctl` never links the engine.
+// kansoctl, kansod → KansoServer → KansoPool → KansoSystemd, KansoWire, KansoEngine,
+// KansoChatTemplate → KansoGGUF, KansoConcurrency, CSystemd. `KansoEngine` imports only the two
+// leaves `KansoGGUF` (the GGUF reader) and `KansoConcurrency` (locks, threads), and
+// `CKernelSupport` (C headers for the one instruction Swift cannot emit, a prefetch, and for
+// glibc's malloc_trim, which Swift's Glibc module leaves out); `KansoWire` and
+// `KansoChatTemplate` import nothing of the project; `kansoctl` never links the engine (it reads
+// GGUF headers through KansoGGUF).
 
 // The engine's kernels are plain scalar loops written for the auto-vectorizer: in release
 // builds they are compiled without bounds checks and for the host CPU (see DESIGN.md, Engine).
