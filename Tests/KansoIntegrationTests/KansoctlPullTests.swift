@@ -6,15 +6,15 @@ import Testing
 /// whole and checked, a dropped connection or an earlier partial download is resumed with a Range
 /// request, and each failure (404, wrong checksum, not a GGUF, an unsupported model, no space, no
 /// permission for the system folder) is one clear message with no file left behind.
-@Suite("kansoctl pull", .serialized)
+@Suite("kansoctl pull", .serialized,
+       .enabled(if: SharedData.stories260K != nil, Comment(rawValue: SharedData.missingMessage("models/stories260K.gguf"))))
 struct KansoctlPullTests {
     let server: LocalHTTPServer
     let folder: URL
     let model: [UInt8]
 
     init() throws {
-        let stories = try #require(SharedData.stories260K, "\(SharedData.missingMessage("models/stories260K.gguf"))")
-        model = Array(try Data(contentsOf: stories))
+        model = Array(try Data(contentsOf: try #require(SharedData.stories260K)))
         server = try LocalHTTPServer()
         server.files["/stories260K.gguf"] = .init(body: model)
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("kanso-pull-\(UUID().uuidString.prefix(8))")

@@ -77,7 +77,7 @@ struct NextWordPredictor {
         }
         let (base, _) = try prefixes.workingCache(prefix: context.prefixSegment, tokens: tokens, capacity: capacity)
         let (logits, _) = try Generator.prefill(tokens, in: base, model: model)
-        let width = min(24, max(4, count * 3))
+        let width = min(16, max(4, count * 2))
 
         var finished: [String: Double] = [:]
         var beam: [Spelling] = []
