@@ -27,7 +27,7 @@ struct ThirdPartyClientTests {
         #expect((seen["agents"] as? [[String: Any]])?.count == 5)
         let status = try #require(seen["status"] as? [String: Any])
         #expect(status["state"] as? String == "ready")
-        #expect(status["agents"] as? Int == 4)
+        #expect(status["agents"] as? Int == 5)
         #expect((seen["unknownMethod"] as? [String: Any])?["error"] as? String == "org.varlink.service.MethodNotFound")
         let wrongType = try #require(seen["wrongType"] as? [String: Any])
         #expect(wrongType["error"] as? String == "org.varlink.service.InvalidParameter")

@@ -92,6 +92,56 @@ struct WorkerProcessTests {
         _ = await worker.terminate()
     }
 
+    @Test("a partly typed word gets completions of itself")
+    func completions() async throws {
+        let worker = try await startLoaded()
+        for (text, first) in [("The little do", "dog"), ("Once upon a ti", "time")] {
+            let parameters = WorkerNextWordsParameters(prefix: "", text: text, count: 5)
+            let reply = try await worker.connection.call(VarlinkCall(method: WorkerInterface.nextWords, parameters: try JSONValue.from(parameters).objectValue!))
+            let words = try reply.decodeParameters(WorkerNextWordsReply.self).words
+            let typed = String(text.split(separator: " ").last!)
+            #expect(words.count == 5, "\(text): \(words)")
+            #expect(words.first?.word == first, "\(text): \(words)")
+            #expect(words.allSatisfy { $0.word.hasPrefix(typed) }, "\(text): \(words)")
+            #expect(zip(words, words.dropFirst()).allSatisfy { $0.probability >= $1.probability })
+        }
+        _ = await worker.terminate()
+    }
+
+    @Test("a chat prompt's own control text is tokens, BOS comes once, and the request's text stays text")
+    func chatPromptTokens() async throws {
+        let worker = try await startLoaded()
+        func promptTokens(prefix: String, text: String, chat: Bool) async throws -> Int {
+            let parameters = WorkerGenerateParameters(prefix: prefix, text: text, suffix: "", chat: chat, maxTokens: 1, stop: [],
+                                                      sampling: WorkerSampling(temperature: 0, seed: 1))
+            let reply = try await worker.connection.call(VarlinkCall(method: WorkerInterface.generate, parameters: try JSONValue.from(parameters).objectValue!))
+            return try reply.decodeParameters(WorkerGenerateReply.self).promptTokens
+        }
+        // "Once upon a time" is [<s>, 403, 407, 261, 378]: a template that writes <s> itself gets no second one.
+        #expect(try await promptTokens(prefix: "<s>", text: "Once upon a time", chat: true) == 5)
+        #expect(try await promptTokens(prefix: "", text: "Once upon a time", chat: false) == 5)
+        // In a raw prompt, or in the request's text, "<s>" is three characters of text.
+        #expect(try await promptTokens(prefix: "<s>", text: "Once upon a time", chat: false) > 5)
+        #expect(try await promptTokens(prefix: "", text: "<s>Once upon a time", chat: true) > 5)
+        _ = await worker.terminate()
+    }
+
+    @Test("what the end of the text asks next words for")
+    func wordStart() {
+        func split(_ prefix: String, _ text: String, _ suffix: String = "") -> (String, String, NextWordPredictor.WordStart) {
+            let (context, start) = NextWordPredictor.split(PromptText(prefix: prefix, text: text, suffix: suffix, chat: false),
+                                                           addsSpacePrefix: true)
+            return (context.prefix, context.text, start)
+        }
+        #expect(split("", "The little do") == ("", "The little", .completing(typed: Array("do".utf8), spaced: true)))
+        #expect(split("", "state-of-the-ar") == ("", "state-of-the-", .completing(typed: Array("ar".utf8), spaced: false)))
+        #expect(split("", "Th") == ("", "", .completing(typed: Array("Th".utf8), spaced: true)), "a first word: ▁Th")
+        #expect(split("", "The little ") == ("", "The little", .newWord))
+        #expect(split("a girl named ", "") == ("a girl named", "", .newWord))
+        #expect(split("", "Hello,") == ("", "Hello,", .free))
+        #expect(split("User: ", "hi", " Answer:") == ("User: ", "hi", .free))
+    }
+
     @Test("kill -9 mid-job ends the job's stream with an error; the exit is reported")
     func killedMidJob() async throws {
         let worker = try await startLoaded()

@@ -53,13 +53,20 @@ struct NextWordPredictor {
     static func split(_ prompt: PromptText, addsSpacePrefix: Bool) -> (PromptText, WordStart) {
         guard prompt.suffix.isEmpty else { return (prompt, .free) }
         var context = prompt
+        /// Takes the characters matching `test` off the end of the text, then (once the text is
+        /// empty) off the end of the fixed prefix: "named " + "" ends in a space all the same.
+        func removeTrailing(_ test: (Character) -> Bool) -> String {
+            var removed = ""
+            while let last = context.text.last, test(last) { removed.insert(context.text.removeLast(), at: removed.startIndex) }
+            if context.text.isEmpty {
+                while let last = context.prefix.last, test(last) { removed.insert(context.prefix.removeLast(), at: removed.startIndex) }
+            }
+            return removed
+        }
         // Tokenizers attach the space to the next word's token ("▁Lily", " Lily"): trailing white
         // space leaves the prompt and goes to the candidates.
-        let typed = String(prompt.text.reversed().prefix(while: isWordCharacter).reversed())
-        context.text.removeLast(typed.count)
-        let beforeSpaces = context.text.count
-        while let last = context.text.last, last == " " || last == "\t" { context.text.removeLast() }
-        let spaced = context.text.count < beforeSpaces
+        let typed = removeTrailing(isWordCharacter)
+        let spaced = !removeTrailing { $0 == " " || $0 == "\t" }.isEmpty
         if typed.isEmpty { return (context, spaced ? .newWord : .free) }
         // A word at the very start: SentencePiece vocabularies that add a space prefix spell it "▁Word".
         let atStart = context.prefix.isEmpty && context.text.isEmpty
