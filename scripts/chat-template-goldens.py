@@ -109,21 +109,25 @@ SNIPPETS = [
 ]
 
 
-def write_snippets(env):
-    snippets = []
-    for text, context in SNIPPETS:
-        entry = {"template": text, "context": context}
-        try:
-            entry["output"] = env.from_string(text).render(**context)
-        except jinja2.exceptions.TemplateError as error:
-            entry["error"] = str(error)
-        except TypeError as error:
-            entry["error"] = str(error)
-        snippets.append(entry)
-    with open(os.path.join(FIXTURES, "snippets.json"), "w", encoding="utf-8", newline="\n") as f:
-        json.dump(snippets, f, indent=1, ensure_ascii=False)
+def rendered(entry, template, **context):
+    """The entry with Jinja2's output, or with its error where the render fails."""
+    try:
+        entry["output"] = template.render(**context)
+    except (jinja2.exceptions.TemplateError, TypeError) as error:
+        entry["error"] = str(error)
+    return entry
+
+
+def write_json(name, value):
+    with open(os.path.join(FIXTURES, name), "w", encoding="utf-8", newline="\n") as f:
+        json.dump(value, f, indent=1, ensure_ascii=False)
         f.write("\n")
-    print(f"{len(snippets)} snippets written")
+    print(f"{len(value)} entries written to {name}")
+
+
+def write_snippets(env):
+    write_json("snippets.json", [rendered({"template": text, "context": context}, env.from_string(text), **context)
+                                 for text, context in SNIPPETS])
 
 
 def main():
@@ -141,15 +145,8 @@ def main():
         for conversation in conversations:
             context = {k: v for k, v in conversation.items() if k != "name"}
             entry = {"template": name, "conversation": conversation["name"], "bos_token": bos, "eos_token": eos}
-            try:
-                entry["output"] = template.render(bos_token=bos, eos_token=eos, **context)
-            except jinja2.exceptions.TemplateError as error:
-                entry["error"] = str(error)
-            goldens.append(entry)
-    with open(os.path.join(FIXTURES, "goldens.json"), "w", encoding="utf-8", newline="\n") as f:
-        json.dump(goldens, f, indent=1, ensure_ascii=False)
-        f.write("\n")
-    print(f"{len(goldens)} renders written")
+            goldens.append(rendered(entry, template, bos_token=bos, eos_token=eos, **context))
+    write_json("goldens.json", goldens)
 
 
 if __name__ == "__main__":

@@ -6,12 +6,14 @@ import Testing
 @Suite("Agent catalog")
 struct AgentCatalogTests {
     /// A temporary folder with the given files.
-    func folder(_ files: [String: String]) throws -> URL {
+    static func folder(_ files: [String: String]) throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("kanso-catalog-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         for (name, text) in files { try text.write(to: url.appendingPathComponent(name), atomically: true, encoding: .utf8) }
         return url
     }
+
+    func folder(_ files: [String: String]) throws -> URL { try Self.folder(files) }
 
     func manifest(_ name: String, model: String = "m.gguf", extra: String = "") -> String {
         "name = \"\(name)\"\ntask = \"classify\"\nmodel = \"\(model)\"\nprompt = \"{text}\"\nlabels = [\"x\", \"y\"]\n\(extra)"
@@ -76,12 +78,7 @@ struct AgentCatalogTests {
 /// without one, or with one outside the Jinja subset, makes the manifest a problem at `template`.
 @Suite("Agent prompts")
 struct AgentPromptTests {
-    func folder(_ files: [String: String]) throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("kanso-prompt-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        for (name, text) in files { try text.write(to: url.appendingPathComponent(name), atomically: true, encoding: .utf8) }
-        return url
-    }
+    func folder(_ files: [String: String]) throws -> URL { try AgentCatalogTests.folder(files) }
 
     func chatManifest(_ name: String, model: String, extra: String = "") -> String {
         "name = \"\(name)\"\ntask = \"predict\"\nmodel = \"\(model)\"\ntemplate = \"chat\"\n\(extra)"
