@@ -5,7 +5,9 @@
 
 extension TemplateParser {
     mutating func parseExpression() throws(TemplateError) -> TemplateExpression {
-        try parseConditional(allowConditional: true)
+        try descend()
+        defer { depth -= 1 }
+        return try parseConditional(allowConditional: true)
     }
 
     mutating func parseConditional(allowConditional: Bool) throws(TemplateError) -> TemplateExpression {
@@ -31,6 +33,8 @@ extension TemplateParser {
     }
 
     private mutating func parseNot() throws(TemplateError) -> TemplateExpression {
+        try descend()
+        defer { depth -= 1 }
         if skip(name: "not") { return .not(try parseNot()) }
         return try parseCompare()
     }
@@ -91,6 +95,8 @@ extension TemplateParser {
     }
 
     private mutating func parseUnary(withFilters: Bool) throws(TemplateError) -> TemplateExpression {
+        try descend()
+        defer { depth -= 1 }
         var expression: TemplateExpression
         if skip(symbol: "-") {
             expression = .negate(try parseUnary(withFilters: false))

@@ -23,8 +23,10 @@ enum TemplateArithmetic {
         case (.add, .list(let a), .list(let b)): return .list(a + b)
         case (.add, .tuple(let a), .tuple(let b)): return .tuple(a + b)
         case (.multiply, .string(let text), .int(let count)), (.multiply, .int(let count), .string(let text)):
+            try checkRepetition(count, of: text.utf8.count, line: line)
             return .string(String(repeating: text, count: max(0, count)))
         case (.multiply, .list(let items), .int(let count)), (.multiply, .int(let count), .list(let items)):
+            try checkRepetition(count, of: items.count, line: line)
             return .list(Array(repeating: items, count: max(0, count)).flatMap { $0 })
         case (.modulo, .string, _):
             throw TemplateError(.unsupported, "string formatting with %", line: line)
@@ -67,6 +69,14 @@ enum TemplateArithmetic {
             return .double(remainder != 0 && (remainder < 0) != (b < 0) ? remainder + b : remainder)
         case .power: return .double(pow(a, b))
         default: throw failure()
+        }
+    }
+
+    /// A repetition (`'ab' * n`) may not make more than a rendered text may hold.
+    private static func checkRepetition(_ count: Int, of size: Int, line: Int) throws(TemplateError) {
+        let (total, overflow) = max(0, count).multipliedReportingOverflow(by: max(1, size))
+        guard !overflow, total <= TemplateRenderer.maximumOutputBytes else {
+            throw TemplateError(.render, "a repetition of \(count) would exceed \(TemplateRenderer.maximumOutputBytes) bytes", line: line)
         }
     }
 

@@ -5,6 +5,17 @@
 struct TemplateParser {
     var lexemes: [Lexeme]
     var index = 0
+    /// How deep blocks and expressions nest here: a template comes with a model file, and one
+    /// nested absurdly deep must be refused, not overflow the stack.
+    var depth = 0
+    static let maximumDepth = 100
+
+    mutating func descend() throws(TemplateError) {
+        depth += 1
+        if depth > Self.maximumDepth {
+            throw TemplateError(.unsupported, "blocks or expressions nested more than \(Self.maximumDepth) deep", line: line)
+        }
+    }
 
     /// Jinja tags outside the subset, with what they are, for the refusal message.
     static let refusedTags: [String: String] = [
@@ -87,6 +98,8 @@ struct TemplateParser {
 
     /// Nodes up to one of the `ends` tags (consumed, with its name and line) or the end of the template.
     mutating func parseBody(until ends: Set<String>) throws(TemplateError) -> ([TemplateNode], end: (name: String, line: Int)?) {
+        try descend()
+        defer { depth -= 1 }
         var nodes: [TemplateNode] = []
         while let lexeme = advance() {
             switch lexeme.kind {

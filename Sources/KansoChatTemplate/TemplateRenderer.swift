@@ -6,6 +6,12 @@ struct TemplateRenderer {
     /// Innermost last; the first holds the context and the template's top-level `set`s.
     private var scopes: [[String: TemplateValue]]
     private(set) var output = ""
+    /// Loop iterations so far: a template comes with a model file, and one that loops for ever
+    /// (nested `range`s) must end in an error, not hold up the daemon's manifest load.
+    private var iterations = 0
+    static let maximumIterations = 100_000
+    /// The rendered text may not grow past this many bytes.
+    static let maximumOutputBytes = 1 << 20
 
     enum Flow { case normal, breakLoop, continueLoop }
 
@@ -25,8 +31,10 @@ struct TemplateRenderer {
             switch node {
             case .text(let text):
                 output += text
+                try checkOutputSize(line: nil)
             case .output(let expression, let line):
                 output += try evaluate(expression, line: line).text
+                try checkOutputSize(line: line)
             case .branch(let branches, let otherwise, let line):
                 var chosen = otherwise
                 for branch in branches where try evaluate(branch.condition, line: line).isTrue {
@@ -55,6 +63,12 @@ struct TemplateRenderer {
             }
         }
         return .normal
+    }
+
+    private func checkOutputSize(line: Int?) throws(TemplateError) {
+        guard output.utf8.count <= Self.maximumOutputBytes else {
+            throw TemplateError(.render, "the rendered text grew past \(Self.maximumOutputBytes) bytes", line: line)
+        }
     }
 
     private mutating func assign(_ value: TemplateValue, to target: AssignmentTarget, line: Int) throws(TemplateError) {
@@ -128,6 +142,10 @@ struct TemplateRenderer {
             if position > 0 { info["previtem"] = items[position - 1] }
             if position + 1 < items.count { info["nextitem"] = items[position + 1] }
             scope["loop"] = .dictionary(info)
+            iterations += 1
+            guard iterations <= Self.maximumIterations else {
+                throw TemplateError(.render, "the template ran more than \(Self.maximumIterations) loop iterations", line: loop.line)
+            }
             scopes.append(scope)
             let flow = try render(loop.body)
             scopes.removeLast()

@@ -104,3 +104,29 @@ struct ChatPromptFrameTests {
         }
     }
 }
+
+/// A template comes with a model file, which may come from anywhere: one that nests absurdly deep,
+/// loops for ever or writes without end is an error, in bounded time and memory.
+@Suite("Chat template limits")
+struct ChatTemplateLimitTests {
+    @Test("nesting beyond the limit is refused at parse")
+    func deepNesting() throws {
+        for text in ["{{ " + String(repeating: "(", count: 10_000) + "1" + String(repeating: ")", count: 10_000) + " }}",
+                     "{{ " + String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000) + " }}",
+                     "{{ " + String(repeating: "not ", count: 10_000) + "x }}", "{{ " + String(repeating: "-", count: 10_000) + "1 }}",
+                     String(repeating: "{% if x %}", count: 500) + String(repeating: "{% endif %}", count: 500)] {
+            #expect(throws: TemplateError.self) { try ChatTemplate(text) }
+        }
+        let nested = try? ChatTemplate("{{ " + String(repeating: "(", count: 20) + "1" + String(repeating: ")", count: 20) + " }}")
+        #expect(try nested?.render(context: [:]) == "1")
+    }
+
+    @Test("endless loops and endless text end in an error")
+    func runaway() throws {
+        for text in ["{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}",
+                     "{{ 'x' * 1000000000000 }}", "{% for i in range(100000) %}{{ 'abcdefghijklmnop' }}{% endfor %}"] {
+            let template = try ChatTemplate(text)
+            #expect(throws: TemplateError.self) { try template.render(context: [:]) }
+        }
+    }
+}
