@@ -2,7 +2,9 @@
 // control tokens, the request's text never does (no injection of <|im_end|> by a user), text
 // across segment boundaries is tokenized as one stretch, and BOS comes once.
 
+import Foundation
 import KansoEngine
+import KansoGGUF
 import KansoTestSupport
 import Testing
 
@@ -71,5 +73,38 @@ struct TokenizerSegmentTests {
         // A request that types "<s>" stays text: BOS is added, and the typed text is not a token.
         let typed = tokenizer.encode([TextSegment("<s>hello", parseSpecial: false)], addSpecial: true)
         #expect(typed.filter { $0 == bos }.count == 1)
+    }
+}
+
+/// The real models' chat prompts tokenized as segments equal llama.cpp's tokens of the whole prompt
+/// with the template's control tokens parsed (Fixtures/chat_prompt_tokens.json, from
+/// scripts/chat-prompt-token-goldens.py), BOS once.
+@Suite("Chat prompt tokens against llama.cpp",
+       .enabled(if: RealModel.allCases.allSatisfy { $0.url != nil },
+                Comment(rawValue: RealModel.allCases.first { $0.url == nil }?.missingMessage ?? "")))
+struct ChatPromptTokenTests {
+    struct Case: Decodable {
+        let model: String
+        let prefix: String
+        let text: String
+        let suffix: String
+        let tokens: [Int32]
+    }
+
+    @Test("segments equal llama.cpp's tokens of the rendered prompt")
+    func againstLlamaCpp() throws {
+        struct Fixture: Decodable { let cases: [Case] }
+        let url = SharedData.repositoryRoot.appendingPathComponent("Tests/KansoEngineTests/Fixtures/chat_prompt_tokens.json")
+        let cases = try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: url)).cases
+        #expect(cases.count >= 10)
+        for (file, group) in Dictionary(grouping: cases, by: \.model) {
+            let model = try #require(RealModel(rawValue: file)?.url)
+            let tokenizer = try Tokenizer(gguf: GGUFFile(path: model.path))
+            for entry in group {
+                let tokens = tokenizer.encode([TextSegment(entry.prefix, parseSpecial: true), TextSegment(entry.text, parseSpecial: false),
+                                               TextSegment(entry.suffix, parseSpecial: true)], addSpecial: true)
+                #expect(tokens == entry.tokens, "\(file): \(entry.text.debugDescription)")
+            }
+        }
     }
 }
