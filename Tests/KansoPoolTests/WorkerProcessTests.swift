@@ -126,6 +126,32 @@ struct WorkerProcessTests {
         _ = await worker.terminate()
     }
 
+    @Test("a worker outlives the thread that started it (it dies with its parent process, not a thread)")
+    func outlivesSpawningThread() async throws {
+        // Started from a thread that ends once the worker is up (as a retired pool thread does).
+        let box = Box()
+        let thread = Thread {
+            box.worker = try? WorkerProcess(executable: Self.kansod)
+            Thread.sleep(forTimeInterval: 0.5)  // the worker has asked to die with its parent by now
+            box.started.signal()
+        }
+        thread.start()
+        box.started.wait()
+        let worker = try #require(box.worker)
+        try await Task.sleep(for: .milliseconds(300))
+        let load = WorkerLoadParameters(path: SharedData.stories260K!.path, threads: 1, contextLength: 512)
+        let reply = try await worker.connection.call(VarlinkCall(method: WorkerInterface.load, parameters: try JSONValue.from(load).objectValue!))
+        #expect(reply.error == nil, "\(reply)")
+        #expect(worker.exit == nil)
+        _ = await worker.terminate()
+    }
+
+    final class Box: @unchecked Sendable {  // written by one thread before `started` is signalled
+        var worker: WorkerProcess?
+        /// Signalled as the thread that started the worker ends.
+        let started = DispatchSemaphore(value: 0)
+    }
+
     @Test("what the end of the text asks next words for")
     func wordStart() {
         func split(_ prefix: String, _ text: String, _ suffix: String = "") -> (String, String, NextWordPredictor.WordStart) {

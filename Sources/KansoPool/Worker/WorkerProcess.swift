@@ -30,6 +30,8 @@ final class WorkerProcess: @unchecked Sendable {  // `exit` guarded by `lock`
         FileSystem.symbolicLinkTarget("/proc/self/exe") ?? CommandLine.arguments[0]
     }()
 
+    private static let spawner = LastingThread(name: "kanso-spawner")
+
     /// Starts a worker. `arguments` follow the executable (e.g. ["worker"]).
     init(executable: String = WorkerProcess.executable, arguments: [String] = ["worker"]) throws {
         var pair: [Int32] = [0, 0]
@@ -60,9 +62,13 @@ final class WorkerProcess: @unchecked Sendable {  // `exit` guarded by `lock`
         let environment = WorkerEnvironment.clean(ProcessEnvironment.current).map { "\($0.key)=\($0.value)" }
         let argv = [executable] + arguments
         var child: pid_t = 0
-        let result = withCStrings(argv) { argvPointers in
-            withCStrings(environment) { environmentPointers in
-                posix_spawn(&child, executable, &actions, &attributes, argvPointers, environmentPointers)
+        // Spawned from a thread that never ends: the worker dies with the thread that spawned it
+        // (PR_SET_PDEATHSIG), and the pool threads callers run on are retired when idle.
+        let result = Self.spawner.run {
+            withCStrings(argv) { argvPointers in
+                withCStrings(environment) { environmentPointers in
+                    posix_spawn(&child, executable, &actions, &attributes, argvPointers, environmentPointers)
+                }
             }
         }
         close(pair[1])
