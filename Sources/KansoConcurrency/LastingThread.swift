@@ -4,9 +4,12 @@
 // that spawned them, so a child spawned from a pool thread (Swift's or Dispatch's, which retire
 // idle threads) would be killed when that thread is retired, its parent process alive.
 
-public final class LastingThread: @unchecked Sendable {  // `work` is guarded by `condition`
+public final class LastingThread: @unchecked Sendable {  // the counters and `work` are guarded by `condition`
     private let condition = Condition()
     private var work: [() -> Void] = []
+    /// Pieces of work handed in and finished so far: a caller waits until its own is finished.
+    private var submitted = 0
+    private var finished = 0
 
     public init(name: String) {
         DetachedThread.start(name: name, stackBytes: 256 << 10) { [self] in serve() }
@@ -16,18 +19,14 @@ public final class LastingThread: @unchecked Sendable {  // `work` is guarded by
     public func run<Result>(_ body: () -> Result) -> Result {
         withoutActuallyEscaping(body) { body in
             var result: Result?
-            var finished = false
             condition.lock()
-            work.append { [condition] in
-                let value = body()
-                condition.lock()
-                result = value
-                finished = true
-                condition.broadcast()
-                condition.unlock()
-            }
+            let ticket = submitted
+            submitted += 1
+            work.append { result = body() }
             condition.broadcast()
-            while !finished { condition.wait() }
+            // `finished` counts a piece only once this thread has let go of its closure, which
+            // must not outlive this call.
+            while finished <= ticket { condition.wait() }
             condition.unlock()
             return result!
         }
@@ -37,9 +36,14 @@ public final class LastingThread: @unchecked Sendable {  // `work` is guarded by
         while true {
             condition.lock()
             while work.isEmpty { condition.wait() }
-            let next = work.removeFirst()
+            var next: (() -> Void)? = work.removeFirst()
             condition.unlock()
-            next()
+            next?()
+            next = nil
+            condition.lock()
+            finished += 1
+            condition.broadcast()
+            condition.unlock()
         }
     }
 }
