@@ -58,6 +58,7 @@ final class LocalHTTPServer: @unchecked Sendable {  // routes are set before use
     private func acceptLoop() {
         while true {
             let connection = accept(listener, nil, nil)
+            if connection < 0, errno == EINTR { continue }  // a child's SIGCHLD, say
             guard connection >= 0 else { return }
             Thread { [self] in
                 serve(connection)
@@ -71,6 +72,7 @@ final class LocalHTTPServer: @unchecked Sendable {  // routes are set before use
         var buffer = [UInt8](repeating: 0, count: 4096)
         while !request.ends(with: Array("\r\n\r\n".utf8)) {
             let count = read(connection, &buffer, buffer.count)
+            if count < 0, errno == EINTR { continue }
             guard count > 0 else { return }
             request += buffer[..<count]
         }
@@ -120,6 +122,7 @@ final class LocalHTTPServer: @unchecked Sendable {  // routes are set before use
         var offset = 0
         while offset < bytes.count {
             let written = bytes[offset...].withUnsafeBytes { write(connection, $0.baseAddress, $0.count) }
+            if written < 0, errno == EINTR { continue }
             guard written > 0 else { return }
             offset += written
         }

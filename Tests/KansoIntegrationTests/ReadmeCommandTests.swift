@@ -144,7 +144,7 @@ extension DaemonHarness {
         process.arguments = arguments + ["--socket", socketPath]
         let output = Pipe()
         process.standardOutput = output
-        process.standardError = output
+        process.standardError = FileHandle.nullDevice
         try process.run()
         return (process, output)
     }
