@@ -4,13 +4,15 @@ import PackageDescription
 
 // Targets follow the layout in DESIGN.md; a dependency may only point down this list:
 // kansoctl, kansod, KansoServer, KansoPool, KansoWorker, KansoSystemd, KansoWire, KansoEngine,
-// then the leaves KansoGGUF, KansoConcurrency, CKernelSupport, CSystemd (which import nothing).
-// `kansod` is both processes' wiring: the supervisor (KansoServer, KansoPool) and the worker
-// (KansoWorker, the only user of the engine). `KansoEngine` imports only the leaves `KansoGGUF`
-// (the GGUF reader), `KansoConcurrency` (locks, threads) and `CKernelSupport` (C headers for the
-// one instruction Swift cannot emit, a prefetch, and for glibc's malloc_trim, which Swift's Glibc
-// module leaves out); `KansoWire` imports nothing of the project; `kansoctl`, `KansoServer` and
-// `KansoPool` never link the engine. Tests/KansoLayoutTests enforces all of this.
+// then the leaves KansoChatTemplate, KansoGGUF, KansoConcurrency, CKernelSupport, CSystemd (which
+// import nothing of the project). `kansod` is both processes' wiring: the supervisor (KansoServer,
+// KansoPool) and the worker (KansoWorker, the only user of the engine). `KansoEngine` imports only
+// the leaves `KansoGGUF` (the GGUF reader), `KansoConcurrency` (locks, threads) and
+// `CKernelSupport` (C headers for the one instruction Swift cannot emit, a prefetch, and for
+// glibc's malloc_trim, which Swift's Glibc module leaves out); `KansoPool` renders chat templates
+// with `KansoChatTemplate` (a Jinja subset); `KansoWire` imports nothing of the project;
+// `kansoctl`, `KansoServer` and `KansoPool` never link the engine. Tests/KansoLayoutTests
+// enforces all of this.
 
 // The engine's kernels are plain scalar loops written for the auto-vectorizer: in release
 // builds they are compiled without bounds checks and for the host CPU (see DESIGN.md, Engine).
@@ -71,7 +73,7 @@ let package = Package(
         .executableTarget(
             name: "kansoctl",
             dependencies: [
-                "KansoWire",
+                "KansoWire", "KansoGGUF",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -97,7 +99,7 @@ let package = Package(
         .target(
             name: "KansoPool",
             dependencies: [
-                "KansoSystemd", "KansoWire", "KansoGGUF", "KansoConcurrency",
+                "KansoSystemd", "KansoWire", "KansoGGUF", "KansoConcurrency", "KansoChatTemplate",
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -123,6 +125,9 @@ let package = Package(
         // and threads used outside Swift concurrency.
         .target(name: "KansoGGUF"),
         .target(name: "KansoConcurrency"),
+        // The Jinja subset that renders models' chat templates (the supervisor renders an agent's
+        // conversation at manifest load): a leaf that imports nothing of the project.
+        .target(name: "KansoChatTemplate"),
         .target(name: "CKernelSupport"),
         .systemLibrary(
             name: "CSystemd",
@@ -145,7 +150,9 @@ let package = Package(
         ], path: "Tests/KansoPoolTestKit"),
         .testTarget(name: "KansoEngineTests", dependencies: ["KansoEngine", "KansoGGUF", "KansoConcurrency", "KansoTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "KansoWireTests", dependencies: ["KansoWire", "KansoTestSupport"]),
+        .testTarget(name: "KansoChatTemplateTests", dependencies: ["KansoChatTemplate", "KansoTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "KansoSystemdTests", dependencies: ["KansoSystemd", "KansoTestSupport"]),
+        .testTarget(name: "KansoWorkerTests", dependencies: ["KansoWorker"]),
         .testTarget(name: "KansoPoolTests", dependencies: ["KansoPool", "KansoPoolTestKit", "KansoTestSupport"]),
         // The layout of DESIGN.md, checked from this file and every source file's imports.
         .testTarget(name: "KansoLayoutTests"),

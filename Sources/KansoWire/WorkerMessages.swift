@@ -27,17 +27,19 @@ public enum WorkerInterface {
       loadMilliseconds: float, packedWeights: ?string, tokenizerTables: ?string, writingPackedCache: ?bool
     )
     # prefix is the agent's fixed prompt text before the request's text; it is computed once
-    # and reused. With more, each token comes as a reply; the last one has done = true.
-    method Generate(prefix: string, text: string, suffix: string, maxTokens: int, stop: []string,
+    # and reused. chat: prefix and suffix are a chat template's rendering, whose control-token
+    # texts are tokens (never in text). With more, each token comes as a reply; the last one has
+    # done = true.
+    method Generate(prefix: string, text: string, suffix: string, chat: ?bool, maxTokens: int, stop: []string,
                     sampling: Sampling, schema: ?object) -> (
       text: string, done: bool, stopReason: ?string, promptTokens: int, reusedPromptTokens: int,
       generatedTokens: int, milliseconds: float
     )
-    method Classify(prefix: string, text: string, suffix: string, labels: []string) -> (
+    method Classify(prefix: string, text: string, suffix: string, chat: ?bool, labels: []string) -> (
       logLikelihoods: []float, probabilities: []float, promptTokens: int, reusedPromptTokens: int,
       milliseconds: float
     )
-    method NextWords(prefix: string, text: string, count: int) -> (words: []Word, milliseconds: float)
+    method NextWords(prefix: string, text: string, suffix: ?string, chat: ?bool, count: int) -> (words: []Word, milliseconds: float)
     method Cancel() -> ()
 
     error LoadFailed (path: string, reason: string)
@@ -111,14 +113,18 @@ public struct WorkerGenerateParameters: Codable, Sendable {
     public var prefix: String
     public var text: String
     public var suffix: String
+    /// prefix and suffix are a chat template's rendering (their control-token texts are tokens).
+    public var chat: Bool?
     public var maxTokens: Int
     public var stop: [String]
     public var sampling: SamplingParameters
     public var schema: JSONValue?
-    public init(prefix: String, text: String, suffix: String, maxTokens: Int, stop: [String], sampling: SamplingParameters, schema: JSONValue? = nil) {
+    public init(prefix: String, text: String, suffix: String, chat: Bool? = nil, maxTokens: Int, stop: [String],
+                sampling: SamplingParameters, schema: JSONValue? = nil) {
         self.prefix = prefix
         self.text = text
         self.suffix = suffix
+        self.chat = chat
         self.maxTokens = maxTokens
         self.stop = stop
         self.sampling = sampling
@@ -151,11 +157,13 @@ public struct WorkerClassifyParameters: Codable, Sendable {
     public var prefix: String
     public var text: String
     public var suffix: String
+    public var chat: Bool?
     public var labels: [String]
-    public init(prefix: String, text: String, suffix: String, labels: [String]) {
+    public init(prefix: String, text: String, suffix: String, chat: Bool? = nil, labels: [String]) {
         self.prefix = prefix
         self.text = text
         self.suffix = suffix
+        self.chat = chat
         self.labels = labels
     }
 }
@@ -180,10 +188,14 @@ public struct WorkerClassifyReply: Codable, Sendable {
 public struct WorkerNextWordsParameters: Codable, Sendable {
     public var prefix: String
     public var text: String
+    public var suffix: String?
+    public var chat: Bool?
     public var count: Int
-    public init(prefix: String, text: String, count: Int) {
+    public init(prefix: String, text: String, suffix: String? = nil, chat: Bool? = nil, count: Int) {
         self.prefix = prefix
         self.text = text
+        self.suffix = suffix
+        self.chat = chat
         self.count = count
     }
 }

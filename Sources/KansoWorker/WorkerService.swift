@@ -120,8 +120,8 @@ final class WorkerService: @unchecked Sendable {  // jobs run on one thread; `ca
     private func classify(_ parameters: WorkerClassifyParameters) throws -> WorkerClassifyReply {
         let (model, prefixes) = try loadedModel()
         let started = ContinuousClock.now
-        let outcome = try LabelScorer(model: model, prefixes: prefixes)
-            .score(prompt: parameters.prefix + parameters.text + parameters.suffix, prefixText: parameters.prefix, labels: parameters.labels)
+        let prompt = PromptText(prefix: parameters.prefix, text: parameters.text, suffix: parameters.suffix, chat: parameters.chat ?? false)
+        let outcome = try LabelScorer(model: model, prefixes: prefixes).score(prompt: prompt, labels: parameters.labels)
         return WorkerClassifyReply(logLikelihoods: outcome.logLikelihoods, probabilities: outcome.probabilities,
                                    promptTokens: outcome.promptTokens, reusedPromptTokens: outcome.reusedPromptTokens,
                                    milliseconds: Self.milliseconds(since: started))
@@ -130,8 +130,8 @@ final class WorkerService: @unchecked Sendable {  // jobs run on one thread; `ca
     private func nextWords(_ parameters: WorkerNextWordsParameters) throws -> WorkerNextWordsReply {
         let (model, prefixes) = try loadedModel()
         let started = ContinuousClock.now
-        let words = try NextWordPredictor(model: model, prefixes: prefixes)
-            .predict(prompt: parameters.prefix + parameters.text, prefixText: parameters.prefix, count: max(1, parameters.count))
+        let prompt = PromptText(prefix: parameters.prefix, text: parameters.text, suffix: parameters.suffix ?? "", chat: parameters.chat ?? false)
+        let words = try NextWordPredictor(model: model, prefixes: prefixes).predict(prompt: prompt, count: max(1, parameters.count))
         return WorkerNextWordsReply(words: words.map { WordCandidate(word: $0.0, probability: $0.1) },
                                     milliseconds: Self.milliseconds(since: started))
     }
@@ -139,13 +139,13 @@ final class WorkerService: @unchecked Sendable {  // jobs run on one thread; `ca
     private func generate(_ parameters: WorkerGenerateParameters, streaming: Bool, reply: ([UInt8]) -> Void) throws {
         let (model, prefixes) = try loadedModel()
         let started = ContinuousClock.now
-        let prompt = parameters.prefix + parameters.text + parameters.suffix
-        let tokens = model.tokenizer.encode(prompt, addSpecial: true, parseSpecial: false)
+        let prompt = PromptText(prefix: parameters.prefix, text: parameters.text, suffix: parameters.suffix, chat: parameters.chat ?? false)
+        let tokens = prompt.tokens(model.tokenizer)
         let capacity = min(model.configuration.contextLength, tokens.count + max(1, parameters.maxTokens))
         guard tokens.count < model.configuration.contextLength else {
             throw TaskError.inputTooLong(tokens: tokens.count + 1, limit: model.configuration.contextLength)
         }
-        let (cache, reused) = try prefixes.workingCache(prefixText: parameters.prefix, tokens: tokens, capacity: capacity)
+        let (cache, reused) = try prefixes.workingCache(prefix: prompt.prefixSegment, tokens: tokens, capacity: capacity)
         if let schema = parameters.schema {
             try extract(schema: schema, parameters: parameters, model: model, tokens: tokens, cache: cache, reused: reused,
                         started: started, reply: reply)

@@ -12,7 +12,7 @@ struct Kansoctl: ParsableCommand {
         discussion: "Finds the daemon through --socket, else $KANSO_SOCKET, else /run/kansod/kansod.sock.",
         version: KansoVersion.current,
         subcommands: [Status.self, Agents.self, Predict.self, Classify.self, Extract.self, Load.self, Unload.self,
-                      Reload.self, Events.self, Top.self]
+                      Reload.self, Events.self, Top.self, Models.self, Pull.self]
     )
 }
 

@@ -104,13 +104,7 @@ struct DaemonOptions: Sendable {
     }
 
     var resolvedModelPath: [String] {
-        if let text = modelPath ?? fromEnvironment("KANSO_MODEL_PATH") {
-            return text.split(separator: ":").map(String.init)
-        }
-        var folders = [resolvedStateDirectory + "/models"]
-        if let home = fromEnvironment("HOME"), getuid() != 0 { folders.append(home + "/.local/share/kanso/models") }
-        folders.append("/usr/share/kanso/models")
-        return folders
+        ModelFolders.searchPath(override: modelPath, stateDirectory: resolvedStateDirectory, environment: environment)
     }
 
     var resolvedSysfsRoot: String { sysfsRoot ?? fromEnvironment("KANSO_SYSFS_ROOT") ?? "/" }

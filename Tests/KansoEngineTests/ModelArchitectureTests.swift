@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import KansoEngine
+import KansoGGUF
 
 /// Every architecture on a synthetic model: the configuration it reads, agreement with the naive
 /// reference (ModelReference), and agreement between single steps, whole prompts and batches.
@@ -134,4 +135,13 @@ import Testing
 
 extension SyntheticModel: CustomTestStringConvertible {
     var testDescription: String { architecture }
+}
+
+@Suite("Supported models")
+struct SupportedModelsTests {
+    /// kansoctl checks downloads against the GGUF leaf's list; the engine loads from its own.
+    @Test("the GGUF leaf's list of architectures is the engine's")
+    func architecturesAgree() {
+        #expect(SupportedModels.architectures.sorted() == ModelArchitecture.allCases.map(\.rawValue).sorted())
+    }
 }

@@ -74,12 +74,14 @@ final class DaemonHarness {
         return environment
     }
 
-    /// Starts `kansod` stand-alone on this harness's socket and waits for READY=1.
+    /// Starts `kansod` stand-alone on this harness's socket and waits for READY=1. Models are found
+    /// in ../shared/models, and with `realModels` in the folder scripts/install-models.sh fills.
     @discardableResult
     func start(arguments extra: [String] = [], environment extraEnvironment: [String: String] = [:],
-               waitForReady: Bool = true) throws -> Process {
+               waitForReady: Bool = true, realModels: Bool = false) throws -> Process {
         var arguments = ["--socket", socketPath, "--agents", agentsDirectory.path, "--log-level", "debug"]
-        if let models = SharedData.file("models") { arguments += ["--model-path", models.path] }
+        let folders = (realModels ? [RealModel.directory.path] : []) + [SharedData.file("models")?.path].compactMap { $0 }
+        if !folders.isEmpty { arguments += ["--model-path", folders.joined(separator: ":")] }
         return try launch(Self.kansod, arguments: arguments + extra, environment: environment(extraEnvironment),
                           waitForReady: waitForReady)
     }

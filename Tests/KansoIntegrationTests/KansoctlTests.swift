@@ -14,7 +14,7 @@ struct KansoctlTests {
         let status = try harness.kansoctl(["status"])
         #expect(status.status == 0, "\(status.error)")
         #expect(status.output.contains("kansod \(KansoVersion.current) — ready"))
-        for name in ["story-continue", "ticket-triage", "ticket-triage-large", "contact-extract"] {
+        for name in ["story-continue", "next", "ticket-triage", "ticket-triage-large", "contact-extract"] {
             #expect(status.output.contains(name))
         }
         #expect(status.output.contains("Rejected manifests:"))
@@ -24,11 +24,11 @@ struct KansoctlTests {
         let reply = try JSONDecoder().decode(StatusReply.self, from: Data(json.output.utf8))
         #expect(reply.state == "ready")
         #expect(reply.activation == "stand-alone")
-        #expect(reply.agents.map(\.name) == ["contact-extract", "story-continue", "ticket-triage", "ticket-triage-large"])
+        #expect(reply.agents.map(\.name) == ["contact-extract", "next", "story-continue", "ticket-triage", "ticket-triage-large"])
         #expect(reply.problems.count == 1 && reply.problems[0].key == "task")
         let unavailable = try #require(reply.agents.first { $0.name == "ticket-triage" })
         #expect(unavailable.state == "unavailable")
-        #expect(unavailable.reason?.contains("searched: \(harness.agentsDirectory.path)/qwen2.5-0.5b-instruct-q8_0.gguf") == true)
+        #expect(unavailable.reason?.contains("searched: \(harness.agentsDirectory.path)/SmolLM2-135M-Instruct.Q4_1.gguf") == true)
 
         let agents = try harness.kansoctl(["agents", "--json"])
         let list = try JSONDecoder().decode(AgentListReply.self, from: Data(agents.output.utf8))
@@ -44,7 +44,7 @@ struct KansoctlTests {
         #expect(outcome.added == ["broken"])
         #expect(outcome.removed == ["contact-extract"])
         #expect(outcome.problems.isEmpty)
-        #expect(try harness.kansoctl(["reload"]).output.hasPrefix("reloaded: 4 agents"))
+        #expect(try harness.kansoctl(["reload"]).output.hasPrefix("reloaded: 5 agents"))
     }
 
     @Test("no daemon: a clear message and exit status 69")

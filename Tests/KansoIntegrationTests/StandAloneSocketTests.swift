@@ -20,7 +20,7 @@ struct StandAloneSocketTests {
         close(fd)
         #expect(FileManager.default.fileExists(atPath: harness.socketPath))
         try harness.start()
-        #expect(try harness.client().agents().agents.count == 4)
+        #expect(try harness.client().agents().agents.count == 5)
     }
 
     @Test("a regular file at the socket path is refused and kept")

@@ -12,7 +12,7 @@ struct SystemdLifecycleTests {
         let listener = harness.notifications
 
         let ready = try #require(listener.waitFor({ $0["READY"] == "1" }, timeout: 10))
-        #expect(ready["STATUS"]?.contains("serving 4 agents") == true)
+        #expect(ready["STATUS"]?.contains("serving 5 agents") == true)
         let readyIndex = listener.received.firstIndex { $0["READY"] == "1" }!
         #expect(listener.waitFor(after: readyIndex, { $0["WATCHDOG"] == "1" }, timeout: 10) != nil,
                 "no WATCHDOG=1 after READY=1: \(listener.received)")
@@ -25,7 +25,7 @@ struct SystemdLifecycleTests {
         let reloadIndex = listener.received.firstIndex { $0["RELOADING"] == "1" }!
         let readyAgain = try #require(listener.waitFor(after: reloadIndex + 1, { $0["READY"] == "1" }, timeout: 10))
         #expect(readyAgain["STATUS"]?.contains("reloaded") == true)
-        #expect(try client.agents().agents.count == 4, "connection opened before the reload still works")
+        #expect(try client.agents().agents.count == 5, "connection opened before the reload still works")
 
         // SIGTERM: STOPPING=1, exit 0, our socket file removed, the agents folder untouched.
         let agentsBefore = try FileManager.default.contentsOfDirectory(atPath: harness.agentsDirectory.path).sorted()
@@ -55,6 +55,6 @@ struct SystemdLifecycleTests {
         #expect(failure["ERRNO"] == String(EADDRINUSE))
         #expect(failure["STATUS"]?.contains("another kansod") == true)
         #expect(second.log.contains("another kansod is already serving on \(first.socketPath)"))
-        #expect(try first.client().agents().agents.count == 4, "the first instance still serves")
+        #expect(try first.client().agents().agents.count == 5, "the first instance still serves")
     }
 }

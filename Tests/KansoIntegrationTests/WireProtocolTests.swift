@@ -29,7 +29,7 @@ struct WireProtocolTests {
             #expect(reply.parameters["reason"]?.stringValue?.isEmpty == false)
         }
         let list = try connection.call(VarlinkCall(method: "io.kanso.Agents.List"))
-        #expect(list.parameters["agents"]?.arrayValue?.count == 4)
+        #expect(list.parameters["agents"]?.arrayValue?.count == 5)
     }
 
     @Test("an oversized message gets MessageTooLarge; the next message on the same connection is answered")
@@ -97,6 +97,6 @@ struct WireProtocolTests {
             let connection = try VarlinkConnection(path: harness.socketPath)
             try connection.sendRaw(Array("{\"method\": \"io.kanso.Agents.Li".utf8))
         }
-        #expect(try harness.client().agents().agents.count == 4)
+        #expect(try harness.client().agents().agents.count == 5)
     }
 }

@@ -20,7 +20,7 @@ struct DependencyDirectionTests {
         ["KansoSystemd"],
         ["KansoWire"],
         ["KansoEngine"],
-        ["KansoGGUF", "KansoConcurrency", "CKernelSupport", "CSystemd"],
+        ["KansoChatTemplate", "KansoGGUF", "KansoConcurrency", "CKernelSupport", "CSystemd"],
     ]
     static let leaves = Set(layers.last!)
     static let layerOf: [String: Int] = Dictionary(uniqueKeysWithValues: layers.enumerated().flatMap { index, names in

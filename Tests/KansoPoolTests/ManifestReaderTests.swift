@@ -76,6 +76,10 @@ struct ManifestReaderTests {
         ("name = \"x\"\ntask = \"predict\"\nmodel = \"m\"\nprompt = \"{text}\"\nmax_tokens = 0\n", "max_tokens", "expected a positive integer, got 0"),
         ("name = \"x\"\ntask = \"predict\"\nmodel = \"m\"\nprompt = \"{text}\"\n[sampling]\ntop_p = 2\n", "sampling.top_p", "(0, 1]"),
         ("name = \"x\"\ntask = \"predict\"\nmodel = \"m\"\nprompt = \"{text}\"\n[sampling]\ntemp = 1\n", "sampling.temp", "unknown key"),
+        ("name = \"x\"\ntask = \"predict\"\nmodel = \"m\"\nprompt = \"{text}\"\ntemplate = \"jinja\"\n", "template", "got \"jinja\""),
+        ("name = \"x\"\ntask = \"predict\"\nmodel = \"m\"\nprompt = \"{text}\"\nsystem = \"Be brief.\"\n", "system", "needs template = \"chat\""),
+        ("name = \"x\"\ntask = \"predict\"\nmodel = \"m\"\n", "prompt", "missing; expected a template containing {text}"),
+        ("name = \"x\"\ntask = \"predict\"\nmodel = \"m\"\ntemplate = \"chat\"\nprompt = \"no slot\"\n", "prompt", "containing {text}"),
     ])
     func rejected(text: String, key: String, expected: String) {
         do {
@@ -86,6 +90,17 @@ struct ManifestReaderTests {
             #expect(error.key == key, "\(error)")
             #expect(error.message.contains(expected), "\(error)")
         }
+    }
+
+    @Test("a chat agent's prompt is its user turn, the request's text alone unless given")
+    func chatManifest() throws {
+        let chat = try reader.parse("name = \"x\"\ntask = \"predict\"\nmodel = \"m\"\ntemplate = \"chat\"\nsystem = \"Be brief.\"\n", path: "/a/x.toml")
+        #expect(chat.template == .chat)
+        #expect(chat.system == "Be brief.")
+        #expect(chat.prompt == "{text}")
+        let raw = try reader.parse(base, path: "/a/x.toml")
+        #expect(raw.template == .raw)
+        #expect(raw.system == nil)
     }
 
     @Test("invalid TOML is reported with its line")

@@ -92,6 +92,66 @@ struct WorkerProcessTests {
         _ = await worker.terminate()
     }
 
+    @Test("a partly typed word gets completions of itself")
+    func completions() async throws {
+        let worker = try await startLoaded()
+        for (text, first) in [("The little do", "dog"), ("Once upon a ti", "time")] {
+            let parameters = WorkerNextWordsParameters(prefix: "", text: text, count: 5)
+            let reply = try await worker.connection.call(.nextWords(parameters))
+            let words = try reply.decodeParameters(WorkerNextWordsReply.self).words
+            let typed = String(text.split(separator: " ").last!)
+            #expect(words.count == 5, "\(text): \(words)")
+            #expect(words.first?.word == first, "\(text): \(words)")
+            #expect(words.allSatisfy { $0.word.hasPrefix(typed) }, "\(text): \(words)")
+            #expect(zip(words, words.dropFirst()).allSatisfy { $0.probability >= $1.probability })
+        }
+        _ = await worker.terminate()
+    }
+
+    @Test("a chat prompt's own control text is tokens, BOS comes once, and the request's text stays text")
+    func chatPromptTokens() async throws {
+        let worker = try await startLoaded()
+        func promptTokens(prefix: String, text: String, chat: Bool) async throws -> Int {
+            let parameters = WorkerGenerateParameters(prefix: prefix, text: text, suffix: "", chat: chat, maxTokens: 1, stop: [],
+                                                      sampling: SamplingParameters(temperature: 0, seed: 1))
+            let reply = try await worker.connection.call(.generate(parameters, streaming: false))
+            return try reply.decodeParameters(WorkerGenerateReply.self).promptTokens
+        }
+        // "Once upon a time" is [<s>, 403, 407, 261, 378]: a template that writes <s> itself gets no second one.
+        #expect(try await promptTokens(prefix: "<s>", text: "Once upon a time", chat: true) == 5)
+        #expect(try await promptTokens(prefix: "", text: "Once upon a time", chat: false) == 5)
+        // In a raw prompt, or in the request's text, "<s>" is three characters of text.
+        #expect(try await promptTokens(prefix: "<s>", text: "Once upon a time", chat: false) > 5)
+        #expect(try await promptTokens(prefix: "", text: "<s>Once upon a time", chat: true) > 5)
+        _ = await worker.terminate()
+    }
+
+    @Test("a worker outlives the thread that started it (it dies with its parent process, not a thread)")
+    func outlivesSpawningThread() async throws {
+        // Started from a thread that ends once the worker is up (as a retired pool thread does).
+        let box = Box()
+        let thread = Thread {
+            box.worker = try? WorkerProcess(executable: Self.kansod)
+            Thread.sleep(forTimeInterval: 0.5)  // the worker has asked to die with its parent by now
+            box.started.signal()
+        }
+        thread.start()
+        box.started.wait()
+        let worker = try #require(box.worker)
+        try await Task.sleep(for: .milliseconds(300))
+        let load = WorkerLoadParameters(path: SharedData.stories260K!.path, threads: 1, contextLength: 512)
+        let reply = try await worker.connection.call(.load(load))
+        #expect(reply.error == nil, "\(reply)")
+        #expect(worker.exit == nil)
+        _ = await worker.terminate()
+    }
+
+    final class Box: @unchecked Sendable {  // written by one thread before `started` is signalled
+        var worker: WorkerProcess?
+        /// Signalled as the thread that started the worker ends.
+        let started = DispatchSemaphore(value: 0)
+    }
+
     @Test("kill -9 mid-job ends the job's stream with an error; the exit is reported")
     func killedMidJob() async throws {
         let worker = try await startLoaded()

@@ -56,8 +56,7 @@ public enum RealModel: String, CaseIterable, Sendable {
         let environment = ProcessInfo.processInfo.environment
         if let path = environment["KANSO_MODEL_DIR"], !path.isEmpty { return URL(fileURLWithPath: path) }
         if getuid() == 0 { return URL(fileURLWithPath: "/var/lib/kanso/models") }
-        let data = environment["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (NSHomeDirectory() + "/.local/share")
-        return URL(fileURLWithPath: data).appendingPathComponent("kanso/models")
+        return URL(fileURLWithPath: NSHomeDirectory()).appendingPathComponent(".local/share/kanso/models")
     }
 
     /// The installed file, or nil when it is not there.

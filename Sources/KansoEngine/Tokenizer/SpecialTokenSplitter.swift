@@ -1,7 +1,8 @@
 // Splits text around special tokens before the model runs, following llama.cpp's
 // tokenizer_st_partition: user-defined tokens are always split out; control and unknown tokens
-// only when the caller asks to parse special tokens. Longer tokens are split out first; each
-// token's occurrences are found left to right; lstrip/rstrip tokens swallow adjacent whitespace.
+// only where the caller asks to parse special tokens (a whole token inside one of the given byte
+// ranges: a chat template's own text, never the request's). Longer tokens are split out first;
+// each token's occurrences are found left to right; lstrip/rstrip tokens swallow adjacent whitespace.
 
 enum TextFragment: Equatable {
     /// Bytes of the input still to be tokenized.
@@ -52,8 +53,9 @@ struct SpecialTokenSplitter: Sendable {
         return true
     }
 
-    /// The fragments of `text`: its bytes with special tokens split out.
-    func split(_ text: UnsafeBufferPointer<UInt8>, parseSpecial: Bool) -> [TextFragment] {
+    /// The fragments of `text`: its bytes with special tokens split out; control and unknown
+    /// tokens only where they lie wholly inside one of `specialRanges` (byte ranges, in order).
+    func split(_ text: UnsafeBufferPointer<UInt8>, specialRanges: [Range<Int>]) -> [TextFragment] {
         guard !text.isEmpty else { return [] }
         // One pass to find which special tokens occur at all (usually none), then llama.cpp's
         // token-by-token partition over just those.
@@ -61,7 +63,7 @@ struct SpecialTokenSplitter: Sendable {
         for position in 0 ..< text.count {
             for index in entriesByFirstByte[Int(text[position])] {
                 let entry = entries[index]
-                if entry.onlyWhenParsing && !parseSpecial { continue }
+                if entry.onlyWhenParsing && !Self.isInside(position ..< position + entry.text.count, specialRanges) { continue }
                 if Self.matches(text, at: position, entry.text) { occurring.insert(index) }
             }
         }
@@ -74,17 +76,23 @@ struct SpecialTokenSplitter: Sendable {
                     result.append(fragment)
                     continue
                 }
-                split(range, around: entry, in: text, into: &result)
+                split(range, around: entry, in: text, specialRanges: specialRanges, into: &result)
             }
             fragments = result
         }
         return fragments
     }
 
+    private static func isInside(_ span: Range<Int>, _ ranges: [Range<Int>]) -> Bool {
+        ranges.contains { $0.lowerBound <= span.lowerBound && span.upperBound <= $0.upperBound }
+    }
+
     private func split(_ range: Range<Int>, around entry: Entry, in text: UnsafeBufferPointer<UInt8>,
-                       into result: inout [TextFragment]) {
+                       specialRanges: [Range<Int>], into result: inout [TextFragment]) {
         var remaining = range
-        while let match = firstMatch(of: entry.text, in: remaining, text) {
+        let allowed: ((Int) -> Bool)? = entry.onlyWhenParsing
+            ? { position in Self.isInside(position ..< position + entry.text.count, specialRanges) } : nil
+        while let match = firstMatch(of: entry.text, in: remaining, text, where: allowed) {
             var leftEnd = match
             if entry.stripsLeft {
                 while leftEnd > remaining.lowerBound, Self.isSpace(text[leftEnd - 1]) { leftEnd -= 1 }
@@ -100,7 +108,9 @@ struct SpecialTokenSplitter: Sendable {
         if !remaining.isEmpty { result.append(.text(remaining)) }
     }
 
-    private func firstMatch(of token: [UInt8], in range: Range<Int>, _ text: UnsafeBufferPointer<UInt8>) -> Int? {
+    /// The first position in `range` where `token` occurs and `allowed` (when given) accepts it.
+    private func firstMatch(of token: [UInt8], in range: Range<Int>, _ text: UnsafeBufferPointer<UInt8>,
+                            where allowed: ((Int) -> Bool)?) -> Int? {
         guard range.count >= token.count else { return nil }
         let first = token[0]
         var position = range.lowerBound
@@ -109,7 +119,7 @@ struct SpecialTokenSplitter: Sendable {
             if text[position] == first {
                 var offset = 1
                 while offset < token.count, text[position + offset] == token[offset] { offset += 1 }
-                if offset == token.count { return position }
+                if offset == token.count, allowed?(position) ?? true { return position }
             }
             position += 1
         }

@@ -105,12 +105,28 @@ public final class Tokenizer: @unchecked Sendable {  // immutable after init
     /// `parseSpecial` turns the text of control tokens ("<|im_start|>") into those tokens.
     /// User-defined tokens are always recognised, as in llama.cpp and Hugging Face tokenizers.
     public func encode(_ text: String, addSpecial: Bool = true, parseSpecial: Bool = false) -> [Int32] {
-        let bytes = Array(text.utf8)
+        encode([TextSegment(text, parseSpecial: parseSpecial)], addSpecial: addSpecial)
+    }
+
+    /// Token ids for the segments joined, as `encode` of the joined text would give them except
+    /// that control tokens are read only inside segments marked `parseSpecial` (a chat template's
+    /// text, never a request's). Text on both sides of a segment boundary is tokenized as one
+    /// stretch, so segments that parse nothing tokenize exactly as their joined text. When the
+    /// text itself starts with BOS (a template that writes `bos_token`), `addSpecial` adds no
+    /// second one.
+    public func encode(_ segments: [TextSegment], addSpecial: Bool = true) -> [Int32] {
+        var bytes: [UInt8] = []
+        var specialRanges: [Range<Int>] = []
+        for segment in segments {
+            let start = bytes.count
+            bytes.append(contentsOf: segment.text.utf8)
+            if segment.parseSpecial, bytes.count > start { specialRanges.append(start ..< bytes.count) }
+        }
         var output: [Int32] = []
         output.reserveCapacity(bytes.count / 3 + 2)
-        if addSpecial, special.addBOS, let bos = special.bos { output.append(bos) }
         bytes.withUnsafeBufferPointer { buffer in
-            let fragments = splitter.split(buffer, parseSpecial: parseSpecial)
+            let fragments = splitter.split(buffer, specialRanges: specialRanges)
+            if addSpecial, special.addBOS, let bos = special.bos, fragments.first != .token(bos) { output.append(bos) }
             var previousWasSpecial = true
             var scratch = BytePairModel.Scratch()
             for fragment in fragments {
@@ -230,5 +246,17 @@ public final class Tokenizer: @unchecked Sendable {  // immutable after init
 
     public func isControl(_ token: Int32) -> Bool {
         tokenType(token) == .control
+    }
+}
+
+/// A stretch of a prompt for `Tokenizer.encode(_:addSpecial:)`, and whether the texts of control
+/// tokens in it become those tokens (true for a chat template's own text, false for user input).
+public struct TextSegment: Sendable, Hashable {
+    public var text: String
+    public var parseSpecial: Bool
+
+    public init(_ text: String, parseSpecial: Bool) {
+        self.text = text
+        self.parseSpecial = parseSpecial
     }
 }

@@ -2,12 +2,14 @@ import SystemPackage
 import Glibc
 
 /// Every manifest of an agents folder, read at one moment: the agents that loaded, each with
-/// where its model is, and the problems of those that did not. A broken manifest never stops
-/// the others.
+/// where its model is and its prompt's fixed text (a chat agent's rendered from its model's chat
+/// template), and the problems of those that did not. A broken manifest never stops the others.
 public struct AgentCatalog: Sendable {
     public struct Entry: Sendable, Equatable {
         public var manifest: AgentManifest
         public var model: ModelLocator.Outcome
+        /// The prompt's fixed text; nil for a chat agent whose model is missing (it is unavailable).
+        public var prompt: AgentPrompt?
     }
 
     /// Agents by name, in name order.
@@ -42,7 +44,13 @@ public struct AgentCatalog: Sendable {
                     continue
                 }
                 firstFileForName[manifest.name] = path
-                entries.append(Entry(manifest: manifest, model: locator.locate(manifest.model, manifestDirectory: manifest.directory)))
+                let model = locator.locate(manifest.model, manifestDirectory: manifest.directory)
+                var prompt: AgentPrompt?
+                switch model {
+                case .found(let modelPath, _): prompt = try AgentPrompt.resolve(manifest, modelPath: modelPath)
+                case .missing: prompt = manifest.template == .raw ? AgentPrompt(raw: manifest.prompt) : nil
+                }
+                entries.append(Entry(manifest: manifest, model: model, prompt: prompt))
             } catch {
                 problems.append(error)
             }

@@ -14,6 +14,16 @@ public struct AgentManifest: Sendable, Equatable {
         public static func < (lhs: Priority, rhs: Priority) -> Bool { lhs.rank < rhs.rank }
     }
 
+    /// How the prompt reaches the model: as written, or as a turn of the model's chat template.
+    public enum PromptStyle: String, Sendable, CaseIterable {
+        /// `prompt` with the request's text at `{text}` is the model's whole input.
+        case raw
+        /// The model's chat template renders the conversation: `system` as the system turn (when
+        /// given), `prompt` with the request's text at `{text}` as the user turn, and the
+        /// assistant's turn opened for the answer.
+        case chat
+    }
+
     /// Sampling settings for generated text, as the worker protocol carries them.
     public typealias Sampling = SamplingParameters
 
@@ -22,8 +32,12 @@ public struct AgentManifest: Sendable, Equatable {
     /// The model file as written: a path relative to the manifest, an absolute path, or a file
     /// name looked up on the model search path.
     public var model: String
-    /// The prompt template; `{text}` marks where the request's text goes.
+    /// The prompt template; `{text}` marks where the request's text goes (the user turn with
+    /// `template = "chat"`).
     public var prompt: String
+    public var template: PromptStyle
+    /// The system turn (`template = "chat"`); nil leaves it to the template (some add a default).
+    public var system: String?
     public var description: String?
     public var priority: Priority
     public var keepAlive: KeepAlive

@@ -12,6 +12,8 @@ public struct ManifestReader: Sendable {
         "task": "one of predict, classify, extract",
         "model": "a GGUF file name or path",
         "prompt": "a template containing {text}",
+        "template": "\"raw\" (the prompt is the model's input) or \"chat\" (the prompt is the user turn of the model's chat template)",
+        "system": "the system turn's text, for template = \"chat\"",
         "description": "a string",
         "priority": "one of interactive, normal, background",
         "keep_alive": "\"0\", a duration such as \"5m\", or \"forever\"",
@@ -74,9 +76,21 @@ public struct ManifestReader: Sendable {
         }
         let model = try fields.requiredString("model")
         guard !model.isEmpty else { throw fields.problem("model", "expected a GGUF file name or path, got an empty string") }
-        let prompt = try fields.requiredString("prompt")
+        var style = AgentManifest.PromptStyle.raw
+        if let text = try fields.optionalString("template") {
+            guard let value = AgentManifest.PromptStyle(rawValue: text) else {
+                throw fields.problem("template", "expected \(Self.knownKeys["template"]!), got \"\(text)\"")
+            }
+            style = value
+        }
+        // A chat agent's user turn may be the request's text alone.
+        let prompt = style == .chat ? try fields.optionalString("prompt") ?? "{text}" : try fields.requiredString("prompt")
         guard prompt.contains("{text}") else {
             throw fields.problem("prompt", "expected a template containing {text}, where the request's text goes")
+        }
+        let system = try fields.optionalString("system")
+        if system != nil, style != .chat {
+            throw fields.problem("system", "a system turn needs template = \"chat\"; a raw prompt holds all of its text in prompt")
         }
 
         var priority = AgentManifest.Priority.normal
@@ -132,7 +146,7 @@ public struct ManifestReader: Sendable {
         let truncate = try fields.optionalBool("truncate") ?? false
         let sampling = try readSampling(fields)
 
-        return AgentManifest(name: name, task: task, model: model, prompt: prompt,
+        return AgentManifest(name: name, task: task, model: model, prompt: prompt, template: style, system: system,
                              description: try fields.optionalString("description"), priority: priority,
                              keepAlive: keepAlive, labels: labels, schema: schema, escalateBelow: escalateBelow,
                              escalateTo: escalateTo, maxTokens: maxTokens, stop: stop, contextLength: contextLength,

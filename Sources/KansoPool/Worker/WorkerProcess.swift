@@ -13,6 +13,8 @@ final class WorkerProcess: PoolWorker, @unchecked Sendable {  // `exit` guarded 
     private var exitStatus: WorkerExit?
     private var exitWaiters: [CheckedContinuation<WorkerExit, Never>] = []
 
+    private static let spawner = LastingThread(name: "kanso-spawner")
+
     /// Starts a worker. `arguments` follow the executable (e.g. ["worker"]).
     init(executable: String = ProcessWorkerLauncher.ownExecutable, arguments: [String] = ["worker"]) throws {
         var pair: [Int32] = [0, 0]
@@ -43,9 +45,13 @@ final class WorkerProcess: PoolWorker, @unchecked Sendable {  // `exit` guarded 
         let environment = WorkerEnvironment.clean(ProcessEnvironment.current).map { "\($0.key)=\($0.value)" }
         let argv = [executable] + arguments
         var child: pid_t = 0
-        let result = withCStrings(argv) { argvPointers in
-            withCStrings(environment) { environmentPointers in
-                posix_spawn(&child, executable, &actions, &attributes, argvPointers, environmentPointers)
+        // Spawned from a thread that never ends: the worker dies with the thread that spawned it
+        // (PR_SET_PDEATHSIG), and the pool threads callers run on are retired when idle.
+        let result = Self.spawner.run {
+            withCStrings(argv) { argvPointers in
+                withCStrings(environment) { environmentPointers in
+                    posix_spawn(&child, executable, &actions, &attributes, argvPointers, environmentPointers)
+                }
             }
         }
         close(pair[1])

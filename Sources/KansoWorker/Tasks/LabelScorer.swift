@@ -21,11 +21,11 @@ struct LabelScorer {
     /// prompt's tokens keeps the label's tokens the ones the model would see in running text; where
     /// the last prompt token merges with the label, scoring starts at the earliest such point for
     /// every label alike, so the scores stay comparable.
-    func score(prompt: String, prefixText: String, labels: [String]) throws -> Outcome {
+    func score(prompt: PromptText, labels: [String]) throws -> Outcome {
         let tokenizer = model.tokenizer
-        let promptTokens = tokenizer.encode(prompt, addSpecial: true, parseSpecial: false)
-        let separator = prompt.last.map { $0.isWhitespace } ?? true ? "" : " "
-        let joined = labels.map { tokenizer.encode(prompt + separator + $0, addSpecial: true, parseSpecial: false) }
+        let promptTokens = prompt.tokens(tokenizer)
+        let separator = prompt.rendered.last.map { $0.isWhitespace } ?? true ? "" : " "
+        let joined = labels.map { prompt.tokens(tokenizer, continuation: separator + $0) }
         var shared = promptTokens.count
         for tokens in joined {
             var common = 0
@@ -44,7 +44,7 @@ struct LabelScorer {
             throw TaskError.inputTooLong(tokens: capacity, limit: model.configuration.contextLength)
         }
         let context = Array(promptTokens[..<shared])
-        let (cache, reused) = try prefixes.workingCache(prefixText: prefixText, tokens: context, capacity: capacity)
+        let (cache, reused) = try prefixes.workingCache(prefix: prompt.prefixSegment, tokens: context, capacity: capacity)
         if reused < context.count { _ = try model.evaluate(Array(context[reused...]), in: cache) }
         let scores = try model.score(continuations: continuations, after: cache)
         let totals = scores.map { Double($0.total) }

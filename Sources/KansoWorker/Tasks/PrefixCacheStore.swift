@@ -5,8 +5,8 @@ import KansoEngine
 /// A request copies the shared prefix into its own working cache; the stored one is never changed.
 final class PrefixCacheStore {
     private let model: Model
-    private var entries: [String: KVCache] = [:]
-    private var order: [String] = []
+    private var entries: [TextSegment: KVCache] = [:]
+    private var order: [TextSegment] = []
     /// Distinct prefixes kept; the least recently used is dropped beyond this.
     let capacity: Int
 
@@ -16,27 +16,27 @@ final class PrefixCacheStore {
     }
 
     /// A working cache holding the longest computed prefix shared with `tokens`, and how many
-    /// tokens that is. The prefix of `prefixText` is computed on first use.
-    func workingCache(prefixText: String, tokens: [Int32], capacity: Int) throws -> (KVCache, reused: Int) {
+    /// tokens that is. The prefix (`prefix`, tokenized alone) is computed on first use.
+    func workingCache(prefix: TextSegment, tokens: [Int32], capacity: Int) throws -> (KVCache, reused: Int) {
         let working = model.makeCache(capacity: capacity)
-        guard !prefixText.isEmpty else { return (working, 0) }
-        let stored = try entry(for: prefixText)
+        guard !prefix.text.isEmpty else { return (working, 0) }
+        let stored = try entry(for: prefix)
         let shared = stored.commonPrefixLength(with: tokens)
         if shared > 0 { try working.copyPrefix(from: stored, length: shared) }
         return (working, shared)
     }
 
-    private func entry(for prefixText: String) throws -> KVCache {
-        if let cache = entries[prefixText] {
-            order.removeAll { $0 == prefixText }
-            order.append(prefixText)
+    private func entry(for prefix: TextSegment) throws -> KVCache {
+        if let cache = entries[prefix] {
+            order.removeAll { $0 == prefix }
+            order.append(prefix)
             return cache
         }
-        let tokens = model.tokenizer.encode(prefixText, addSpecial: true, parseSpecial: false)
+        let tokens = model.tokenizer.encode([prefix], addSpecial: true)
         let cache = model.makeCache(capacity: max(1, tokens.count))
         if !tokens.isEmpty { _ = try model.evaluate(tokens, in: cache) }
-        entries[prefixText] = cache
-        order.append(prefixText)
+        entries[prefix] = cache
+        order.append(prefix)
         if order.count > capacity { entries[order.removeFirst()] = nil }
         return cache
     }
