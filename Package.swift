@@ -133,6 +133,7 @@ let package = Package(
         .testTarget(name: "KansoWireTests", dependencies: ["KansoWire", "KansoTestSupport"]),
         .testTarget(name: "KansoSystemdTests", dependencies: ["KansoSystemd", "KansoTestSupport"]),
         .testTarget(name: "KansoPoolTests", dependencies: ["KansoPool", "KansoTestSupport"]),
+        .testTarget(name: "KansoServerTests", dependencies: ["KansoServer"]),
         .testTarget(name: "KansoIntegrationTests", dependencies: ["KansoWire", "KansoEngine", "KansoTestSupport"]),
     ],
     swiftLanguageModes: [.v5]

@@ -238,6 +238,13 @@ public enum InterfaceDescriptions {
     error MessageTooLarge (bytes: int, limit: int)
     # Kanso speaks only Varlink on its socket: "upgrade" is refused.
     error UpgradeUnsupported (method: string)
+    # The daemon holds as many connections as it allows, in all or for this user ("total" or
+    # "user"); the connection is closed. Administrators have places kept for them.
+    error TooManyConnections (scope: string, limit: int)
+    # A message was begun and not finished within this many seconds; the connection is closed.
+    error MessageTimeout (seconds: float)
+    # The reply would be longer than the message limit.
+    error ReplyTooLarge (bytes: int, limit: int)
     # The call failed inside the daemon for a reason no other error describes.
     error InternalError (reason: string)
     """

@@ -45,4 +45,25 @@ struct StandAloneSocketTests {
         #expect(status == 0, "kansod's log:\n\(harness.log)")
         #expect(throws: VarlinkClientError.self) { try idle[1].agents() }
     }
+
+    @Test("on exit it removes only its own socket file, not one put in its place since")
+    func replacedSocketFileKept() throws {
+        let harness = try DaemonHarness()
+        try harness.start()
+        // Another instance's socket at the path: ours moved aside, a new one bound in its place.
+        let moved = harness.socketPath + ".ours"
+        #expect(rename(harness.socketPath, moved) == 0)
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(harness.socketPath.utf8)) }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        #expect(bound == 0)
+        harness.signal(SIGTERM)
+        #expect(harness.waitForExit() == 0)
+        #expect(FileManager.default.fileExists(atPath: harness.socketPath), "the other instance's socket file was removed")
+    }
 }
