@@ -52,7 +52,7 @@ struct ConnectionLimitTests {
         #expect(reply.error == "io.kanso.Protocol.MessageTimeout")
         #expect(reply.parameters["seconds"] == .double(1))
         #expect(isClosedByDaemon(connection))
-        #expect(harness.log.contains("closed 1 connections: half a message"))
+        #expect(harness.waitForLog("closed 1 connections: half a message"))
         #expect(try harness.client().agents().agents.count == 4)
     }
 

@@ -118,6 +118,16 @@ final class DaemonHarness {
         return String(decoding: stderrText, as: UTF8.self)
     }
 
+    /// Waits until the daemon's log contains `text`; false after `timeout` seconds.
+    func waitForLog(_ text: String, timeout: TimeInterval = 10) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while !log.contains(text) {
+            if Date() > deadline { return false }
+            usleep(50_000)
+        }
+        return true
+    }
+
     func signal(_ number: Int32) {
         if let process { kill(process.processIdentifier, number) }
     }
