@@ -32,10 +32,15 @@ let hostHasAVX2 = ["avx2", "fma", "f16c"].allSatisfy(hostCPUFlags.contains)
 let hostHasAVX512VNNI = hostHasAVX2 && ["avx512f", "avx512bw", "avx512vl", "avx512_vnni"].allSatisfy(hostCPUFlags.contains)
     && ProcessInfo.processInfo.environment["KANSO_AVX2_KERNELS"] != "1"
 
+// KANSO_FUZZ=1 adds the libFuzzer targets of Fuzz/ (scripts/fuzz.sh builds them with
+// --sanitize fuzzer --sanitize address in their own scratch folder) and keeps the engine's bounds
+// and overflow checks in release builds, so that the fuzzers find what the checks catch.
+let fuzzing = ProcessInfo.processInfo.environment["KANSO_FUZZ"] == "1"
+
 let avx2Features = ["avx2", "fma", "f16c"]
 let vnniFeatures = avx2Features + ["avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512vnni"]
 let engineSettings: [SwiftSetting] = [
-    .unsafeFlags(["-Ounchecked", "-wmo", "-Xcc", "-march=native"], .when(configuration: .release)),
+    .unsafeFlags((fuzzing ? [] : ["-Ounchecked"]) + ["-wmo", "-Xcc", "-march=native"], .when(configuration: .release)),
 ] + (hostHasAVX2 ? [
     .define("KANSO_X86_SIMD"),
     .unsafeFlags((hostHasAVX512VNNI ? vnniFeatures : avx2Features).flatMap { ["-Xcc", "-m\($0)"] }, .when(configuration: .debug)),
@@ -94,7 +99,7 @@ let package = Package(
         .target(
             name: "KansoPool",
             dependencies: [
-                "KansoSystemd", "KansoWire", "KansoEngine", "KansoGGUF", "KansoConcurrency",
+                "KansoSystemd", "KansoWire", "KansoEngine", "KansoGGUF", "KansoConcurrency", "KansoTOML",
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -113,6 +118,9 @@ let package = Package(
         // and threads used outside Swift concurrency.
         .target(name: "KansoGGUF"),
         .target(name: "KansoConcurrency"),
+        // The TOML 1.0 parser of the agent manifests: a leaf, so that its fuzzer (Fuzz/) builds
+        // without the pool.
+        .target(name: "KansoTOML"),
         .target(name: "CKernelSupport"),
         .systemLibrary(
             name: "CSystemd",
@@ -134,7 +142,22 @@ let package = Package(
         .testTarget(name: "KansoSystemdTests", dependencies: ["KansoSystemd", "KansoTestSupport"]),
         .testTarget(name: "KansoPoolTests", dependencies: ["KansoPool", "KansoTestSupport"]),
         .testTarget(name: "KansoServerTests", dependencies: ["KansoServer"]),
+        .testTarget(name: "KansoTOMLTests", dependencies: ["KansoTOML", "KansoTestSupport"]),
         .testTarget(name: "KansoIntegrationTests", dependencies: ["KansoWire", "KansoEngine", "KansoTestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )
+
+// libFuzzer targets (Fuzz/README.md): only with KANSO_FUZZ=1, built by scripts/fuzz.sh. Each
+// defines LLVMFuzzerTestOneInput; libFuzzer supplies main.
+if fuzzing {
+    let fuzzFlags: [SwiftSetting] = [.unsafeFlags(["-parse-as-library"])]
+    package.targets += [
+        .executableTarget(name: "fuzz-gguf", dependencies: ["KansoGGUF"], path: "Fuzz/GGUF", swiftSettings: fuzzFlags),
+        .executableTarget(name: "fuzz-varlink", dependencies: ["KansoWire"], path: "Fuzz/Varlink", swiftSettings: fuzzFlags),
+        .executableTarget(name: "fuzz-toml", dependencies: ["KansoTOML"], path: "Fuzz/TOML", swiftSettings: fuzzFlags),
+        .executableTarget(name: "fuzz-schema", dependencies: ["KansoEngine"], path: "Fuzz/Schema", swiftSettings: fuzzFlags),
+        .executableTarget(name: "fuzz-tokenizer", dependencies: ["KansoEngine", "KansoGGUF"], path: "Fuzz/Tokenizer",
+                          swiftSettings: fuzzFlags),
+    ]
+}

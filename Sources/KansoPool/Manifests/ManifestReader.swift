@@ -1,6 +1,7 @@
 import SystemPackage
 import Glibc
 import KansoEngine
+import KansoTOML
 import KansoWire
 
 /// Reads and validates one agent manifest (TOML). Every rejection is a `ManifestProblem` that
