@@ -88,7 +88,7 @@ let package = Package(
         .target(
             name: "KansoServer",
             dependencies: [
-                "KansoPool", "KansoSystemd", "KansoWire", "CSystemd",
+                "KansoPool", "KansoSystemd", "KansoWire", "CSystemd", "CKernelSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

@@ -1,3 +1,4 @@
+import CKernelSupport
 import Glibc
 import KansoWire
 import Logging
@@ -164,6 +165,7 @@ public final class VarlinkServer: Sendable {
                                                    write: configuration.writeTimeout)
         let messageSeconds = Double(configuration.messageTimeout.components.seconds)
             + Double(configuration.messageTimeout.components.attoseconds) / 1e18
+        var heap = HeapRelease()
         while !Task.isCancelled {
             try? await Task.sleep(for: isDraining ? .milliseconds(50) : .seconds(1))
             let now = ContinuousClock.now
@@ -190,6 +192,7 @@ public final class VarlinkServer: Sendable {
                 let message: Logger.Message = "closed \(count) connections: \(expiry.rawValue)"
                 if expiry == .idle { logger.debug(message) } else { logger.notice(message, metadata: ["reason": .string(expiry.rawValue)]) }
             }
+            if heap.shouldRelease(openConnections: records.count - closed.values.reduce(0, +)) { kanso_release_free_heap() }
             let refused = admission.takeRefusedCount()
             if refused > 0 {
                 let open = admission.openConnections
@@ -197,5 +200,22 @@ public final class VarlinkServer: Sendable {
                                metadata: ["refused": "\(refused)"])
             }
         }
+    }
+}
+
+/// When to hand the memory of closed connections back to the kernel: each connection's buffers
+/// are freed into malloc's arenas (one per event-loop thread), which keep the pages; after a
+/// flood of connections has gone, `malloc_trim` returns them, so that the daemon's resident memory
+/// falls back to its idle level (the soak test checks it).
+struct HeapRelease {
+    /// The most connections open since the last release.
+    private var peak = 0
+
+    /// Whether to release now: when at least 128 connections, and half of the peak, have closed.
+    mutating func shouldRelease(openConnections: Int) -> Bool {
+        peak = max(peak, openConnections)
+        guard peak - openConnections >= 128, openConnections <= peak / 2 else { return false }
+        peak = openConnections
+        return true
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import KansoTestSupport
 import KansoWire
 import Testing
 
@@ -34,6 +35,27 @@ struct ConnectionLimitTests {
         let waited = Date().timeIntervalSince(started)
         #expect(waited < 6, "closed after \(waited) s")
         #expect(try busy.serviceInfo().product == "kansod", "a connection in use stays open past the idle timeout")
+    }
+
+    @Test("a worker started while clients are connected holds none of their sockets: an idle close reaches the client",
+          .enabled(if: SharedData.stories260K != nil, "\(SharedData.missingMessage("models/stories260K.gguf"))"))
+    func workersHoldNoClientSockets() throws {
+        let harness = try DaemonHarness()
+        try harness.start(arguments: ["--idle-timeout", "2", "--no-spare-worker"])
+        let idle = try VarlinkConnection(path: harness.socketPath, timeout: .seconds(8))
+        // A worker starts now, with the idle connection open in the supervisor.
+        let client = try VarlinkConnection(path: harness.socketPath, timeout: .seconds(20))
+        _ = try client.call(VarlinkCall(method: "io.kanso.Agents.Predict", parameters: [
+            "agent": .string("story-continue"), "text": .string("Once"), "words": .int(2),
+        ]))
+        let pid = try #require(harness.process?.processIdentifier)
+        let worker = try #require(ChildProcesses.of(pid).first?.pid)
+        // Its only socket is the one to the supervisor (fd 3).
+        let sockets = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(worker)/fd").filter { entry in
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(worker)/fd/\(entry)"))?.hasPrefix("socket:") == true
+        }
+        #expect(sockets == ["3"], "the worker's sockets: \(sockets)")
+        #expect(isClosedByDaemon(idle), "the idle connection, closed by the daemon, stayed open through the worker")
     }
 
     @Test("half a message gets MessageTimeout after --message-timeout and the connection is closed")
