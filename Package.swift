@@ -4,7 +4,7 @@ import PackageDescription
 
 // Targets follow the layout in DESIGN.md; a dependency may only point down this list:
 // kansoctl, kansod → KansoServer → KansoPool → KansoSystemd, KansoWire, KansoEngine → KansoGGUF,
-// KansoConcurrency, CSystemd. `KansoEngine` imports only the two leaves `KansoGGUF` (the GGUF
+// KansoConcurrency, KansoTOML, CSystemd. `KansoEngine` imports only the two leaves `KansoGGUF` (the GGUF
 // reader) and `KansoConcurrency` (locks, threads), and `CKernelSupport` (C headers for the one
 // instruction Swift cannot emit, a prefetch, and for glibc's malloc_trim, which Swift's Glibc
 // module leaves out); `KansoWire` imports nothing of the project; `kansoctl` never links the engine.
