@@ -159,5 +159,7 @@ if fuzzing {
         .executableTarget(name: "fuzz-schema", dependencies: ["KansoEngine"], path: "Fuzz/Schema", swiftSettings: fuzzFlags),
         .executableTarget(name: "fuzz-tokenizer", dependencies: ["KansoEngine", "KansoGGUF"], path: "Fuzz/Tokenizer",
                           swiftSettings: fuzzFlags),
+        .executableTarget(name: "fuzz-vocabulary", dependencies: ["KansoEngine", "KansoGGUF"], path: "Fuzz/Vocabulary",
+                          swiftSettings: fuzzFlags),
     ]
 }

@@ -21,12 +21,12 @@ while [ $# -gt 0 ]; do
     case $1 in
         --ci) seconds=40 ;;
         --seconds) seconds=$2; shift ;;
-        gguf|varlink|toml|schema|tokenizer) targets+=("$1") ;;
-        *) echo "usage: scripts/fuzz.sh [--ci] [--seconds N] [gguf|varlink|toml|schema|tokenizer ...]" >&2; exit 64 ;;
+        gguf|varlink|toml|schema|tokenizer|vocabulary) targets+=("$1") ;;
+        *) echo "usage: scripts/fuzz.sh [--ci] [--seconds N] [gguf|varlink|toml|schema|tokenizer|vocabulary ...]" >&2; exit 64 ;;
     esac
     shift
 done
-[ ${#targets[@]} -gt 0 ] || targets=(toml varlink gguf schema tokenizer)
+[ ${#targets[@]} -gt 0 ] || targets=(toml varlink gguf schema tokenizer vocabulary)
 
 shared=${KANSO_SHARED_DIR:-$(cd .. && pwd)/shared}
 work=.build/fuzz
@@ -56,6 +56,13 @@ for target in "${targets[@]}"; do
             # Model files as seeds: the test fixtures and the real stories260K, cut to their
             # first 64 KiB (header, metadata, tensor table; the target pads the rest with zeros).
             seeds+=(Tests/KansoEngineTests/Fixtures/models)
+            [ -f "$shared/models/stories260K.gguf" ] && seeds+=("$shared/models")
+            options+=(-max_len=65536) ;;
+        vocabulary)
+            # Vocabularies from model files: two made for it (SentencePiece with byte tokens,
+            # byte-level BPE), the GGUF seeds and fixtures, stories260K's (512 tokens) when
+            # present, each cut to its first 64 KiB.
+            seeds+=(Fuzz/Corpus/gguf Tests/KansoEngineTests/Fixtures/models)
             [ -f "$shared/models/stories260K.gguf" ] && seeds+=("$shared/models")
             options+=(-max_len=65536) ;;
         varlink) options+=(-dict=Fuzz/Dictionaries/json.dict -max_len=8192) ;;
