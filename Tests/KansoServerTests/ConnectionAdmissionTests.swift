@@ -42,3 +42,19 @@ struct ConnectionAdmissionTests {
         #expect(admission.beginRefusal())
     }
 }
+
+/// When the heap of closed connections is handed back: after a flood has mostly gone, not at
+/// every small dip.
+@Suite("Heap release")
+struct HeapReleaseTests {
+    @Test("released once 128 connections and half the peak have closed")
+    func afterAFlood() {
+        var heap = HeapRelease()
+        #expect(!heap.shouldRelease(openConnections: 100))
+        #expect(!heap.shouldRelease(openConnections: 10), "only 90 closed")
+        #expect(!heap.shouldRelease(openConnections: 1000))
+        #expect(!heap.shouldRelease(openConnections: 600), "400 closed, but more than half remain")
+        #expect(heap.shouldRelease(openConnections: 3))
+        #expect(!heap.shouldRelease(openConnections: 1), "the peak starts again from the release")
+    }
+}
