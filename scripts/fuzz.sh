@@ -82,7 +82,7 @@ for target in "${targets[@]}"; do
             names=(llama-spm gpt-2 llama-bpe qwen2 bert-bge)
             list=$(printf "$vocab/ggml-vocab-%s.gguf:" "${names[@]}")
             environment=(KANSO_FUZZ_VOCAB="${list%:}")
-            options+=(-max_len=4096) ;;
+            options+=(-max_len=4096 -timeout=30) ;;
     esac
     echo "fuzzing $target for $seconds s"
     log=$work/$target.log
@@ -90,7 +90,7 @@ for target in "${targets[@]}"; do
     env "${environment[@]}" "$work/release/fuzz-$target" "${options[@]}" "$corpus" "${seeds[@]}" > "$log" 2>&1 || status=$?
     executions=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
     rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
-    coverage=$(grep -Eo 'cov: [0-9]+ ft: [0-9]+' "$log" | tail -1)
+    coverage=$(grep -Eo 'cov: [0-9]+ ft: [0-9]+' "$log" | tail -1 || true)
     units=$(find "$corpus" -type f | wc -l)
     found=$(find "$crashes" -type f | wc -l)
     line="$target: ${executions:-0} executions (${rate:-0}/s), ${coverage:-cov: ? ft: ?}, corpus $units, crashes $found"

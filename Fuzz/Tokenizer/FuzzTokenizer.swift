@@ -22,6 +22,14 @@ private let tokenizers: [Tokenizer] = {
     }
 }()
 
+/// Reads the vocabularies once before fuzzing (the Llama 3 one takes seconds), outside the
+/// per-input timeout.
+@_cdecl("LLVMFuzzerInitialize")
+public func fuzzTokenizerInitialize(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>) -> CInt {
+    _ = tokenizers
+    return 0
+}
+
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzTokenizer(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     guard size > 0 else { return 0 }
