@@ -54,6 +54,8 @@ extension VarlinkServer {
             try await connection.executeThenClose { inbound, outbound in
                 let write: @Sendable ([UInt8]) async throws -> Void = { bytes in try await record.write(bytes, to: outbound) }
                 for try await frame in inbound {
+                    // Calls read before the connection closed have nobody to answer them.
+                    guard connection.channel.isActive else { break }
                     switch read(frame, peer: peer) {
                     case .failure(let error):
                         try? await write(VarlinkReply(error: error).encoded())

@@ -13,6 +13,8 @@ final class DaemonHarness {
     let notifications: NotifyListener
     private let standardError = Pipe()
     private var stderrText = Data()
+    /// Set when the daemon's stderr reached its end (it and its workers exited).
+    private var stderrEnded = false
     private let stderrLock = NSLock()
 
     /// The folder holding the built products (`kansod`, `kansoctl`): the test bundle's own.
@@ -98,6 +100,10 @@ final class DaemonHarness {
             guard let self else { return }
             self.stderrLock.lock()
             self.stderrText.append(data)
+            if data.isEmpty {
+                self.stderrEnded = true
+                handle.readabilityHandler = nil
+            }
             self.stderrLock.unlock()
         }
         try process.run()
@@ -132,12 +138,15 @@ final class DaemonHarness {
         if let process { kill(process.processIdentifier, number) }
     }
 
-    /// Waits for the daemon to exit; returns its exit status, nil on timeout.
+    /// Waits for the daemon to exit; returns its exit status, nil on timeout. Its log is
+    /// complete by then (what it wrote last is read before this returns, 2 s at most).
     func waitForExit(timeout: TimeInterval = 20) -> Int32? {
         guard let process else { return nil }
         let deadline = Date().addingTimeInterval(timeout)
         while process.isRunning, Date() < deadline { usleep(20_000) }
         if process.isRunning { return nil }
+        let logDeadline = Date().addingTimeInterval(2)
+        while Date() < logDeadline, !stderrLock.withLock({ stderrEnded }) { usleep(10_000) }
         return process.terminationStatus
     }
 
