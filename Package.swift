@@ -4,7 +4,7 @@ import PackageDescription
 
 // Targets follow the layout in DESIGN.md; a dependency may only point down this list:
 // kansoctl, kansod, KansoServer, KansoPool, KansoWorker, KansoSystemd, KansoWire, KansoEngine,
-// then the leaves KansoChatTemplate, KansoGGUF, KansoConcurrency, CKernelSupport, CSystemd (which
+// then the leaves KansoChatTemplate, KansoTOML, KansoGGUF, KansoConcurrency, CKernelSupport, CSystemd (which
 // import nothing of the project). `kansod` is both processes' wiring: the supervisor (KansoServer,
 // KansoPool) and the worker (KansoWorker, the only user of the engine). `KansoEngine` imports only
 // the leaves `KansoGGUF` (the GGUF reader), `KansoConcurrency` (locks, threads) and
@@ -37,10 +37,15 @@ let hostHasAVX2 = ["avx2", "fma", "f16c"].allSatisfy(hostCPUFlags.contains)
 let hostHasAVX512VNNI = hostHasAVX2 && ["avx512f", "avx512bw", "avx512vl", "avx512_vnni"].allSatisfy(hostCPUFlags.contains)
     && ProcessInfo.processInfo.environment["KANSO_AVX2_KERNELS"] != "1"
 
+// KANSO_FUZZ=1 adds the libFuzzer targets of Fuzz/ (scripts/fuzz.sh builds them with
+// --sanitize fuzzer --sanitize address in their own scratch folder) and keeps the engine's bounds
+// and overflow checks in release builds, so that the fuzzers find what the checks catch.
+let fuzzing = ProcessInfo.processInfo.environment["KANSO_FUZZ"] == "1"
+
 let avx2Features = ["avx2", "fma", "f16c"]
 let vnniFeatures = avx2Features + ["avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512vnni"]
 let engineSettings: [SwiftSetting] = [
-    .unsafeFlags(["-Ounchecked", "-wmo", "-Xcc", "-march=native"], .when(configuration: .release)),
+    .unsafeFlags((fuzzing ? [] : ["-Ounchecked"]) + ["-wmo", "-Xcc", "-march=native"], .when(configuration: .release)),
 ] + (hostHasAVX2 ? [
     .define("KANSO_X86_SIMD"),
     .unsafeFlags((hostHasAVX512VNNI ? vnniFeatures : avx2Features).flatMap { ["-Xcc", "-m\($0)"] }, .when(configuration: .debug)),
@@ -88,7 +93,7 @@ let package = Package(
         .target(
             name: "KansoServer",
             dependencies: [
-                "KansoPool", "KansoSystemd", "KansoWire", "CSystemd",
+                "KansoPool", "KansoSystemd", "KansoWire", "CSystemd", "CKernelSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -99,7 +104,7 @@ let package = Package(
         .target(
             name: "KansoPool",
             dependencies: [
-                "KansoSystemd", "KansoWire", "KansoGGUF", "KansoConcurrency", "KansoChatTemplate",
+                "KansoSystemd", "KansoWire", "KansoGGUF", "KansoConcurrency", "KansoChatTemplate", "KansoTOML",
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -128,6 +133,9 @@ let package = Package(
         // The Jinja subset that renders models' chat templates (the supervisor renders an agent's
         // conversation at manifest load): a leaf that imports nothing of the project.
         .target(name: "KansoChatTemplate"),
+        // The TOML 1.0 parser of the agent manifests: a leaf, so that its fuzzer (Fuzz/) builds
+        // without the pool.
+        .target(name: "KansoTOML"),
         .target(name: "CKernelSupport"),
         .systemLibrary(
             name: "CSystemd",
@@ -156,7 +164,25 @@ let package = Package(
         .testTarget(name: "KansoPoolTests", dependencies: ["KansoPool", "KansoPoolTestKit", "KansoTestSupport"]),
         // The layout of DESIGN.md, checked from this file and every source file's imports.
         .testTarget(name: "KansoLayoutTests"),
+        .testTarget(name: "KansoServerTests", dependencies: ["KansoServer"]),
+        .testTarget(name: "KansoTOMLTests", dependencies: ["KansoTOML", "KansoTestSupport"]),
         .testTarget(name: "KansoIntegrationTests", dependencies: ["KansoWire", "KansoEngine", "KansoTestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )
+
+// libFuzzer targets (Fuzz/README.md): only with KANSO_FUZZ=1, built by scripts/fuzz.sh. Each
+// defines LLVMFuzzerTestOneInput; libFuzzer supplies main.
+if fuzzing {
+    let fuzzFlags: [SwiftSetting] = [.unsafeFlags(["-parse-as-library"])]
+    package.targets += [
+        .executableTarget(name: "fuzz-gguf", dependencies: ["KansoGGUF"], path: "Fuzz/GGUF", swiftSettings: fuzzFlags),
+        .executableTarget(name: "fuzz-varlink", dependencies: ["KansoWire"], path: "Fuzz/Varlink", swiftSettings: fuzzFlags),
+        .executableTarget(name: "fuzz-toml", dependencies: ["KansoTOML"], path: "Fuzz/TOML", swiftSettings: fuzzFlags),
+        .executableTarget(name: "fuzz-schema", dependencies: ["KansoEngine"], path: "Fuzz/Schema", swiftSettings: fuzzFlags),
+        .executableTarget(name: "fuzz-tokenizer", dependencies: ["KansoEngine", "KansoGGUF"], path: "Fuzz/Tokenizer",
+                          swiftSettings: fuzzFlags),
+        .executableTarget(name: "fuzz-vocabulary", dependencies: ["KansoEngine", "KansoGGUF"], path: "Fuzz/Vocabulary",
+                          swiftSettings: fuzzFlags),
+    ]
+}

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building, running and testing Kanso needs on a Debian machine (12 or later):
-# libsystemd's headers, systemd's tools (systemd-analyze, systemd-socket-activate), and the
-# Python packages the tests and fixture scripts use. Safe to run again: it installs only what
+# libsystemd's headers, systemd's tools (systemd-analyze, systemd-socket-activate; systemd-nspawn
+# for scripts/check-systemd.sh), and the Python packages the tests and fixture scripts use. Safe to run again: it installs only what
 # is missing. Swift itself (6.x) must already be on PATH.
 set -euo pipefail
 
@@ -11,6 +11,7 @@ missing=()
 pkg-config --exists libsystemd 2>/dev/null || missing+=(libsystemd-dev)
 command -v pkg-config >/dev/null || missing+=(pkg-config)
 command -v systemd-analyze >/dev/null || missing+=(systemd)
+command -v systemd-nspawn >/dev/null || missing+=(systemd-container)
 command -v python3 >/dev/null || missing+=(python3 python3-pip)
 if [ ${#missing[@]} -gt 0 ]; then
     echo "installing Debian packages: ${missing[*]}"

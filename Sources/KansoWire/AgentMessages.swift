@@ -25,10 +25,15 @@ public struct AgentInfo: Codable, Sendable, Equatable {
     }
 }
 
-/// Result of `io.kanso.Agents.List`.
+/// Result of `io.kanso.Agents.List`: one page of agents, in name order. `next` is set when more
+/// follow (they did not fit in one message): call again with `after` set to it.
 public struct AgentListReply: Codable, Sendable, Equatable {
     public var agents: [AgentInfo]
-    public init(agents: [AgentInfo]) { self.agents = agents }
+    public var next: String?
+    public init(agents: [AgentInfo], next: String? = nil) {
+        self.agents = agents
+        self.next = next
+    }
 }
 
 /// `io.kanso.Agents.LabelScore`.

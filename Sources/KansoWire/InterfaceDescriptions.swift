@@ -48,8 +48,9 @@ public enum InterfaceDescriptions {
       labels: ?[]string
     )
 
-    # Every agent the daemon knows, by name.
-    method List() -> (agents: []Agent)
+    # The agents the daemon knows, by name, after the name given. When they do not all fit in
+    # one message, next is set: call again with after = next for the rest.
+    method List(after: ?string) -> (agents: []Agent, next: ?string)
 
     # A whole next word and its probability (along its most likely spelling).
     type Word (word: string, probability: float)
@@ -182,6 +183,9 @@ public enum InterfaceDescriptions {
       spareWorkerBytes: ?int
     )
 
+    # How many entries of each list a reply left out to stay within the message limit.
+    type Omitted (agents: int, models: int, problems: int, energy: int)
+
     # The daemon's state.
     method Status() -> (
       version: string,
@@ -204,7 +208,9 @@ public enum InterfaceDescriptions {
       connections: int,
       calls: int,
       # when the manifests were last read, seconds since the epoch
-      loadedAt: float
+      loadedAt: float,
+      # set when lists were cut to fit the message limit
+      omitted: ?Omitted
     )
 
     # Re-reads the manifests; connections and requests in flight carry on.
@@ -212,7 +218,9 @@ public enum InterfaceDescriptions {
       agents: int,
       added: []string,
       removed: []string,
-      problems: []ManifestProblem
+      problems: []ManifestProblem,
+      # problems left out to fit the message limit
+      problemsOmitted: ?int
     )
 
     # Loads an agent's model now (ahead of requests).
@@ -238,6 +246,13 @@ public enum InterfaceDescriptions {
     error MessageTooLarge (bytes: int, limit: int)
     # Kanso speaks only Varlink on its socket: "upgrade" is refused.
     error UpgradeUnsupported (method: string)
+    # The daemon holds as many connections as it allows, in all or for this user ("total" or
+    # "user"); the connection is closed. Administrators have places kept for them.
+    error TooManyConnections (scope: string, limit: int)
+    # A message was begun and not finished within this many seconds; the connection is closed.
+    error MessageTimeout (seconds: float)
+    # The reply would be longer than the message limit.
+    error ReplyTooLarge (bytes: int, limit: int)
     # The call failed inside the daemon for a reason no other error describes.
     error InternalError (reason: string)
     """

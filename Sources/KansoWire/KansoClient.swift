@@ -23,8 +23,19 @@ public final class KansoClient {
         try connection.call(VarlinkCall(method: "io.kanso.Admin.Status")).decodeParameters(StatusReply.self)
     }
 
+    /// Every agent, through as many pages of `List` as the daemon sends.
     public func agents() throws -> AgentListReply {
-        try connection.call(VarlinkCall(method: "io.kanso.Agents.List")).decodeParameters(AgentListReply.self)
+        var all: [AgentInfo] = []
+        var after: String?
+        repeat {
+            let parameters: [String: JSONValue] = after.map { ["after": .string($0)] } ?? [:]
+            let page = try connection.call(VarlinkCall(method: "io.kanso.Agents.List", parameters: parameters))
+                .decodeParameters(AgentListReply.self)
+            all += page.agents
+            guard let next = page.next, next != after else { break }
+            after = next
+        } while true
+        return AgentListReply(agents: all)
     }
 
     public func reload() throws -> ReloadReply {

@@ -101,6 +101,11 @@ public final class VarlinkConnection {
         }
     }
 
+    /// Tells the service no more calls follow (shutdown(SHUT_WR)); replies can still be read.
+    public func closeWriting() {
+        shutdown(descriptor, Int32(SHUT_WR))
+    }
+
     /// Reads the next reply.
     public func receive() throws(VarlinkClientError) -> VarlinkReply {
         while ready.isEmpty {

@@ -48,6 +48,18 @@ public struct VarlinkError: Error, Sendable, Equatable, CustomStringConvertible 
     public static func upgradeUnsupported(_ method: String) -> VarlinkError {
         VarlinkError(name: "io.kanso.Protocol.UpgradeUnsupported", parameters: ["method": .string(method)])
     }
+    /// The connection is over a limit (`scope` "total" or "user") and is closed.
+    public static func tooManyConnections(scope: String, limit: Int) -> VarlinkError {
+        VarlinkError(name: "io.kanso.Protocol.TooManyConnections", parameters: ["scope": .string(scope), "limit": .int(limit)])
+    }
+    /// A message was started and not finished within the time allowed; the connection is closed.
+    public static func messageTimeout(seconds: Double) -> VarlinkError {
+        VarlinkError(name: "io.kanso.Protocol.MessageTimeout", parameters: ["seconds": .double(seconds)])
+    }
+    /// The reply would be longer than the message limit (a reply the daemon could not shape to fit).
+    public static func replyTooLarge(byteCount: Int, limit: Int) -> VarlinkError {
+        VarlinkError(name: "io.kanso.Protocol.ReplyTooLarge", parameters: ["bytes": .int(byteCount), "limit": .int(limit)])
+    }
 
     // io.kanso.Agents
     public static func agentNotFound(_ agent: String) -> VarlinkError {

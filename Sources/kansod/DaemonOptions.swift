@@ -26,6 +26,14 @@ struct DaemonOptions: Sendable {
     var socketMode = "0660"
     /// Seconds.
     var shutdownTimeout = 10.0
+    /// Seconds a connection may sit with no call and nothing half sent.
+    var idleTimeout = 60.0
+    /// Seconds from a message's first byte to its end.
+    var messageTimeout = 10.0
+    /// Seconds a reply may wait for a client that does not read.
+    var writeTimeout = 30.0
+    var maxConnections = 4096
+    var maxConnectionsPerUser = 1024
     var logLevel = "info"
 
     static let definitions: [OptionDefinition] = [
@@ -56,11 +64,21 @@ struct DaemonOptions: Sendable {
         OptionDefinition("power-poll-interval", "seconds", .number(\.powerPollInterval),
                          help: "Seconds between readings of power, thermal and memory pressure (default 5)."),
         OptionDefinition("max-message-bytes", "bytes", .integer(\.maxMessageBytes),
-                         help: "Longest message accepted on the socket, in bytes (default 1048576)."),
+                         help: "Longest message accepted on the socket, in bytes, and longest reply sent: longer lists are sent in pages or cut with a marker (default 1048576, at least 65536)."),
         OptionDefinition("socket-mode", "mode", .textWithDefault(\.socketMode),
                          help: "File mode of a socket the daemon binds itself, octal (default 0660)."),
         OptionDefinition("shutdown-timeout", "seconds", .number(\.shutdownTimeout),
                          help: "Seconds a graceful shutdown waits for calls in flight (default 10)."),
+        OptionDefinition("idle-timeout", "seconds", .number(\.idleTimeout),
+                         help: "Seconds a connection may stay open with no call running and nothing half sent before it is closed (default 60)."),
+        OptionDefinition("message-timeout", "seconds", .number(\.messageTimeout),
+                         help: "Seconds a client may take to send one whole message once it has begun; then it gets io.kanso.Protocol.MessageTimeout and is closed (default 10)."),
+        OptionDefinition("write-timeout", "seconds", .number(\.writeTimeout),
+                         help: "Seconds a reply may wait for a client that does not read it; then its call is cancelled and the connection closed (default 30)."),
+        OptionDefinition("max-connections", "n", .integer(\.maxConnections),
+                         help: "Connections open at once, in all (default 4096, lowered to fit the open-file limit); the last 32 are kept for administrators. Over it: io.kanso.Protocol.TooManyConnections."),
+        OptionDefinition("max-connections-per-user", "n", .integer(\.maxConnectionsPerUser),
+                         help: "Connections one user (uid) may hold at once; administrators are not limited by it (default 1024)."),
         OptionDefinition("log-level", "level", .textWithDefault(\.logLevel),
                          help: "Log level: trace, debug, info, notice, warning, error, critical (default info)."),
     ]
@@ -128,11 +146,17 @@ struct DaemonOptions: Sendable {
 
     /// The checks no single option can make alone; `DaemonCommand.parse` runs them after reading the options.
     func validate() throws(CommandLineError) {
-        guard maxMessageBytes >= 1024 else { throw CommandLineError("--max-message-bytes: at least 1024, got \(maxMessageBytes)") }
+        // The fixed replies (interface descriptions, a page of agents) must fit in one message.
+        guard maxMessageBytes >= 65536 else { throw CommandLineError("--max-message-bytes: at least 65536, got \(maxMessageBytes)") }
         if let threads, !(1...256).contains(threads) { throw CommandLineError("--threads: 1 to 256, got \(threads)") }
         guard queueCapacity >= 1 else { throw CommandLineError("--queue-capacity: at least 1, got \(queueCapacity)") }
         guard powerPollInterval >= 0.05 else { throw CommandLineError("--power-poll-interval: at least 0.05 seconds") }
         guard shutdownTimeout >= 0 else { throw CommandLineError("--shutdown-timeout: must not be negative") }
+        for (name, seconds) in [("idle-timeout", idleTimeout), ("message-timeout", messageTimeout), ("write-timeout", writeTimeout)] {
+            guard seconds >= 1 else { throw CommandLineError("--\(name): at least 1 second, got \(seconds)") }
+        }
+        guard maxConnections >= 2 else { throw CommandLineError("--max-connections: at least 2, got \(maxConnections)") }
+        guard maxConnectionsPerUser >= 1 else { throw CommandLineError("--max-connections-per-user: at least 1, got \(maxConnectionsPerUser)") }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw CommandLineError("--log-level: expected trace, debug, info, notice, warning, error or critical, got \"\(logLevel)\"")
         }

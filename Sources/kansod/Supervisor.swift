@@ -75,9 +75,7 @@ final class Supervisor: Sendable {
             polling.cancel()
         }
 
-        var serverConfiguration = VarlinkServer.Configuration()
-        serverConfiguration.maximumMessageBytes = options.maxMessageBytes
-        serverConfiguration.maximumGracefulShutdownDuration = .milliseconds(Int(options.shutdownTimeout * 1000))
+        let serverConfiguration = serverConfiguration()
         let routes = KansoRoutes.make(KansoRoutes.Context(
             registry: registry, agents: agents, lifecycle: lifecycle, statistics: statistics, budget: budget,
             socketDescription: socket.description, activation: activation, modelSearchPath: locator.searchPath,
@@ -93,11 +91,9 @@ final class Supervisor: Sendable {
         } catch {
             return fail(EIO, "cannot serve on \(socket): \(error)")
         }
-        var ownSocketFile: ListeningSocket.Identity?
         var probePath: String?
         switch socket {
         case .standAlone(let path, _):
-            ownSocketFile = ListeningSocket.Identity.of(path: path)
             probePath = path
         case .activated(let descriptor, _):
             probePath = ListeningSocket.boundPath(descriptor: descriptor)
@@ -136,10 +132,29 @@ final class Supervisor: Sendable {
         await poolWork
         eventLog.cancel()
         if case .standAlone(let path, _) = socket {
-            ListeningSocket.removeIfOwned(path: path, identity: ownSocketFile)
+            ListeningSocket.removeIfOwned(path: path, identity: server.ownSocketFile)
         }
         logger.info("kansod stopped after \(statistics.calls) calls")
         return 0
+    }
+
+    /// The server's limits from the options; the connection limit is lowered to what the
+    /// open-file limit (raised to its hard value here) leaves beside the daemon's own descriptors.
+    private func serverConfiguration() -> VarlinkServer.Configuration {
+        let openFiles = OpenFileLimit.raise()
+        var configuration = VarlinkServer.Configuration()
+        configuration.maximumMessageBytes = options.maxMessageBytes
+        configuration.maximumGracefulShutdownDuration = .milliseconds(Int(options.shutdownTimeout * 1000))
+        configuration.idleTimeout = .milliseconds(Int(options.idleTimeout * 1000))
+        configuration.messageTimeout = .milliseconds(Int(options.messageTimeout * 1000))
+        configuration.writeTimeout = .milliseconds(Int(options.writeTimeout * 1000))
+        configuration.maximumConnectionsPerUser = options.maxConnectionsPerUser
+        let ceiling = OpenFileLimit.connectionCeiling(softLimit: openFiles)
+        configuration.maximumConnections = min(options.maxConnections, ceiling)
+        if options.maxConnections > ceiling {
+            logger.warning("at most \(ceiling) connections: the open-file limit is \(openFiles) (raise LimitNOFILE= to allow \(options.maxConnections))")
+        }
+        return configuration
     }
 
     /// The socket systemd passed (named "varlink", else the first), or the configured path.

@@ -8,6 +8,7 @@ import KansoSystemd
 enum WorkerMode {
     /// Serves the supervisor until it goes away; returns the exit code.
     static func run(descriptor: Int32) -> Int32 {
+        InheritedDescriptors.closeSockets(except: descriptor)
         // Die with the supervisor even if it is killed before it can close our socket.
         _ = kanso_die_with_parent()
         if getppid() == 1 { return 1 }  // the supervisor died before prctl took effect

@@ -13,6 +13,8 @@ final class DaemonHarness {
     let notifications: NotifyListener
     private let standardError = Pipe()
     private var stderrText = Data()
+    /// Set when the daemon's stderr reached its end (it and its workers exited).
+    private var stderrEnded = false
     private let stderrLock = NSLock()
 
     /// The folder holding the built products (`kansod`, `kansoctl`): the test bundle's own.
@@ -27,6 +29,12 @@ final class DaemonHarness {
     }()
 
     static var kansod: URL { productsDirectory.appendingPathComponent("kansod") }
+
+    /// How many agents the shipped agents/ folder holds (one manifest per `.toml` file).
+    static let shippedAgentCount: Int = {
+        let shipped = SharedData.repositoryRoot.appendingPathComponent("agents").path
+        return ((try? FileManager.default.contentsOfDirectory(atPath: shipped)) ?? []).filter { $0.hasSuffix(".toml") }.count
+    }()
     static var kansoctl: URL { productsDirectory.appendingPathComponent("kansoctl") }
 
     /// Makes the folder, copies the shipped example agents into it, binds the notify socket.
@@ -100,6 +108,10 @@ final class DaemonHarness {
             guard let self else { return }
             self.stderrLock.lock()
             self.stderrText.append(data)
+            if data.isEmpty {
+                self.stderrEnded = true
+                handle.readabilityHandler = nil
+            }
             self.stderrLock.unlock()
         }
         try process.run()
@@ -120,16 +132,29 @@ final class DaemonHarness {
         return String(decoding: stderrText, as: UTF8.self)
     }
 
+    /// Waits until the daemon's log contains `text`; false after `timeout` seconds.
+    func waitForLog(_ text: String, timeout: TimeInterval = 10) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while !log.contains(text) {
+            if Date() > deadline { return false }
+            usleep(50_000)
+        }
+        return true
+    }
+
     func signal(_ number: Int32) {
         if let process { kill(process.processIdentifier, number) }
     }
 
-    /// Waits for the daemon to exit; returns its exit status, nil on timeout.
+    /// Waits for the daemon to exit; returns its exit status, nil on timeout. Its log is
+    /// complete by then (what it wrote last is read before this returns, 2 s at most).
     func waitForExit(timeout: TimeInterval = 20) -> Int32? {
         guard let process else { return nil }
         let deadline = Date().addingTimeInterval(timeout)
         while process.isRunning, Date() < deadline { usleep(20_000) }
         if process.isRunning { return nil }
+        let logDeadline = Date().addingTimeInterval(2)
+        while Date() < logDeadline, !stderrLock.withLock({ stderrEnded }) { usleep(10_000) }
         return process.terminationStatus
     }
 

@@ -6,25 +6,9 @@ import Testing
 /// agents. Peers are told apart by SO_PEERCRED, so the test runs a client as another user.
 @Suite("kansod peer credentials", .enabled(if: getuid() == 0, "skipped: needs root to run a client as another user"))
 struct PermissionTests {
-    /// Runs a python client as uid/gid 65534 (nobody) with the given supplementary groups.
+    /// Calls `method` as uid/gid 65534 (nobody) with the given supplementary groups.
     private func callAsNobody(_ harness: DaemonHarness, method: String, groups: [Int]) throws -> [String: Any] {
-        let python = try #require(DaemonHarness.which("python3"))
-        let program = """
-        import json, os, socket, sys
-        os.setgroups(\(groups)); os.setgid(65534); os.setuid(65534)
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.connect(sys.argv[1])
-        s.sendall(json.dumps({"method": sys.argv[2]}).encode() + b"\\0")
-        data = b""
-        while not data.endswith(b"\\0"):
-            chunk = s.recv(65536)
-            if not chunk: break
-            data += chunk
-        print(data[:-1].decode())
-        """
-        let result = try DaemonHarness.run(python, ["-c", program, harness.socketPath, method])
-        try #require(result.status == 0, "\(result.error)")
-        return try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
+        try #require(try NobodyClient.call(harness.socketPath, method: method, groups: groups).first)
     }
 
     private func start(adminGroup: String) throws -> DaemonHarness {

@@ -61,6 +61,9 @@ struct UnitFileTests {
         #expect(values("MemoryDenyWriteExecute", service) == ["yes"])
         #expect(values("OOMPolicy", service) == ["continue"], "a worker's OOM kill must not stop the service")
         #expect(values("StateDirectory", service) == ["kanso"])
+        // Connections and Dispatch's thread priorities (the daemon raises its soft limit to LimitNOFILE).
+        #expect(values("LimitNOFILE", service) == ["65536"])
+        #expect(values("LimitNICE", service) == ["-4"])
         // /proc/pressure/memory and /proc/meminfo must stay readable.
         #expect(values("ProcSubset", service).isEmpty)
         // Peer credentials (the admin check) need clients' real uids and gids, and their

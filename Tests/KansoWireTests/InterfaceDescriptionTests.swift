@@ -17,6 +17,7 @@ struct InterfaceDescriptionTests {
             .malformedMessage("x"), .messageTooLarge(byteCount: 1, limit: 1), .upgradeUnsupported("x"), .internalError("x"),
             .agentNotFound("x"), .invalidInput(field: "f", reason: "r"), .shuttingDown(),
             .permissionDenied(method: "m", uid: 1, requiredGroup: "g"),
+            .tooManyConnections(scope: "user", limit: 1), .messageTimeout(seconds: 1), .replyTooLarge(byteCount: 1, limit: 1),
         ]
         for error in errors {
             let dot = error.name.lastIndex(of: ".")!

@@ -21,7 +21,8 @@ public struct AgentCatalog: Sendable {
     public func entry(named name: String) -> Entry? { entries.first { $0.manifest.name == name } }
     public var names: [String] { entries.map(\.manifest.name) }
 
-    /// Reads `*.toml` in `directory` (not recursively), in file-name order.
+    /// Reads `*.toml` in `directory` (not recursively), in file-name order, at most
+    /// `ManifestLimits.manifestsPerFolder` of them.
     public static func load(directory: String, locator: ModelLocator, reader: ManifestReader = ManifestReader()) -> AgentCatalog {
         var entries: [Entry] = []
         var problems: [ManifestProblem] = []
@@ -35,7 +36,11 @@ public struct AgentCatalog: Sendable {
                                 directory: directory, loadedAt: .now)
         }
         var firstFileForName: [String: String] = [:]
-        for file in files {
+        if files.count > ManifestLimits.manifestsPerFolder {
+            let skipped = files.count - ManifestLimits.manifestsPerFolder
+            problems.append(ManifestProblem(file: directory, message: "\(skipped) manifests not read, from \(files[ManifestLimits.manifestsPerFolder]) on: the folder holds more than \(ManifestLimits.manifestsPerFolder)"))
+        }
+        for file in files.prefix(ManifestLimits.manifestsPerFolder) {
             let path = FilePath(directory).appending(file).string
             do {
                 let manifest = try reader.read(path: path)

@@ -7,10 +7,12 @@ public struct ManifestProblem: Error, Sendable, Equatable, CustomStringConvertib
     public var key: String?
     public var message: String
 
+    /// The key and the message are shortened to `ManifestLimits`' lengths: they quote what the
+    /// manifest held, which may be anything up to its size limit.
     public init(file: String, key: String? = nil, message: String) {
         self.file = file
-        self.key = key
-        self.message = message
+        self.key = key.map { ManifestLimits.shortened($0, to: ManifestLimits.problemKeyCharacters) }
+        self.message = ManifestLimits.shortened(message, to: ManifestLimits.problemMessageCharacters)
     }
 
     public var description: String {

@@ -1,5 +1,6 @@
 import SystemPackage
 import Glibc
+import KansoTOML
 import KansoWire
 
 /// Reads and validates one agent manifest (TOML). Every rejection is a `ManifestProblem` that
@@ -41,13 +42,16 @@ public struct ManifestReader: Sendable {
         self.schemaCheck = schemaCheck
     }
 
-    /// Reads the manifest at `path`.
+    /// Reads the manifest at `path`: a regular file of at most `ManifestLimits.fileBytes`.
     public func read(path: String) throws(ManifestProblem) -> AgentManifest {
-        let text: String
+        let bytes: [UInt8]
         do {
-            text = try FileSystem.readText(path)
+            bytes = try FileSystem.readRegularFile(path, limit: ManifestLimits.fileBytes)
         } catch {
-            throw ManifestProblem(file: path, message: "cannot read the file as UTF-8 text: \(error.reason)")
+            throw ManifestProblem(file: path, message: "cannot read the manifest: \(error.reason)")
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw ManifestProblem(file: path, message: "cannot read the manifest: not valid UTF-8 text")
         }
         return try parse(text, path: path)
     }
@@ -64,6 +68,7 @@ public struct ManifestReader: Sendable {
         for key in table.keys.sorted() where Self.knownKeys[key] == nil {
             throw fields.problem(key, "unknown key; expected one of \(Self.knownKeys.keys.sorted().joined(separator: ", "))")
         }
+        try checkLimits(fields)
 
         let name = try fields.requiredString("name")
         guard !name.isEmpty, name.count <= 64,
@@ -153,6 +158,28 @@ public struct ManifestReader: Sendable {
                              truncate: truncate, sampling: sampling, manifestPath: path)
     }
 
+    /// Each field within `ManifestLimits`, before anything quotes or stores it.
+    private func checkLimits(_ fields: Fields) throws(ManifestProblem) {
+        for (key, limit) in ManifestLimits.fieldBytes {
+            guard let text = fields.table[key]?.stringValue else { continue }
+            if let violation = ManifestLimits.violation(of: text, key: key, limit: limit) { throw fields.problem(key, violation) }
+        }
+        let lists = [("labels", ManifestLimits.labels, ManifestLimits.labelBytes), ("stop", ManifestLimits.stopStrings, ManifestLimits.stopBytes)]
+        for (key, count, bytes) in lists {
+            guard let items = fields.table[key]?.arrayValue else { continue }
+            if items.count > count { throw fields.problem(key, "\(items.count) items, more than the limit of \(count)") }
+            for (index, item) in items.enumerated() {
+                guard let text = item.stringValue else { continue }
+                if let violation = ManifestLimits.violation(of: text, key: key, limit: bytes) {
+                    throw fields.problem(key, "item \(index + 1): \(violation)")
+                }
+            }
+        }
+        if let inline = fields.table["schema"], case let size = JSONValue(toml: inline).compactJSON.utf8.count, size > ManifestLimits.schemaBytes {
+            throw fields.problem("schema", "\(size) bytes as JSON, more than the limit of \(ManifestLimits.schemaBytes)")
+        }
+    }
+
     private func readSchema(_ fields: Fields, task: AgentManifest.Task, path: String) throws(ManifestProblem) -> JSONValue? {
         let inline = fields.table["schema"]
         let file = try fields.optionalString("schema_file")
@@ -166,8 +193,11 @@ public struct ManifestReader: Sendable {
             schema = JSONValue(toml: .table(table))
         } else if let file {
             let schemaPath = file.hasPrefix("/") ? file : FilePath(path).removingLastComponent().appending(file).string
-            guard let data = try? FileSystem.readBytes(schemaPath) else {
-                throw fields.problem("schema_file", "cannot read \(schemaPath)")
+            let data: [UInt8]
+            do {
+                data = try FileSystem.readRegularFile(schemaPath, limit: ManifestLimits.schemaFileBytes)
+            } catch {
+                throw fields.problem("schema_file", "cannot read \(schemaPath): \(error.reason)")
             }
             do {
                 schema = try JSONText.parse(data)

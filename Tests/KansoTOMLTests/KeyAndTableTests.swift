@@ -1,4 +1,4 @@
-@testable import KansoPool
+@testable import KansoTOML
 import Testing
 
 @Suite("Keys, tables and arrays of tables")

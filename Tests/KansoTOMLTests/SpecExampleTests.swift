@@ -1,4 +1,4 @@
-@testable import KansoPool
+@testable import KansoTOML
 import Testing
 
 /// Documents from the TOML 1.0 specification (https://toml.io/en/v1.0.0), with the values it says they hold.

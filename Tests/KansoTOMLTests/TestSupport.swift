@@ -1,4 +1,4 @@
-@testable import KansoPool
+@testable import KansoTOML
 import Testing
 
 /// Parses a document that must be valid, recording the error as a test failure otherwise.

@@ -1,4 +1,4 @@
-@testable import KansoPool
+@testable import KansoTOML
 import KansoTestSupport
 import Testing
 
