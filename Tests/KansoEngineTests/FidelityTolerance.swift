@@ -21,7 +21,7 @@
 // F16 4.8e-4, BF16 4.0e-3 (the engine was exact there: all of it is llama.cpp's rounding),
 // quantized 0.9e-2 to 2.3e-2 (Q6_K; the two activation quantizations differ and add up).
 
-// A half-precision KV cache (KVCachePrecision.float16, llama.cpp's own default) rounds every key
+// A half-precision KV cache (KVCacheType.f16, the engine's and llama.cpp's default) rounds every key
 // and value to 11 significant bits; against the F32-cache goldens that adds about 2e-4 of the
 // range on these fixtures (measured 1.2e-4 to 4.6e-4), so such caches get `halfPrecisionCache` more.
 

@@ -4,12 +4,12 @@
 //
 // Use:
 //   let model = try Model(path: "qwen2.5-0.5b-instruct-q8_0.gguf", threads: 2, contextLength: 2048)
-//   let prompt = model.makeCache()                       // one per sequence
+//   let prompt = try model.makeCache()                   // one per sequence
 //   let logits = try model.evaluate(model.tokenizer.encode(text), in: prompt)[0]
 //   LogProbabilities.top(5, of: logits)                   // next-word candidates (Predict)
 //   try model.score(continuations: labels, after: prompt) // label log-probabilities (Classify)
 //   var generator = Generator(model: model, sampler: SamplerChain(settings: settings), maximumTokens: 64)
-//   let reply = model.makeCache(); try reply.copyPrefix(from: prompt, length: prompt.length)
+//   let reply = try prompt.fork(capacity: 2048)           // continues the prompt without a copy
 //   try generator.generate(prompt: tokens, in: reply) { token in ...; return true }
 
 import KansoConcurrency
@@ -25,7 +25,7 @@ public final class Model: @unchecked Sendable {  // mutable scratch state is use
     /// Tokens one forward pass holds; longer prompts are evaluated in chunks of this size.
     public let batchCapacity: Int
     /// How `makeCache` stores keys and values unless told otherwise.
-    public let cachePrecision: KVCachePrecision
+    public let cacheType: KVCacheType
     public var threadCount: Int { pool.threadCount }
 
     private let pool: ThreadPool
@@ -52,18 +52,20 @@ public final class Model: @unchecked Sendable {  // mutable scratch state is use
     private let tokenizerTablesOrigin: Locked<TokenizerTablesOrigin>
 
     /// Loads the model in `file`. `contextLength` clamps the trained context (and so every cache);
-    /// `batchCapacity` bounds the tokens of one pass (scratch memory grows with it).
+    /// `batchCapacity` bounds the tokens of one pass (scratch memory grows with it); `cacheType`
+    /// is how caches store keys and values unless `makeCache` is told otherwise.
     /// `packWeights`: copy the matrices that have a packed form in this build into it at load
     /// (PackedRowGroups.swift: faster generation, a longer load); false keeps every matrix in the file.
     /// `packedCache`: map the packed form from this cache when an earlier load wrote it for this
     /// file, else pack and write it there in the background (PackedWeightCache.swift).
     public init(file: GGUFFile, threads: Int, contextLength: Int? = nil, batchCapacity: Int = Model.defaultBatchCapacity,
-                cachePrecision: KVCachePrecision = .float32, packWeights: Bool = true,
+                cacheType: KVCacheType = .f16, packWeights: Bool = true,
                 packedCache: PackedWeightCache? = nil) throws {
         guard batchCapacity > 0 else {
             throw ModelError.invalidArgument("batch capacity \(batchCapacity) must be positive")
         }
         let configuration = try ModelConfiguration(metadata: file.metadata, contextLength: contextLength)
+        try Self.check(cacheType, configuration: configuration)
         var weights = try ModelWeights(file: file, configuration: configuration)
         // Reading the vectors (copied into arrays by ModelWeights) maps the whole large folio of
         // the page cache around each, reaching into the matrices: 81 MiB of the 135M Q8_0 file,
@@ -73,7 +75,7 @@ public final class Model: @unchecked Sendable {  // mutable scratch state is use
         self.configuration = configuration
         self.file = file
         self.batchCapacity = batchCapacity
-        self.cachePrecision = cachePrecision
+        self.cacheType = cacheType
         pool = ThreadPool(threads: threads)
         let packable = packWeights ? weights.packableTensorNames : []
         let entries = packable.isEmpty ? [] : weights.packableMatrices.map(\.packedCacheEntry)
@@ -109,7 +111,7 @@ public final class Model: @unchecked Sendable {  // mutable scratch state is use
         }
         if packsNow { weights.packForKernels(pool: pool, file: file) }
         if reused != nil { weights.releaseFilePagesOfPacked(file) }
-        transformer = Transformer(configuration: configuration, weights: weights, pool: pool, batchCapacity: batchCapacity)
+        transformer = try Transformer(configuration: configuration, weights: weights, pool: pool, batchCapacity: batchCapacity)
         let packed = weights.packableMatrices
         switch (reused, cachePath) {
         case (let reused?, _): origin = .cacheReused(path: reused.path)
@@ -152,26 +154,52 @@ public final class Model: @unchecked Sendable {  // mutable scratch state is use
 
     /// Opens and loads the GGUF file at `path`.
     public convenience init(path: String, threads: Int, contextLength: Int? = nil, batchCapacity: Int = Model.defaultBatchCapacity,
-                            cachePrecision: KVCachePrecision = .float32, packedCache: PackedWeightCache? = nil) throws {
+                            cacheType: KVCacheType = .f16, packedCache: PackedWeightCache? = nil) throws {
         try self.init(file: try GGUFFile(path: path), threads: threads, contextLength: contextLength,
-                      batchCapacity: batchCapacity, cachePrecision: cachePrecision, packedCache: packedCache)
+                      batchCapacity: batchCapacity, cacheType: cacheType, packedCache: packedCache)
     }
 
     /// An empty cache for one sequence, holding `capacity` positions (default: the context length),
-    /// stored in `precision` (default: the model's `cachePrecision`).
-    public func makeCache(capacity: Int? = nil, precision: KVCachePrecision? = nil) -> KVCache {
+    /// stored as `type` (default: the model's `cacheType`). Its memory is committed as it fills.
+    public func makeCache(capacity: Int? = nil, type: KVCacheType? = nil) throws -> KVCache {
+        let chosen = type ?? cacheType
+        try Self.check(chosen, configuration: configuration)
         let positions = min(max(capacity ?? configuration.contextLength, 1), configuration.contextLength)
-        return KVCache(layerCount: configuration.layerCount, rowLength: configuration.kvLength, capacity: positions,
-                       precision: precision ?? cachePrecision)
+        return try KVCache(layout: cacheLayout(type: chosen), capacity: positions)
     }
 
-    /// Bytes of one full-context cache (a cache allocates as it fills, up to this).
-    public var cacheByteCount: Int {
-        2 * configuration.layerCount * configuration.contextLength * configuration.kvLength * cachePrecision.byteWidth
+    /// How this model's caches of `type` are laid out (KansoGGUF's KVCacheLayout, which the
+    /// supervisor's memory estimate counts by).
+    public func cacheLayout(type: KVCacheType) -> KVCacheLayout {
+        KVCacheLayout(layerCount: configuration.layerCount, rowLength: configuration.kvLength, type: type,
+                      slidingWindow: configuration.slidingWindow, slidingLayers: configuration.slidingWindowLayers,
+                      batchCapacity: batchCapacity)
     }
 
-    /// Bytes of the forward pass's scratch buffers.
-    public var scratchByteCount: Int { ForwardState.byteCount(configuration: configuration, batchCapacity: batchCapacity) }
+    /// Bytes of one cache of `positions` positions (default: the context) when full.
+    public func cacheByteCount(positions: Int? = nil, type: KVCacheType? = nil) -> Int {
+        cacheLayout(type: type ?? cacheType).byteCount(positions: positions ?? configuration.contextLength)
+    }
+
+    /// Bytes of the forward pass's scratch: its buffers and the attention weights of every thread.
+    public var scratchByteCount: Int {
+        ForwardState.byteCount(configuration: configuration, batchCapacity: batchCapacity, threads: pool.threadCount)
+    }
+
+    /// Hands the forward pass's scratch pages and the heap's free memory back to the kernel, for
+    /// an idle worker after long requests: the next pass faults in what it touches again.
+    public func releaseIdleMemory() {
+        lock.lock()
+        defer { lock.unlock() }
+        transformer.state.release()
+        kanso_release_free_heap()
+    }
+
+    private static func check(_ type: KVCacheType, configuration: ModelConfiguration) throws {
+        guard type.stores(headDimension: configuration.headDimension) else {
+            throw ModelError.invalidArgument("a \(type.rawValue) KV cache needs heads of a multiple of \(KVCacheType.blockLength) values; this model's have \(configuration.headDimension)")
+        }
+    }
 
     /// Appends `tokens` to the sequence in `cache` and returns logits: one row of [vocabularySize]
     /// for the last token, or with `allLogits` one row per token ([tokens.count][vocabularySize]).
@@ -182,9 +210,9 @@ public final class Model: @unchecked Sendable {  // mutable scratch state is use
         guard cache.length + tokens.count <= cache.capacity else {
             throw ModelError.contextFull(position: cache.length + tokens.count - 1, capacity: cache.capacity)
         }
+        try checkWritable(cache)
         lock.lock()
         defer { lock.unlock() }
-        cache.reserve(cache.length + tokens.count)
         let state = transformer.state
         var result: [[Float]] = []
         result.reserveCapacity(allLogits ? tokens.count : 1)
@@ -234,6 +262,7 @@ public final class Model: @unchecked Sendable {  // mutable scratch state is use
             guard !entry.tokens.isEmpty else { throw ModelError.invalidArgument("a batch entry has no tokens") }
             try validate(entry.tokens)
             try checkOwnership(entry.cache)
+            try checkWritable(entry.cache)
             guard seen.insert(ObjectIdentifier(entry.cache)).inserted else {
                 throw ModelError.invalidArgument("a cache appears more than once in one batch")
             }
@@ -244,7 +273,6 @@ public final class Model: @unchecked Sendable {  // mutable scratch state is use
         }
         lock.lock()
         defer { lock.unlock() }
-        for entry in batch { entry.cache.reserve(entry.cache.length + entry.tokens.count) }
         let state = transformer.state
         var result = [[[Float]]](repeating: [], count: batch.count)
         // Walk all (sequence, token) pairs in order, a pass per batchCapacity of them.
@@ -324,9 +352,17 @@ public final class Model: @unchecked Sendable {  // mutable scratch state is use
     }
 
     private func checkOwnership(_ cache: KVCache) throws {
-        guard cache.layerCount == configuration.layerCount, cache.rowLength == configuration.kvLength,
-              cache.capacity <= configuration.contextLength else {
-            throw ModelError.cacheMismatch("cache of \(cache.layerCount) layers × \(cache.rowLength), capacity \(cache.capacity); model has \(configuration.layerCount) × \(configuration.kvLength), context \(configuration.contextLength)")
+        guard cache.layout == cacheLayout(type: cache.type), cache.capacity <= configuration.contextLength else {
+            throw ModelError.cacheMismatch("cache of \(cache.layout.layerCount) layers × \(cache.layout.rowLength), capacity \(cache.capacity); model has \(configuration.layerCount) × \(configuration.kvLength), context \(configuration.contextLength)")
+        }
+    }
+
+    /// A cache that forks read must not change; a cache whose ring lost the window before its
+    /// end cannot be continued (truncate and fork refuse to leave one so).
+    private func checkWritable(_ cache: KVCache) throws {
+        try cache.checkUnshared("evaluate into")
+        guard cache.canContinue(from: cache.length) else {
+            throw ModelError.invalidArgument("the cache cannot be continued from \(cache.length)")
         }
     }
 }

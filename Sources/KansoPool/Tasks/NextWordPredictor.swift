@@ -58,8 +58,7 @@ struct NextWordPredictor {
             let body = piece.drop { $0.isWhitespace }
             let letters = String(body.prefix(while: Self.isWordCharacter))
             guard !letters.isEmpty else { continue }
-            let cache = model.makeCache(capacity: capacity)
-            try cache.copyPrefix(from: base, length: base.length)
+            let cache = try base.fork(capacity: capacity)
             candidates.append(Candidate(cache: cache, word: partial + letters, probability: Double(probability),
                                         lastToken: token, done: letters.count < body.count))
         }
