@@ -71,6 +71,9 @@ final class ForwardState {
     /// Hands every page back to the kernel (between passes only).
     func release() { memory.releaseAll() }
 
+    /// Bytes of the buffers resident now.
+    var residentByteCount: Int { memory.residentByteCount }
+
     /// Bytes of scratch memory: the buffers, and the attention weights in per-thread scratch
     /// (one row of the context per thread).
     static func byteCount(configuration c: ModelConfiguration, batchCapacity b: Int, threads: Int) -> Int {

@@ -202,6 +202,9 @@ public final class KVCache: @unchecked Sendable {  // mutated only under the mod
         return count
     }
 
+    /// Bytes of this cache's own storage resident now (its committed pages).
+    var residentByteCount: Int { memory.residentByteCount }
+
     /// Gives back the memory of positions past `length` that earlier, longer contents committed.
     public func releaseUnused() {
         let own = max(0, length - base)

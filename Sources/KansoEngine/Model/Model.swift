@@ -195,6 +195,9 @@ public final class Model: @unchecked Sendable {  // mutable scratch state is use
         kanso_release_free_heap()
     }
 
+    /// Bytes of the forward pass's buffers resident now.
+    var scratchResidentByteCount: Int { transformer.state.residentByteCount }
+
     private static func check(_ type: KVCacheType, configuration: ModelConfiguration) throws {
         guard type.stores(headDimension: configuration.headDimension) else {
             throw ModelError.invalidArgument("a \(type.rawValue) KV cache needs heads of a multiple of \(KVCacheType.blockLength) values; this model's have \(configuration.headDimension)")

@@ -42,4 +42,12 @@ final class ReservedMemory: @unchecked Sendable {  // the bytes are the owner's 
 
     /// Gives every page back.
     func releaseAll() { release(0..<byteCount) }
+
+    /// Bytes of the reservation that are resident now (mincore): what it has committed.
+    var residentByteCount: Int {
+        let pages = byteCount / Self.pageSize
+        var vector = [UInt8](repeating: 0, count: pages)
+        guard mincore(base, byteCount, &vector) == 0 else { return -1 }
+        return vector.reduce(0) { $0 + Int($1 & 1) } * Self.pageSize
+    }
 }
