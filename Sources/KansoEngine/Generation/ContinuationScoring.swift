@@ -41,7 +41,8 @@ extension Model {
         // tokens, and are bounded in bytes.
         let longer = continuations.indices.filter { continuations[$0].count > 1 }
         let layout = cache.layout
-        var rows: [Int: [[Float]]] = [:]
+        // ln p of each later token, read from its logit row as the pass computes it (no row copied).
+        var later: [Int: [Float]] = [:]
         var groupStart = 0
         while groupStart < longer.count {
             var group: [Int] = [], bytes = 0
@@ -53,17 +54,16 @@ extension Model {
             }
             let forks = try group.map { try cache.fork(capacity: length + continuations[$0].count - 1) }
             let batch = zip(forks, group).map { (cache: $0, tokens: Array(continuations[$1].dropLast())) }
-            for (index, logits) in zip(group, try evaluate(batch: batch, allLogits: true)) { rows[index] = logits }
+            try evaluate(batch: batch, allLogits: true) { entry, token, logits in
+                let index = group[entry]
+                later[index, default: []].append(LogProbabilities.logProbability(of: continuations[index][token + 1], logits: logits))
+            }
             groupStart += group.count
         }
         return continuations.indices.map { index in
             let continuation = continuations[index]
             guard let head = continuation.first else { return ContinuationScore(tokenLogProbabilities: []) }
-            var values = [firstLogProbabilities[Int(head)]]
-            for i in continuation.indices.dropFirst() {
-                values.append(LogProbabilities.logProbability(of: continuation[i], logits: rows[index]![i - 1]))
-            }
-            return ContinuationScore(tokenLogProbabilities: values)
+            return ContinuationScore(tokenLogProbabilities: [firstLogProbabilities[Int(head)]] + (later[index] ?? []))
         }
     }
 

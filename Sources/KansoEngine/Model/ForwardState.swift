@@ -19,7 +19,10 @@ final class ForwardState {
     let up: UnsafeMutablePointer<Float>             // [batch, feedForwardLength]
     let ropeCosines: UnsafeMutablePointer<Float>    // [2 (global, sliding), batch, ropeDimensionCount / 2]
     let ropeSines: UnsafeMutablePointer<Float>      // [2 (global, sliding), batch, ropeDimensionCount / 2]
-    let logits: UnsafeMutablePointer<Float>         // [batch, vocabularySize]
+    let logits: UnsafeMutablePointer<Float>         // [logitRowCapacity, vocabularySize]
+    /// Logit rows computed at once: a pass asking for more gets them in turns (a 262k vocabulary
+    /// makes each row 1 MiB).
+    let logitRowCapacity: Int
     /// Runs of cached rows each entry attends to at the current layer (Attention.swift).
     let segments: UnsafeMutablePointer<AttentionSegment>  // [batch, KVCache.maximumSegments]
     var segmentCounts: [Int]                        // [batch]
@@ -38,14 +41,18 @@ final class ForwardState {
         [b * c.embeddingLength, b * max(c.embeddingLength, c.queryLength), b * c.embeddingLength,
          b * c.queryLength, b * c.kvLength, b * c.kvLength, b * c.queryLength,
          b * c.feedForwardLength, b * c.feedForwardLength,
-         2 * b * c.ropeDimensionCount / 2, 2 * b * c.ropeDimensionCount / 2, b * c.vocabularySize]
+         2 * b * c.ropeDimensionCount / 2, 2 * b * c.ropeDimensionCount / 2, logitRows(batch: b) * c.vocabularySize]
     }
+
+    /// Logit rows computed at once, for a batch of `b`.
+    static func logitRows(batch b: Int) -> Int { min(b, 16) }
 
     /// Buffers start on 64-byte boundaries.
     private static func aligned(_ bytes: Int) -> Int { (bytes + 63) / 64 * 64 }
 
     init(configuration c: ModelConfiguration, batchCapacity: Int) throws {
         self.batchCapacity = batchCapacity
+        logitRowCapacity = Self.logitRows(batch: batchCapacity)
         let b = batchCapacity
         let counts = Self.floatCounts(c, batch: b)
         let segmentBytes = b * KVCache.maximumSegments * MemoryLayout<AttentionSegment>.stride

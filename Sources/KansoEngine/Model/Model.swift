@@ -208,45 +208,23 @@ public final class Model: @unchecked Sendable {  // mutable scratch state is use
     /// for the last token, or with `allLogits` one row per token ([tokens.count][vocabularySize]).
     public func evaluate(_ tokens: [Int32], in cache: KVCache, allLogits: Bool = false) throws -> [[Float]] {
         guard !tokens.isEmpty else { throw ModelError.invalidArgument("evaluate needs at least one token") }
-        try validate(tokens)
-        try checkOwnership(cache)
-        guard cache.length + tokens.count <= cache.capacity else {
-            throw ModelError.contextFull(position: cache.length + tokens.count - 1, capacity: cache.capacity)
-        }
-        try checkWritable(cache)
-        lock.lock()
-        defer { lock.unlock() }
-        let state = transformer.state
-        var result: [[Float]] = []
-        result.reserveCapacity(allLogits ? tokens.count : 1)
-        var start = 0
-        while start < tokens.count {
-            let count = min(state.batchCapacity, tokens.count - start)
-            let isLastChunk = start + count == tokens.count
-            for i in 0..<count {
-                state.tokens[i] = tokens[start + i]
-                state.positions[i] = cache.length + i
-                state.caches[i] = cache
-            }
-            state.logitEntries.removeAll(keepingCapacity: true)
-            if allLogits {
-                state.logitEntries.append(contentsOf: 0..<count)
-            } else if isLastChunk {
-                state.logitEntries.append(count - 1)
-            }
-            transformer.forward(count: count)
-            cache.append(tokens[start..<(start + count)])
-            for row in 0..<state.logitEntries.count { result.append(logitRow(row)) }
-            start += count
-        }
-        clearCacheReferences()
-        return result
+        return try evaluate(batch: [(cache: cache, tokens: tokens)], allLogits: allLogits)[0]
     }
 
     /// One decoding step for several sequences at once: appends each token to its own cache and
     /// returns each sequence's next-token logits, in the order given. A cache may appear only once.
     public func decode(batch: [(cache: KVCache, token: Int32)]) throws -> [[Float]] {
         try evaluate(batch: batch.map { (cache: $0.cache, tokens: [$0.token]) })
+    }
+
+    /// As `decode(batch:)`, keeping of each sequence's next-token distribution only its most
+    /// likely token and that token's probability: no logit row is copied.
+    public func decodeMostLikely(batch: [(cache: KVCache, token: Int32)]) throws -> [(token: Int32, probability: Float)] {
+        var result = [(token: Int32, probability: Float)](repeating: (0, 0), count: batch.count)
+        try evaluate(batch: batch.map { (cache: $0.cache, tokens: [$0.token]) }, allLogits: false) { entry, _, logits in
+            result[entry] = LogProbabilities.mostLikely(logits)
+        }
+        return result
     }
 
     /// Several sequences advanced in the same passes, each by its own tokens (a new prompt beside
@@ -259,7 +237,17 @@ public final class Model: @unchecked Sendable {  // mutable scratch state is use
     /// As `evaluate(batch:)`, with `allLogits` the logits after every token of every entry:
     /// [entry][token][vocabularySize]; otherwise one row per entry.
     public func evaluate(batch: [(cache: KVCache, tokens: [Int32])], allLogits: Bool) throws -> [[[Float]]] {
-        guard !batch.isEmpty else { return [] }
+        var result = [[[Float]]](repeating: [], count: batch.count)
+        try evaluate(batch: batch, allLogits: allLogits) { entry, _, logits in result[entry].append(Array(logits)) }
+        return result
+    }
+
+    /// The passes of `evaluate(batch:allLogits:)`, handing each logit row to `visit` (entry,
+    /// token index within the entry, [vocabularySize] floats valid during the call) instead of
+    /// copying it, in entry and token order.
+    public func evaluate(batch: [(cache: KVCache, tokens: [Int32])], allLogits: Bool,
+                         visit: (_ entry: Int, _ token: Int, _ logits: UnsafeBufferPointer<Float>) -> Void) throws {
+        guard !batch.isEmpty else { return }
         var seen = Set<ObjectIdentifier>()
         for entry in batch {
             guard !entry.tokens.isEmpty else { throw ModelError.invalidArgument("a batch entry has no tokens") }
@@ -277,12 +265,13 @@ public final class Model: @unchecked Sendable {  // mutable scratch state is use
         lock.lock()
         defer { lock.unlock() }
         let state = transformer.state
-        var result = [[[Float]]](repeating: [], count: batch.count)
         // Walk all (sequence, token) pairs in order, a pass per batchCapacity of them.
         var sequence = 0, offset = 0
+        var rowOwners: [(entry: Int, token: Int)] = []
         while sequence < batch.count {
             var count = 0
             state.logitEntries.removeAll(keepingCapacity: true)
+            rowOwners.removeAll(keepingCapacity: true)
             var owners: [(sequence: Int, first: Int, count: Int)] = []
             while count < state.batchCapacity && sequence < batch.count {
                 let entry = batch[sequence]
@@ -291,35 +280,29 @@ public final class Model: @unchecked Sendable {  // mutable scratch state is use
                     state.tokens[count + j] = entry.tokens[offset + j]
                     state.positions[count + j] = entry.cache.length + j
                     state.caches[count + j] = entry.cache
-                    if allLogits { state.logitEntries.append(count + j) }
+                    if allLogits {
+                        state.logitEntries.append(count + j)
+                        rowOwners.append((sequence, offset + j))
+                    }
                 }
                 owners.append((sequence, offset, take))
                 count += take
                 offset += take
                 if offset == entry.tokens.count {
-                    if !allLogits { state.logitEntries.append(count - 1) }
+                    if !allLogits {
+                        state.logitEntries.append(count - 1)
+                        rowOwners.append((sequence, entry.tokens.count - 1))
+                    }
                     sequence += 1
                     offset = 0
                 }
             }
-            transformer.forward(count: count)
-            var row = 0
+            transformer.forward(count: count) { row, logits in visit(rowOwners[row].entry, rowOwners[row].token, logits) }
             for owner in owners {
-                let entry = batch[owner.sequence]
-                entry.cache.append(entry.tokens[owner.first..<(owner.first + owner.count)])
-                if allLogits {
-                    for _ in 0..<owner.count {
-                        result[owner.sequence].append(logitRow(row))
-                        row += 1
-                    }
-                } else if owner.first + owner.count == entry.tokens.count {
-                    result[owner.sequence] = [logitRow(row)]
-                    row += 1
-                }
+                batch[owner.sequence].cache.append(batch[owner.sequence].tokens[owner.first..<(owner.first + owner.count)])
             }
         }
         clearCacheReferences()
-        return result
     }
 
     /// The natural-log probability of each of `tokens` following everything before it: the tokens
@@ -334,12 +317,6 @@ public final class Model: @unchecked Sendable {  // mutable scratch state is use
         try cache.truncate(to: cache.length - 1)
         let rows = try evaluate([last] + tokens, in: cache, allLogits: true)
         return tokens.indices.map { i in LogProbabilities.logSoftmax(rows[i])[Int(tokens[i])] }
-    }
-
-    private func logitRow(_ row: Int) -> [Float] {
-        let vocabulary = configuration.vocabularySize
-        let source = transformer.state.logits + row * vocabulary
-        return [Float](UnsafeBufferPointer(start: source, count: vocabulary))
     }
 
     /// Drops the pass's references to caches so they are freed when their owners let go.

@@ -35,9 +35,10 @@ final class Transformer {
     }
 
     /// Runs the first `count` entries of `state` (tokens, positions, caches, all validated by the
-    /// caller) through the model: writes their keys and values into their caches and the logits of
-    /// `state.logitEntries` into `state.logits` rows 0, 1, ...
-    func forward(count: Int) {
+    /// caller) through the model: writes their keys and values into their caches, and hands the
+    /// logits of each of `state.logitEntries` to `onLogits` with its index there ([vocabularySize]
+    /// floats, valid during the call: rows are computed `logitRowCapacity` at a time).
+    func forward(count: Int, onLogits: (_ row: Int, _ logits: UnsafeBufferPointer<Float>) -> Void) {
         let c = configuration
         let s = state
         let embd = c.embeddingLength
@@ -125,11 +126,19 @@ final class Transformer {
                                         count: embd, epsilon: c.normEpsilon)
             }
         }
-        multiply(count: rows, input: s.normed, (weights.output, s.logits))
-        if c.finalLogitSoftcapping > 0 {
-            let cap = c.finalLogitSoftcapping
-            let total = rows * c.vocabularySize
-            for j in 0..<total { s.logits[j] = cap * tanhf(s.logits[j] / cap) }
+        let vocabulary = c.vocabularySize
+        var first = 0
+        while first < rows {
+            let chunk = min(s.logitRowCapacity, rows - first)
+            multiply(count: chunk, input: s.normed + first * embd, (weights.output, s.logits))
+            if c.finalLogitSoftcapping > 0 {
+                let cap = c.finalLogitSoftcapping
+                for j in 0..<(chunk * vocabulary) { s.logits[j] = cap * tanhf(s.logits[j] / cap) }
+            }
+            for row in 0..<chunk {
+                onLogits(first + row, UnsafeBufferPointer(start: s.logits + row * vocabulary, count: vocabulary))
+            }
+            first += chunk
         }
     }
 

@@ -65,11 +65,8 @@ struct NextWordPredictor {
         for _ in 0..<maximumExtraTokens {
             let active = candidates.indices.filter { !candidates[$0].done }
             if active.isEmpty { break }
-            let rows = try model.decode(batch: active.map { (candidates[$0].cache, candidates[$0].lastToken) })
-            for (row, index) in zip(rows, active) {
-                let probabilities = LogProbabilities.softmax(row)
-                let best = probabilities.indices.max { probabilities[$0] < probabilities[$1] }!
-                let token = Int32(best)
+            let choices = try model.decodeMostLikely(batch: active.map { (candidates[$0].cache, candidates[$0].lastToken) })
+            for ((token, probability), index) in zip(choices, active) {
                 let piece = String(decoding: tokenizer.pieceBytes(token), as: UTF8.self)
                 let letters = String(piece.prefix(while: Self.isWordCharacter))
                 guard !letters.isEmpty, !tokenizer.isEndOfGeneration(token), !tokenizer.isControl(token) else {
@@ -77,7 +74,7 @@ struct NextWordPredictor {
                     continue
                 }
                 candidates[index].word += letters
-                candidates[index].probability *= Double(probabilities[best])
+                candidates[index].probability *= Double(probability)
                 candidates[index].lastToken = token
                 candidates[index].done = letters.count < piece.count
             }
