@@ -132,7 +132,7 @@ let package = Package(
         .testTarget(name: "KansoEngineTests", dependencies: ["KansoEngine", "KansoGGUF", "KansoConcurrency", "KansoTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "KansoWireTests", dependencies: ["KansoWire", "KansoTestSupport"]),
         .testTarget(name: "KansoSystemdTests", dependencies: ["KansoSystemd", "KansoTestSupport"]),
-        .testTarget(name: "KansoPoolTests", dependencies: ["KansoPool", "KansoTestSupport"]),
+        .testTarget(name: "KansoPoolTests", dependencies: ["KansoPool", "KansoGGUF", "KansoTestSupport"]),
         .testTarget(name: "KansoIntegrationTests", dependencies: ["KansoWire", "KansoEngine", "KansoTestSupport"]),
     ],
     swiftLanguageModes: [.v5]

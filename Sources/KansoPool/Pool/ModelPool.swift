@@ -1,4 +1,5 @@
 import Glibc
+import KansoGGUF
 import KansoWire
 import Logging
 
@@ -102,12 +103,17 @@ public actor ModelPool {
 
     /// Waits for this request's turn on `model`'s worker, loading the model if needed.
     /// Throws `PoolError` (budget, overload, quarantine, shutdown, cancellation).
+    /// `contextLength` and `kvCache` are what the worker loads with; `variableBytes` is the part
+    /// of `estimatedBytes` that requests add (ModelSlot.bytes).
     public func acquire(model: ModelID, fileBytes: Int, estimatedBytes: Int, agent: String,
-                        priority: AgentManifest.Priority, keepAlive: KeepAlive, contextLength: Int?) async throws -> Lease {
+                        priority: AgentManifest.Priority, keepAlive: KeepAlive, contextLength: Int?,
+                        kvCache: KVCacheType = .f16, variableBytes: Int = 0) async throws -> Lease {
         guard !shuttingDown else { throw PoolError.shuttingDown }
         let slot = slot(for: model, fileBytes: fileBytes, estimatedBytes: estimatedBytes)
         slot.agents[agent] = keepAlive
         slot.contextLength = contextLength
+        slot.kvCache = kvCache
+        slot.variableBytes = variableBytes
         if case .quarantined(let reason) = slot.state {
             throw PoolError.modelUnavailable(model: slot.name, reason: "quarantined: \(reason)")
         }
@@ -288,7 +294,8 @@ public actor ModelPool {
             slot.worker = worker
             Task { let exit = await worker.waitForExit(); self.workerExited(slot, worker: worker, exit: exit) }
             let parameters = WorkerLoadParameters(path: slot.id, threads: configuration.threadsPerWorker, contextLength: slot.contextLength,
-                                                  packedCacheDirectory: configuration.packedCacheDirectory)
+                                                  packedCacheDirectory: configuration.packedCacheDirectory,
+                                                  kvCache: slot.kvCache.rawValue)
             let reply = try await worker.connection.call(VarlinkCall(method: WorkerInterface.load, parameters: try JSONValue.from(parameters).objectValue ?? [:]))
             if let error = reply.error {
                 throw PoolError.modelUnavailable(model: slot.name, reason: reply.parameters["reason"]?.stringValue ?? error)
@@ -299,7 +306,9 @@ public actor ModelPool {
             slot.writingPackedCache = loaded?.writingPackedCache ?? false
             slot.readySince = .now
             slot.lastUsed = .now
-            record(slot, residentBytes: ProcessMemory.residentBytes(pid: worker.pid))
+            let residentAfterLoad = ProcessMemory.residentBytes(pid: worker.pid)
+            if let residentAfterLoad { costs.recordLoadedBytes(residentAfterLoad, for: slot.id) }
+            record(slot, residentBytes: residentAfterLoad)
             costs.recordLoadDuration(slot.loadDuration!, for: slot.id)
             // The worker's own figure (file, tokenizer, weights) beside the whole (process start, calls).
             let inWorker = loaded.map { DecimalText.fixed($0.loadMilliseconds, places: 1) } ?? "?"
@@ -463,7 +472,7 @@ public actor ModelPool {
         guard let residentBytes else { return }
         slot.measuredBytes = residentBytes
         costs.recordResidentBytes(residentBytes, for: slot.id)
-        slot.rememberedBytes = costs.bytes(for: slot.id, estimatedBytes: slot.estimatedBytes)
+        slot.remembered = costs.measurement(for: slot.id)
     }
 
     // MARK: Administration
@@ -471,9 +480,10 @@ public actor ModelPool {
     /// Loads a model ahead of requests (pinned agents at start, `kansoctl load`); returns when it
     /// is ready or throws why it could not be.
     public func preload(model: ModelID, fileBytes: Int, estimatedBytes: Int, agent: String,
-                        keepAlive: KeepAlive, contextLength: Int?) async throws {
+                        keepAlive: KeepAlive, contextLength: Int?, kvCache: KVCacheType = .f16, variableBytes: Int = 0) async throws {
         let lease = try await acquire(model: model, fileBytes: fileBytes, estimatedBytes: estimatedBytes, agent: agent,
-                                      priority: .interactive, keepAlive: keepAlive, contextLength: contextLength)
+                                      priority: .interactive, keepAlive: keepAlive, contextLength: contextLength,
+                                      kvCache: kvCache, variableBytes: variableBytes)
         release(lease)
     }
 
