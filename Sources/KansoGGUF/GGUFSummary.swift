@@ -22,6 +22,7 @@ public struct GGUFSummary: Sendable, CustomStringConvertible {
         var keyLength: Int?
         var valueLength: Int?
         var vocabularySize: Int?
+        var mergeCount: Int?
     }
 
     public let path: String
@@ -99,8 +100,8 @@ public struct GGUFSummary: Sendable, CustomStringConvertible {
         let shape = Shape(architecture: architecture, contextLength: contextLength, embeddingLength: embedding,
                           layerCount: layerCount, headCount: heads, keyValueHeadCount: keyValueHeadCount,
                           feedForwardLength: feedForwardLength, keyLength: keyLength, valueLength: valueLength,
-                          vocabularySize: vocabularySize)
-        memory = MemoryEstimate(shape: shape, metadata: metadata, tensorBytes: file.tensorByteCount, demand: demand)
+                          vocabularySize: vocabularySize, mergeCount: metadata.array("tokenizer.ggml.merges")?.count)
+        memory = MemoryEstimate(shape: shape, metadata: metadata, fileBytes: file.fileSize, demand: demand)
     }
 
     public var description: String {
@@ -127,7 +128,7 @@ public struct GGUFSummary: Sendable, CustomStringConvertible {
         line("tokenizer", "\(tokenizerModel ?? "none"), vocabulary \(vocabularySize.map(String.init) ?? "unknown")")
         line("memory", "\(Self.bytes(memory.totalBytes)) at \(memory.contextLength) context"
              + (memory.sequences > 1 ? " × \(memory.sequences) sequences" : "")
-             + ": tensors \(Self.bytes(memory.tensorBytes)) + tokenizer \(Self.bytes(memory.tokenizerBytes))"
+             + ": file \(Self.bytes(memory.fileBytes)) + tokenizer \(Self.bytes(memory.tokenizerBytes))"
              + " + KV cache (\(memory.kvCacheType.rawValue)) \(Self.bytes(memory.kvCacheBytes))"
              + " + scratch \(Self.bytes(memory.scratchBytes))")
         return lines.joined(separator: "\n")

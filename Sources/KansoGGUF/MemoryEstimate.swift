@@ -1,8 +1,8 @@
 // The memory a worker's model needs at most, from its GGUF header and what its agents ask of it
 // (DESIGN.md, Scheduling: "a true bound and close to what is measured"). Two parts:
-// - fixed: what a worker holds once its load is done: the tensors (mapped, populated at load; a
-//   packed copy replaces the file's pages) and the tokenizer's tables. A measurement right after
-//   a load replaces this part (MeasuredCosts).
+// - fixed: what a worker holds once its load is done: the mapped file (tensors populated at load,
+//   a packed copy replacing the file's pages; the header the tokenizer is read from) and the
+//   tokenizer's tables. A measurement right after a load replaces this part (MeasuredCosts).
 // - variable: what requests add and the worker gives back when idle: the KV caches (the working
 //   cache of the configured context, each agent's stored prompt prefix, the forks of label
 //   scoring and next-word candidates), the forward pass's scratch (its buffers, the logit rows it
@@ -47,9 +47,9 @@ public struct MemoryEstimate: Sendable, Equatable {
     public let contextLength: Int
     public let kvCacheType: KVCacheType
     public let sequences: Int
-    /// Tensor data mapped from the file (all of it is touched during a forward pass).
-    public let tensorBytes: Int
-    /// The tokenizer's tables for the vocabulary.
+    /// The mapped file: tensor data (all of it is touched during a forward pass) and the header.
+    public let fileBytes: Int
+    /// The tokenizer's tables for the vocabulary and its merges.
     public let tokenizerBytes: Int
     /// Keys and values: working caches, stored prefixes and forks.
     public let kvCacheBytes: Int
@@ -59,26 +59,28 @@ public struct MemoryEstimate: Sendable, Equatable {
     public let maskerBytes: Int
 
     /// What a worker holds once loaded; a measurement after a load replaces it.
-    public var fixedBytes: Int { tensorBytes + tokenizerBytes }
+    public var fixedBytes: Int { fileBytes + tokenizerBytes }
     /// What requests add on top, at most.
     public var variableBytes: Int { kvCacheBytes + scratchBytes + maskerBytes }
     public var totalBytes: Int { fixedBytes + variableBytes }
 
-    /// Tokenizer tables per vocabulary entry: the piece bytes, the lookup tables and the merges
-    /// (measured: SmolLM2's 49,152 entries and Gemma 3's 262,144 each took under this).
-    static let tokenizerBytesPerToken = 160.0
+    /// Tokenizer tables per vocabulary entry (pieces, lookup tables) and per BPE merge: a loaded
+    /// worker measured 107 bytes per entry on Gemma 3's 262,144 (no merges), and SmolLM2's 49,152
+    /// entries with 48,900 merges 190 bytes per merge beside them.
+    static let tokenizerBytesPerToken = 128.0
+    static let tokenizerBytesPerMerge = 224.0
     /// The token masker per vocabulary entry (its trie and piece classes; 19.5 MB for 128k).
     static let maskerBytesPerToken = 170.0
     /// Logit rows a pass computes at once (the engine's ForwardState.logitRows), and rows a
     /// request keeps besides (the last logits, their log-softmax, the sampler's candidates).
     static let logitRowsPerPass = 16.0
-    static let logitRowsHeld = 6.0
+    static let logitRowsHeld = 4.0
     /// Heap the worker's allocator keeps beyond what is live (arenas, fragmentation).
     static let heapSlackBytes = 4.0 * 1024 * 1024
 
     /// Memory of a model of the given shape under `demand`. Computed in Double and clamped:
     /// absurd metadata must give a huge figure, not a trap.
-    init(shape: GGUFSummary.Shape, metadata: GGUFMetadata, tensorBytes: Int, demand: MemoryDemand) {
+    init(shape: GGUFSummary.Shape, metadata: GGUFMetadata, fileBytes: Int, demand: MemoryDemand) {
         func value(_ v: Int?) -> Double { Double(max(0, v ?? 0)) }
         func clamped(_ v: Double) -> Int { v >= Double(Int.max / 4) ? Int.max / 4 : Int(v) }
         let context = max(0, min(demand.contextLength ?? shape.contextLength ?? 0, shape.contextLength ?? Int.max))
@@ -117,8 +119,8 @@ public struct MemoryEstimate: Sendable, Equatable {
         contextLength = context
         kvCacheType = demand.kvCache
         sequences = max(1, demand.sequences)
-        self.tensorBytes = tensorBytes
-        tokenizerBytes = clamped(vocabulary * Self.tokenizerBytesPerToken)
+        self.fileBytes = fileBytes
+        tokenizerBytes = clamped(vocabulary * Self.tokenizerBytesPerToken + value(shape.mergeCount) * Self.tokenizerBytesPerMerge)
         kvCacheBytes = clamped(kv)
         scratchBytes = clamped(scratch)
         maskerBytes = demand.constrainedDecoding ? clamped(vocabulary * Self.maskerBytesPerToken) : 0

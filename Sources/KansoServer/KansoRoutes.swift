@@ -175,7 +175,8 @@ public enum KansoRoutes {
                         queued: snapshot.queued, requests: snapshot.requests, generatedTokens: snapshot.generatedTokens,
                         loadMilliseconds: snapshot.loadMilliseconds, idleSeconds: snapshot.idleSeconds,
                         unloadInSeconds: snapshot.unloadInSeconds, evictions: snapshot.evictions,
-                        lastEvictionReason: snapshot.lastEvictionReason)
+                        lastEvictionReason: snapshot.lastEvictionReason, chargedBytes: snapshot.chargedBytes,
+                        contextLength: snapshot.contextLength, kvCache: snapshot.kvCache)
     }
 
     /// Each agent's model state, for agents whose model the pool knows.

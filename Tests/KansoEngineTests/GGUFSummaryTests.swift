@@ -21,12 +21,12 @@ import KansoTestSupport
         // that llama2.c shares with the embedding.
         #expect(summary.parameterCount == file.tensors.reduce(0) { $0 + $1.elementCount })
         #expect((250_000...270_000).contains(summary.parameterCount - 512 * 64))
-        #expect(summary.memory.tensorBytes == summary.parameterCount * 4)
+        #expect(summary.memory.fileBytes == file.fileSize && file.tensorByteCount == summary.parameterCount * 4)
         // K and V: 5 layers × 512 positions × 4 kv heads × (8 + 8) × 4 bytes.
         #expect(summary.memory.kvCacheBytes == 5 * 512 * 4 * 16 * 4)
         #expect(summary.memory.scratchBytes > 0)
         #expect(summary.memory.tokenizerBytes > 0 && summary.memory.maskerBytes == 0)
-        #expect(summary.memory.totalBytes == summary.memory.tensorBytes + summary.memory.tokenizerBytes
+        #expect(summary.memory.totalBytes == summary.memory.fileBytes + summary.memory.tokenizerBytes
                 + summary.memory.kvCacheBytes + summary.memory.scratchBytes)
         let text = summary.description
         #expect(text.contains("(llama)"))

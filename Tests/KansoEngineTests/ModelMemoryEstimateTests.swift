@@ -28,7 +28,7 @@ import Testing
         #expect(estimate.kvCacheBytes == model.cacheByteCount(positions: 100) + model.cacheByteCount(positions: 10)
                 + model.cacheByteCount(positions: 100) + forks.capacityByteCount)
         #expect(estimate.scratchBytes >= model.scratchByteCount)
-        #expect(estimate.tensorBytes == model.file.tensorByteCount)
+        #expect(estimate.fileBytes == model.file.fileSize)
         #expect(estimate.fixedBytes + estimate.variableBytes == estimate.totalBytes)
     }
 

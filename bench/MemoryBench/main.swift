@@ -1,10 +1,13 @@
 // Memory benchmark (issue: a memory budget that holds with real models). For each model, context
 // and KV cache type, starts the release `kansod` with one predict agent sized for that context,
-// reads the pool's estimate for the model before it loads, then loads it and runs one request that
-// fills the context (its text cut to the agent's max_input_tokens, then max_tokens generated),
-// sampling the worker's resident memory (smaps_rollup) every 10 ms. Prints the estimate beside
-// the measured peak (the larger of the samples and the kernel's VmHWM), the worker's size right
-// after the load, and its size after a second idle (when it hands back its scratch).
+// reads the pool's estimate for the model, loads it, then runs the two requests of a predict agent
+// that need the most: a continuation that fills the context (its text cut to the agent's
+// max_input_tokens, then max_tokens generated) and the 50 most likely next words after the same
+// text (100 candidates forked from it), sampling the worker's resident memory (smaps_rollup)
+// every 10 ms. Prints the estimate beside the measured peak (the larger of the samples and the
+// kernel's VmHWM), the worker's size right after the load and the charge the pool then holds for
+// it (that size plus the estimate's variable part), and its size after 1.5 s idle (when it hands
+// back its scratch).
 //
 // Run: swift build -c release --product kansod && swift build -c release --product kanso-bench-memory
 //      .build/release/kanso-bench-memory --model /var/lib/kanso/models/gemma-3-270m-q4_k_m.gguf \
@@ -126,8 +129,8 @@ func mebibytes(_ bytes: Int) -> String { String(format: "%.1f", Double(bytes) / 
 setvbuf(stdout, nil, _IOLBF, 0)
 let options = Options()
 let text = String(repeating: "The keeper of the lighthouse wrote down the colour of the sea after each storm. ", count: 700)
-print("| model | context | KV | estimate MiB | measured peak MiB | estimate / peak | after load MiB | idle after 1.5 s MiB |")
-print("|---|---|---|---|---|---|---|---|")
+print("| model | context | KV | estimate MiB | measured peak MiB | estimate / peak | after load MiB | charge after load MiB | charge / peak | idle after 1.5 s MiB |")
+print("|---|---|---|---|---|---|---|---|---|---|")
 for model in options.models {
     for context in options.contexts {
         for kv in options.kvTypes {
@@ -142,15 +145,19 @@ for model in options.models {
             let sampler = PeakSampler()
             sampler.start(pid: pid)
             let reply = try client.continuation(agent: "fill", text: text, maxTokens: generatedTokens)
+            let words = try client.nextWords(agent: "fill", text: text, count: 50).words?.count ?? 0
             let sampled = sampler.stop()
             let peak = max(sampled, procBytes(pid, file: "status", field: "VmHWM:") ?? 0)
             usleep(1_500_000)
             let idle = procBytes(pid, file: "smaps_rollup", field: "Rss:") ?? 0
             let estimate = loaded.estimatedBytes
+            // The pool's charge once the load is measured: its size after the load plus the
+            // estimate's variable part.
+            let charge = loaded.chargedBytes ?? 0
+            func ratio(_ a: Int) -> String { String(format: "%.2f", Double(a) / Double(max(peak, 1))) }
             print("| \(name) | \(context.map(String.init) ?? "default") | \(kv) | \(mebibytes(estimate)) | \(mebibytes(peak)) | "
-                  + String(format: "%.2f", Double(estimate) / Double(max(peak, 1)))
-                  + " | \(mebibytes(afterLoad)) | \(mebibytes(idle)) |"
-                  + " <!-- generated \(reply.generatedTokens ?? 0) tokens, stop \(reply.stopReason ?? "?") -->")
+                  + "\(ratio(estimate)) | \(mebibytes(afterLoad)) | \(mebibytes(charge)) | \(ratio(charge)) | \(mebibytes(idle)) |"
+                  + " <!-- generated \(reply.generatedTokens ?? 0) tokens (\(reply.stopReason ?? "?")), \(words) words -->")
         }
     }
 }

@@ -551,6 +551,9 @@ public actor ModelPool {
         public var unloadInSeconds: Double?
         public var evictions: Int
         public var lastEvictionReason: String?
+        public var chargedBytes: Int
+        public var contextLength: Int?
+        public var kvCache: String
     }
 
     public func snapshot() -> [ModelSnapshot] {
@@ -563,7 +566,8 @@ public actor ModelPool {
                                  agents: slot.agents.keys.sorted(), queued: slot.queue.count, requests: slot.requests,
                                  generatedTokens: slot.generatedTokens, loadMilliseconds: slot.loadDuration.map(Self.milliseconds),
                                  idleSeconds: idle, unloadInSeconds: unloadIn, evictions: slot.evictions,
-                                 lastEvictionReason: slot.lastEvictionReason)
+                                 lastEvictionReason: slot.lastEvictionReason, chargedBytes: slot.bytes,
+                                 contextLength: slot.contextLength, kvCache: slot.kvCache.rawValue)
         }
     }
 
