@@ -67,6 +67,7 @@ let package = Package(
         .executable(name: "kanso-bench-socket", targets: ["kanso-bench-socket"]),
         .executable(name: "kanso-bench-engine", targets: ["kanso-bench-engine"]),
         .executable(name: "kanso-bench-pool", targets: ["kanso-bench-pool"]),
+        .executable(name: "kanso-bench-memory", targets: ["kanso-bench-memory"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -146,6 +147,7 @@ let package = Package(
         // Benchmarks (bench/README.md): release builds, never part of the test suite.
         .executableTarget(name: "kanso-bench-socket", dependencies: ["KansoWire"], path: "bench/SocketRoundTrip"),
         .executableTarget(name: "kanso-bench-pool", dependencies: ["KansoWire"], path: "bench/PoolBench"),
+        .executableTarget(name: "kanso-bench-memory", dependencies: ["KansoWire"], path: "bench/MemoryBench"),
         .executableTarget(name: "kanso-bench-engine", dependencies: ["KansoEngine"], path: "bench/EngineBench",
                           swiftSettings: engineSettings),
 
@@ -161,7 +163,7 @@ let package = Package(
         .testTarget(name: "KansoChatTemplateTests", dependencies: ["KansoChatTemplate", "KansoTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "KansoSystemdTests", dependencies: ["KansoSystemd", "KansoTestSupport"]),
         .testTarget(name: "KansoWorkerTests", dependencies: ["KansoWorker"]),
-        .testTarget(name: "KansoPoolTests", dependencies: ["KansoPool", "KansoPoolTestKit", "KansoTestSupport"]),
+        .testTarget(name: "KansoPoolTests", dependencies: ["KansoPool", "KansoPoolTestKit", "KansoGGUF", "KansoTestSupport"]),
         // The layout of DESIGN.md, checked from this file and every source file's imports.
         .testTarget(name: "KansoLayoutTests"),
         .testTarget(name: "KansoServerTests", dependencies: ["KansoServer"]),

@@ -19,7 +19,7 @@ idle: another program, a neighbour on a shared host), so both engines share thei
 Kanso loads through a packed-weight cache folder (--packed-cache, as kansod keeps one): its
 warm-up load packs the weights and writes the cache file, the timed loads map it.
 Both engines see the same token ids (`benchmark_token`, the formula of the Swift side), a context
-of 256 and each library's default KV cache type (Kanso: f32, llama.cpp: f16); llama.cpp keeps its
+of 256 and each library's default KV cache type (f16 for both); llama.cpp keeps its
 defaults otherwise (mmap, flash attention off, weight repacking on), as llama-bench does. Timing
 goes through `Llama.eval` (set_batch + llama_decode, no logits copy) and `llama_get_logits_ith`
 for the argmax; llama-bench itself is not shipped with the Python package.

@@ -31,6 +31,12 @@ from some of the golden logit rows. Each `NAME.gguf` gets a
 - `dequantizedRows`: a few rows of weight tensors as gguf-py decodes the stored blocks (9 digits,
   exact for float32).
 
+Each fixture also gets `NAME.kv.json`: llama.cpp's logits with its KV cache in f16 (flash attention
+off, as the goldens above) and in q8_0 (keys and values; llama.cpp needs flash attention for a
+quantized value cache), for the same `prompt` (every position) and `longPrompt` (`longLogitPositions`).
+q8_0 only where the heads hold whole blocks of 32, as llama.cpp requires. `python3
+scripts/make_fixtures.py kv` makes these alone, from the fixtures as committed.
+
 The prompt is, of a seeded series of candidates, one whose continuation has at least 8 distinct
 tokens (where any has) and, among those, whose smallest greedy margin is largest, so that few
 choices are near-ties that rounding alone could flip (the Swift test accepts either token only where
@@ -556,6 +562,59 @@ def make_sampling_golden() -> None:
     print(f"sampling.json  {len(cases)} cases, kept {[len(c['tokens']) for c in cases]}")
 
 
+KV_CACHE_TYPES = {"f16": (1, False), "q8_0": (8, True)}  # GGML type id, flash attention
+
+
+def kv_cache_logits(path: Path, prompt: list[int], long_prompt: list[int], ggml_type: int, flash: bool):
+    """llama.cpp's logits with keys and values cached as `ggml_type`: every prompt position, and the
+    long prompt's LONG_POSITIONS."""
+    import llama_cpp
+
+    model = llama_cpp.Llama(
+        model_path=str(path), n_ctx=CONTEXT_LENGTH, n_batch=CONTEXT_LENGTH, n_ubatch=CONTEXT_LENGTH,
+        n_threads=1, n_threads_batch=1, logits_all=True, flash_attn=flash, type_k=ggml_type, type_v=ggml_type,
+        seed=0, verbose=False,
+    )
+    model.reset()
+    model.eval(prompt)
+    logits = np.array(model.scores[: len(prompt)], dtype=np.float64)
+    model.reset()
+    model.eval(long_prompt)
+    long_logits = np.array(model.scores[: len(long_prompt)], dtype=np.float64)[LONG_POSITIONS]
+    model.close()
+    return logits, long_logits
+
+
+def make_kv_goldens() -> None:
+    """NAME.kv.json for every fixture whose golden exists (and stories260K when ../shared has it)."""
+    import llama_cpp
+
+    names = [spec.name for spec in SPECS] + ["stories260K"]
+    for name in names:
+        golden_path = OUTPUT_DIRECTORY / f"{name}.json"
+        model_path = SHARED_MODEL if name == "stories260K" else OUTPUT_DIRECTORY / f"{name}.gguf"
+        if not golden_path.exists() or not model_path.exists():
+            print(f"skipping {name}: {golden_path.name} or {model_path} not found")
+            continue
+        golden = json.loads(golden_path.read_text())
+        document = {"fixture": golden["fixture"], "llamaCppPythonVersion": llama_cpp.__version__}
+        for type_name, (ggml_type, flash) in KV_CACHE_TYPES.items():
+            try:
+                logits, long_logits = kv_cache_logits(model_path, golden["prompt"], golden["longPrompt"], ggml_type, flash)
+            except (ValueError, RuntimeError) as error:  # llama.cpp refuses q8_0 for heads of 16
+                print(f"{name:14} {type_name}: not made ({error})")
+                continue
+            document[type_name] = {
+                "flashAttention": flash,
+                "logits": [[significant(v) for v in row] for row in logits],
+                "longLogits": [[significant(v) for v in row] for row in long_logits],
+            }
+            reference = np.array(golden["logits"], dtype=np.float64)
+            print(f"{name:14} {type_name}: max |Δ| against the f32 cache {np.abs(logits - reference).max():.3g}"
+                  f" (range {golden['logitRange']:.3g})")
+        (OUTPUT_DIRECTORY / f"{name}.kv.json").write_text(json.dumps(document, separators=(",", ":")) + "\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("names", nargs="*", help="fixture names to make (default: all)")
@@ -577,6 +636,8 @@ def main() -> None:
         make_shared_golden()
     if not arguments.names or "sampling" in arguments.names:
         make_sampling_golden()
+    if not arguments.names or "kv" in arguments.names:
+        make_kv_goldens()
 
 
 if __name__ == "__main__":

@@ -38,6 +38,17 @@ public final class Condition: @unchecked Sendable {  // the mutex and cond are t
         pthread_cond_wait(changed, mutex)
     }
 
+    /// As `wait()`, giving up after `seconds` (on the realtime clock): false when the time ran out.
+    @discardableResult
+    public func wait(seconds: Double) -> Bool {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        let nanoseconds = Int(now.tv_nsec) + Int(seconds.truncatingRemainder(dividingBy: 1) * 1e9)
+        var deadline = timespec(tv_sec: now.tv_sec + Int(seconds) + nanoseconds / 1_000_000_000,
+                                tv_nsec: nanoseconds % 1_000_000_000)
+        return pthread_cond_timedwait(changed, mutex, &deadline) == 0
+    }
+
     /// Wakes one waiting thread.
     public func signal() {
         pthread_cond_signal(changed)

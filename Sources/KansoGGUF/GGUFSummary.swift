@@ -1,6 +1,6 @@
 // What `kansoctl model inspect` prints about a GGUF file, and the memory estimate the pool's
-// budget admits a model with before it has measured the real figure: mapped tensor bytes, a
-// float32 KV cache for the context, and the activation scratch of one batch.
+// budget admits a model with (MemoryEstimate.swift): tensors and tokenizer, KV caches for the
+// agents' contexts in their KV type (windowed layers kept to their window), and scratch.
 // Hyper-parameter keys follow llama.cpp's names: "<architecture>.context_length" etc.
 
 public struct GGUFSummary: Sendable, CustomStringConvertible {
@@ -10,16 +10,19 @@ public struct GGUFSummary: Sendable, CustomStringConvertible {
         public let bytes: Int
     }
 
-    public struct MemoryEstimate: Sendable, Equatable {
-        public let contextLength: Int
-        public let sequences: Int
-        /// Tensor data mapped from the file (all of it is touched during a forward pass).
-        public let tensorBytes: Int
-        /// K and V for every layer, `contextLength` positions per sequence, float32.
-        public let kvCacheBytes: Int
-        /// Activation buffers for a batch of `batchSize` tokens plus logits and attention scores.
-        public let scratchBytes: Int
-        public var totalBytes: Int { tensorBytes + kvCacheBytes + scratchBytes }
+    /// The hyper-parameters the memory estimate reads (nil where the file does not say).
+    struct Shape {
+        var architecture: String?
+        var contextLength: Int?
+        var embeddingLength: Int?
+        var layerCount: Int?
+        var headCount: Int?
+        var keyValueHeadCount: Int?
+        var feedForwardLength: Int?
+        var keyLength: Int?
+        var valueLength: Int?
+        var vocabularySize: Int?
+        var mergeCount: Int?
     }
 
     public let path: String
@@ -46,7 +49,14 @@ public struct GGUFSummary: Sendable, CustomStringConvertible {
     public let memory: MemoryEstimate
 
     /// `contextLength` defaults to the model's own; `batchSize` is the prompt batch the scratch holds.
-    public init(file: GGUFFile, contextLength requestedContext: Int? = nil, sequences: Int = 1, batchSize: Int = 32) {
+    public init(file: GGUFFile, contextLength requestedContext: Int? = nil, sequences: Int = 1, batchSize: Int = 64,
+                kvCache: KVCacheType = .f16) {
+        self.init(file: file, demand: MemoryDemand(contextLength: requestedContext, kvCache: kvCache, sequences: sequences,
+                                                   batchSize: batchSize))
+    }
+
+    /// The summary, with the memory estimate for what the model's agents ask (`demand`).
+    public init(file: GGUFFile, demand: MemoryDemand) {
         let metadata = file.metadata
         path = file.path
         version = file.version
@@ -87,22 +97,11 @@ public struct GGUFSummary: Sendable, CustomStringConvertible {
         tokenizerModel = metadata.string("tokenizer.ggml.model")
         vocabularySize = metadata.array("tokenizer.ggml.tokens")?.count ?? hyper("vocab_size")
 
-        // Estimate in Double, clamped: absurd metadata must give a huge figure, not a trap.
-        let context = max(0, requestedContext ?? contextLength ?? 0)
-        func value(_ v: Int?) -> Double { Double(max(0, v ?? 0)) }
-        let kvHeads = value(keyValueHeadCount)
-        let kvCache = value(layerCount) * Double(context) * kvHeads * (value(keyLength) + value(valueLength))
-            * Double(max(1, sequences)) * 4
-        let queryWidth = value(headCount) * value(keyLength)
-        let kvWidth = kvHeads * max(value(keyLength), value(valueLength))
-        // Per token: residual, normed input, attention output, q/k/v, two feed-forward
-        // activations (gate and up), the logits row, and one token's attention scores.
-        let perToken = 3 * value(embeddingLength) + queryWidth + 2 * kvWidth + 2 * value(feedForwardLength)
-            + value(vocabularySize) + value(headCount) * Double(context)
-        let scratch = Double(max(1, batchSize)) * perToken * 4
-        func clamped(_ v: Double) -> Int { v >= Double(Int.max / 4) ? Int.max / 4 : Int(v) }
-        memory = MemoryEstimate(contextLength: context, sequences: max(1, sequences), tensorBytes: file.tensorByteCount,
-                                kvCacheBytes: clamped(kvCache), scratchBytes: clamped(scratch))
+        let shape = Shape(architecture: architecture, contextLength: contextLength, embeddingLength: embedding,
+                          layerCount: layerCount, headCount: heads, keyValueHeadCount: keyValueHeadCount,
+                          feedForwardLength: feedForwardLength, keyLength: keyLength, valueLength: valueLength,
+                          vocabularySize: vocabularySize, mergeCount: metadata.array("tokenizer.ggml.merges")?.count)
+        memory = MemoryEstimate(shape: shape, metadata: metadata, fileBytes: file.fileSize, demand: demand)
     }
 
     public var description: String {
@@ -129,7 +128,8 @@ public struct GGUFSummary: Sendable, CustomStringConvertible {
         line("tokenizer", "\(tokenizerModel ?? "none"), vocabulary \(vocabularySize.map(String.init) ?? "unknown")")
         line("memory", "\(Self.bytes(memory.totalBytes)) at \(memory.contextLength) context"
              + (memory.sequences > 1 ? " × \(memory.sequences) sequences" : "")
-             + ": tensors \(Self.bytes(memory.tensorBytes)) + KV cache (f32) \(Self.bytes(memory.kvCacheBytes))"
+             + ": file \(Self.bytes(memory.fileBytes)) + tokenizer \(Self.bytes(memory.tokenizerBytes))"
+             + " + KV cache (\(memory.kvCacheType.rawValue)) \(Self.bytes(memory.kvCacheBytes))"
              + " + scratch \(Self.bytes(memory.scratchBytes))")
         return lines.joined(separator: "\n")
     }

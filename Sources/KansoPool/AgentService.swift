@@ -16,10 +16,10 @@ public final class AgentService: Sendable {
     /// Energy of each request from the worker's CPU time (or RAPL where readable).
     private let meter: EnergyMeter?
 
-    /// Bytes a worker process costs beyond its model (runtime, libraries, thread stacks): a little
-    /// more than an idle worker of a tiny model measures (bench/README.md), so the estimate errs on
-    /// the high side and a first load does not overshoot the budget.
-    static let workerOverheadBytes = 32 << 20
+    /// Bytes a worker process costs beyond its model (runtime, libraries, thread stacks, the
+    /// load's heap): a little more than an idle worker measures (bench/README.md), so the estimate
+    /// errs on the high side and a first load does not overshoot the budget.
+    static let workerOverheadBytes = 16 << 20
     /// Tokens of one forward pass in a worker (the engine's default batch capacity): the scratch
     /// the estimate allows for.
     static let promptBatchTokens = 64
@@ -38,7 +38,7 @@ public final class AgentService: Sendable {
         guard (1...50).contains(count) else { throw PoolError.invalidInput(field: "words", reason: "expected 1 to 50, got \(count)") }
         let (manifest, _, prompt) = try await resolve(name, task: .predict)
         let parameters = WorkerNextWordsParameters(prefix: prompt.prefix, text: text, suffix: prompt.suffix, chat: prompt.chat,
-                                                   count: count)
+                                                   count: count, inputLimit: Self.inputLimit(manifest))
         let words = try await runSingle(manifest, .nextWords(parameters), WorkerNextWordsReply.self).words
         return PredictReply(agent: manifest.name, words: words, done: true)
     }
@@ -48,12 +48,14 @@ public final class AgentService: Sendable {
     public func generate(agent name: String, text: String, maxTokens: Int?, streaming: Bool,
                          onText: @Sendable (String) async throws -> Void) async throws -> PredictReply {
         let (manifest, _, prompt) = try await resolve(name, task: .predict)
-        if let maxTokens, !(1...4096).contains(maxTokens) {
-            throw PoolError.invalidInput(field: "maxTokens", reason: "expected 1 to 4096, got \(maxTokens)")
+        // The model's context was sized for the agent's max_tokens (AgentDemand): no more.
+        let allowed = AgentDemand.maximumOutputTokens(manifest)
+        if let maxTokens, !(1...allowed).contains(maxTokens) {
+            throw PoolError.invalidInput(field: "maxTokens", reason: "expected 1 to \(allowed) (the agent's max_tokens), got \(maxTokens)")
         }
         let parameters = WorkerGenerateParameters(prefix: prompt.prefix, text: text, suffix: prompt.suffix, chat: prompt.chat,
-                                                  maxTokens: maxTokens ?? manifest.maxTokens ?? 64, stop: manifest.stop,
-                                                  sampling: manifest.sampling)
+                                                  maxTokens: maxTokens ?? allowed, stop: manifest.stop,
+                                                  sampling: manifest.sampling, inputLimit: Self.inputLimit(manifest))
         var final: WorkerGenerateReply?
         try await withLease(manifest) { lease in
             do {
@@ -95,7 +97,7 @@ public final class AgentService: Sendable {
     private func classifyOnce(_ manifest: AgentManifest, prompt: AgentPrompt, text: String) async throws -> ClassifyReply {
         let labels = manifest.labels ?? []
         let parameters = WorkerClassifyParameters(prefix: prompt.prefix, text: text, suffix: prompt.suffix, chat: prompt.chat,
-                                                  labels: labels)
+                                                  labels: labels, inputLimit: Self.inputLimit(manifest))
         let result = try await runSingle(manifest, .classify(parameters), WorkerClassifyReply.self)
         let scores = zip(labels, result.probabilities).map { LabelScore(label: $0, probability: $1) }
         let best = scores.max { $0.probability < $1.probability } ?? LabelScore(label: "", probability: 0)
@@ -107,9 +109,9 @@ public final class AgentService: Sendable {
     public func extract(agent name: String, text: String) async throws -> ExtractReply {
         let (manifest, _, prompt) = try await resolve(name, task: .extract)
         let parameters = WorkerGenerateParameters(prefix: prompt.prefix, text: text, suffix: prompt.suffix, chat: prompt.chat,
-                                                  maxTokens: manifest.maxTokens ?? 256, stop: [],
+                                                  maxTokens: AgentDemand.maximumOutputTokens(manifest), stop: [],
                                                   sampling: SamplingParameters(temperature: manifest.sampling.temperature ?? 0, seed: manifest.sampling.seed),
-                                                  schema: manifest.schema)
+                                                  schema: manifest.schema, inputLimit: Self.inputLimit(manifest))
         let result = try await runSingle(manifest, .generate(parameters, streaming: false), WorkerGenerateReply.self)
         do {
             return ExtractReply(agent: manifest.name, value: try JSONText.parse(Array(result.text.utf8)))
@@ -123,9 +125,10 @@ public final class AgentService: Sendable {
     /// Loads an agent's model now (`kansoctl load`).
     public func load(agent name: String) async throws -> String {
         let (manifest, path, _) = try await resolve(name, task: nil)
-        let (fileBytes, estimate) = try estimate(path: path, contextLength: manifest.contextLength)
-        try await pool.preload(model: path, fileBytes: fileBytes, estimatedBytes: estimate, agent: manifest.name,
-                               keepAlive: manifest.keepAlive, contextLength: manifest.contextLength)
+        let estimate = try await estimate(path: path)
+        try await pool.preload(model: path, fileBytes: estimate.fileBytes, estimatedBytes: estimate.totalBytes, agent: manifest.name,
+                               keepAlive: manifest.keepAlive, contextLength: estimate.contextLength, kvCache: estimate.kvCache,
+                               variableBytes: estimate.variableBytes)
         return path
     }
 
@@ -164,18 +167,32 @@ public final class AgentService: Sendable {
         }
     }
 
-    private func estimate(path: String, contextLength: Int?) throws -> (fileBytes: Int, estimate: Int) {
-        if let known = estimates.get(path) { return known }
+    /// The memory the model at `path` needs for the agents on it now (AgentDemand, MemoryEstimate),
+    /// with the context and KV type its worker loads with.
+    private func estimate(path: String) async throws -> ModelEstimate {
+        let agents = await registry.catalog.entries.compactMap { entry -> AgentDemand? in
+            guard case .found(let found, _) = entry.model, found == path else { return nil }
+            return AgentDemand(entry.manifest, prompt: entry.prompt)
+        }
+        let demand = AgentDemand.model(serving: agents, batchSize: Self.promptBatchTokens,
+                                       threads: await pool.configuration.threadsPerWorker)
+        if let known = estimates.get(path, demand) { return known }
         do {
             let file = try GGUFFile(path: path)
-            let bytes = GGUFSummary(file: file, contextLength: contextLength, batchSize: Self.promptBatchTokens).memory.totalBytes
-                + Self.workerOverheadBytes
-            let value = (file.fileSize, bytes)
-            estimates.set(path, value)
+            let memory = GGUFSummary(file: file, demand: demand).memory
+            let value = ModelEstimate(fileBytes: file.fileSize, totalBytes: memory.totalBytes + Self.workerOverheadBytes,
+                                      variableBytes: memory.variableBytes, contextLength: memory.contextLength,
+                                      kvCache: memory.kvCacheType)
+            estimates.set(path, demand, value)
             return value
         } catch {
             throw PoolError.modelUnavailable(model: FilePath(path).lastComponent?.string ?? path, reason: "cannot read the model: \(error)")
         }
+    }
+
+    /// The longest text `manifest`'s agent accepts, for its worker to enforce.
+    private static func inputLimit(_ manifest: AgentManifest) -> WorkerInputLimit {
+        WorkerInputLimit(maxTokens: AgentDemand.maxInputTokens(manifest), truncate: manifest.truncate)
     }
 
     /// Leases the agent's model, runs `body`, and releases; a dead worker becomes WorkerFailed.
@@ -185,10 +202,11 @@ public final class AgentService: Sendable {
         case .found(let found, _)?: path = found
         default: throw PoolError.modelUnavailable(model: manifest.model, reason: "model file not found")
         }
-        let (fileBytes, estimate) = try estimate(path: path, contextLength: manifest.contextLength)
-        let lease = try await pool.acquire(model: path, fileBytes: fileBytes, estimatedBytes: estimate, agent: manifest.name,
-                                           priority: manifest.priority, keepAlive: manifest.keepAlive,
-                                           contextLength: manifest.contextLength)
+        let estimate = try await estimate(path: path)
+        let lease = try await pool.acquire(model: path, fileBytes: estimate.fileBytes, estimatedBytes: estimate.totalBytes,
+                                           agent: manifest.name, priority: manifest.priority, keepAlive: manifest.keepAlive,
+                                           contextLength: estimate.contextLength, kvCache: estimate.kvCache,
+                                           variableBytes: estimate.variableBytes)
         let before = meter?.sample(processID: lease.pid)
         var tokens = 0
         var failure: Error?
@@ -220,10 +238,27 @@ public final class AgentService: Sendable {
     }
 }
 
-/// Model size estimates by path, computed once from the GGUF header.
+/// What a model costs and how its worker loads, for the agents on it now.
+struct ModelEstimate: Sendable {
+    var fileBytes: Int
+    /// The whole estimate, the worker process included.
+    var totalBytes: Int
+    /// The part requests add (KV caches, scratch), which a measurement after a load never replaces.
+    var variableBytes: Int
+    var contextLength: Int
+    var kvCache: KVCacheType
+}
+
+/// Model estimates by path and demand, computed once from the GGUF header.
 private final class EstimateCache: @unchecked Sendable {  // guarded by `lock`
     private let lock = Lock()
-    private var values: [String: (Int, Int)] = [:]
-    func get(_ path: String) -> (Int, Int)? { lock.lock(); defer { lock.unlock() }; return values[path] }
-    func set(_ path: String, _ value: (Int, Int)) { lock.lock(); values[path] = value; lock.unlock() }
+    private var values: [String: (MemoryDemand, ModelEstimate)] = [:]
+    func get(_ path: String, _ demand: MemoryDemand) -> ModelEstimate? {
+        lock.lock(); defer { lock.unlock() }
+        guard let (known, value) = values[path], known == demand else { return nil }
+        return value
+    }
+    func set(_ path: String, _ demand: MemoryDemand, _ value: ModelEstimate) {
+        lock.lock(); values[path] = (demand, value); lock.unlock()
+    }
 }

@@ -48,6 +48,11 @@ public struct ModelStatusInfo: Codable, Sendable, Equatable {
     public var pid: Int?
     public var estimatedBytes: Int
     public var measuredBytes: Int?
+    /// What the budget holds for the model now (the estimate until a load is measured).
+    public var chargedBytes: Int?
+    /// The context (positions) and KV cache type its worker loads with, from its agents.
+    public var contextLength: Int?
+    public var kvCache: String?
     public var agents: [String]
     public var queued: Int
     public var requests: Int
@@ -60,8 +65,12 @@ public struct ModelStatusInfo: Codable, Sendable, Equatable {
 
     public init(path: String, state: String, reason: String?, pid: Int?, estimatedBytes: Int, measuredBytes: Int?,
                 agents: [String], queued: Int, requests: Int, generatedTokens: Int, loadMilliseconds: Double?,
-                idleSeconds: Double?, unloadInSeconds: Double?, evictions: Int, lastEvictionReason: String?) {
+                idleSeconds: Double?, unloadInSeconds: Double?, evictions: Int, lastEvictionReason: String?,
+                chargedBytes: Int? = nil, contextLength: Int? = nil, kvCache: String? = nil) {
         self.path = path
+        self.chargedBytes = chargedBytes
+        self.contextLength = contextLength
+        self.kvCache = kvCache
         self.state = state
         self.reason = reason
         self.pid = pid

@@ -142,6 +142,12 @@ public enum InterfaceDescriptions {
       # bytes estimated from the GGUF before loading, and measured from the worker
       estimatedBytes: int,
       measuredBytes: ?int,
+      # bytes the budget holds for it: the estimate, or once a load was measured its size after
+      # the load plus what requests may add
+      chargedBytes: ?int,
+      # the context (positions) and KV cache type (f16, q8_0, f32) its worker loads with
+      contextLength: ?int,
+      kvCache: ?string,
       agents: []string,
       queued: int,
       requests: int,

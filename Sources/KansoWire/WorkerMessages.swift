@@ -17,29 +17,34 @@ public enum WorkerInterface {
 
     type Sampling (temperature: ?float, topK: ?int, topP: ?float, minP: ?float, repeatPenalty: ?float, seed: ?int)
     type Word (word: string, probability: float)
+    # The most tokens the request's text may have: longer text is refused as InvalidInput, or cut
+    # from the front where truncate is set.
+    type InputLimit (maxTokens: int, truncate: bool)
 
     # packedCacheDirectory: where packed weights and tokenizer tables are kept between loads
     # (none: built in memory). packedWeights and tokenizerTables say where this load's came
     # from; writingPackedCache, that a cache file is being written, which the worker finishes
-    # before it exits.
-    method Load(path: string, threads: int, contextLength: ?int, packedCacheDirectory: ?string) -> (
+    # before it exits. kvCache: how caches store keys and values (f16, q8_0, f32; default f16).
+    method Load(path: string, threads: int, contextLength: ?int, packedCacheDirectory: ?string, kvCache: ?string) -> (
       architecture: string, parameterCount: int, contextLength: int, vocabularySize: int,
       loadMilliseconds: float, packedWeights: ?string, tokenizerTables: ?string, writingPackedCache: ?bool
     )
     # prefix is the agent's fixed prompt text before the request's text; it is computed once
     # and reused. chat: prefix and suffix are a chat template's rendering, whose control-token
-    # texts are tokens (never in text). With more, each token comes as a reply; the last one has
-    # done = true.
+    # texts are tokens (never in text). inputLimit: the longest text the agent accepts, in tokens.
+    # With more, each token comes as a reply; the last one has done = true.
     method Generate(prefix: string, text: string, suffix: string, chat: ?bool, maxTokens: int, stop: []string,
-                    sampling: Sampling, schema: ?object) -> (
+                    sampling: Sampling, schema: ?object, inputLimit: ?InputLimit) -> (
       text: string, done: bool, stopReason: ?string, promptTokens: int, reusedPromptTokens: int,
       generatedTokens: int, milliseconds: float
     )
-    method Classify(prefix: string, text: string, suffix: string, chat: ?bool, labels: []string) -> (
+    method Classify(prefix: string, text: string, suffix: string, chat: ?bool, labels: []string, inputLimit: ?InputLimit) -> (
       logLikelihoods: []float, probabilities: []float, promptTokens: int, reusedPromptTokens: int,
       milliseconds: float
     )
-    method NextWords(prefix: string, text: string, suffix: ?string, chat: ?bool, count: int) -> (words: []Word, milliseconds: float)
+    method NextWords(prefix: string, text: string, suffix: ?string, chat: ?bool, count: int, inputLimit: ?InputLimit) -> (
+      words: []Word, milliseconds: float
+    )
     method Cancel() -> ()
 
     error LoadFailed (path: string, reason: string)
@@ -75,11 +80,25 @@ public struct WorkerLoadParameters: Codable, Sendable {
     /// The folder of packed-weight cache files (KansoEngine's PackedWeightCache); nil packs in
     /// memory at every load.
     public var packedCacheDirectory: String?
-    public init(path: String, threads: Int, contextLength: Int?, packedCacheDirectory: String? = nil) {
+    /// The KV cache's type ("f16", "q8_0", "f32"); nil: f16.
+    public var kvCache: String?
+    public init(path: String, threads: Int, contextLength: Int?, packedCacheDirectory: String? = nil, kvCache: String? = nil) {
         self.path = path
         self.threads = threads
         self.contextLength = contextLength
         self.packedCacheDirectory = packedCacheDirectory
+        self.kvCache = kvCache
+    }
+}
+
+/// The most tokens a request's text may have (its agent's `max_input_tokens`), and whether longer
+/// text is cut from the front (`truncate`) instead of refused.
+public struct WorkerInputLimit: Codable, Sendable, Equatable {
+    public var maxTokens: Int
+    public var truncate: Bool
+    public init(maxTokens: Int, truncate: Bool) {
+        self.maxTokens = maxTokens
+        self.truncate = truncate
     }
 }
 
@@ -119,8 +138,9 @@ public struct WorkerGenerateParameters: Codable, Sendable {
     public var stop: [String]
     public var sampling: SamplingParameters
     public var schema: JSONValue?
+    public var inputLimit: WorkerInputLimit?
     public init(prefix: String, text: String, suffix: String, chat: Bool? = nil, maxTokens: Int, stop: [String],
-                sampling: SamplingParameters, schema: JSONValue? = nil) {
+                sampling: SamplingParameters, schema: JSONValue? = nil, inputLimit: WorkerInputLimit? = nil) {
         self.prefix = prefix
         self.text = text
         self.suffix = suffix
@@ -129,6 +149,7 @@ public struct WorkerGenerateParameters: Codable, Sendable {
         self.stop = stop
         self.sampling = sampling
         self.schema = schema
+        self.inputLimit = inputLimit
     }
 }
 
@@ -159,12 +180,14 @@ public struct WorkerClassifyParameters: Codable, Sendable {
     public var suffix: String
     public var chat: Bool?
     public var labels: [String]
-    public init(prefix: String, text: String, suffix: String, chat: Bool? = nil, labels: [String]) {
+    public var inputLimit: WorkerInputLimit?
+    public init(prefix: String, text: String, suffix: String, chat: Bool? = nil, labels: [String], inputLimit: WorkerInputLimit? = nil) {
         self.prefix = prefix
         self.text = text
         self.suffix = suffix
         self.chat = chat
         self.labels = labels
+        self.inputLimit = inputLimit
     }
 }
 
@@ -191,12 +214,14 @@ public struct WorkerNextWordsParameters: Codable, Sendable {
     public var suffix: String?
     public var chat: Bool?
     public var count: Int
-    public init(prefix: String, text: String, suffix: String? = nil, chat: Bool? = nil, count: Int) {
+    public var inputLimit: WorkerInputLimit?
+    public init(prefix: String, text: String, suffix: String? = nil, chat: Bool? = nil, count: Int, inputLimit: WorkerInputLimit? = nil) {
         self.prefix = prefix
         self.text = text
         self.suffix = suffix
         self.chat = chat
         self.count = count
+        self.inputLimit = inputLimit
     }
 }
 

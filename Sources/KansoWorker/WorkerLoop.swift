@@ -37,10 +37,23 @@ public final class WorkerLoop: @unchecked Sendable {  // queue guarded by `condi
         return 0
     }
 
+    /// Seconds without a call after which the worker hands back the memory its last requests
+    /// committed beyond what the model holds (scratch, freed heap).
+    static let idleReleaseSeconds = 1.0
+
     private func nextCall() -> VarlinkCall? {
         condition.lock()
         defer { condition.unlock() }
-        while queue.isEmpty && !finished { condition.wait() }
+        var memoryInUse = true
+        while queue.isEmpty && !finished {
+            guard memoryInUse else { condition.wait(); continue }
+            if !condition.wait(seconds: Self.idleReleaseSeconds) && queue.isEmpty {
+                condition.unlock()
+                service.releaseIdleMemory()
+                condition.lock()
+                memoryInUse = false
+            }
+        }
         return queue.isEmpty ? nil : queue.removeFirst()
     }
 

@@ -72,8 +72,12 @@ final class WorkerService: @unchecked Sendable {  // jobs run on one thread; `ca
         do {
             let file = try GGUFFile(path: parameters.path)
             let cache = parameters.packedCacheDirectory.map(PackedWeightCache.init(directory:))
+            let cacheType = try parameters.kvCache.map { name in
+                guard let type = KVCacheType(name: name) else { throw TaskError.unknownCacheType(name) }
+                return type
+            } ?? .f16
             let model = try Model(file: file, threads: max(1, parameters.threads), contextLength: parameters.contextLength,
-                                  packedCache: cache)
+                                  cacheType: cacheType, packedCache: cache)
             self.model = model
             self.prefixes = PrefixCacheStore(model: model)
             loadedPath = parameters.path
@@ -89,6 +93,34 @@ final class WorkerService: @unchecked Sendable {  // jobs run on one thread; `ca
         } catch {
             throw WorkerError.loadFailed(path: parameters.path, reason: "\(error)")
         }
+    }
+
+    /// Hands back what the last requests committed beyond the model itself (scratch, freed heap),
+    /// when the worker has been idle a while.
+    func releaseIdleMemory() {
+        model?.releaseIdleMemory()
+    }
+
+    /// The request's text within its agent's input limit: as given, cut from the front to the
+    /// limit's last tokens (`truncate`), or refused.
+    private func limited(_ text: String, _ limit: WorkerInputLimit?, model: Model) throws -> String {
+        guard let limit else { return text }
+        let tokenizer = model.tokenizer
+        let count = tokenizer.encode(text, addSpecial: false, parseSpecial: false).count
+        guard count > limit.maxTokens else { return text }
+        guard limit.truncate else { throw TaskError.inputOverLimit(tokens: count, limit: limit.maxTokens) }
+        // The shortest cut (at a character) that leaves at most the limit: tokens only grow with the text kept.
+        let characters = Array(text)
+        var low = 0, high = characters.count  // cutting `high` characters always fits
+        while low < high {
+            let middle = (low + high) / 2
+            if tokenizer.encode(String(characters[middle...]), addSpecial: false, parseSpecial: false).count <= limit.maxTokens {
+                high = middle
+            } else {
+                low = middle + 1
+            }
+        }
+        return String(characters[high...])
     }
 
     /// Waits for the loaded model's packed-weight cache file, if one is being written.
@@ -120,7 +152,7 @@ final class WorkerService: @unchecked Sendable {  // jobs run on one thread; `ca
     private func classify(_ parameters: WorkerClassifyParameters) throws -> WorkerClassifyReply {
         let (model, prefixes) = try loadedModel()
         let started = ContinuousClock.now
-        let prompt = PromptText(prefix: parameters.prefix, text: parameters.text, suffix: parameters.suffix, chat: parameters.chat ?? false)
+        let prompt = PromptText(prefix: parameters.prefix, text: try limited(parameters.text, parameters.inputLimit, model: model), suffix: parameters.suffix, chat: parameters.chat ?? false)
         let outcome = try LabelScorer(model: model, prefixes: prefixes).score(prompt: prompt, labels: parameters.labels)
         return WorkerClassifyReply(logLikelihoods: outcome.logLikelihoods, probabilities: outcome.probabilities,
                                    promptTokens: outcome.promptTokens, reusedPromptTokens: outcome.reusedPromptTokens,
@@ -130,7 +162,7 @@ final class WorkerService: @unchecked Sendable {  // jobs run on one thread; `ca
     private func nextWords(_ parameters: WorkerNextWordsParameters) throws -> WorkerNextWordsReply {
         let (model, prefixes) = try loadedModel()
         let started = ContinuousClock.now
-        let prompt = PromptText(prefix: parameters.prefix, text: parameters.text, suffix: parameters.suffix ?? "", chat: parameters.chat ?? false)
+        let prompt = PromptText(prefix: parameters.prefix, text: try limited(parameters.text, parameters.inputLimit, model: model), suffix: parameters.suffix ?? "", chat: parameters.chat ?? false)
         let words = try NextWordPredictor(model: model, prefixes: prefixes).predict(prompt: prompt, count: max(1, parameters.count))
         return WorkerNextWordsReply(words: words.map { WordCandidate(word: $0.0, probability: $0.1) },
                                     milliseconds: Self.milliseconds(since: started))
@@ -139,7 +171,7 @@ final class WorkerService: @unchecked Sendable {  // jobs run on one thread; `ca
     private func generate(_ parameters: WorkerGenerateParameters, streaming: Bool, reply: ([UInt8]) -> Void) throws {
         let (model, prefixes) = try loadedModel()
         let started = ContinuousClock.now
-        let prompt = PromptText(prefix: parameters.prefix, text: parameters.text, suffix: parameters.suffix, chat: parameters.chat ?? false)
+        let prompt = PromptText(prefix: parameters.prefix, text: try limited(parameters.text, parameters.inputLimit, model: model), suffix: parameters.suffix, chat: parameters.chat ?? false)
         let tokens = prompt.tokens(model.tokenizer)
         let capacity = min(model.configuration.contextLength, tokens.count + max(1, parameters.maxTokens))
         guard tokens.count < model.configuration.contextLength else {

@@ -27,10 +27,10 @@ struct FidelitySharedModelTests {
     func greedyText() throws {
         let golden = try FidelityFixtures.golden(name)
         let expected = try #require(golden.greedyText)
-        let model = try Model(path: FidelityFixtures.modelPath(name), threads: 1, contextLength: 128)
+        let model = try Model(path: FidelityFixtures.modelPath(name), threads: 1, contextLength: 128, cacheType: .f32)
         var generator = Generator(model: model, sampler: SamplerChain(settings: .greedy),
                                   maximumTokens: golden.greedy.count, stopAtEndOfGeneration: false)
-        let result = try generator.generate(prompt: golden.prompt, in: model.makeCache())
+        let result = try generator.generate(prompt: golden.prompt, in: try model.makeCache())
         #expect(result.tokens == golden.greedy)
         #expect(result.text == expected)
         // The prompt as text gives llama.cpp's prompt tokens (BOS included).

@@ -10,7 +10,7 @@ import Testing
     /// Loads a fixture with one thread (as llama.cpp ran) and the fixtures' 128-token context.
     func load(_ name: String) throws -> (Model, FidelityGolden) {
         let golden = try FidelityFixtures.golden(name)
-        let model = try Model(path: FidelityFixtures.modelPath(name), threads: 1, contextLength: 128)
+        let model = try Model(path: FidelityFixtures.modelPath(name), threads: 1, contextLength: 128, cacheType: .f32)
         return (model, golden)
     }
 
@@ -70,7 +70,7 @@ import Testing
     @Test("prompt logits at every position match llama.cpp", arguments: FidelityFixtures.names)
     func promptLogits(_ name: String) throws {
         let (model, golden) = try load(name)
-        let cache = model.makeCache()
+        let cache = try model.makeCache()
         let rows = try model.evaluate(golden.prompt, in: cache, allLogits: true)
         try #require(rows.count == golden.prompt.count)
         compare(rows, with: golden, what: "prompt in one pass")
@@ -82,8 +82,8 @@ import Testing
         // Five tokens (fewer for a short prompt), then one, then the rest: later pieces attend to
         // keys cached by earlier ones.
         let golden = try FidelityFixtures.golden(name)
-        let model = try Model(path: FidelityFixtures.modelPath(name), threads: 2, contextLength: 128, batchCapacity: 4)
-        let cache = model.makeCache()
+        let model = try Model(path: FidelityFixtures.modelPath(name), threads: 2, contextLength: 128, batchCapacity: 4, cacheType: .f32)
+        let cache = try model.makeCache()
         let prompt = golden.prompt
         var rows: [[Float]] = []
         try #require(prompt.count >= 3)
@@ -101,9 +101,9 @@ import Testing
         let prompt = golden.prompt
         let copied = min(7, prompt.count - 1)
         let kept = min(4, prompt.count - 1)
-        let source = model.makeCache()
+        let source = try model.makeCache()
         _ = try model.evaluate(prompt, in: source)
-        let target = model.makeCache()
+        let target = try model.makeCache()
         try target.copyPrefix(from: source, length: copied)
         let copiedRows = try model.evaluate(Array(prompt[copied...]), in: target, allLogits: true)
         compare(copiedRows, with: golden, from: copied, what: "after copying a \(copied)-token prefix")
@@ -116,10 +116,10 @@ import Testing
     func halfPrecisionCache(_ name: String) throws {
         let golden = try FidelityFixtures.golden(name)
         let model = try Model(path: FidelityFixtures.modelPath(name), threads: 1, contextLength: 128,
-                              cachePrecision: .float16)
-        let rows = try model.evaluate(golden.prompt, in: model.makeCache(), allLogits: true)
+                              cacheType: .f16)
+        let rows = try model.evaluate(golden.prompt, in: try model.makeCache(), allLogits: true)
         compare(rows, with: golden, allowance: FidelityTolerance.halfPrecisionCache, what: "prompt, f16 cache")
-        let long = try model.evaluate(golden.longPrompt, in: model.makeCache(), allLogits: true)
+        let long = try model.evaluate(golden.longPrompt, in: try model.makeCache(), allLogits: true)
         try #require(long.count == golden.longPrompt.count)
         compare(golden.longLogitPositions.map { long[$0] }, expected: golden.longLogits, golden: golden,
                 allowance: FidelityTolerance.halfPrecisionCache, what: "100-token prompt, f16 cache")
@@ -129,7 +129,7 @@ import Testing
     func longPromptLogits(_ name: String) throws {
         // The default batch capacity (64) splits the prompt into passes of 64 and 36.
         let (model, golden) = try load(name)
-        let cache = model.makeCache()
+        let cache = try model.makeCache()
         let rows = try model.evaluate(golden.longPrompt, in: cache, allLogits: true)
         try #require(rows.count == golden.longPrompt.count)
         compare(golden.longLogitPositions.map { rows[$0] }, expected: golden.longLogits, golden: golden,
@@ -139,7 +139,7 @@ import Testing
     @Test("greedy decoding matches llama.cpp token for token", arguments: FidelityFixtures.names)
     func greedyDecoding(_ name: String) throws {
         let (model, golden) = try load(name)
-        let cache = model.makeCache()
+        let cache = try model.makeCache()
         let rows = try model.evaluate(golden.prompt, in: cache, allLogits: true)
         let deviation = compare(rows, with: golden, what: "prompt before decoding")
         let lastRow = golden.logits[golden.logits.count - 1]
@@ -172,7 +172,7 @@ import Testing
         let agreed = excused.first ?? golden.greedy.count
         var generator = Generator(model: model, sampler: SamplerChain(settings: .greedy),
                                   maximumTokens: golden.greedy.count, stopAtEndOfGeneration: false)
-        let result = try generator.generate(prompt: golden.prompt, in: model.makeCache())
+        let result = try generator.generate(prompt: golden.prompt, in: try model.makeCache())
         #expect(result.tokens.count == golden.greedy.count)
         #expect(Array(result.tokens.prefix(agreed)) == Array(golden.greedy.prefix(agreed)),
                 "\(golden.fixture): generated \(result.tokens), llama.cpp \(golden.greedy) (compared up to step \(agreed))")
@@ -186,8 +186,8 @@ import Testing
         let (model, golden) = try load(name)
         let prompt = golden.prompt
         let split = prompt.count / 2
-        let first = model.makeCache()
-        let second = model.makeCache()
+        let first = try model.makeCache()
+        let second = try model.makeCache()
         var logitsA = try model.evaluate(prompt, in: first)[0]
         _ = try model.evaluate(Array(prompt[..<split]), in: second)
         var rowsB: [[Float]] = []

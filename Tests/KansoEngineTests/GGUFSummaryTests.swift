@@ -8,7 +8,7 @@ import KansoTestSupport
     @Test(.enabled(if: SharedData.stories260K != nil, "stories260K.gguf not found"))
     func summarisesStories260K() throws {
         let file = try GGUFFile(path: try #require(SharedData.stories260K).path)
-        let summary = GGUFSummary(file: file, contextLength: 512)
+        let summary = GGUFSummary(file: file, contextLength: 512, kvCache: .f32)
         #expect(summary.architecture == "llama")
         #expect(summary.layerCount == 5 && summary.embeddingLength == 64)
         #expect(summary.headCount == 8 && summary.keyValueHeadCount == 4 && summary.keyLength == 8)
@@ -21,11 +21,13 @@ import KansoTestSupport
         // that llama2.c shares with the embedding.
         #expect(summary.parameterCount == file.tensors.reduce(0) { $0 + $1.elementCount })
         #expect((250_000...270_000).contains(summary.parameterCount - 512 * 64))
-        #expect(summary.memory.tensorBytes == summary.parameterCount * 4)
+        #expect(summary.memory.fileBytes == file.fileSize && file.tensorByteCount == summary.parameterCount * 4)
         // K and V: 5 layers × 512 positions × 4 kv heads × (8 + 8) × 4 bytes.
         #expect(summary.memory.kvCacheBytes == 5 * 512 * 4 * 16 * 4)
         #expect(summary.memory.scratchBytes > 0)
-        #expect(summary.memory.totalBytes == summary.memory.tensorBytes + summary.memory.kvCacheBytes + summary.memory.scratchBytes)
+        #expect(summary.memory.tokenizerBytes > 0 && summary.memory.maskerBytes == 0)
+        #expect(summary.memory.totalBytes == summary.memory.fileBytes + summary.memory.tokenizerBytes
+                + summary.memory.kvCacheBytes + summary.memory.scratchBytes)
         let text = summary.description
         #expect(text.contains("(llama)"))
         #expect(text.contains("layers 5"))
@@ -33,9 +35,11 @@ import KansoTestSupport
         #expect(text.contains("vocabulary 512"))
         #expect(text.contains("F32 \(summary.tensorCount)"))
         #expect(text.contains("at 512 context"))
-        // More sequences, more KV cache.
-        let two = GGUFSummary(file: file, contextLength: 512, sequences: 2)
+        #expect(text.contains("KV cache (f32)"))
+        // More sequences, more KV cache; f16 (the default) halves it, q8_0 would need blocks of 32.
+        let two = GGUFSummary(file: file, contextLength: 512, sequences: 2, kvCache: .f32)
         #expect(two.memory.kvCacheBytes == 2 * summary.memory.kvCacheBytes)
+        #expect(GGUFSummary(file: file, contextLength: 512).memory.kvCacheBytes == summary.memory.kvCacheBytes / 2)
     }
 
     @Test func summarisesFileWithoutHyperParameters() throws {

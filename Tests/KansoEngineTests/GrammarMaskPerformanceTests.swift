@@ -73,7 +73,7 @@ struct GrammarMaskPerformanceTests {
 
         // One decoding step of stories260K (single thread), for scale.
         let model = try Model(path: try #require(SharedData.stories260K).path, threads: 1, contextLength: 512)
-        let cache = model.makeCache()
+        let cache = try model.makeCache()
         _ = try model.evaluate([1, 403, 407, 261, 378], in: cache)
         let steps = 50
         let stepTime = Self.microseconds(try clock.measure { for _ in 0..<steps { _ = try model.evaluate([261], in: cache) } }) / Double(steps)

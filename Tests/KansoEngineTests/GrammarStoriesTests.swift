@@ -30,26 +30,26 @@ struct GrammarStoriesTests {
         let model = try Self.load()
         let prompt = model.tokenizer.encode(Self.prompt, addSpecial: true, parseSpecial: false)
         var plain = Generator(model: model, sampler: SamplerChain(settings: .greedy), maximumTokens: 60)
-        let prose = try plain.generate(prompt: prompt, in: model.makeCache())
+        let prose = try plain.generate(prompt: prompt, in: try model.makeCache())
         let grammar = try SchemaGrammar(schemaText: Self.schema)
         #expect(!SchemaValidator(schema: grammar.schema).validate(jsonText: Array(prose.text.utf8)).isEmpty, "\(prose.text)")
 
         let masker = TokenMasker(tokenizer: model.tokenizer)
         var decoder = ConstrainedDecoder(model: model, grammar: grammar, masker: masker,
                                          sampler: SamplerChain(settings: .greedy), maximumTokens: 400)
-        let result = try decoder.decode(prompt: prompt, in: model.makeCache())
+        let result = try decoder.decode(prompt: prompt, in: try model.makeCache())
         #expect(SchemaValidator(schema: grammar.schema).validate(jsonText: Array(result.text.utf8)).isEmpty, "\(result.text)")
         #expect(result.value["name"] != nil && result.value["friends"] != nil)
         // The same output again: greedy decoding is deterministic, masks come from the cache.
         var again = decoder
-        #expect(try again.decode(prompt: prompt, in: model.makeCache()).text == result.text)
+        #expect(try again.decode(prompt: prompt, in: try model.makeCache()).text == result.text)
     }
 
     @Test func sampledOutputsOverRandomSchemasValidate() throws {
         let model = try Self.load()
         let masker = TokenMasker(tokenizer: model.tokenizer)
         let prompt = model.tokenizer.encode(Self.prompt, addSpecial: true, parseSpecial: false)
-        let cache = model.makeCache()
+        let cache = try model.makeCache()
         var schemas = GrammarRandomSchema(seed: 99)
         var decoded = 0
         for index in 0..<24 {
@@ -74,7 +74,7 @@ struct GrammarStoriesTests {
         let sampler = SamplerChain(stages: [GrammarSamplerStage(grammar: grammar, masker: masker)] + chain.stages, seed: 3)
         var generator = Generator(model: model, sampler: sampler, maximumTokens: 200)
         let prompt = model.tokenizer.encode(Self.prompt, addSpecial: true, parseSpecial: false)
-        let result = try generator.generate(prompt: prompt, in: model.makeCache())
+        let result = try generator.generate(prompt: prompt, in: try model.makeCache())
         #expect(result.stopReason == .endOfGeneration, "\(result.text)")
         let bytes = result.tokens.flatMap { model.tokenizer.pieceBytes($0) }
         #expect(grammar.accepts(bytes), "\(result.text)")

@@ -1,3 +1,4 @@
+import KansoGGUF
 import Foundation
 import Testing
 @testable import KansoEngine
@@ -27,11 +28,11 @@ import KansoGGUF
     static let tokens: [Int32] = [1, 5, 17, 30, 8, 39, 12, 3, 25]
 
     func load(_ spec: SyntheticModel, threads: Int = 1, batchCapacity: Int = 32,
-              cachePrecision: KVCachePrecision = .float32) throws -> (Model, ModelFixtureWriter) {
+              cacheType: KVCacheType = .f32) throws -> (Model, ModelFixtureWriter) {
         let fixture = spec.fixture()
         let path = try fixture.write(name: spec.architecture)
         defer { try? FileManager.default.removeItem(atPath: path) }
-        return (try Model(path: path, threads: threads, batchCapacity: batchCapacity, cachePrecision: cachePrecision), fixture)
+        return (try Model(path: path, threads: threads, batchCapacity: batchCapacity, cacheType: cacheType), fixture)
     }
 
     func maximumDifference(_ a: [Float], _ b: [Double]) -> Double {
@@ -42,22 +43,22 @@ import KansoGGUF
     func matchesTheReference(spec: SyntheticModel) throws {
         let (model, fixture) = try load(spec)
         let expected = ModelReference(spec: spec, fixture: fixture).logits(Self.tokens)
-        let rows = try model.evaluate(Self.tokens, in: model.makeCache(), allLogits: true)
+        let rows = try model.evaluate(Self.tokens, in: try model.makeCache(), allLogits: true)
         for i in rows.indices {
             let difference = maximumDifference(rows[i], expected[i])
             #expect(difference < 2e-4, "\(spec.architecture) position \(i): \(difference)")
         }
     }
 
-    @Test(arguments: specs, [KVCachePrecision.float32, .float16])
-    func pathsAgree(spec: SyntheticModel, precision: KVCachePrecision) throws {
-        let (model, _) = try load(spec, threads: 2, batchCapacity: 4, cachePrecision: precision)
-        let whole = try model.evaluate(Self.tokens, in: model.makeCache(), allLogits: true)
-        let cache = model.makeCache()
+    @Test(arguments: specs, [KVCacheType.f32, .f16])
+    func pathsAgree(spec: SyntheticModel, type: KVCacheType) throws {
+        let (model, _) = try load(spec, threads: 2, batchCapacity: 4, cacheType: type)
+        let whole = try model.evaluate(Self.tokens, in: try model.makeCache(), allLogits: true)
+        let cache = try model.makeCache()
         let single = try Self.tokens.map { try model.evaluate([$0], in: cache)[0] }
-        let other = model.makeCache()
+        let other = try model.makeCache()
         _ = try model.evaluate([1, 9, 9], in: other)
-        let fork = model.makeCache()
+        let fork = try model.makeCache()
         try fork.copyPrefix(from: cache, length: 4)
         var batched: [[Float]] = []
         for token in Self.tokens.suffix(from: 4) {

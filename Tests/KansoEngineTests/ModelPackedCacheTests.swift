@@ -26,7 +26,7 @@ import Testing
 
     /// Logits after the prompt and after three greedy steps.
     static func logits(_ model: Model) throws -> [[Float]] {
-        let cache = model.makeCache()
+        let cache = try model.makeCache()
         var rows = try model.evaluate(prompt, in: cache)
         for _ in 0..<3 {
             let next = Int32(rows.last!.indices.max { rows.last![$0] < rows.last![$1] }!)

@@ -44,7 +44,7 @@ struct StoriesTests {
         let model = try load(threads: threads)
         let prompt: [Int32] = [1, 403, 407, 261, 378]
         var generator = Generator(model: model, sampler: SamplerChain(settings: .greedy), maximumTokens: 40)
-        let result = try generator.generate(prompt: prompt, in: model.makeCache())
+        let result = try generator.generate(prompt: prompt, in: try model.makeCache())
         #expect(result.tokens.count == 40)
         // The streamed text (token pieces) and the tokenizer's decoding of the whole sequence.
         let streamed = "Once upon a time" + result.text
@@ -53,12 +53,12 @@ struct StoriesTests {
         #expect(decoded.hasPrefix(Self.knownText), "\(decoded)")
         // The same from the prompt as text.
         var fromText = Generator(model: model, sampler: SamplerChain(settings: .greedy), maximumTokens: 40)
-        let textResult = try fromText.generate(prompt: "Once upon a time", in: model.makeCache())
+        let textResult = try fromText.generate(prompt: "Once upon a time", in: try model.makeCache())
         #expect(textResult.tokens == result.tokens)
         // Every generated token carries its log-probability under the model; a greedy pick is the
         // most likely token, so its probability is at least 1/512.
         var logProbabilities: [Float] = []
-        _ = try fromText.generate(prompt: prompt, in: model.makeCache()) { token in
+        _ = try fromText.generate(prompt: prompt, in: try model.makeCache()) { token in
             logProbabilities.append(token.logProbability)
             return true
         }
@@ -71,12 +71,12 @@ struct StoriesTests {
         let generator = Generator(model: model, sampler: SamplerChain(settings: .greedy), maximumTokens: 20)
         var tokens: [Int32] = []
         var text = ""
-        for try await piece in generator.stream(prompt: prompt, in: model.makeCache()) {
+        for try await piece in generator.stream(prompt: prompt, in: try model.makeCache()) {
             tokens.append(piece.token)
             text += piece.text
         }
         var direct = generator
-        let expected = try direct.generate(prompt: prompt, in: model.makeCache())
+        let expected = try direct.generate(prompt: prompt, in: try model.makeCache())
         #expect(tokens == expected.tokens)
         #expect(text == expected.text)
     }
@@ -86,7 +86,7 @@ struct StoriesTests {
         let prompt: [Int32] = [1, 403, 407, 261, 378]
         var generator = Generator(model: model, sampler: SamplerChain(settings: .greedy), maximumTokens: 400)
         generator.stopAtEndOfGeneration = false
-        let cache = model.makeCache()
+        let cache = try model.makeCache()
         var received = 0
         for try await _ in generator.stream(prompt: prompt, in: cache) {
             received += 1
@@ -104,7 +104,7 @@ struct StoriesTests {
     @Test func generationReusesTheCachedPrompt() throws {
         let model = try load()
         let prompt: [Int32] = [1, 403, 407, 261, 378]
-        let cache = model.makeCache()
+        let cache = try model.makeCache()
         var generator = Generator(model: model, sampler: SamplerChain(settings: .greedy), maximumTokens: 10)
         let first = try generator.generate(prompt: prompt, in: cache)
         #expect(first.reusedPromptTokens == 0)
@@ -119,12 +119,12 @@ struct StoriesTests {
     @Test func stopsAtTheTokenLimitAndByCallback() throws {
         let model = try load()
         var generator = Generator(model: model, sampler: SamplerChain(settings: .greedy), maximumTokens: 5)
-        let limited = try generator.generate(prompt: [1, 403], in: model.makeCache())
+        let limited = try generator.generate(prompt: [1, 403], in: try model.makeCache())
         #expect(limited.tokens.count == 5)
         #expect(limited.stopReason == .maximumTokens)
         generator.maximumTokens = 50
         var seen = 0
-        let stopped = try generator.generate(prompt: [1, 403], in: model.makeCache()) { _ in
+        let stopped = try generator.generate(prompt: [1, 403], in: try model.makeCache()) { _ in
             seen += 1
             return seen < 3
         }
@@ -138,7 +138,7 @@ struct StoriesTests {
         var generator = Generator(model: model, sampler: SamplerChain(settings: .greedy), maximumTokens: 200)
         generator.stopAtEndOfGeneration = false
         let start = Date()
-        let result = try generator.generate(prompt: [1], in: model.makeCache())
+        let result = try generator.generate(prompt: [1], in: try model.makeCache())
         let seconds = Date().timeIntervalSince(start)
         print("stories260K: \(result.tokens.count) tokens in \(String(format: "%.3f", seconds)) s = \(String(format: "%.0f", Double(result.tokens.count) / seconds)) tokens/s at 1 thread")
         #expect(result.tokens.count == 200)

@@ -151,7 +151,7 @@ struct JobsTests {
         #expect(error("io.kanso.Agents.Predict", ["agent": .string("story"), "text": .string("x"), "words": .int(0)])?.contains("InvalidInput") == true)
         let long = String(repeating: "and then they played ", count: 200)
         let tooLong = error("io.kanso.Agents.Predict", ["agent": .string("story"), "text": .string(long)])
-        #expect(tooLong?.contains("io.kanso.Agents.InvalidInput") == true && tooLong?.contains("context holds 512") == true, "\(tooLong ?? "accepted")")
+        #expect(tooLong?.contains("io.kanso.Agents.InvalidInput") == true && tooLong?.contains("max_input_tokens = 512") == true, "\(tooLong ?? "accepted")")
         #expect(try harness.client().classify(agent: "who-large", text: "girl").label == "Lily")
     }
 

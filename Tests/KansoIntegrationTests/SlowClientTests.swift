@@ -16,18 +16,34 @@ struct SlowClientTests {
         return kilobytes * 1024
     }
 
+    /// A daemon with a predict agent whose streams run long (up to 400 tokens, no stop string).
+    private static func harness(_ arguments: [String]) throws -> DaemonHarness {
+        let harness = try DaemonHarness(copyShippedAgents: false)
+        try harness.writeAgent("long-story.toml", """
+            name = "long-story"
+            task = "predict"
+            model = "stories260K.gguf"
+            prompt = "{text}"
+            max_tokens = 400
+            [sampling]
+            temperature = 0.8
+            seed = 42
+            """)
+        try harness.start(arguments: arguments)
+        return harness
+    }
+
     private static func streamingPredict(maxTokens: Int) -> VarlinkCall {
         VarlinkCall(method: "io.kanso.Agents.Predict", parameters: [
-            "agent": .string("story-continue"), "text": .string("Once upon a time"), "maxTokens": .int(maxTokens),
+            "agent": .string("long-story"), "text": .string("Once upon a time"), "maxTokens": .int(maxTokens),
         ], more: true)
     }
 
     @Test("a client that never reads its streamed replies is cut off after --write-timeout; the model serves others")
     func nonReadingClientCutOff() throws {
-        let harness = try DaemonHarness()
-        try harness.start(arguments: ["--write-timeout", "2"])
+        let harness = try Self.harness(["--write-timeout", "2"])
         let pid = try #require(harness.process?.processIdentifier)
-        _ = try harness.client().continuation(agent: "story-continue", text: "Once", maxTokens: 8)  // model loaded
+        _ = try harness.client().continuation(agent: "long-story", text: "Once", maxTokens: 8)  // model loaded
         let before = Self.residentBytes(pid)
 
         // Pipelined calls, never read: first enough interface descriptions (under 4 KB each)
@@ -48,7 +64,7 @@ struct SlowClientTests {
         // The model is free: another client's request is answered at once.
         let other = try VarlinkConnection(path: harness.socketPath, timeout: .seconds(20))
         let reply = try other.call(VarlinkCall(method: "io.kanso.Agents.Predict", parameters: [
-            "agent": .string("story-continue"), "text": .string("The dog"), "maxTokens": .int(8),
+            "agent": .string("long-story"), "text": .string("The dog"), "maxTokens": .int(8),
         ]))
         #expect(reply.parameters["done"] == .bool(true))
         let after = Self.residentBytes(pid)
@@ -57,9 +73,8 @@ struct SlowClientTests {
 
     @Test("at --shutdown-timeout, running streams and queued requests are answered with ShuttingDown")
     func shutdownAnswersOpenRequests() throws {
-        let harness = try DaemonHarness()
-        try harness.start(arguments: ["--shutdown-timeout", "0.3"])
-        _ = try harness.client().continuation(agent: "story-continue", text: "Once", maxTokens: 8)  // model loaded
+        let harness = try Self.harness(["--shutdown-timeout", "0.3"])
+        _ = try harness.client().continuation(agent: "long-story", text: "Once", maxTokens: 8)  // model loaded
         // Six streams on one model: one runs, five wait in its queue.
         let connections = try (0..<6).map { _ in try VarlinkConnection(path: harness.socketPath, timeout: .seconds(20)) }
         for connection in connections { try connection.send(Self.streamingPredict(maxTokens: 400)) }

@@ -1,4 +1,5 @@
 import Foundation
+import KansoGGUF
 import KansoPool
 import KansoTestSupport
 import KansoWire
@@ -34,7 +35,9 @@ struct ManifestReaderTests {
         escalate_below = 0.6
         escalate_to = "triage-large"
         context_length = 512
+        max_input_tokens = 300
         truncate = true
+        kv_cache = "q8_0"
 
         [sampling]
         temperature = 0
@@ -50,7 +53,9 @@ struct ManifestReaderTests {
         #expect(manifest.escalateBelow == 0.6)
         #expect(manifest.escalateTo == "triage-large")
         #expect(manifest.contextLength == 512)
+        #expect(manifest.maxInputTokens == 300)
         #expect(manifest.truncate)
+        #expect(manifest.kvCache == .q8_0)
         #expect(manifest.sampling.temperature == 0)
         #expect(manifest.sampling.topK == 40)
         #expect(manifest.sampling.seed == 7)
@@ -74,6 +79,8 @@ struct ManifestReaderTests {
         ("name = \"x\"\ntask = \"extract\"\nmodel = \"m\"\nprompt = \"{text}\"\n", "schema", "an extract agent needs a JSON Schema"),
         ("name = \"x\"\ntask = \"extract\"\nmodel = \"m\"\nprompt = \"{text}\"\nschema = { type = \"array\" }\n", "schema", "must describe an object"),
         ("name = \"x\"\ntask = \"predict\"\nmodel = \"m\"\nprompt = \"{text}\"\nmax_tokens = 0\n", "max_tokens", "expected a positive integer, got 0"),
+        ("name = \"x\"\ntask = \"predict\"\nmodel = \"m\"\nprompt = \"{text}\"\nmax_input_tokens = -5\n", "max_input_tokens", "expected a positive integer, got -5"),
+        ("name = \"x\"\ntask = \"predict\"\nmodel = \"m\"\nprompt = \"{text}\"\nkv_cache = \"q4_0\"\n", "kv_cache", "expected one of f16, q8_0, f32, got \"q4_0\""),
         ("name = \"x\"\ntask = \"predict\"\nmodel = \"m\"\nprompt = \"{text}\"\n[sampling]\ntop_p = 2\n", "sampling.top_p", "(0, 1]"),
         ("name = \"x\"\ntask = \"predict\"\nmodel = \"m\"\nprompt = \"{text}\"\n[sampling]\ntemp = 1\n", "sampling.temp", "unknown key"),
         ("name = \"x\"\ntask = \"predict\"\nmodel = \"m\"\nprompt = \"{text}\"\ntemplate = \"jinja\"\n", "template", "got \"jinja\""),

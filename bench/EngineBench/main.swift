@@ -51,7 +51,8 @@ struct BenchmarkOptions {
     var runs = 3
     /// Tokens per forward pass; nil = the engine's default (what kansod uses).
     var batchCapacity: Int?
-    var cachePrecision = KVCachePrecision.float32
+    /// The KV cache's type (`--cache f32|f16|q8_0`); the engine's default otherwise.
+    var cacheType = KVCacheType.f16
     /// Only the tg line: a quick A/B of generation kernels, and a profile without the other parts.
     var generationOnly = false
     /// Only the ttft line: a quick A/B of loading and short prompts, and a profile of them.
@@ -93,11 +94,8 @@ struct BenchmarkOptions {
             case "--packed-cache": packedCache = PackedWeightCache(directory: try value(argument))
             case "--cache":
                 let text = try value(argument)
-                switch text {
-                case "f32": cachePrecision = .float32
-                case "f16": cachePrecision = .float16
-                default: throw BenchmarkError.invalidValue(option: argument, value: text)
-                }
+                guard let type = KVCacheType(name: text) else { throw BenchmarkError.invalidValue(option: argument, value: text) }
+                cacheType = type
             default: throw BenchmarkError.unknownArgument(argument)
             }
         }
@@ -175,11 +173,11 @@ func loadModel(_ options: BenchmarkOptions) throws -> Model {
     let file = try GGUFFile(path: options.modelPath)
     if let batch = options.batchCapacity {
         return try Model(file: file, threads: options.threads, contextLength: options.contextLength,
-                         batchCapacity: batch, cachePrecision: options.cachePrecision, packWeights: options.packWeights,
+                         batchCapacity: batch, cacheType: options.cacheType, packWeights: options.packWeights,
                          packedCache: options.packedCache)
     }
     return try Model(file: file, threads: options.threads, contextLength: options.contextLength,
-                     cachePrecision: options.cachePrecision, packWeights: options.packWeights, packedCache: options.packedCache)
+                     cacheType: options.cacheType, packWeights: options.packWeights, packedCache: options.packedCache)
 }
 
 /// tg: a short prompt (untimed), then one token per pass, each the argmax of the last; returns
@@ -225,7 +223,7 @@ func run(_ options: BenchmarkOptions) throws {
     if options.generationOnly {
         let model = try loadModel(options)
         let prompt = (0..<options.generationPromptLength).map { benchmarkToken($0, vocabulary: model.configuration.vocabularySize) }
-        _ = try measureGeneration(model, cache: model.makeCache(capacity: options.contextLength), prompt: prompt,
+        _ = try measureGeneration(model, cache: try model.makeCache(capacity: options.contextLength), prompt: prompt,
                                   options: options, report: report)
         return
     }
@@ -242,7 +240,7 @@ func run(_ options: BenchmarkOptions) throws {
         let start = nanoseconds()
         let loaded = try loadModel(options)
         loadTimes.append(Double(nanoseconds() - start) / 1e6)
-        let cache = loaded.makeCache(capacity: options.contextLength)
+        let cache = try loaded.makeCache(capacity: options.contextLength)
         let prompt = loaded.tokenizer.encode("Once upon a time, there was a little robot who")
         let logits = try loaded.evaluate(prompt, in: cache)[0]
         _ = argmax(logits)
@@ -256,7 +254,7 @@ func run(_ options: BenchmarkOptions) throws {
     // The same prompt once more on the loaded model: the pass without first-touch costs.
     let warmStart = nanoseconds()
     _ = try model.evaluate(model.tokenizer.encode("Once upon a time, there was a little robot who"),
-                           in: model.makeCache(capacity: options.contextLength))
+                           in: try model.makeCache(capacity: options.contextLength))
     report(["measurement": "ttft", "milliseconds": rounded(firstTokenTimes.min() ?? 0),
             "runs_milliseconds": firstTokenTimes.map { rounded($0) },
             "load_milliseconds": loadTimes.map { rounded($0) },
@@ -266,7 +264,7 @@ func run(_ options: BenchmarkOptions) throws {
     if options.ttftOnly { return }
 
     let vocabulary = model.configuration.vocabularySize
-    let cache = model.makeCache(capacity: options.contextLength)
+    let cache = try model.makeCache(capacity: options.contextLength)
 
     // Prompt processing: the whole prompt in one evaluate call, into an empty cache.
     let prompt = (0..<options.promptLength).map { benchmarkToken($0, vocabulary: vocabulary) }

@@ -1,7 +1,7 @@
 // Scoring given continuations of a computed prompt: the log-probability of each token of each
 // candidate (a classification label, an extraction choice). The prompt's last logits are computed
-// once and shared; the candidates' other tokens are evaluated together, each in its own copy of
-// the prompt's cache, so the weights are read once and the given cache ends as it began.
+// once and shared; the candidates' other tokens are evaluated together, each in its own fork of
+// the prompt's cache (no copy), so the weights are read once and the given cache ends as it began.
 
 import KansoGGUF
 import Glibc
@@ -36,33 +36,37 @@ extension Model {
         let first = try evaluate([last], in: cache)[0]
         let firstLogProbabilities = LogProbabilities.logSoftmax(first)
 
-        // Continuations of two or more tokens go through together, each in a copy of the prompt's
-        // cache, so one pass reads the weights for several of them; copies are bounded in bytes.
+        // Continuations of two or more tokens go through together, each in a fork of the prompt's
+        // cache, so one pass reads the weights for several of them; forks hold only their own
+        // tokens, and are bounded in bytes.
         let longer = continuations.indices.filter { continuations[$0].count > 1 }
-        let copyBytes = max(1, 2 * configuration.layerCount * length * configuration.kvLength * cache.precision.byteWidth)
-        let groupSize = max(1, Self.scoringCopyBudget / copyBytes)
-        var rows: [Int: [[Float]]] = [:]
-        for groupStart in stride(from: 0, to: longer.count, by: groupSize) {
-            let group = Array(longer[groupStart..<min(groupStart + groupSize, longer.count)])
-            let forks = try group.map { _ -> KVCache in
-                let fork = makeCache(capacity: cache.capacity, precision: cache.precision)
-                try fork.copyPrefix(from: cache, length: length)
-                return fork
+        let layout = cache.layout
+        // ln p of each later token, read from its logit row as the pass computes it (no row copied).
+        var later: [Int: [Float]] = [:]
+        var groupStart = 0
+        while groupStart < longer.count {
+            var group: [Int] = [], bytes = 0
+            for index in longer[groupStart...] {
+                let forkBytes = layout.byteCount(positions: continuations[index].count)
+                if !group.isEmpty && bytes + forkBytes > Self.scoringForkBudget { break }
+                group.append(index)
+                bytes += forkBytes
             }
+            let forks = try group.map { try cache.fork(capacity: length + continuations[$0].count - 1) }
             let batch = zip(forks, group).map { (cache: $0, tokens: Array(continuations[$1].dropLast())) }
-            for (index, logits) in zip(group, try evaluate(batch: batch, allLogits: true)) { rows[index] = logits }
+            try evaluate(batch: batch, allLogits: true) { entry, token, logits in
+                let index = group[entry]
+                later[index, default: []].append(LogProbabilities.logProbability(of: continuations[index][token + 1], logits: logits))
+            }
+            groupStart += group.count
         }
         return continuations.indices.map { index in
             let continuation = continuations[index]
             guard let head = continuation.first else { return ContinuationScore(tokenLogProbabilities: []) }
-            var values = [firstLogProbabilities[Int(head)]]
-            for i in continuation.indices.dropFirst() {
-                values.append(LogProbabilities.logProbability(of: continuation[i], logits: rows[index]![i - 1]))
-            }
-            return ContinuationScore(tokenLogProbabilities: values)
+            return ContinuationScore(tokenLogProbabilities: [firstLogProbabilities[Int(head)]] + (later[index] ?? []))
         }
     }
 
-    /// Bytes of prompt-cache copies `score` may hold at once.
-    static let scoringCopyBudget = 64 << 20
+    /// Bytes of the forks' own keys and values `score` may hold at once.
+    static let scoringForkBudget = 16 << 20
 }

@@ -57,7 +57,7 @@ public struct Generator: Sendable {
     public static func prefill(_ prompt: [Int32], in cache: KVCache, model: Model) throws -> (logits: [Float], reused: Int) {
         guard !prompt.isEmpty else { throw ModelError.invalidArgument("the prompt has no tokens") }
         // At least the last prompt token is evaluated again, for its logits.
-        let reused = min(cache.commonPrefixLength(with: prompt), prompt.count - 1)
+        let reused = cache.reusableLength(of: prompt, atMost: prompt.count - 1)
         try cache.truncate(to: reused)
         let rows = try model.evaluate(Array(prompt[reused...]), in: cache)
         return (rows[rows.count - 1], reused)

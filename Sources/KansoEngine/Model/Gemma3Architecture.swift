@@ -15,9 +15,9 @@
 //   scaling; every sixth layer is global with `rope.freq_base` and the linear scaling.
 // - Without a sliding window, `final_logit_softcapping` (when written) caps the logits.
 
-enum Gemma3Architecture {
-    static let slidingPattern = 6
+import KansoGGUF
 
+enum Gemma3Architecture {
     static func configure(_ configuration: inout ModelConfiguration, keys: MetadataKeys) throws {
         configuration.ropeStyle = .neoxHalves
         configuration.activation = .geluTanh
@@ -35,10 +35,9 @@ enum Gemma3Architecture {
             throw ModelError.invalidMetadata(key: keys.full("attention.sliding_window"), value: "\(window)", expected: ">= 0")
         }
         if window > 0 {
-            configuration.slidingWindow = window
-            configuration.slidingWindowLayers = (0..<configuration.layerCount).map {
-                $0 % slidingPattern < slidingPattern - 1
-            }
+            // The pattern is KansoGGUF's, which the supervisor's memory estimate reads too.
+            (configuration.slidingWindow, configuration.slidingWindowLayers) = KVCacheLayout.slidingLayers(
+                architecture: ModelArchitecture.gemma3.rawValue, metadata: keys.metadata, layerCount: configuration.layerCount)
             configuration.slidingRopeFrequencyBase = Float(keys.metadata.float(keys.full("rope.freq_base_swa")) ?? 10000)
             configuration.slidingRopeFrequencyScale = 1
         } else {

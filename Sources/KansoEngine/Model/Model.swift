@@ -4,12 +4,12 @@
 //
 // Use:
 //   let model = try Model(path: "qwen2.5-0.5b-instruct-q8_0.gguf", threads: 2, contextLength: 2048)
-//   let prompt = model.makeCache()                       // one per sequence
+//   let prompt = try model.makeCache()                   // one per sequence
 //   let logits = try model.evaluate(model.tokenizer.encode(text), in: prompt)[0]
 //   LogProbabilities.top(5, of: logits)                   // next-word candidates (Predict)
 //   try model.score(continuations: labels, after: prompt) // label log-probabilities (Classify)
 //   var generator = Generator(model: model, sampler: SamplerChain(settings: settings), maximumTokens: 64)
-//   let reply = model.makeCache(); try reply.copyPrefix(from: prompt, length: prompt.length)
+//   let reply = try prompt.fork(capacity: 2048)           // continues the prompt without a copy
 //   try generator.generate(prompt: tokens, in: reply) { token in ...; return true }
 
 import KansoConcurrency
@@ -25,7 +25,7 @@ public final class Model: @unchecked Sendable {  // mutable scratch state is use
     /// Tokens one forward pass holds; longer prompts are evaluated in chunks of this size.
     public let batchCapacity: Int
     /// How `makeCache` stores keys and values unless told otherwise.
-    public let cachePrecision: KVCachePrecision
+    public let cacheType: KVCacheType
     public var threadCount: Int { pool.threadCount }
 
     private let pool: ThreadPool
@@ -53,18 +53,20 @@ public final class Model: @unchecked Sendable {  // mutable scratch state is use
     private let tokenizerTablesOrigin: Locked<TokenizerTablesOrigin>
 
     /// Loads the model in `file`. `contextLength` clamps the trained context (and so every cache);
-    /// `batchCapacity` bounds the tokens of one pass (scratch memory grows with it).
+    /// `batchCapacity` bounds the tokens of one pass (scratch memory grows with it); `cacheType`
+    /// is how caches store keys and values unless `makeCache` is told otherwise.
     /// `packWeights`: copy the matrices that have a packed form in this build into it at load
     /// (PackedRowGroups.swift: faster generation, a longer load); false keeps every matrix in the file.
     /// `packedCache`: map the packed form from this cache when an earlier load wrote it for this
     /// file, else pack and write it there in the background (PackedWeightCache.swift).
     public init(file: GGUFFile, threads: Int, contextLength: Int? = nil, batchCapacity: Int = Model.defaultBatchCapacity,
-                cachePrecision: KVCachePrecision = .float32, packWeights: Bool = true,
+                cacheType: KVCacheType = .f16, packWeights: Bool = true,
                 packedCache: PackedWeightCache? = nil) throws {
         guard batchCapacity > 0 else {
             throw ModelError.invalidArgument("batch capacity \(batchCapacity) must be positive")
         }
         let configuration = try ModelConfiguration(metadata: file.metadata, contextLength: contextLength)
+        try Self.check(cacheType, configuration: configuration)
         var weights = try ModelWeights(file: file, configuration: configuration)
         // Reading the vectors (copied into arrays by ModelWeights) maps the whole large folio of
         // the page cache around each, reaching into the matrices: 81 MiB of the 135M Q8_0 file,
@@ -74,7 +76,7 @@ public final class Model: @unchecked Sendable {  // mutable scratch state is use
         self.configuration = configuration
         self.file = file
         self.batchCapacity = batchCapacity
-        self.cachePrecision = cachePrecision
+        self.cacheType = cacheType
         pool = ThreadPool(threads: threads)
         let packable = packWeights ? weights.packableTensorNames : []
         let entries = packable.isEmpty ? [] : weights.packableMatrices.map(\.packedCacheEntry)
@@ -110,7 +112,7 @@ public final class Model: @unchecked Sendable {  // mutable scratch state is use
         }
         if packsNow { weights.packForKernels(pool: pool, file: file) }
         if reused != nil { weights.releaseFilePagesOfPacked(file) }
-        transformer = Transformer(configuration: configuration, weights: weights, pool: pool, batchCapacity: batchCapacity)
+        transformer = try Transformer(configuration: configuration, weights: weights, pool: pool, batchCapacity: batchCapacity)
         let packed = weights.packableMatrices
         switch (reused, cachePath) {
         case (let reused?, _): origin = .cacheReused(path: reused.path)
@@ -153,70 +155,77 @@ public final class Model: @unchecked Sendable {  // mutable scratch state is use
 
     /// Opens and loads the GGUF file at `path`.
     public convenience init(path: String, threads: Int, contextLength: Int? = nil, batchCapacity: Int = Model.defaultBatchCapacity,
-                            cachePrecision: KVCachePrecision = .float32, packedCache: PackedWeightCache? = nil) throws {
+                            cacheType: KVCacheType = .f16, packedCache: PackedWeightCache? = nil) throws {
         try self.init(file: try GGUFFile(path: path), threads: threads, contextLength: contextLength,
-                      batchCapacity: batchCapacity, cachePrecision: cachePrecision, packedCache: packedCache)
+                      batchCapacity: batchCapacity, cacheType: cacheType, packedCache: packedCache)
     }
 
     /// An empty cache for one sequence, holding `capacity` positions (default: the context length),
-    /// stored in `precision` (default: the model's `cachePrecision`).
-    public func makeCache(capacity: Int? = nil, precision: KVCachePrecision? = nil) -> KVCache {
+    /// stored as `type` (default: the model's `cacheType`). Its memory is committed as it fills.
+    public func makeCache(capacity: Int? = nil, type: KVCacheType? = nil) throws -> KVCache {
+        let chosen = type ?? cacheType
+        try Self.check(chosen, configuration: configuration)
         let positions = min(max(capacity ?? configuration.contextLength, 1), configuration.contextLength)
-        return KVCache(layerCount: configuration.layerCount, rowLength: configuration.kvLength, capacity: positions,
-                       precision: precision ?? cachePrecision)
+        return try KVCache(layout: cacheLayout(type: chosen), capacity: positions)
     }
 
-    /// Bytes of one full-context cache (a cache allocates as it fills, up to this).
-    public var cacheByteCount: Int {
-        2 * configuration.layerCount * configuration.contextLength * configuration.kvLength * cachePrecision.byteWidth
+    /// How this model's caches of `type` are laid out (KansoGGUF's KVCacheLayout, which the
+    /// supervisor's memory estimate counts by).
+    public func cacheLayout(type: KVCacheType) -> KVCacheLayout {
+        KVCacheLayout(layerCount: configuration.layerCount, rowLength: configuration.kvLength, type: type,
+                      slidingWindow: configuration.slidingWindow, slidingLayers: configuration.slidingWindowLayers,
+                      batchCapacity: batchCapacity)
     }
 
-    /// Bytes of the forward pass's scratch buffers.
-    public var scratchByteCount: Int { ForwardState.byteCount(configuration: configuration, batchCapacity: batchCapacity) }
+    /// Bytes of one cache of `positions` positions (default: the context) when full.
+    public func cacheByteCount(positions: Int? = nil, type: KVCacheType? = nil) -> Int {
+        cacheLayout(type: type ?? cacheType).byteCount(positions: positions ?? configuration.contextLength)
+    }
+
+    /// Bytes of the forward pass's scratch: its buffers and the attention weights of every thread.
+    public var scratchByteCount: Int {
+        ForwardState.byteCount(configuration: configuration, batchCapacity: batchCapacity, threads: pool.threadCount)
+    }
+
+    /// Hands the forward pass's scratch pages and the heap's free memory back to the kernel, for
+    /// an idle worker after long requests: the next pass faults in what it touches again.
+    public func releaseIdleMemory() {
+        lock.lock()
+        defer { lock.unlock() }
+        transformer.state.release()
+        kanso_release_free_heap()
+    }
+
+    /// Bytes of the forward pass's buffers resident now.
+    var scratchResidentByteCount: Int { transformer.state.residentByteCount }
+
+    private static func check(_ type: KVCacheType, configuration: ModelConfiguration) throws {
+        guard type.stores(headDimension: configuration.headDimension) else {
+            throw ModelError.invalidArgument("a \(type.rawValue) KV cache needs heads of a multiple of \(KVCacheType.blockLength) values; this model's have \(configuration.headDimension)")
+        }
+    }
 
     /// Appends `tokens` to the sequence in `cache` and returns logits: one row of [vocabularySize]
     /// for the last token, or with `allLogits` one row per token ([tokens.count][vocabularySize]).
     public func evaluate(_ tokens: [Int32], in cache: KVCache, allLogits: Bool = false) throws -> [[Float]] {
         guard !tokens.isEmpty else { throw ModelError.invalidArgument("evaluate needs at least one token") }
-        try validate(tokens)
-        try checkOwnership(cache)
-        guard cache.length + tokens.count <= cache.capacity else {
-            throw ModelError.contextFull(position: cache.length + tokens.count - 1, capacity: cache.capacity)
-        }
-        lock.lock()
-        defer { lock.unlock() }
-        cache.reserve(cache.length + tokens.count)
-        let state = transformer.state
-        var result: [[Float]] = []
-        result.reserveCapacity(allLogits ? tokens.count : 1)
-        var start = 0
-        while start < tokens.count {
-            let count = min(state.batchCapacity, tokens.count - start)
-            let isLastChunk = start + count == tokens.count
-            for i in 0..<count {
-                state.tokens[i] = tokens[start + i]
-                state.positions[i] = cache.length + i
-                state.caches[i] = cache
-            }
-            state.logitEntries.removeAll(keepingCapacity: true)
-            if allLogits {
-                state.logitEntries.append(contentsOf: 0..<count)
-            } else if isLastChunk {
-                state.logitEntries.append(count - 1)
-            }
-            transformer.forward(count: count)
-            cache.append(tokens[start..<(start + count)])
-            for row in 0..<state.logitEntries.count { result.append(logitRow(row)) }
-            start += count
-        }
-        clearCacheReferences()
-        return result
+        return try evaluate(batch: [(cache: cache, tokens: tokens)], allLogits: allLogits)[0]
     }
 
     /// One decoding step for several sequences at once: appends each token to its own cache and
     /// returns each sequence's next-token logits, in the order given. A cache may appear only once.
     public func decode(batch: [(cache: KVCache, token: Int32)]) throws -> [[Float]] {
         try evaluate(batch: batch.map { (cache: $0.cache, tokens: [$0.token]) })
+    }
+
+    /// As `decode(batch:)`, keeping of each sequence's next-token distribution only its most
+    /// likely token and that token's probability: no logit row is copied.
+    public func decodeMostLikely(batch: [(cache: KVCache, token: Int32)]) throws -> [(token: Int32, probability: Float)] {
+        var result = [(token: Int32, probability: Float)](repeating: (0, 0), count: batch.count)
+        try evaluate(batch: batch.map { (cache: $0.cache, tokens: [$0.token]) }, allLogits: false) { entry, _, logits in
+            result[entry] = LogProbabilities.mostLikely(logits)
+        }
+        return result
     }
 
     /// Several sequences advanced in the same passes, each by its own tokens (a new prompt beside
@@ -229,12 +238,23 @@ public final class Model: @unchecked Sendable {  // mutable scratch state is use
     /// As `evaluate(batch:)`, with `allLogits` the logits after every token of every entry:
     /// [entry][token][vocabularySize]; otherwise one row per entry.
     public func evaluate(batch: [(cache: KVCache, tokens: [Int32])], allLogits: Bool) throws -> [[[Float]]] {
-        guard !batch.isEmpty else { return [] }
+        var result = [[[Float]]](repeating: [], count: batch.count)
+        try evaluate(batch: batch, allLogits: allLogits) { entry, _, logits in result[entry].append(Array(logits)) }
+        return result
+    }
+
+    /// The passes of `evaluate(batch:allLogits:)`, handing each logit row to `visit` (entry,
+    /// token index within the entry, [vocabularySize] floats valid during the call) instead of
+    /// copying it, in entry and token order.
+    public func evaluate(batch: [(cache: KVCache, tokens: [Int32])], allLogits: Bool,
+                         visit: (_ entry: Int, _ token: Int, _ logits: UnsafeBufferPointer<Float>) -> Void) throws {
+        guard !batch.isEmpty else { return }
         var seen = Set<ObjectIdentifier>()
         for entry in batch {
             guard !entry.tokens.isEmpty else { throw ModelError.invalidArgument("a batch entry has no tokens") }
             try validate(entry.tokens)
             try checkOwnership(entry.cache)
+            try checkWritable(entry.cache)
             guard seen.insert(ObjectIdentifier(entry.cache)).inserted else {
                 throw ModelError.invalidArgument("a cache appears more than once in one batch")
             }
@@ -245,14 +265,14 @@ public final class Model: @unchecked Sendable {  // mutable scratch state is use
         }
         lock.lock()
         defer { lock.unlock() }
-        for entry in batch { entry.cache.reserve(entry.cache.length + entry.tokens.count) }
         let state = transformer.state
-        var result = [[[Float]]](repeating: [], count: batch.count)
         // Walk all (sequence, token) pairs in order, a pass per batchCapacity of them.
         var sequence = 0, offset = 0
+        var rowOwners: [(entry: Int, token: Int)] = []
         while sequence < batch.count {
             var count = 0
             state.logitEntries.removeAll(keepingCapacity: true)
+            rowOwners.removeAll(keepingCapacity: true)
             var owners: [(sequence: Int, first: Int, count: Int)] = []
             while count < state.batchCapacity && sequence < batch.count {
                 let entry = batch[sequence]
@@ -261,35 +281,29 @@ public final class Model: @unchecked Sendable {  // mutable scratch state is use
                     state.tokens[count + j] = entry.tokens[offset + j]
                     state.positions[count + j] = entry.cache.length + j
                     state.caches[count + j] = entry.cache
-                    if allLogits { state.logitEntries.append(count + j) }
+                    if allLogits {
+                        state.logitEntries.append(count + j)
+                        rowOwners.append((sequence, offset + j))
+                    }
                 }
                 owners.append((sequence, offset, take))
                 count += take
                 offset += take
                 if offset == entry.tokens.count {
-                    if !allLogits { state.logitEntries.append(count - 1) }
+                    if !allLogits {
+                        state.logitEntries.append(count - 1)
+                        rowOwners.append((sequence, entry.tokens.count - 1))
+                    }
                     sequence += 1
                     offset = 0
                 }
             }
-            transformer.forward(count: count)
-            var row = 0
+            transformer.forward(count: count) { row, logits in visit(rowOwners[row].entry, rowOwners[row].token, logits) }
             for owner in owners {
-                let entry = batch[owner.sequence]
-                entry.cache.append(entry.tokens[owner.first..<(owner.first + owner.count)])
-                if allLogits {
-                    for _ in 0..<owner.count {
-                        result[owner.sequence].append(logitRow(row))
-                        row += 1
-                    }
-                } else if owner.first + owner.count == entry.tokens.count {
-                    result[owner.sequence] = [logitRow(row)]
-                    row += 1
-                }
+                batch[owner.sequence].cache.append(batch[owner.sequence].tokens[owner.first..<(owner.first + owner.count)])
             }
         }
         clearCacheReferences()
-        return result
     }
 
     /// The natural-log probability of each of `tokens` following everything before it: the tokens
@@ -306,12 +320,6 @@ public final class Model: @unchecked Sendable {  // mutable scratch state is use
         return tokens.indices.map { i in LogProbabilities.logSoftmax(rows[i])[Int(tokens[i])] }
     }
 
-    private func logitRow(_ row: Int) -> [Float] {
-        let vocabulary = configuration.vocabularySize
-        let source = transformer.state.logits + row * vocabulary
-        return [Float](UnsafeBufferPointer(start: source, count: vocabulary))
-    }
-
     /// Drops the pass's references to caches so they are freed when their owners let go.
     private func clearCacheReferences() {
         let state = transformer.state
@@ -325,9 +333,17 @@ public final class Model: @unchecked Sendable {  // mutable scratch state is use
     }
 
     private func checkOwnership(_ cache: KVCache) throws {
-        guard cache.layerCount == configuration.layerCount, cache.rowLength == configuration.kvLength,
-              cache.capacity <= configuration.contextLength else {
-            throw ModelError.cacheMismatch("cache of \(cache.layerCount) layers × \(cache.rowLength), capacity \(cache.capacity); model has \(configuration.layerCount) × \(configuration.kvLength), context \(configuration.contextLength)")
+        guard cache.layout == cacheLayout(type: cache.type), cache.capacity <= configuration.contextLength else {
+            throw ModelError.cacheMismatch("cache of \(cache.layout.layerCount) layers × \(cache.layout.rowLength), capacity \(cache.capacity); model has \(configuration.layerCount) × \(configuration.kvLength), context \(configuration.contextLength)")
+        }
+    }
+
+    /// A cache that forks read must not change; a cache whose ring lost the window before its
+    /// end cannot be continued (truncate and fork refuse to leave one so).
+    private func checkWritable(_ cache: KVCache) throws {
+        try cache.checkUnshared("evaluate into")
+        guard cache.canContinue(from: cache.length) else {
+            throw ModelError.invalidArgument("the cache cannot be continued from \(cache.length)")
         }
     }
 }

@@ -16,11 +16,11 @@ final class Transformer {
     private let globalFrequencies: [Float]          // [ropeDimensionCount / 2]
     private let slidingFrequencies: [Float]         // [ropeDimensionCount / 2]
 
-    init(configuration: ModelConfiguration, weights: ModelWeights, pool: ThreadPool, batchCapacity: Int) {
+    init(configuration: ModelConfiguration, weights: ModelWeights, pool: ThreadPool, batchCapacity: Int) throws {
         self.configuration = configuration
         self.weights = weights
         self.pool = pool
-        state = ForwardState(configuration: configuration, batchCapacity: batchCapacity)
+        state = try ForwardState(configuration: configuration, batchCapacity: batchCapacity)
         let c = configuration
         func frequencies(base: Float, scale: Float) -> [Float] {
             (0..<c.ropeDimensionCount / 2).map { i in
@@ -35,9 +35,10 @@ final class Transformer {
     }
 
     /// Runs the first `count` entries of `state` (tokens, positions, caches, all validated by the
-    /// caller) through the model: writes their keys and values into their caches and the logits of
-    /// `state.logitEntries` into `state.logits` rows 0, 1, ...
-    func forward(count: Int) {
+    /// caller) through the model: writes their keys and values into their caches, and hands the
+    /// logits of each of `state.logitEntries` to `onLogits` with its index there ([vocabularySize]
+    /// floats, valid during the call: rows are computed `logitRowCapacity` at a time).
+    func forward(count: Int, onLogits: (_ row: Int, _ logits: UnsafeBufferPointer<Float>) -> Void) {
         let c = configuration
         let s = state
         let embd = c.embeddingLength
@@ -45,7 +46,6 @@ final class Transformer {
         let kvLength = c.kvLength
         let queryLength = c.queryLength
         let pairCount = c.ropeDimensionCount / 2
-        let groupSize = c.headCount / c.kvHeadCount
 
         // Embeddings: x[i] = E[token_i] · embeddingScale.
         for i in 0..<count {
@@ -94,47 +94,8 @@ final class Transformer {
                 }
             }
 
-            // Attention of each (entry, head) over its cache, causal and windowed.
-            let window = sliding ? c.slidingWindow : 0
-            let attentionWork = count * queryLength * 2 * (s.positions[count - 1] + 1)
-            parallel(count * c.headCount, work: attentionWork) { items in
-                for item in items {
-                    let i = item / c.headCount
-                    let h = item % c.headCount
-                    let cache = s.caches[i].unsafelyUnwrapped
-                    let position = s.positions[i]
-                    let first = window > 0 ? max(0, position - window + 1) : 0
-                    let q = s.query + i * queryLength + h * headDim
-                    let kvOffset = (h / groupSize) * headDim
-                    let span = position - first + 1
-                    // Attention weights [span] in this thread's scratch (reused by the kernels later).
-                    let scores = ThreadScratch.reserve(span * MemoryLayout<Float>.stride)
-                        .bindMemory(to: Float.self, capacity: span)
-                    // Row pointers hoisted out of the loops: one read of the cache's storage.
-                    let keys = cache.keyRow(layer: layer, position: first)
-                    let values = cache.valueRow(layer: layer, position: first)
-                    let scale = c.attentionScale
-                    let out = s.attention + i * queryLength + h * headDim
-                    switch cache.precision {
-                    case .float32:
-                        let k = UnsafePointer(keys.assumingMemoryBound(to: Float.self) + kvOffset)
-                        for t in 0..<span {
-                            scores[t] = TransformerMath.dot(q, k + t * kvLength, count: headDim) * scale
-                        }
-                        TransformerMath.softmax(scores, count: span)
-                        TransformerMath.weightedSum(rows: UnsafePointer(values.assumingMemoryBound(to: Float.self) + kvOffset),
-                                                    stride: kvLength, weights: scores, count: span, into: out, length: headDim)
-                    case .float16:
-                        let k = UnsafePointer(keys.assumingMemoryBound(to: Float16.self) + kvOffset)
-                        for t in 0..<span {
-                            scores[t] = TransformerMath.dot(q, k + t * kvLength, count: headDim) * scale
-                        }
-                        TransformerMath.softmax(scores, count: span)
-                        TransformerMath.weightedSum(rows: UnsafePointer(values.assumingMemoryBound(to: Float16.self) + kvOffset),
-                                                    stride: kvLength, weights: scores, count: span, into: out, length: headDim)
-                    }
-                }
-            }
+            // Attention of each (entry, head) over its cache, causal and windowed (Attention.swift).
+            attend(count: count, layer: layer, sliding: sliding)
 
             // x += post_norm(Wo · attention + bias)
             multiply(count: count, input: s.attention, (w.attentionOutput, s.projection))
@@ -165,11 +126,19 @@ final class Transformer {
                                         count: embd, epsilon: c.normEpsilon)
             }
         }
-        multiply(count: rows, input: s.normed, (weights.output, s.logits))
-        if c.finalLogitSoftcapping > 0 {
-            let cap = c.finalLogitSoftcapping
-            let total = rows * c.vocabularySize
-            for j in 0..<total { s.logits[j] = cap * tanhf(s.logits[j] / cap) }
+        let vocabulary = c.vocabularySize
+        var first = 0
+        while first < rows {
+            let chunk = min(s.logitRowCapacity, rows - first)
+            multiply(count: chunk, input: s.normed + first * embd, (weights.output, s.logits))
+            if c.finalLogitSoftcapping > 0 {
+                let cap = c.finalLogitSoftcapping
+                for j in 0..<(chunk * vocabulary) { s.logits[j] = cap * tanhf(s.logits[j] / cap) }
+            }
+            for row in 0..<chunk {
+                onLogits(first + row, UnsafeBufferPointer(start: s.logits + row * vocabulary, count: vocabulary))
+            }
+            first += chunk
         }
     }
 
@@ -179,7 +148,7 @@ final class Transformer {
 
     /// `pool.parallelFor`, or the whole range inline when the work is small.
     @inline(__always)
-    private func parallel(_ count: Int, work: Int, grain: Int = 1, _ body: (Range<Int>) -> Void) {
+    func parallel(_ count: Int, work: Int, grain: Int = 1, _ body: (Range<Int>) -> Void) {
         if work < Self.parallelWorkThreshold {
             body(0..<count)
         } else {

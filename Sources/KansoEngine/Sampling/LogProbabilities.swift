@@ -14,10 +14,25 @@ public enum LogProbabilities {
 
     /// ln softmax(logits)[token], without building the whole distribution.
     public static func logProbability(of token: Int32, logits: [Float]) -> Float {
+        logits.withUnsafeBufferPointer { logProbability(of: token, logits: $0) }
+    }
+
+    /// ln softmax(logits)[token] of a row in place.
+    public static func logProbability(of token: Int32, logits: UnsafeBufferPointer<Float>) -> Float {
         guard token >= 0, Int(token) < logits.count, let maximum = logits.max() else { return -.infinity }
         var sum = 0.0
         for value in logits { sum += Double(expf(value - maximum)) }
         return Float(Double(logits[Int(token)] - maximum) - log(sum))
+    }
+
+    /// The most likely token of a row (the first on ties) and its probability.
+    public static func mostLikely(_ logits: UnsafeBufferPointer<Float>) -> (token: Int32, probability: Float) {
+        guard !logits.isEmpty else { return (-1, 0) }
+        var best = 0
+        for i in logits.indices where logits[i] > logits[best] { best = i }
+        var sum = 0.0
+        for value in logits { sum += Double(expf(value - logits[best])) }
+        return (Int32(best), Float(1 / sum))
     }
 
     /// The `count` most likely tokens with their probabilities, most likely first (ties by id):

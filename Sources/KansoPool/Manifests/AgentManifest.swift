@@ -1,4 +1,5 @@
 import SystemPackage
+import KansoGGUF
 import Glibc
 import KansoWire
 
@@ -49,10 +50,15 @@ public struct AgentManifest: Sendable, Equatable {
     public var escalateTo: String?
     public var maxTokens: Int?
     public var stop: [String]
-    /// Tokens of context for this agent's requests; nil means the model's (clamped by the engine).
+    /// Tokens of context for this agent's requests; nil: what it can use (AgentDemand), at most
+    /// the model's trained length.
     public var contextLength: Int?
-    /// Text longer than the context is cut from the front instead of refused.
+    /// The longest request text the agent accepts, in tokens; nil: AgentDemand.defaultMaxInputTokens.
+    public var maxInputTokens: Int?
+    /// Text longer than `maxInputTokens` is cut from the front instead of refused.
     public var truncate: Bool
+    /// How the model's KV cache stores keys and values for this agent; nil: f16.
+    public var kvCache: KVCacheType?
     public var sampling: Sampling
     /// The file this manifest was read from.
     public var manifestPath: String

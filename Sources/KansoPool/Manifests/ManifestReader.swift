@@ -1,4 +1,5 @@
 import SystemPackage
+import KansoGGUF
 import Glibc
 import KansoTOML
 import KansoWire
@@ -26,7 +27,9 @@ public struct ManifestReader: Sendable {
         "max_tokens": "a positive integer",
         "stop": "a list of strings",
         "context_length": "a positive integer",
+        "max_input_tokens": "a positive integer",
         "truncate": "a boolean",
+        "kv_cache": "one of f16, q8_0, f32",
         "sampling": "a table of temperature, top_k, top_p, min_p, repeat_penalty, seed",
     ]
     static let samplingKeys: Set<String> = ["temperature", "top_k", "top_p", "min_p", "repeat_penalty", "seed"]
@@ -148,14 +151,23 @@ public struct ManifestReader: Sendable {
         let maxTokens = try fields.optionalPositiveInt("max_tokens")
         let stop = try fields.optionalStrings("stop") ?? []
         let contextLength = try fields.optionalPositiveInt("context_length")
+        let maxInputTokens = try fields.optionalPositiveInt("max_input_tokens")
         let truncate = try fields.optionalBool("truncate") ?? false
+        var kvCache: KVCacheType?
+        if let text = try fields.optionalString("kv_cache") {
+            guard let type = KVCacheType(name: text) else {
+                throw fields.problem("kv_cache", "expected \(Self.knownKeys["kv_cache"]!), got \"\(text)\"")
+            }
+            kvCache = type
+        }
         let sampling = try readSampling(fields)
 
         return AgentManifest(name: name, task: task, model: model, prompt: prompt, template: style, system: system,
                              description: try fields.optionalString("description"), priority: priority,
                              keepAlive: keepAlive, labels: labels, schema: schema, escalateBelow: escalateBelow,
                              escalateTo: escalateTo, maxTokens: maxTokens, stop: stop, contextLength: contextLength,
-                             truncate: truncate, sampling: sampling, manifestPath: path)
+                             maxInputTokens: maxInputTokens, truncate: truncate, kvCache: kvCache, sampling: sampling,
+                             manifestPath: path)
     }
 
     /// Each field within `ManifestLimits`, before anything quotes or stores it.

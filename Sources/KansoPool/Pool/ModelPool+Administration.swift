@@ -1,3 +1,4 @@
+import KansoGGUF
 import KansoWire
 import Logging
 
@@ -7,9 +8,10 @@ extension ModelPool {
     /// Loads a model ahead of requests (pinned agents at start, `kansoctl load`); returns when it
     /// is ready or throws why it could not be.
     public func preload(model: ModelID, fileBytes: Int, estimatedBytes: Int, agent: String,
-                        keepAlive: KeepAlive, contextLength: Int?) async throws {
+                        keepAlive: KeepAlive, contextLength: Int?, kvCache: KVCacheType = .f16, variableBytes: Int = 0) async throws {
         let lease = try await acquire(model: model, fileBytes: fileBytes, estimatedBytes: estimatedBytes, agent: agent,
-                                      priority: .interactive, keepAlive: keepAlive, contextLength: contextLength)
+                                      priority: .interactive, keepAlive: keepAlive, contextLength: contextLength,
+                                      kvCache: kvCache, variableBytes: variableBytes)
         release(lease)
     }
 

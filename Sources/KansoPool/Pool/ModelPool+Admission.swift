@@ -26,7 +26,8 @@ extension ModelPool {
             slot.worker = worker
             perform { let exit = await worker.waitForExit(); await self.workerExited(model: model, worker: worker, exit: exit) }
             let parameters = WorkerLoadParameters(path: slot.id, threads: configuration.threadsPerWorker, contextLength: slot.contextLength,
-                                                  packedCacheDirectory: configuration.packedCacheDirectory)
+                                                  packedCacheDirectory: configuration.packedCacheDirectory,
+                                                  kvCache: slot.kvCache.rawValue)
             let loaded: WorkerLoadReply
             do {
                 loaded = try await launcher.load(parameters, in: worker)
@@ -38,7 +39,9 @@ extension ModelPool {
             slot.loadDuration = duration
             slot.writingPackedCache = loaded.writingPackedCache ?? false
             slot.lastUsed = clock.now
-            record(slot, residentBytes: memory.residentBytes(pid: worker.pid))
+            let residentAfterLoad = memory.residentBytes(pid: worker.pid)
+            if let residentAfterLoad { costs.recordLoadedBytes(residentAfterLoad, for: slot.id) }
+            record(slot, residentBytes: residentAfterLoad)
             costs.recordLoadDuration(duration, for: slot.id)
             // The worker's own figure (file, tokenizer, weights) beside the whole (process start, calls).
             let inWorker = DecimalText.fixed(loaded.loadMilliseconds, places: 1)

@@ -1,3 +1,4 @@
+import KansoGGUF
 import KansoWire
 
 // Dispatch: requests wait in their model's queue and are handed a lease on the worker when their
@@ -21,12 +22,17 @@ extension ModelPool {
 
     /// Waits for this request's turn on `model`'s worker, loading the model if needed.
     /// Throws `PoolError` (budget, overload, quarantine, shutdown, cancellation).
+    /// `contextLength` and `kvCache` are what the worker loads with; `variableBytes` is the part
+    /// of `estimatedBytes` that requests add (ModelSlot.bytes).
     public func acquire(model: ModelID, fileBytes: Int, estimatedBytes: Int, agent: String,
-                        priority: AgentManifest.Priority, keepAlive: KeepAlive, contextLength: Int?) async throws -> Lease {
+                        priority: AgentManifest.Priority, keepAlive: KeepAlive, contextLength: Int?,
+                        kvCache: KVCacheType = .f16, variableBytes: Int = 0) async throws -> Lease {
         guard !shuttingDown else { throw PoolError.shuttingDown }
         let slot = slot(for: model, fileBytes: fileBytes, estimatedBytes: estimatedBytes)
         slot.agents[agent] = keepAlive
         slot.contextLength = contextLength
+        slot.kvCache = kvCache
+        slot.variableBytes = variableBytes
         if case .quarantined(let reason) = slot.state {
             throw PoolError.modelUnavailable(model: slot.name, reason: "quarantined: \(reason)")
         }

@@ -13,7 +13,8 @@ extension ModelPool {
                                    agents: slot.agents.keys.sorted(), queued: slot.queue.count, requests: slot.requests,
                                    generatedTokens: slot.generatedTokens, loadMilliseconds: slot.loadDuration.map(Self.milliseconds),
                                    idleSeconds: idle, unloadInSeconds: unloadIn, evictions: slot.evictions,
-                                   lastEvictionReason: slot.lastEvictionReason)
+                                   lastEvictionReason: slot.lastEvictionReason, chargedBytes: slot.bytes,
+                                   contextLength: slot.contextLength, kvCache: slot.kvCache.rawValue)
         }
     }
 

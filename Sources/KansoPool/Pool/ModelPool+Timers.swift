@@ -94,6 +94,6 @@ extension ModelPool {
         guard let residentBytes else { return }
         slot.measuredBytes = residentBytes
         costs.recordResidentBytes(residentBytes, for: slot.id)
-        slot.rememberedBytes = costs.bytes(for: slot.id, estimatedBytes: slot.estimatedBytes)
+        slot.remembered = costs.measurement(for: slot.id)
     }
 }

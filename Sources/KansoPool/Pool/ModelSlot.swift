@@ -1,4 +1,5 @@
 import SystemPackage
+import KansoGGUF
 
 /// Everything the pool knows about one model (one GGUF file): its state, its worker, its queue,
 /// its leases, its measured cost and its figures for `Status`. Mutated only inside `ModelPool`.
@@ -10,8 +11,6 @@ final class ModelSlot {
     /// Bytes expected before loading (from the GGUF); measured bytes replace them once known.
     var estimatedBytes: Int
     var measuredBytes: Int?
-    /// The peak measured by an earlier load, remembered across evictions.
-    var rememberedBytes: Int?
     var queue: RequestQueue<ModelPool.PendingJob>
     /// The leases running on the worker now, by id (at most `ModelPool.leasesPerWorker`).
     var leases: [UInt64: ModelPool.Lease] = [:]
@@ -27,7 +26,11 @@ final class ModelSlot {
     var backoff = RestartBackoff()
     /// Agents served by this model, with their keep-alive and pinning.
     var agents: [String: KeepAlive] = [:]
+    /// What the worker loads with (the agents' demand: AgentDemand).
     var contextLength: Int?
+    var kvCache: KVCacheType = .f16
+    /// The part of `estimatedBytes` that requests add: KV caches, scratch (MemoryEstimate.variableBytes).
+    var variableBytes = 0
     /// When the model unloads if it stays idle (nil: pinned, or not idle).
     var idleDeadline: ContinuousClock.Instant?
     /// The deadlines a timer is sleeping towards (keep-alive expiry, back-off retry), so that a
@@ -50,12 +53,21 @@ final class ModelSlot {
         self.requestRate = RequestRate(origin: now)
     }
 
-    /// What the budget counts for this model: the largest of the estimate from the GGUF, what
-    /// an earlier load peaked at and what it holds now. A measurement only ever raises the
-    /// charge: a worker's resident memory after short requests is below what it grows to (the KV
-    /// cache and scratch buffers are touched as contexts get longer, malloc's arenas grow), and
-    /// charging the lower figure let three workers that fit on paper overshoot the budget.
-    var bytes: Int { max(estimatedBytes, rememberedBytes ?? 0, measuredBytes ?? 0) }
+    /// What loads of this model measured, remembered across evictions (MeasuredCosts).
+    var remembered: MeasuredCosts.Measurement?
+
+    /// What the budget counts for this model. Before any load, the estimate from the GGUF. Once a
+    /// load was measured, the worker's resident memory right after it (weights, tokenizer,
+    /// runtime: what the estimate's fixed part guessed) plus the estimate's variable part (the KV
+    /// caches of the configured context, scratch, masker), which no measurement replaces: a
+    /// worker after short requests has not yet committed it, and charging the lower figure let
+    /// workers that fit on paper overshoot the budget. So a measurement may lower an estimate
+    /// whose fixed part was too high, and the charge stays a bound. Never less than the highest
+    /// resident figure measured (a bound that proved wrong gives way to the measurement).
+    var bytes: Int {
+        max(remembered?.chargedBytes(estimatedBytes: estimatedBytes, variableBytes: variableBytes) ?? estimatedBytes,
+            measuredBytes ?? 0)
+    }
 
     var isPinned: Bool { KeepAlivePolicy.isPinned(Array(agents.values)) }
 

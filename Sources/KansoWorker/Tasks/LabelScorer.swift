@@ -59,12 +59,17 @@ struct LabelScorer {
 /// A request the model cannot take as it is.
 enum TaskError: Error, CustomStringConvertible {
     case inputTooLong(tokens: Int, limit: Int)
+    case inputOverLimit(tokens: Int, limit: Int)
     case emptyInput(field: String)
+    case unknownCacheType(String)
 
     var description: String {
         switch self {
         case .inputTooLong(let tokens, let limit): return "the input needs \(tokens) tokens; the context holds \(limit)"
+        case .inputOverLimit(let tokens, let limit):
+            return "the text has \(tokens) tokens, more than the agent accepts (max_input_tokens = \(limit)); shorten it, or set truncate = true"
         case .emptyInput(let field): return "\(field) is empty"
+        case .unknownCacheType(let name): return "unknown KV cache type \"\(name)\"; expected f16, q8_0 or f32"
         }
     }
 }

@@ -132,8 +132,10 @@ struct NextWordPredictor {
             .prefix(count).map { ($0.key, $0.value) }
     }
 
+    /// A copy of `cache`'s positions (not a fork: the parent's cache goes on being written by its
+    /// first child, and a cache that forks read cannot be written).
     private func copy(of cache: KVCache, capacity: Int) throws -> KVCache {
-        let copy = model.makeCache(capacity: capacity)
+        let copy = try model.makeCache(capacity: capacity)
         try copy.copyPrefix(from: cache, length: cache.length)
         return copy
     }

@@ -1,0 +1,44 @@
+// Writing one position's key or value row into a KV cache in the cache's type: f32 as it is, f16
+// rounded to nearest, q8_0 as ggml's quantize_row_q8_0_ref does it (per block of 32: d = max|x| /
+// 127 stored as f16, each value round(x / d) as a signed byte, halves away from zero).
+
+import KansoGGUF
+
+enum KVRowCoding {
+    /// Writes `count` values of `row` at `destination` in `type` (q8_0: count a multiple of 32).
+    @inline(__always)
+    static func encode(_ row: UnsafePointer<Float>, into destination: UnsafeMutableRawPointer, count: Int, type: KVCacheType) {
+        switch type {
+        case .f32:
+            destination.copyMemory(from: row, byteCount: count * 4)
+        case .f16:
+            let out = destination.assumingMemoryBound(to: Float16.self)
+            var i = 0
+            while i + 8 <= count {
+                let values = UnsafeRawPointer(row + i).loadUnaligned(as: SIMD8<Float>.self)
+                (destination + 2 * i).storeBytes(of: SIMD8<Float16>(values), as: SIMD8<Float16>.self)
+                i += 8
+            }
+            while i < count { out[i] = Float16(row[i]); i += 1 }
+        case .q8_0:
+            for block in 0..<(count / KVCacheType.blockLength) {
+                encodeBlock(row + block * KVCacheType.blockLength, into: destination + block * KVCacheType.blockBytes)
+            }
+        }
+    }
+
+    /// One q8_0 block: the f16 scale, then 32 signed bytes.
+    @inline(__always)
+    private static func encodeBlock(_ x: UnsafePointer<Float>, into block: UnsafeMutableRawPointer) {
+        var maximum = SIMD8<Float>(repeating: 0)
+        for i in stride(from: 0, to: 32, by: 8) {
+            let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+            maximum = pointwiseMax(maximum, pointwiseMax(v, -v))
+        }
+        let d = maximum.max() / 127
+        let inverse: Float = d != 0 ? 1 / d : 0
+        block.storeBytes(of: Float16(d).bitPattern, as: UInt16.self)
+        let quants = (block + 2).assumingMemoryBound(to: Int8.self)
+        for i in 0..<32 { quants[i] = Int8((x[i] * inverse).rounded()) }
+    }
+}
