@@ -1,4 +1,5 @@
 import KansoGGUF
+import KansoKernelCore
 import Foundation
 import Testing
 @testable import KansoEngine

@@ -1,0 +1,52 @@
+// The packing of PackedRowGroups (KansoKernelCore/PackedRowGroups.swift, which gives the layout):
+// the file's rows copied into groups of eight rows interleaved four bytes at a time, at load, on
+// the load's threads. Both x86 modules compile it, to the same bytes, so a packed-weight cache
+// file written under one is read under the other.
+
+#if arch(x86_64)
+import KansoGGUF
+import KansoKernelCore
+import _Builtin_intrinsics.intel
+
+/// A PackKernel: copies groups `range` from the row-major blocks at `source` (`rowBytes` per
+/// row) into `packed`; the eight rows' quants of a block go through one word transpose
+/// (FourByteInterleave.swift).
+func packRowGroups(_ packed: PackedRowGroups, _ range: Range<Int>, _ source: UnsafeRawPointer, _ rowBytes: Int) {
+    let type = packed.type, rows = packed.rows, blocks = packed.blocks
+    let blockBytes = type.bytesPerBlock
+    let zeroRow = _mm256_setzero_si256(), zeroHalf = _mm_setzero_si128()
+    for g in range {
+        let present = min(8, rows - 8 * g)
+        for b in 0..<blocks {
+            let out = packed.groupBlockForPacking(g, b)
+            @inline(__always) func block(_ j: Int) -> UnsafeRawPointer { source + (8 * g + j) * rowBytes + b * blockBytes }
+            for j in 0..<8 {
+                out.storeBytes(of: j < present ? block(j).loadUnaligned(as: UInt16.self) : 0, toByteOffset: 2 * j, as: UInt16.self)
+            }
+            @inline(__always) func steps(from offset: Int, to destination: UnsafeMutableRawPointer) {
+                @inline(__always) func row(_ j: Int) -> __m256i {
+                    j < present ? block(j).loadUnaligned(fromByteOffset: offset, as: __m256i.self) : zeroRow
+                }
+                storeFourByteSteps(row(0), row(1), row(2), row(3), row(4), row(5), row(6), row(7), to: destination)
+            }
+            if type == .q8_0 {
+                steps(from: 2, to: out + 16)
+            } else if type == .q4_K {
+                let words = (out + 32).assumingMemoryBound(to: UInt32.self)  // [3 words, 8 rows]
+                for j in 0..<8 {
+                    out.storeBytes(of: j < present ? block(j).loadUnaligned(fromByteOffset: 2, as: UInt16.self) : 0,
+                                   toByteOffset: 16 + 2 * j, as: UInt16.self)
+                    for k in 0..<3 { words[8 * k + j] = j < present ? block(j).loadUnaligned(fromByteOffset: 4 + 4 * k, as: UInt32.self) : 0 }
+                }
+                for c in 0..<4 { steps(from: 16 + 32 * c, to: out + 128 + 256 * c) }
+            } else {
+                @inline(__always) func half(_ j: Int) -> __m128i {
+                    j < present ? block(j).loadUnaligned(fromByteOffset: 2, as: __m128i.self) : zeroHalf
+                }
+                @inline(__always) func pair(_ j: Int) -> __m256i { __m256i(lowHalf: half(j), highHalf: half(j + 4)) }
+                storeFourByteSteps(pair(0), pair(1), pair(2), pair(3), to: out + 16)
+            }
+        }
+    }
+}
+#endif

@@ -1,0 +1,36 @@
+// The AVX-512 kernel module: compiled with AVX2, FMA, F16C and AVX-512 F, BW, VL, DQ and VNNI
+// (Package.swift), chosen by the engine's dispatch table (KansoEngine/Kernels/KernelDispatch.swift)
+// on CPUs that have them all, or under KANSO_KERNELS=avx512. Its sources: the 256-bit kernels of
+// X86/ (the AVX2 module's folder, compiled here with KANSO_AVX512_VNNI: their byte dots take
+// `vpdpbusd`), the plain row dots of Plain/ (vectorized here for AVX-512), and the sixteen-row
+// prompt-batch kernels of this folder. Nothing outside this module may call it except through
+// these entries, after cpuid: it is the only module whose code may use AVX-512 instructions.
+
+#if arch(x86_64)
+import KansoKernelCore
+
+public enum AVX512Kernels: X86KernelSet {
+    /// Every supported type, row by row (Plain/PlainRowMultiply.swift).
+    public static let rows: MatrixKernel = multiplyPlainRows
+    /// Q8_0, Q4_0 rows with 256-bit VNNI dots (X86/RowMultiplySIMD.swift).
+    public static let legacyRows: MatrixKernel = multiplyLegacyRowsSIMD
+    /// Q4_0, Q5_0 rows of a multiple of 64 columns, two blocks a register (X86/RowMultiplySIMD.swift).
+    public static let blockPairRows: MatrixKernel = multiplyBlockPairRowsSIMD
+    /// Q4_K, Q6_K rows against x per super-block (X86/RowMultiplySIMD.swift).
+    public static let superBlockRows: MatrixKernel = multiplySuperBlockRowsSIMD
+    /// The packing of Q8_0, Q4_0 and Q4_K into row groups (X86/PackedRowGroupsPacking.swift).
+    public static let pack: PackKernel = packRowGroups
+    /// Packed Q8_0 and Q4_0, one vector (X86/PackedGroupMultiplyAVX2.swift, with VNNI).
+    public static let packedGroups: MatrixKernel = multiplyPackedGroups
+    /// Packed Q8_0 and Q4_0, several vectors sixteen rows a register (PackedGroupMultiplyAVX512.swift).
+    public static let packedGroupsBatch: MatrixKernel = multiplyPackedGroupsWide
+    /// Packed Q4_K, one vector at a time (X86/PackedSuperBlockMultiplyAVX2.swift, with VNNI).
+    public static let packedQ4_KVectors: MatrixKernel = multiplyPackedQ4_KVectors
+    /// Packed Q4_K, several vectors sixteen rows a register (PackedSuperBlockMultiplyAVX512.swift).
+    public static let packedQ4_KBatch: MatrixKernel = multiplyPackedQ4_KWide
+    /// Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 batches of a multiple of 64 columns (BatchedInterleavedMultiplyAVX512.swift).
+    public static let interleavedBatch: MatrixKernel = multiplyInterleavedBatchWide
+    /// Q4_K, Q5_K, Q6_K batches from the file's rows (BatchedSuperBlockMultiplyAVX512.swift).
+    public static let superBlockBatch: MatrixKernel = multiplySuperBlocksBatchWide
+}
+#endif
