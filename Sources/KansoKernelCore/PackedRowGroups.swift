@@ -1,18 +1,24 @@
-// The rows of a Q8_0, Q4_0 or Q4_K matrix repacked once, at load, into groups of eight rows
-// interleaved four bytes at a time (the layout of llama.cpp's repacked q4_0 8×8 kernels), so
-// that one generation step reads each group's bytes in order and one `vpmaddubsw` serves eight
-// rows, sixteen with AVX-512 (PackedGroupMultiply*.swift, PackedSuperBlockMultiply*.swift):
+// The rows of a matrix repacked once, at load, into groups of eight rows interleaved four bytes
+// at a time (the layout of llama.cpp's repacked q4_0 8×8 kernels), so that one generation step
+// reads each group's bytes in order and one multiply-add serves eight rows, sixteen with AVX-512
+// (KansoKernelsAVX2/X86/PackedGroupMultiplyAVX2.swift, PackedSuperBlockMultiplyAVX2.swift and the
+// AVX-512 module's Packed*.swift):
 //   group g (rows 8g … 8g+7), block b at (g · blocks + b) · 8 · bytesPerBlock:
 //     Q8_0  8 × f16 d, then [8 steps, 8 rows, 4]: bytes 4k … 4k+3 of row j's 32 quants at step k
 //     Q4_0  8 × f16 d, then [4 steps, 8 rows, 4]: bytes 4k … 4k+3 of row j's 16 nibble bytes (low
 //           nibbles elements 4k … 4k+3, high nibbles 16+4k … 16+4k+3)
+//     Q4_1  8 × f16 d, 8 × f16 m, then the nibbles as Q4_0's
+//     Q5_0  8 × f16 d, [4 steps, low/high] 32-bit masks of the fifth bits, then the nibbles as
+//           Q4_0's: bit 4j + i of step k's low mask is the fifth bit of element 4k + i of row j
+//           (the byte its low nibble goes to), of its high mask that of element 16 + 4k + i
+//     Q5_1  8 × f16 d, 8 × f16 m, the masks and the nibbles as Q5_0's
 //     Q4_K  (a super-block of 256) 8 × f16 d, 8 × f16 dmin, [3 words, 8 rows] of the 12 bytes of
 //           6-bit scales and mins, then per 32-byte chunk c of nibbles (sub-block 2c low, 2c+1
 //           high) [8 steps, 8 rows, 4]
-// A group-block holds the same bytes as the file's eight blocks (8 × 34, 18 or 144), so the copy
-// costs what the file's pages cost, and those pages are released once copied; `copyRow`
-// gives a row back in the file's form, for lookups (the embedding rows of a tied output matrix).
-// A last group of fewer than eight rows is padded with zero rows.
+// A group-block holds the same bytes as the file's eight blocks (8 × 34, 18, 20, 22, 24 or 144),
+// so the copy costs what the file's pages cost, and those pages are released once copied;
+// `copyRow` gives a row back in the file's form, for lookups (the embedding rows of a tied output
+// matrix). A last group of fewer than eight rows is padded with zero rows.
 // The layout is here, shared by every kernel module; the packing itself (packRowGroups) and the
 // kernels that read the groups are the x86 modules' (KansoKernelsAVX2/X86): the engine's dispatch
 // table (KansoEngine/Kernels/KernelDispatch.swift) packs a type only where the chosen instruction
@@ -35,12 +41,15 @@ public final class PackedRowGroups: @unchecked Sendable {  // written once by pa
     public let blocks: Int
     /// Bytes of one group-block: eight of the type's blocks.
     public let groupBlockBytes: Int
+    /// Where in a group-block of a 32-element type the eight rows' f16 mins start (Q4_1, Q5_1),
+    /// the fifth-bit masks (Q5_0, Q5_1) and the quants; for Q4_K, where the nibbles start.
+    public let minsOffset: Int, masksOffset: Int, quantsOffset: Int
     @usableFromInline let memory: UnsafeMutableRawPointer
     /// Keeps `memory` mapped: an AnonymousPages of this matrix, or a PackedCacheFile shared by all.
     private let owner: AnyObject
 
-    /// Whether matrices of `type` are packed.
-    public static let servedTypes: [GGMLType] = [.q8_0, .q4_0, .q4_K]
+    /// The types that have this packed form.
+    public static let servedTypes: [GGMLType] = [.q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q4_K]
 
     public static func serves(_ type: GGMLType) -> Bool { servedTypes.contains(type) }
 
@@ -53,12 +62,16 @@ public final class PackedRowGroups: @unchecked Sendable {  // written once by pa
     /// (`byteCount(type:rows:columns:)` bytes), which `owner` keeps mapped: written by `pack`, or
     /// already holding them (a packed-weight cache file).
     public init(type: GGMLType, rows: Int, columns: Int, memory: UnsafeMutableRawPointer, owner: AnyObject) {
-        precondition(Self.serves(type), "PackedRowGroups takes Q8_0, Q4_0 and Q4_K, not \(type)")
+        precondition(Self.serves(type), "PackedRowGroups takes \(Self.servedTypes), not \(type)")
         self.type = type
         self.rows = rows
         groups = (rows + 7) / 8
         blocks = columns / type.blockSize
         groupBlockBytes = 8 * type.bytesPerBlock
+        let hasMins = type == .q4_1 || type == .q5_1, hasMasks = type == .q5_0 || type == .q5_1
+        minsOffset = 16
+        masksOffset = hasMins ? 32 : 16
+        quantsOffset = type == .q4_K ? 128 : masksOffset + (hasMasks ? 32 : 0)
         self.memory = memory
         self.owner = owner
     }
@@ -101,14 +114,50 @@ public final class PackedRowGroups: @unchecked Sendable {  // written once by pa
             }
             block.storeBytes(of: packed.load(fromByteOffset: 2 * j, as: UInt16.self), as: UInt16.self)
             switch type {
-            case .q8_0: words(8, from: 16, to: 2)
-            case .q4_0: words(4, from: 16, to: 2)
+            case .q8_0: words(8, from: quantsOffset, to: 2)
+            case .q4_0: words(4, from: quantsOffset, to: 2)
+            case .q4_1:
+                block.storeBytes(of: packed.load(fromByteOffset: minsOffset + 2 * j, as: UInt16.self), toByteOffset: 2, as: UInt16.self)
+                words(4, from: quantsOffset, to: 4)
+            case .q5_0, .q5_1:
+                let hasMin = type == .q5_1
+                if hasMin {
+                    block.storeBytes(of: packed.load(fromByteOffset: minsOffset + 2 * j, as: UInt16.self), toByteOffset: 2, as: UInt16.self)
+                }
+                block.storeBytes(of: Self.fifthBits(of: j, masks: packed + masksOffset), toByteOffset: hasMin ? 4 : 2, as: UInt32.self)
+                words(4, from: quantsOffset, to: hasMin ? 8 : 6)
             default:  // Q4_K
                 block.storeBytes(of: packed.load(fromByteOffset: 16 + 2 * j, as: UInt16.self), toByteOffset: 2, as: UInt16.self)
                 words(3, from: 32, to: 4)
-                for c in 0..<4 { words(8, from: 128 + 256 * c, to: 16 + 32 * c) }
+                for c in 0..<4 { words(8, from: quantsOffset + 256 * c, to: 16 + 32 * c) }
             }
         }
+    }
+
+    /// Writes the fifth-bit masks of a Q5_0/Q5_1 group-block ([4 steps, low/high] u32) at `masks`
+    /// from the file's 32-bit qh of its eight rows (`qh(j)`; bit i of it is element i's fifth bit).
+    @inlinable
+    public static func storeFifthBitMasks(at masks: UnsafeMutableRawPointer, qh: (Int) -> UInt32) {
+        for k in 0..<4 {
+            var low: UInt32 = 0, high: UInt32 = 0
+            for j in 0..<8 {
+                let bits = qh(j), shift = UInt32(4 * j)
+                low |= ((bits >> UInt32(4 * k)) & 0xF) << shift
+                high |= ((bits >> UInt32(16 + 4 * k)) & 0xF) << shift
+            }
+            masks.storeBytes(of: low, toByteOffset: 8 * k, as: UInt32.self)
+            masks.storeBytes(of: high, toByteOffset: 8 * k + 4, as: UInt32.self)
+        }
+    }
+
+    /// Row j's 32-bit qh from a group-block's masks: the inverse of `fifthBitMasks`.
+    static func fifthBits(of j: Int, masks: UnsafeRawPointer) -> UInt32 {
+        var bits: UInt32 = 0
+        for k in 0..<4 {
+            bits |= ((masks.load(fromByteOffset: 8 * k, as: UInt32.self) >> UInt32(4 * j)) & 0xF) << UInt32(4 * k)
+            bits |= ((masks.load(fromByteOffset: 8 * k + 4, as: UInt32.self) >> UInt32(4 * j)) & 0xF) << UInt32(16 + 4 * k)
+        }
+        return bits
     }
 
     /// Dequantizes row `r` into `destination` (the row's floats) from the packed copy: the

@@ -17,11 +17,11 @@ public enum AVX2Kernels: X86KernelSet {
     public static let blockPairRows: MatrixKernel = multiplyBlockPairRowsSIMD
     /// Q4_K, Q6_K rows against x per super-block (X86/RowMultiplySIMD.swift).
     public static let superBlockRows: MatrixKernel = multiplySuperBlockRowsSIMD
-    /// The packing of Q8_0, Q4_0 and Q4_K into row groups (X86/PackedRowGroupsPacking.swift).
+    /// The packing of Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 and Q4_K into row groups (X86/PackedRowGroupsPacking.swift).
     public static let pack: PackKernel = packRowGroups
-    /// Packed Q8_0 and Q4_0, one vector (X86/PackedGroupMultiplyAVX2.swift).
+    /// Packed Q8_0, Q4_0, Q4_1, Q5_0 and Q5_1, one vector (X86/PackedGroupMultiplyAVX2.swift).
     public static let packedGroups: MatrixKernel = multiplyPackedGroups
-    /// Packed Q8_0 and Q4_0, several vectors four a tile (the same kernel).
+    /// Packed Q8_0, Q4_0, Q4_1, Q5_0 and Q5_1, several vectors four a tile (the same kernel).
     public static let packedGroupsBatch: MatrixKernel = multiplyPackedGroups
     /// Packed Q4_K, one vector at a time (X86/PackedSuperBlockMultiplyAVX2.swift).
     public static let packedQ4_KVectors: MatrixKernel = multiplyPackedQ4_KVectors

@@ -18,11 +18,11 @@ public enum AVX512Kernels: X86KernelSet {
     public static let blockPairRows: MatrixKernel = multiplyBlockPairRowsSIMD
     /// Q4_K, Q6_K rows against x per super-block (X86/RowMultiplySIMD.swift).
     public static let superBlockRows: MatrixKernel = multiplySuperBlockRowsSIMD
-    /// The packing of Q8_0, Q4_0 and Q4_K into row groups (X86/PackedRowGroupsPacking.swift).
+    /// The packing of Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 and Q4_K into row groups (X86/PackedRowGroupsPacking.swift).
     public static let pack: PackKernel = packRowGroups
-    /// Packed Q8_0 and Q4_0, one vector (X86/PackedGroupMultiplyAVX2.swift, with VNNI).
+    /// Packed Q8_0, Q4_0, Q4_1, Q5_0 and Q5_1, one vector (X86/PackedGroupMultiplyAVX2.swift, with VNNI).
     public static let packedGroups: MatrixKernel = multiplyPackedGroups
-    /// Packed Q8_0 and Q4_0, several vectors sixteen rows a register (PackedGroupMultiplyAVX512.swift).
+    /// Packed Q8_0, Q4_0, Q4_1, Q5_0 and Q5_1, several vectors sixteen rows a register (PackedGroupMultiplyAVX512.swift).
     public static let packedGroupsBatch: MatrixKernel = multiplyPackedGroupsWide
     /// Packed Q4_K, one vector at a time (X86/PackedSuperBlockMultiplyAVX2.swift, with VNNI).
     public static let packedQ4_KVectors: MatrixKernel = multiplyPackedQ4_KVectors

@@ -82,12 +82,13 @@ func multiplyWideRowGroups(rows: Range<Int>, vectors n: Int, into y: UnsafeMutab
 /// The results of sixteen rows with four vectors: lane j of register k is row j with vector k.
 typealias WideRowGroupTile = (__m512, __m512, __m512, __m512)
 
-/// 64 bytes at `offset` of two row groups' arrays: a's 32 in the low half, b's in the high
-/// (32-aligned). Also the sixteen-row tiles of PackedSuperBlockMultiplyAVX512.swift and
-/// BatchedInterleavedMultiplyAVX512.swift.
+/// 64 bytes at `offset` of two row groups' arrays: a's 32 in the low half, b's in the high (any
+/// alignment: packed group-blocks of 144 or 176 bytes are only 16-aligned). Also the sixteen-row
+/// tiles of the Packed*AVX512.swift kernels and BatchedInterleavedMultiplyAVX512.swift.
 @inline(__always)
 func sideBySide(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, at offset: Int) -> __m512i {
-    __m512i(lowHalf: a.load(fromByteOffset: offset, as: __m256i.self), highHalf: b.load(fromByteOffset: offset, as: __m256i.self))
+    __m512i(lowHalf: a.loadUnaligned(fromByteOffset: offset, as: __m256i.self),
+            highHalf: b.loadUnaligned(fromByteOffset: offset, as: __m256i.self))
 }
 
 /// Eight floats at `index` of each of two row groups' arrays, a's in the low half (32-aligned).

@@ -5,7 +5,7 @@ import Testing
 @testable import KansoEngine
 
 /// Matrices repacked at load into groups of eight interleaved rows (PackedRowGroups.swift: Q8_0,
-/// Q4_0, Q4_K under the x86 kernel variants), under every variant this CPU runs that packs: the
+/// Q4_0, Q4_1, Q5_0, Q5_1, Q4_K under the x86 kernel variants), under every variant this CPU runs that packs: the
 /// multiplies read only the packed copy, so they must give the exact dot within the activation
 /// rounding bound for one vector and for several, for row ranges that cut a group, and write no
 /// row outside the range; a row lookup (tied embeddings) must dequantize as the file's row does.
@@ -39,7 +39,7 @@ import Testing
                                  kernels: variant), floats)
     }
 
-    @Test(arguments: packingVariants([.q8_0, .q4_0, .q4_K]))
+    @Test(arguments: packingVariants([.q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q4_K]))
     func packedMultiplyMatchesExactDot(_ type: GGMLType, _ variant: KernelVariant) throws {
         let (plain, reference) = try Self.matrix(type, kernels: variant)
         try #require(plain.hasPackedForm, "\(type) has no packed form under \(variant)")
@@ -84,7 +84,7 @@ import Testing
 
     /// One vector through the packed copy and through the file's rows: the same activation
     /// quantization and the same integer sums, so they differ only by float rounding.
-    @Test(arguments: packingVariants([.q8_0, .q4_0, .q4_K]))
+    @Test(arguments: packingVariants([.q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q4_K]))
     func packedAgreesWithRowDots(_ type: GGMLType, _ variant: KernelVariant) throws {
         let (plain, _) = try Self.matrix(type, kernels: variant)
         try #require(plain.hasPackedForm, "\(type) has no packed form under \(variant)")
@@ -102,8 +102,8 @@ import Testing
     /// Types without a packed form, and every type under the portable kernels, are left as they are.
     @Test func otherTypesStayUnpacked() throws {
         for variant in KernelVariant.runnable {
-            let (plain, _) = try Self.matrix(.q5_1, kernels: variant)
-            #expect(!plain.hasPackedForm, "Q5_1 under \(variant)")
+            let (plain, _) = try Self.matrix(.q6_K, kernels: variant)
+            #expect(!plain.hasPackedForm, "Q6_K under \(variant)")
         }
         let (portable, _) = try Self.matrix(.q8_0, kernels: .portable)
         #expect(!portable.hasPackedForm)

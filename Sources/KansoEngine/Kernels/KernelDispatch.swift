@@ -82,9 +82,10 @@ extension MatrixKernels {
             return MatrixKernels(variant, vector: .blocks(wholePairs ? K.blockPairRows : K.legacyRows),
                                  batch: .blocks(wholePairs ? K.interleavedBatch : K.legacyRows), packed: packedGroups)
         case .q5_0:
-            return MatrixKernels(variant, vector: .blocks(wholePairs ? K.blockPairRows : K.rows), batch: .blocks(legacyBatch))
+            return MatrixKernels(variant, vector: .blocks(wholePairs ? K.blockPairRows : K.rows), batch: .blocks(legacyBatch),
+                                 packed: packedGroups)
         case .q4_1, .q5_1:
-            return MatrixKernels(variant, vector: .blocks(K.rows), batch: .blocks(legacyBatch))
+            return MatrixKernels(variant, vector: .blocks(K.rows), batch: .blocks(legacyBatch), packed: packedGroups)
         case .q4_K:
             return MatrixKernels(variant, vector: .superBlocks(K.superBlockRows), batch: .superBlocks(K.superBlockBatch),
                                  packed: Packed(pack: K.pack, vector: .superBlocks(K.packedQ4_KVectors),

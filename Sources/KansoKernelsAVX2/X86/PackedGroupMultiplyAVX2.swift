@@ -1,5 +1,5 @@
-// Y = X·Wᵀ through a Q8_0 or Q4_0 matrix packed in groups of eight interleaved rows
-// (PackedRowGroups.swift), for one activation vector (generation) or several (prompts), with AVX2:
+// Y = X·Wᵀ through a Q8_0, Q4_0, Q4_1, Q5_0 or Q5_1 matrix packed in groups of eight interleaved
+// rows (PackedRowGroups.swift), for one activation vector (generation) or several (prompts), with AVX2:
 //
 //   step k of block b:   [w_0[4k…4k+3] | w_1[4k…4k+3] | … | w_7[4k…4k+3]] · [x[4k…4k+3] × 8]
 //   after `vpmaddwd` with ones, int32 lane j = row j: no horizontal sum, and the block's float
@@ -7,9 +7,12 @@
 //   by eight rows instead of done per row as the per-row dots (LegacyQuantDotSIMD.swift) do.
 //
 // Q8_0 multiplies |w| by x with w's sign moved onto it (`vpsignb`; |w| ≤ 128, |x| ≤ 127 keep each
-// int16 pair sum within 32,512) and widens every step. Q4_0's nibbles are unsigned (q ≤ 15), so
-// a whole block of eight steps sums in int16 (8 · 2 · 15 · 127 = 30,480) and is widened once;
-// its zero point adds −8 · d_w · d_x · Σ q_x per block. Several vectors go four at a time, the
+// int16 pair sum within 32,512) and widens every step. The 4- and 5-bit types' values are unsigned
+// (the nibble, plus 16 where the fifth bit's mask says so: `addWhereBitsSet`), so a whole block
+// of eight `vpmaddubsw` sums in int16 for 4 bits (8 · 2 · 15 · 127 = 30,480) and half a block for
+// 5 bits (4 · 2 · 31 · 127 = 31,496) before it is widened; with VNNI (the AVX-512 module) each step
+// is one `vpdpbusd` into int32. The zero point of Q4_0 and Q5_0 adds −8 or −16 · d_w · d_x · Σ q_x
+// per block, the min of Q4_1 and Q5_1 m_w · d_x · Σ q_x. Several vectors go four at a time, the
 // weight registers unpacked once for the four.
 
 #if arch(x86_64)
@@ -17,7 +20,7 @@ import KansoGGUF
 import KansoKernelCore
 import _Builtin_intrinsics.intel
 
-/// A MatrixKernel for a packed Q8_0 or Q4_0 matrix: x quantized in blocks of 32, then
+/// A MatrixKernel for a packed Q8_0, Q4_0, Q4_1, Q5_0 or Q5_1 matrix: x quantized in blocks of 32, then
 /// `multiplyPackedRowGroups`.
 func multiplyPackedGroups(_ matrix: MatrixOperand, _ x: UnsafePointer<Float>, _ n: Int,
                           _ y: UnsafeMutablePointer<Float>, _ outputStride: Int, _ rows: Range<Int>) {
@@ -45,12 +48,25 @@ func multiplyPackedRowGroups(_ w: PackedRowGroups, _ x: QuantizedActivation,
             if count == 1 {
                 let quants = UnsafeRawPointer(x.quants + v * x.columns)
                 @inline(__always) func quantsAt(_ offset: Int) -> __m256i { broadcastQuants(quants, offset) }
-                store(w.type == .q8_0 ? packedQ8_0Group(w, g, x, vector: v, quantsAt)
-                                      : packedQ4_0Group(w, g, x, vector: v, quantsAt), output)
+                // one specialisation per type, so the kernels' branches on it are constants
+                let lanes = switch w.type {
+                case .q8_0: packedQ8_0Group(w, g, x, vector: v, quantsAt)
+                case .q4_0: packedNibbleGroup(w, g, x, vector: v, .q4_0, quantsAt)
+                case .q4_1: packedNibbleGroup(w, g, x, vector: v, .q4_1, quantsAt)
+                case .q5_0: packedNibbleGroup(w, g, x, vector: v, .q5_0, quantsAt)
+                default: packedNibbleGroup(w, g, x, vector: v, .q5_1, quantsAt)
+                }
+                store(lanes, output)
             } else {
                 // the group's first tile reads it from memory, the others from cache
-                let tile = w.type == .q8_0 ? packedQ8_0Tile(w, g, x, firstVector: v, count: count, prefetching: v == 0)
-                                           : packedQ4_0Tile(w, g, x, firstVector: v, count: count, prefetching: v == 0)
+                let first = v == 0
+                let tile = switch w.type {
+                case .q8_0: packedQ8_0Tile(w, g, x, firstVector: v, count: count, prefetching: first)
+                case .q4_0: packedNibbleTile(w, g, x, firstVector: v, count: count, .q4_0, prefetching: first)
+                case .q4_1: packedNibbleTile(w, g, x, firstVector: v, count: count, .q4_1, prefetching: first)
+                case .q5_0: packedNibbleTile(w, g, x, firstVector: v, count: count, .q5_0, prefetching: first)
+                default: packedNibbleTile(w, g, x, firstVector: v, count: count, .q5_1, prefetching: first)
+                }
                 store(tile.0, output)
                 store(tile.1, output + outputStride)
                 if count > 2 { store(tile.2, output + 2 * outputStride) }
@@ -78,9 +94,9 @@ func forEachPackedGroup(_ rows: Range<Int>, _ body: (Int, (__m256, UnsafeMutable
     }
 }
 
-/// The eight rows' f16 block scales of group-block `block`, as floats.
+/// The eight rows' f16 values at `block` (their scales d at the group-block's start), as floats.
 @inline(__always)
-private func groupScales(_ block: UnsafeRawPointer) -> __m256 {
+func groupScales(_ block: UnsafeRawPointer) -> __m256 {
     _mm256_cvtph_ps(block.loadUnaligned(as: __m128i.self))
 }
 
@@ -114,29 +130,71 @@ private func packedQ8_0Group(_ w: PackedRowGroups, _ g: Int, _ x: QuantizedActiv
     return addBlockPairs(blocks, block)
 }
 
-/// Group g of a Q4_0 matrix with vector v: lane j = row 8g + j (`quantsAt` as for Q8_0).
+/// The packed 4- and 5-bit types, as the kernels' specialisations see them.
+enum NibbleType {
+    case q4_0, q4_1, q5_0, q5_1
+
+    /// A fifth bit per value (in the group-block's masks).
+    var hasFifthBit: Bool { self == .q5_0 || self == .q5_1 }
+    /// w = d · q + m (Q4_1, Q5_1), else w = d · (q − zeroPoint).
+    var hasMin: Bool { self == .q4_1 || self == .q5_1 }
+    var zeroPoint: Float { hasFifthBit ? 16 : 8 }
+}
+
+/// Σ q · x over block b of group-block `p` for the eight rows, lane j = row j: the nibbles (with
+/// their fifth bits) against `quantsAt(offset)`, four bytes of x at `offset` of the vector
+/// broadcast to the eight rows' lanes.
 @inline(__always)
-private func packedQ4_0Group(_ w: PackedRowGroups, _ g: Int, _ x: QuantizedActivation, vector v: Int,
-                             _ quantsAt: (Int) -> __m256i) -> __m256 {
+func nibbleBlockSums(_ w: PackedRowGroups, _ p: UnsafeRawPointer, _ type: NibbleType, block b: Int,
+                     _ quantsAt: (Int) -> __m256i) -> __m256i {
+    let lowNibbles = _mm256_set1_epi8(0x0F), sixteen = _mm256_set1_epi8(16)
+    var lanes = _mm256_setzero_si256()
+    var sums = _mm256_setzero_si256()  // int16 pair sums not yet widened (AVX2)
+    for k in 0..<4 {
+        let packed = p.loadUnaligned(fromByteOffset: w.quantsOffset + 32 * k, as: __m256i.self)
+        var low = _mm256_and_si256(packed, lowNibbles)
+        var high = _mm256_and_si256(_mm256_srli_epi16(packed, 4), lowNibbles)
+        if type.hasFifthBit {
+            low = addWhereBitsSet(low, p.load(fromByteOffset: w.masksOffset + 8 * k, as: UInt32.self), sixteen)
+            high = addWhereBitsSet(high, p.load(fromByteOffset: w.masksOffset + 8 * k + 4, as: UInt32.self), sixteen)
+        }
+        #if KANSO_AVX512_VNNI
+        lanes = addByteDots(addByteDots(lanes, low, quantsAt(32 * b + 4 * k)), high, quantsAt(32 * b + 16 + 4 * k))
+        #else
+        sums = _mm256_add_epi16(sums, _mm256_maddubs_epi16(low, quantsAt(32 * b + 4 * k)))
+        sums = _mm256_add_epi16(sums, _mm256_maddubs_epi16(high, quantsAt(32 * b + 16 + 4 * k)))
+        if type.hasFifthBit ? k % 2 == 1 : k == 3 {
+            lanes = _mm256_add_epi32(lanes, _mm256_madd_epi16(sums, _mm256_set1_epi16(1)))
+            sums = _mm256_setzero_si256()
+        }
+        #endif
+    }
+    return lanes
+}
+
+/// acc + the eight rows' products of one block from their integer sums `lanes`: d_w · d_x · Σq·x
+/// and the zero point's −z · d_w · d_x · Σx or the min's m_w · d_x · Σx (`xd` = d_x, `xs` = Σx).
+@inline(__always)
+func nibbleBlockFinish(_ acc: __m256, _ w: PackedRowGroups, _ p: UnsafeRawPointer, _ type: NibbleType,
+                       _ lanes: __m256i, xd: Float, xs: Int32) -> __m256 {
+    if type.hasMin {
+        let scaled = _mm256_fmadd_ps(_mm256_cvtepi32_ps(lanes), _mm256_mul_ps(groupScales(p), _mm256_set1_ps(xd)), acc)
+        return _mm256_fmadd_ps(groupScales(p + w.minsOffset), _mm256_set1_ps(xd * Float(xs)), scaled)
+    }
+    let perRow = _mm256_fmadd_ps(_mm256_cvtepi32_ps(lanes), _mm256_set1_ps(xd), _mm256_set1_ps(-type.zeroPoint * xd * Float(xs)))
+    return _mm256_fmadd_ps(perRow, groupScales(p), acc)
+}
+
+/// Group g of a 4- or 5-bit matrix with vector v: lane j = row 8g + j (`quantsAt` as for Q8_0).
+@inline(__always)
+private func packedNibbleGroup(_ w: PackedRowGroups, _ g: Int, _ x: QuantizedActivation, vector v: Int, _ type: NibbleType,
+                               _ quantsAt: (Int) -> __m256i) -> __m256 {
     let blocks = w.blocks
     let xd = x.scales + v * blocks, xs = x.sums + v * blocks
-    let lowNibbles = _mm256_set1_epi8(0x0F)
-    let ones = _mm256_set1_epi16(1)
     @inline(__always) func block(_ b: Int, _ acc: inout __m256) {
         let p = w.groupBlock(g, b)
-        prefetchWeights(p, lines: 3)  // (144 bytes)
-        var sums = _mm256_setzero_si256()  // int16 pair sums of the whole block
-        for k in 0..<4 {
-            let packed = p.loadUnaligned(fromByteOffset: 16 + 32 * k, as: __m256i.self)
-            let low = _mm256_and_si256(packed, lowNibbles)
-            let high = _mm256_and_si256(_mm256_srli_epi16(packed, 4), lowNibbles)
-            sums = _mm256_add_epi16(sums, _mm256_maddubs_epi16(low, quantsAt(32 * b + 4 * k)))
-            sums = _mm256_add_epi16(sums, _mm256_maddubs_epi16(high, quantsAt(32 * b + 16 + 4 * k)))
-        }
-        // d_w · (d_x · Σ q·x − 8 · d_x · Σ x)
-        let perRow = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_madd_epi16(sums, ones)), _mm256_set1_ps(xd[b]),
-                                     _mm256_set1_ps(-8 * xd[b] * Float(xs[b])))
-        acc = _mm256_fmadd_ps(perRow, groupScales(p), acc)
+        prefetchWeights(p, lines: 3)  // (144 to 192 bytes)
+        acc = nibbleBlockFinish(acc, w, p, type, nibbleBlockSums(w, p, type, block: b, quantsAt), xd: xd[b], xs: xs[b])
     }
     return addBlockPairs(blocks, block)
 }
@@ -175,44 +233,28 @@ private func packedQ8_0Tile(_ w: PackedRowGroups, _ g: Int, _ x: QuantizedActiva
     return (acc0, acc1, acc2, acc3)
 }
 
-/// Group g of a Q4_0 matrix with vectors v ..< v + count (2...4; missing slots repeat the last).
+/// Group g of a 4- or 5-bit matrix with vectors v ..< v + count (2...4; missing slots repeat the last).
 @inline(__always)
-private func packedQ4_0Tile(_ w: PackedRowGroups, _ g: Int, _ x: QuantizedActivation, firstVector v: Int, count: Int,
-                            prefetching: Bool) -> RowGroupTile {
+private func packedNibbleTile(_ w: PackedRowGroups, _ g: Int, _ x: QuantizedActivation, firstVector v: Int, count: Int,
+                              _ type: NibbleType, prefetching: Bool) -> RowGroupTile {
     let blocks = w.blocks
     let quants = UnsafeRawPointer(x.quants)
-    let lowNibbles = _mm256_set1_epi8(0x0F)
-    let ones = _mm256_set1_epi16(1)
     let (slot0, slot1, slot2, slot3) = tileSlots(firstVector: v, count: count)
     let q0 = quants + slot0 * x.columns, q1 = quants + slot1 * x.columns
     let q2 = quants + slot2 * x.columns, q3 = quants + slot3 * x.columns
     var acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0
     for b in 0..<blocks {
         let p = w.groupBlock(g, b)
-        if prefetching { prefetchWeights(p, lines: 3) }  // (144 bytes)
-        var s0 = _mm256_setzero_si256(), s1 = s0, s2 = s0, s3 = s0  // int16 pair sums of the block
-        for k in 0..<4 {
-            let packed = p.loadUnaligned(fromByteOffset: 16 + 32 * k, as: __m256i.self)
-            let low = _mm256_and_si256(packed, lowNibbles)
-            let high = _mm256_and_si256(_mm256_srli_epi16(packed, 4), lowNibbles)
-            let lowOffset = 32 * b + 4 * k, highOffset = 32 * b + 16 + 4 * k
-            s0 = _mm256_add_epi16(s0, _mm256_maddubs_epi16(low, broadcastQuants(q0, lowOffset)))
-            s1 = _mm256_add_epi16(s1, _mm256_maddubs_epi16(low, broadcastQuants(q1, lowOffset)))
-            s2 = _mm256_add_epi16(s2, _mm256_maddubs_epi16(low, broadcastQuants(q2, lowOffset)))
-            s3 = _mm256_add_epi16(s3, _mm256_maddubs_epi16(low, broadcastQuants(q3, lowOffset)))
-            s0 = _mm256_add_epi16(s0, _mm256_maddubs_epi16(high, broadcastQuants(q0, highOffset)))
-            s1 = _mm256_add_epi16(s1, _mm256_maddubs_epi16(high, broadcastQuants(q1, highOffset)))
-            s2 = _mm256_add_epi16(s2, _mm256_maddubs_epi16(high, broadcastQuants(q2, highOffset)))
-            s3 = _mm256_add_epi16(s3, _mm256_maddubs_epi16(high, broadcastQuants(q3, highOffset)))
+        if prefetching { prefetchWeights(p, lines: 3) }  // (144 to 192 bytes)
+        // (the four vectors unpack the same nibbles: the compiler shares the loads and masks)
+        let lanes0 = nibbleBlockSums(w, p, type, block: b) { broadcastQuants(q0, $0) }
+        let lanes1 = nibbleBlockSums(w, p, type, block: b) { broadcastQuants(q1, $0) }
+        let lanes2 = nibbleBlockSums(w, p, type, block: b) { broadcastQuants(q2, $0) }
+        let lanes3 = nibbleBlockSums(w, p, type, block: b) { broadcastQuants(q3, $0) }
+        @inline(__always) func finish(_ acc: inout __m256, _ lanes: __m256i, _ slot: Int) {
+            acc = nibbleBlockFinish(acc, w, p, type, lanes, xd: x.scales[slot * blocks + b], xs: x.sums[slot * blocks + b])
         }
-        let scales = groupScales(p)
-        @inline(__always) func finish(_ acc: inout __m256, _ sums: __m256i, _ slot: Int) {
-            let d = x.scales[slot * blocks + b], total = Float(x.sums[slot * blocks + b])
-            let perRow = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_madd_epi16(sums, ones)), _mm256_set1_ps(d),
-                                         _mm256_set1_ps(-8 * d * total))
-            acc = _mm256_fmadd_ps(perRow, scales, acc)
-        }
-        finish(&acc0, s0, slot0); finish(&acc1, s1, slot1); finish(&acc2, s2, slot2); finish(&acc3, s3, slot3)
+        finish(&acc0, lanes0, slot0); finish(&acc1, lanes1, slot1); finish(&acc2, lanes2, slot2); finish(&acc3, lanes3, slot3)
     }
     return (acc0, acc1, acc2, acc3)
 }

@@ -20,7 +20,7 @@ func packRowGroups(_ packed: PackedRowGroups, _ range: Range<Int>, _ source: Uns
         for b in 0..<blocks {
             let out = packed.groupBlockForPacking(g, b)
             @inline(__always) func block(_ j: Int) -> UnsafeRawPointer { source + (8 * g + j) * rowBytes + b * blockBytes }
-            for j in 0..<8 {
+            for j in 0..<8 {  // the scales d
                 out.storeBytes(of: j < present ? block(j).loadUnaligned(as: UInt16.self) : 0, toByteOffset: 2 * j, as: UInt16.self)
             }
             @inline(__always) func steps(from offset: Int, to destination: UnsafeMutableRawPointer) {
@@ -29,22 +29,46 @@ func packRowGroups(_ packed: PackedRowGroups, _ range: Range<Int>, _ source: Uns
                 }
                 storeFourByteSteps(row(0), row(1), row(2), row(3), row(4), row(5), row(6), row(7), to: destination)
             }
-            if type == .q8_0 {
-                steps(from: 2, to: out + 16)
-            } else if type == .q4_K {
-                let words = (out + 32).assumingMemoryBound(to: UInt32.self)  // [3 words, 8 rows]
-                for j in 0..<8 {
-                    out.storeBytes(of: j < present ? block(j).loadUnaligned(fromByteOffset: 2, as: UInt16.self) : 0,
-                                   toByteOffset: 16 + 2 * j, as: UInt16.self)
-                    for k in 0..<3 { words[8 * k + j] = j < present ? block(j).loadUnaligned(fromByteOffset: 4 + 4 * k, as: UInt32.self) : 0 }
-                }
-                for c in 0..<4 { steps(from: 16 + 32 * c, to: out + 128 + 256 * c) }
-            } else {
+            @inline(__always) func halves(from offset: Int) {  // sixteen bytes a row: nibbles
                 @inline(__always) func half(_ j: Int) -> __m128i {
-                    j < present ? block(j).loadUnaligned(fromByteOffset: 2, as: __m128i.self) : zeroHalf
+                    j < present ? block(j).loadUnaligned(fromByteOffset: offset, as: __m128i.self) : zeroHalf
                 }
                 @inline(__always) func pair(_ j: Int) -> __m256i { __m256i(lowHalf: half(j), highHalf: half(j + 4)) }
-                storeFourByteSteps(pair(0), pair(1), pair(2), pair(3), to: out + 16)
+                storeFourByteSteps(pair(0), pair(1), pair(2), pair(3), to: out + packed.quantsOffset)
+            }
+            @inline(__always) func halfPrecision(from offset: Int, to destination: Int) {  // the eight rows' f16 at `offset`
+                for j in 0..<8 {
+                    out.storeBytes(of: j < present ? block(j).loadUnaligned(fromByteOffset: offset, as: UInt16.self) : 0,
+                                   toByteOffset: destination + 2 * j, as: UInt16.self)
+                }
+            }
+            @inline(__always) func fifthBits(from offset: Int) {
+                PackedRowGroups.storeFifthBitMasks(at: out + packed.masksOffset) { j in
+                    j < present ? block(j).loadUnaligned(fromByteOffset: offset, as: UInt32.self) : 0
+                }
+            }
+            switch type {
+            case .q8_0:
+                steps(from: 2, to: out + packed.quantsOffset)
+            case .q4_0:
+                halves(from: 2)
+            case .q4_1:
+                halfPrecision(from: 2, to: packed.minsOffset)
+                halves(from: 4)
+            case .q5_0:
+                fifthBits(from: 2)
+                halves(from: 6)
+            case .q5_1:
+                halfPrecision(from: 2, to: packed.minsOffset)
+                fifthBits(from: 4)
+                halves(from: 8)
+            default:  // Q4_K
+                let words = (out + 32).assumingMemoryBound(to: UInt32.self)  // [3 words, 8 rows]
+                halfPrecision(from: 2, to: 16)
+                for j in 0..<8 {
+                    for k in 0..<3 { words[8 * k + j] = j < present ? block(j).loadUnaligned(fromByteOffset: 4 + 4 * k, as: UInt32.self) : 0 }
+                }
+                for c in 0..<4 { steps(from: 16 + 32 * c, to: out + packed.quantsOffset + 256 * c) }
             }
         }
     }
