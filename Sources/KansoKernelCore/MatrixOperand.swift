@@ -49,8 +49,8 @@ public protocol X86KernelSet {
     static var blockPairRows: MatrixKernel { get }
     static var superBlockRows: MatrixKernel { get }
     static var pack: PackKernel { get }
-    static var packedGroups: MatrixKernel { get }
-    static var packedGroupsBatch: MatrixKernel { get }
+    static func packedGroups(_ type: GGMLType) -> MatrixKernel
+    static func packedGroupsBatch(_ type: GGMLType) -> MatrixKernel
     static var packedQ4_KVectors: MatrixKernel { get }
     static var packedQ4_KBatch: MatrixKernel { get }
     static var interleavedBatch: MatrixKernel { get }

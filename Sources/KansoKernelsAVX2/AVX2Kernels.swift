@@ -6,6 +6,7 @@
 // register). Nothing outside this module may call it except through these entries, after cpuid.
 
 #if arch(x86_64)
+import KansoGGUF
 import KansoKernelCore
 
 public enum AVX2Kernels: X86KernelSet {
@@ -19,10 +20,10 @@ public enum AVX2Kernels: X86KernelSet {
     public static let superBlockRows: MatrixKernel = multiplySuperBlockRowsSIMD
     /// The packing of Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 and Q4_K into row groups (X86/PackedRowGroupsPacking.swift).
     public static let pack: PackKernel = packRowGroups
-    /// Packed Q8_0, Q4_0, Q4_1, Q5_0 and Q5_1, one vector (X86/PackedGroupMultiplyAVX2.swift).
-    public static let packedGroups: MatrixKernel = multiplyPackedGroups
-    /// Packed Q8_0, Q4_0, Q4_1, Q5_0 and Q5_1, several vectors four a tile (the same kernel).
-    public static let packedGroupsBatch: MatrixKernel = multiplyPackedGroups
+    /// Packed Q8_0, Q4_0, Q4_1, Q5_0 and Q5_1, one vector at a time (X86/PackedGroupMultiplyAVX2.swift).
+    public static func packedGroups(_ type: GGMLType) -> MatrixKernel { packedGroupKernels(type).vector }
+    /// Packed Q8_0, Q4_0, Q4_1, Q5_0 and Q5_1, several vectors four a tile (X86/PackedGroupMultiplyAVX2.swift).
+    public static func packedGroupsBatch(_ type: GGMLType) -> MatrixKernel { packedGroupKernels(type).batch }
     /// Packed Q4_K, one vector at a time (X86/PackedSuperBlockMultiplyAVX2.swift).
     public static let packedQ4_KVectors: MatrixKernel = multiplyPackedQ4_KVectors
     /// Packed Q4_K, several vectors four a tile (X86/PackedSuperBlockMultiplyAVX2.swift).

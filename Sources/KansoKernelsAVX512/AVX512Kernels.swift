@@ -7,6 +7,7 @@
 // these entries, after cpuid: it is the only module whose code may use AVX-512 instructions.
 
 #if arch(x86_64)
+import KansoGGUF
 import KansoKernelCore
 
 public enum AVX512Kernels: X86KernelSet {
@@ -20,10 +21,13 @@ public enum AVX512Kernels: X86KernelSet {
     public static let superBlockRows: MatrixKernel = multiplySuperBlockRowsSIMD
     /// The packing of Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 and Q4_K into row groups (X86/PackedRowGroupsPacking.swift).
     public static let pack: PackKernel = packRowGroups
-    /// Packed Q8_0, Q4_0, Q4_1, Q5_0 and Q5_1, one vector (X86/PackedGroupMultiplyAVX2.swift, with VNNI).
-    public static let packedGroups: MatrixKernel = multiplyPackedGroups
+    /// Packed Q8_0, Q4_0, Q4_1, Q5_0 and Q5_1, one vector at a time (X86/PackedGroupMultiplyAVX2.swift,
+    /// with VNNI). Sixteen rows a register, two groups side by side, measured slower on a Zen 4
+    /// (1 thread, 135M Q4_1, CPU time: 126-129 against 148-154 tokens/s), which splits 512-bit
+    /// instructions in two 256-bit halves and pays for joining the groups' halves.
+    public static func packedGroups(_ type: GGMLType) -> MatrixKernel { packedGroupKernels(type).vector }
     /// Packed Q8_0, Q4_0, Q4_1, Q5_0 and Q5_1, several vectors sixteen rows a register (PackedGroupMultiplyAVX512.swift).
-    public static let packedGroupsBatch: MatrixKernel = multiplyPackedGroupsWide
+    public static func packedGroupsBatch(_ type: GGMLType) -> MatrixKernel { packedGroupBatchWideKernel(type) }
     /// Packed Q4_K, one vector at a time (X86/PackedSuperBlockMultiplyAVX2.swift, with VNNI).
     public static let packedQ4_KVectors: MatrixKernel = multiplyPackedQ4_KVectors
     /// Packed Q4_K, several vectors sixteen rows a register (PackedSuperBlockMultiplyAVX512.swift).

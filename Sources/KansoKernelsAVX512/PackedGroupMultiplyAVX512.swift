@@ -19,45 +19,61 @@ import KansoGGUF
 import KansoKernelCore
 import _Builtin_intrinsics.intel
 
-/// A MatrixKernel for two or more vectors through a packed Q8_0, Q4_0, Q4_1, Q5_0 or Q5_1 matrix.
-func multiplyPackedGroupsWide(_ matrix: MatrixOperand, _ x: UnsafePointer<Float>, _ n: Int,
-                              _ y: UnsafeMutablePointer<Float>, _ outputStride: Int, _ rows: Range<Int>) {
-    let activation = quantizedActivation(x, count: n, columns: matrix.columns)
-    multiplyPackedBatchAVX512(matrix.packed!, activation, into: y, outputStride: outputStride, rows: rows)
+/// The MatrixKernel for two or more vectors through a packed Q8_0, Q4_0, Q4_1, Q5_0 or Q5_1
+/// matrix: one function per type, each specialised for it (X86/PackedGroupMultiplyAVX2.swift says why).
+func packedGroupBatchWideKernel(_ type: GGMLType) -> MatrixKernel {
+    switch type {
+    case .q8_0: return { multiplyPackedBatchWide($0, $1, $2, $3, $4, $5, .q8_0) }
+    case .q4_0: return { multiplyPackedBatchWide($0, $1, $2, $3, $4, $5, .q4_0) }
+    case .q4_1: return { multiplyPackedBatchWide($0, $1, $2, $3, $4, $5, .q4_1) }
+    case .q5_0: return { multiplyPackedBatchWide($0, $1, $2, $3, $4, $5, .q5_0) }
+    default: return { multiplyPackedBatchWide($0, $1, $2, $3, $4, $5, .q5_1) }
+    }
 }
 
 /// y[v · outputStride + r] for the rows in `rows` and every vector of `x` (two or more), through
-/// the packed matrix `w`.
-func multiplyPackedBatchAVX512(_ w: PackedRowGroups, _ x: QuantizedActivation, into y: UnsafeMutablePointer<Float>,
-                                   outputStride: Int, rows: Range<Int>) {
-    guard !rows.isEmpty else { return }
-    let n = x.vectors
-    var g = rows.lowerBound / 8
-    let lastGroup = (rows.upperBound - 1) / 8
-    while g <= lastGroup {
-        let second = min(g + 1, lastGroup)  // (the same group again when none is left)
-        let first = max(rows.lowerBound, 8 * g), end = min(rows.upperBound, 8 * g + (second > g ? 16 : 8))
+/// the packed matrix, sixteen rows and four vectors a tile.
+@inline(__always)
+private func multiplyPackedBatchWide(_ matrix: MatrixOperand, _ x: UnsafePointer<Float>, _ n: Int,
+                                     _ y: UnsafeMutablePointer<Float>, _ outputStride: Int, _ rows: Range<Int>,
+                                     _ type: GGMLType) {
+    let w = matrix.packed!
+    let activation = quantizedActivation(x, count: n, columns: matrix.columns)
+    forEachGroupPair(rows) { a, b, first, end in
         var v = 0
         while v < n {
             let count = min(4, n - v)
             let prefetch = v == 0
-            // one specialisation per type, so the tile's branches on it are constants
-            let tile = switch w.type {
-            case .q8_0: packedQ8_0WideTile(w, g, second, x, firstVector: v, count: count, prefetching: prefetch)
-            case .q4_0: packedNibbleWideTile(w, g, second, x, firstVector: v, count: count, .q4_0, prefetching: prefetch)
-            case .q4_1: packedNibbleWideTile(w, g, second, x, firstVector: v, count: count, .q4_1, prefetching: prefetch)
-            case .q5_0: packedNibbleWideTile(w, g, second, x, firstVector: v, count: count, .q5_0, prefetching: prefetch)
-            default: packedNibbleWideTile(w, g, second, x, firstVector: v, count: count, .q5_1, prefetching: prefetch)
+            let tile = switch type {
+            case .q8_0: packedQ8_0WideTile(w, a, b, activation, firstVector: v, count: count, prefetching: prefetch)
+            case .q4_0: packedNibbleWideTile(w, a, b, activation, firstVector: v, count: count, .q4_0, prefetching: prefetch)
+            case .q4_1: packedNibbleWideTile(w, a, b, activation, firstVector: v, count: count, .q4_1, prefetching: prefetch)
+            case .q5_0: packedNibbleWideTile(w, a, b, activation, firstVector: v, count: count, .q5_0, prefetching: prefetch)
+            default: packedNibbleWideTile(w, a, b, activation, firstVector: v, count: count, .q5_1, prefetching: prefetch)
             }
             withUnsafeBytes(of: tile) { raw in
                 let lanes = raw.bindMemory(to: Float.self)  // [4 vectors, 16 rows]
                 for k in 0..<count {
                     let output = y + (v + k) * outputStride
-                    for r in first..<end { output[r] = lanes[16 * k + r - 8 * g] }
+                    for r in first..<end { output[r] = lanes[16 * k + r - 8 * a] }
                 }
             }
             v += count
         }
+    }
+}
+
+/// Runs `body(a, b, first, end)` for each pair of row groups that `rows` touches: groups a and
+/// b = a + 1 (a again for a last odd group), whose rows in `rows` are first..<end (lane i of a
+/// sixteen-row register is row 8a + i).
+@inline(__always)
+func forEachGroupPair(_ rows: Range<Int>, _ body: (Int, Int, Int, Int) -> Void) {
+    guard !rows.isEmpty else { return }
+    var g = rows.lowerBound / 8
+    let lastGroup = (rows.upperBound - 1) / 8
+    while g <= lastGroup {
+        let second = min(g + 1, lastGroup)
+        body(g, second, max(rows.lowerBound, 8 * g), min(rows.upperBound, 8 * g + (second > g ? 16 : 8)))
         g += 2
     }
 }

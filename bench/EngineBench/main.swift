@@ -114,6 +114,15 @@ func benchmarkToken(_ index: Int, vocabulary: Int) -> Int32 {
 
 func nanoseconds() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
 
+/// CPU time of the whole process so far, in seconds: beside the wall-clock rate, a rate that the
+/// neighbours of a shared machine do not take cores from (at one thread; with more, the pool's
+/// spinning counts too).
+func processSeconds() -> Double {
+    var time = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time)
+    return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+}
+
 func argmax(_ logits: [Float]) -> Int32 {
     var best = 0
     for i in 1..<logits.count where logits[i] > logits[best] { best = i }
@@ -187,13 +196,13 @@ func loadModel(_ options: BenchmarkOptions) throws -> Model {
 func measureGeneration(_ model: Model, cache: KVCache, prompt: [Int32], options: BenchmarkOptions,
                        report: ([String: Any]) -> Void) throws -> [Double] {
     let generationPrompt = Array(prompt.prefix(options.generationPromptLength))
-    var generationSeconds: [Double] = []
+    var generationSeconds: [Double] = [], cpuSeconds: [Double] = []
     var generated: [Int32] = []  // the greedy tokens, compared with llama.cpp's by the Python script
     for run in 0...options.runs {
         cache.clear()
         var token = argmax(try model.evaluate(generationPrompt, in: cache)[0])
         generated = [token]
-        let start = nanoseconds()
+        let start = nanoseconds(), cpuStart = processSeconds()
         for step in 0..<options.generationLength {
             let logits = try model.decode(batch: [(cache: cache, token: token)])[0]
             if step == options.generationLength - 1 {
@@ -203,11 +212,13 @@ func measureGeneration(_ model: Model, cache: KVCache, prompt: [Int32], options:
             generated.append(token)
         }
         let seconds = Double(nanoseconds() - start) / 1e9
-        if run > 0 { generationSeconds.append(seconds) }
+        if run > 0 { generationSeconds.append(seconds); cpuSeconds.append(processSeconds() - cpuStart) }
     }
     report(["measurement": "tg\(options.generationLength)", "tokens": options.generationLength,
             "tokens_per_second": rounded(Double(options.generationLength) / (generationSeconds.min() ?? .infinity)),
-            "runs_seconds": generationSeconds.map { rounded($0, 4) }, "generated": generated.map { Int($0) }])
+            "cpu_tokens_per_second": rounded(Double(options.generationLength) / (cpuSeconds.min() ?? .infinity)),
+            "runs_seconds": generationSeconds.map { rounded($0, 4) }, "generated": generated.map { Int($0) },
+            "kernels": model.kernelVariant.rawValue])
 
     return generationSeconds
 }
@@ -270,18 +281,19 @@ func run(_ options: BenchmarkOptions) throws {
 
     // Prompt processing: the whole prompt in one evaluate call, into an empty cache.
     let prompt = (0..<options.promptLength).map { benchmarkToken($0, vocabulary: vocabulary) }
-    var promptSeconds: [Double] = []
+    var promptSeconds: [Double] = [], promptCPUSeconds: [Double] = []
     for run in 0...options.runs {  // run 0 is the warm-up
         cache.clear()
-        let start = nanoseconds()
+        let start = nanoseconds(), cpuStart = processSeconds()
         let logits = try model.evaluate(prompt, in: cache)[0]
         let seconds = Double(nanoseconds() - start) / 1e9
         try checkFinite(logits, measurement: "pp\(options.promptLength)", step: options.promptLength - 1)
-        if run > 0 { promptSeconds.append(seconds) }
+        if run > 0 { promptSeconds.append(seconds); promptCPUSeconds.append(processSeconds() - cpuStart) }
     }
     report(["measurement": "pp\(options.promptLength)", "tokens": options.promptLength,
-            "batch_capacity": model.batchCapacity,
+            "batch_capacity": model.batchCapacity, "kernels": model.kernelVariant.rawValue,
             "tokens_per_second": rounded(Double(options.promptLength) / (promptSeconds.min() ?? .infinity)),
+            "cpu_tokens_per_second": rounded(Double(options.promptLength) / (promptCPUSeconds.min() ?? .infinity)),
             "runs_seconds": promptSeconds.map { rounded($0, 4) }])
 
     let generationSeconds = try measureGeneration(model, cache: cache, prompt: prompt, options: options, report: report)

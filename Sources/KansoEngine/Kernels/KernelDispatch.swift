@@ -73,7 +73,7 @@ extension MatrixKernels {
                                             _: K.Type) -> MatrixKernels {
         let wholePairs = columns % 64 == 0  // the block-pair dots and the interleaved batches take 64 at a time
         let legacyBatch: MatrixKernel = wholePairs ? K.interleavedBatch : K.rows
-        let packedGroups = Packed(pack: K.pack, vector: .blocks(K.packedGroups), batch: .blocks(K.packedGroupsBatch))
+        var packedGroups: Packed { Packed(pack: K.pack, vector: .blocks(K.packedGroups(type)), batch: .blocks(K.packedGroupsBatch(type))) }
         switch type {
         case .q8_0:
             return MatrixKernels(variant, vector: .blocks(K.legacyRows), batch: .blocks(wholePairs ? K.interleavedBatch : K.legacyRows),

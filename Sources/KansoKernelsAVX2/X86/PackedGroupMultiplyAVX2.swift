@@ -20,58 +20,75 @@ import KansoGGUF
 import KansoKernelCore
 import _Builtin_intrinsics.intel
 
-/// A MatrixKernel for a packed Q8_0, Q4_0, Q4_1, Q5_0 or Q5_1 matrix: x quantized in blocks of 32, then
-/// `multiplyPackedRowGroups`.
-func multiplyPackedGroups(_ matrix: MatrixOperand, _ x: UnsafePointer<Float>, _ n: Int,
-                          _ y: UnsafeMutablePointer<Float>, _ outputStride: Int, _ rows: Range<Int>) {
-    let activation = quantizedActivation(x, count: n, columns: matrix.columns)
-    multiplyPackedRowGroups(matrix.packed!, activation, into: y, outputStride: outputStride, rows: rows)
+/// The MatrixKernels of a packed Q8_0, Q4_0, Q4_1, Q5_0 or Q5_1 matrix: one vector at a time
+/// (generation) and four vectors a tile (prompts), x quantized in blocks of 32. One function per
+/// type and kind, each specialised for it: one function over all types grew past what the
+/// optimizer inlines into and called `loadUnaligned` out of line in its inner loop.
+func packedGroupKernels(_ type: GGMLType) -> (vector: MatrixKernel, batch: MatrixKernel) {
+    switch type {
+    case .q8_0: return ({ multiplyPackedVectors($0, $1, $2, $3, $4, $5, .q8_0) }, { multiplyPackedTiles($0, $1, $2, $3, $4, $5, .q8_0) })
+    case .q4_0: return ({ multiplyPackedVectors($0, $1, $2, $3, $4, $5, .q4_0) }, { multiplyPackedTiles($0, $1, $2, $3, $4, $5, .q4_0) })
+    case .q4_1: return ({ multiplyPackedVectors($0, $1, $2, $3, $4, $5, .q4_1) }, { multiplyPackedTiles($0, $1, $2, $3, $4, $5, .q4_1) })
+    case .q5_0: return ({ multiplyPackedVectors($0, $1, $2, $3, $4, $5, .q5_0) }, { multiplyPackedTiles($0, $1, $2, $3, $4, $5, .q5_0) })
+    default: return ({ multiplyPackedVectors($0, $1, $2, $3, $4, $5, .q5_1) }, { multiplyPackedTiles($0, $1, $2, $3, $4, $5, .q5_1) })
+    }
 }
 
-/// y[v · outputStride + r] for the rows in `rows` and every vector of `x`. Each step of a vector
+/// y[v · outputStride + r] for the rows in `rows`, each vector of `x` on its own. Each step
 /// broadcasts its four bytes of x from the vector (`vpbroadcastd` from memory). An x widened
 /// eightfold once per matrix and loaded ready at each step measured 2-5% faster (1B Q4_K_M) on
 /// the AVX2 machine it was written on, and much slower on an AVX-512 Zen 4 with 32 KiB of L1d,
 /// where it reads 64 bytes per 32 of weights from up to 64 KiB (n_ff = 8192): 1B generation,
 /// alternated runs, 1 thread Q8_0 13.1-13.5 -> 18.3-20.4 t/s, Q4_0 21.3-22.0 -> 30.7-31.7;
 /// 2 threads Q8_0 20.9-25.9 -> 24.9-38.6, Q4_0 40.1-40.4 -> 56.6-56.7.
-/// Several vectors go four a tile, eight rows a register (AVX-512's sixteen-row batches:
-/// PackedGroupMultiplyAVX512.swift).
-func multiplyPackedRowGroups(_ w: PackedRowGroups, _ x: QuantizedActivation,
-                             into y: UnsafeMutablePointer<Float>, outputStride: Int, rows: Range<Int>) {
-    let n = x.vectors
+@inline(__always)
+private func multiplyPackedVectors(_ matrix: MatrixOperand, _ x: UnsafePointer<Float>, _ n: Int,
+                                   _ y: UnsafeMutablePointer<Float>, _ outputStride: Int, _ rows: Range<Int>,
+                                   _ type: GGMLType) {
+    let w = matrix.packed!
+    let activation = quantizedActivation(x, count: n, columns: matrix.columns)
+    for v in 0..<n {
+        let quants = UnsafeRawPointer(activation.quants + v * activation.columns)
+        @inline(__always) func quantsAt(_ offset: Int) -> __m256i { broadcastQuants(quants, offset) }
+        forEachPackedGroup(rows) { g, store in
+            let lanes = switch type {
+            case .q8_0: packedQ8_0Group(w, g, activation, vector: v, quantsAt)
+            case .q4_0: packedNibbleGroup(w, g, activation, vector: v, .q4_0, quantsAt)
+            case .q4_1: packedNibbleGroup(w, g, activation, vector: v, .q4_1, quantsAt)
+            case .q5_0: packedNibbleGroup(w, g, activation, vector: v, .q5_0, quantsAt)
+            default: packedNibbleGroup(w, g, activation, vector: v, .q5_1, quantsAt)
+            }
+            store(lanes, y + v * outputStride)
+        }
+    }
+}
+
+/// y[v · outputStride + r] for the rows in `rows` and every vector of `x`, each group of eight
+/// rows with four vectors at a time (AVX-512's sixteen-row batches: PackedGroupMultiplyAVX512.swift).
+@inline(__always)
+private func multiplyPackedTiles(_ matrix: MatrixOperand, _ x: UnsafePointer<Float>, _ n: Int,
+                                 _ y: UnsafeMutablePointer<Float>, _ outputStride: Int, _ rows: Range<Int>,
+                                 _ type: GGMLType) {
+    let w = matrix.packed!
+    let activation = quantizedActivation(x, count: n, columns: matrix.columns)
     forEachPackedGroup(rows) { g, store in
         var v = 0
         while v < n {
             let count = min(4, n - v)
             let output = y + v * outputStride
-            if count == 1 {
-                let quants = UnsafeRawPointer(x.quants + v * x.columns)
-                @inline(__always) func quantsAt(_ offset: Int) -> __m256i { broadcastQuants(quants, offset) }
-                // one specialisation per type, so the kernels' branches on it are constants
-                let lanes = switch w.type {
-                case .q8_0: packedQ8_0Group(w, g, x, vector: v, quantsAt)
-                case .q4_0: packedNibbleGroup(w, g, x, vector: v, .q4_0, quantsAt)
-                case .q4_1: packedNibbleGroup(w, g, x, vector: v, .q4_1, quantsAt)
-                case .q5_0: packedNibbleGroup(w, g, x, vector: v, .q5_0, quantsAt)
-                default: packedNibbleGroup(w, g, x, vector: v, .q5_1, quantsAt)
-                }
-                store(lanes, output)
-            } else {
-                // the group's first tile reads it from memory, the others from cache
-                let first = v == 0
-                let tile = switch w.type {
-                case .q8_0: packedQ8_0Tile(w, g, x, firstVector: v, count: count, prefetching: first)
-                case .q4_0: packedNibbleTile(w, g, x, firstVector: v, count: count, .q4_0, prefetching: first)
-                case .q4_1: packedNibbleTile(w, g, x, firstVector: v, count: count, .q4_1, prefetching: first)
-                case .q5_0: packedNibbleTile(w, g, x, firstVector: v, count: count, .q5_0, prefetching: first)
-                default: packedNibbleTile(w, g, x, firstVector: v, count: count, .q5_1, prefetching: first)
-                }
-                store(tile.0, output)
-                store(tile.1, output + outputStride)
-                if count > 2 { store(tile.2, output + 2 * outputStride) }
-                if count > 3 { store(tile.3, output + 3 * outputStride) }
+            // the group's first tile reads it from memory, the others from cache
+            let first = v == 0
+            let tile = switch type {
+            case .q8_0: packedQ8_0Tile(w, g, activation, firstVector: v, count: count, prefetching: first)
+            case .q4_0: packedNibbleTile(w, g, activation, firstVector: v, count: count, .q4_0, prefetching: first)
+            case .q4_1: packedNibbleTile(w, g, activation, firstVector: v, count: count, .q4_1, prefetching: first)
+            case .q5_0: packedNibbleTile(w, g, activation, firstVector: v, count: count, .q5_0, prefetching: first)
+            default: packedNibbleTile(w, g, activation, firstVector: v, count: count, .q5_1, prefetching: first)
             }
+            store(tile.0, output)
+            store(tile.1, output + outputStride)
+            if count > 2 { store(tile.2, output + 2 * outputStride) }
+            if count > 3 { store(tile.3, output + 3 * outputStride) }
             v += count
         }
     }
@@ -148,7 +165,7 @@ enum NibbleType {
 func nibbleBlockSums(_ w: PackedRowGroups, _ p: UnsafeRawPointer, _ type: NibbleType, block b: Int,
                      _ quantsAt: (Int) -> __m256i) -> __m256i {
     let lowNibbles = _mm256_set1_epi8(0x0F), sixteen = _mm256_set1_epi8(16)
-    var lanes = _mm256_setzero_si256()
+    var lanes = _mm256_setzero_si256(), highLanes = lanes  // (two chains: VNNI)
     var sums = _mm256_setzero_si256()  // int16 pair sums not yet widened (AVX2)
     for k in 0..<4 {
         let packed = p.loadUnaligned(fromByteOffset: w.quantsOffset + 32 * k, as: __m256i.self)
@@ -159,7 +176,8 @@ func nibbleBlockSums(_ w: PackedRowGroups, _ p: UnsafeRawPointer, _ type: Nibble
             high = addWhereBitsSet(high, p.load(fromByteOffset: w.masksOffset + 8 * k + 4, as: UInt32.self), sixteen)
         }
         #if KANSO_AVX512_VNNI
-        lanes = addByteDots(addByteDots(lanes, low, quantsAt(32 * b + 4 * k)), high, quantsAt(32 * b + 16 + 4 * k))
+        lanes = addByteDots(lanes, low, quantsAt(32 * b + 4 * k))
+        highLanes = addByteDots(highLanes, high, quantsAt(32 * b + 16 + 4 * k))
         #else
         sums = _mm256_add_epi16(sums, _mm256_maddubs_epi16(low, quantsAt(32 * b + 4 * k)))
         sums = _mm256_add_epi16(sums, _mm256_maddubs_epi16(high, quantsAt(32 * b + 16 + 4 * k)))
@@ -169,7 +187,7 @@ func nibbleBlockSums(_ w: PackedRowGroups, _ p: UnsafeRawPointer, _ type: Nibble
         }
         #endif
     }
-    return lanes
+    return _mm256_add_epi32(lanes, highLanes)
 }
 
 /// acc + the eight rows' products of one block from their integer sums `lanes`: d_w · d_x · Σq·x
