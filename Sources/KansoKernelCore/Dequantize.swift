@@ -2,7 +2,7 @@
 // bit (reference: ggml-quants.c; block layouts in ggml-common.h). The arithmetic order of each
 // line is the reference's, and Swift never fuses a multiply and an add, so results are exact.
 // This file: dispatch, plain floats and the 32-element legacy blocks. K-quants are in
-// DequantizeKQuants.swift.
+// DequantizeKQuants.swift, IQ4_NL and IQ4_XS in DequantizeIQ4.swift.
 import KansoGGUF
 
 /// Dequantizes `count` elements of `type` from `source` (packed blocks) into `destination`.
@@ -42,6 +42,8 @@ public func dequantize(_ type: GGMLType, from source: UnsafeRawPointer, into des
     case .q4_K: blockFunction = dequantizeBlockQ4_K
     case .q5_K: blockFunction = dequantizeBlockQ5_K
     case .q6_K: blockFunction = dequantizeBlockQ6_K
+    case .iq4_nl: blockFunction = dequantizeBlockIQ4_NL
+    case .iq4_xs: blockFunction = dequantizeBlockIQ4_XS
     default:
         destination.update(repeating: .nan, count: count)
         return

@@ -53,6 +53,8 @@ public protocol X86KernelSet {
     static func packedGroupsBatch(_ type: GGMLType) -> MatrixKernel
     static var packedQ4_KVectors: MatrixKernel { get }
     static var packedQ4_KBatch: MatrixKernel { get }
+    static var packedIQ4_XSVectors: MatrixKernel { get }
+    static var packedIQ4_XSBatch: MatrixKernel { get }
     static var interleavedBatch: MatrixKernel { get }
     static var superBlockBatch: MatrixKernel { get }
 }

@@ -15,7 +15,10 @@
 //     Q4_K  (a super-block of 256) 8 × f16 d, 8 × f16 dmin, [3 words, 8 rows] of the 12 bytes of
 //           6-bit scales and mins, then per 32-byte chunk c of nibbles (sub-block 2c low, 2c+1
 //           high) [8 steps, 8 rows, 4]
-// A group-block holds the same bytes as the file's eight blocks (8 × 34, 18, 20, 22, 24 or 144),
+//     IQ4_NL as Q4_0 (the nibbles index a table of values instead of standing for themselves)
+//     IQ4_XS (a super-block of 256) 8 × f16 d, 8 × u16 scales_h, 8 × u32 scales_l, then per
+//           sub-block of 32 the nibbles as Q4_0's: [8 sub-blocks, 4 steps, 8 rows, 4]
+// A group-block holds the same bytes as the file's eight blocks (8 × 34, 18, 20, 22, 24, 144 or 136),
 // so the copy costs what the file's pages cost, and those pages are released once copied;
 // `copyRow` gives a row back in the file's form, for lookups (the embedding rows of a tied output
 // matrix). A last group of fewer than eight rows is padded with zero rows.
@@ -42,14 +45,14 @@ public final class PackedRowGroups: @unchecked Sendable {  // written once by pa
     /// Bytes of one group-block: eight of the type's blocks.
     public let groupBlockBytes: Int
     /// Where in a group-block of a 32-element type the eight rows' f16 mins start (Q4_1, Q5_1),
-    /// the fifth-bit masks (Q5_0, Q5_1) and the quants; for Q4_K, where the nibbles start.
+    /// the fifth-bit masks (Q5_0, Q5_1) and the quants; for Q4_K and IQ4_XS, where the nibbles start.
     public let minsOffset: Int, masksOffset: Int, quantsOffset: Int
     @usableFromInline let memory: UnsafeMutableRawPointer
     /// Keeps `memory` mapped: an AnonymousPages of this matrix, or a PackedCacheFile shared by all.
     private let owner: AnyObject
 
     /// The types that have this packed form.
-    public static let servedTypes: [GGMLType] = [.q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q4_K]
+    public static let servedTypes: [GGMLType] = [.q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q4_K, .iq4_nl, .iq4_xs]
 
     public static func serves(_ type: GGMLType) -> Bool { servedTypes.contains(type) }
 
@@ -71,7 +74,7 @@ public final class PackedRowGroups: @unchecked Sendable {  // written once by pa
         let hasMins = type == .q4_1 || type == .q5_1, hasMasks = type == .q5_0 || type == .q5_1
         minsOffset = 16
         masksOffset = hasMins ? 32 : 16
-        quantsOffset = type == .q4_K ? 128 : masksOffset + (hasMasks ? 32 : 0)
+        quantsOffset = type == .q4_K ? 128 : type == .iq4_xs ? 64 : masksOffset + (hasMasks ? 32 : 0)
         self.memory = memory
         self.owner = owner
     }
@@ -115,7 +118,11 @@ public final class PackedRowGroups: @unchecked Sendable {  // written once by pa
             block.storeBytes(of: packed.load(fromByteOffset: 2 * j, as: UInt16.self), as: UInt16.self)
             switch type {
             case .q8_0: words(8, from: quantsOffset, to: 2)
-            case .q4_0: words(4, from: quantsOffset, to: 2)
+            case .q4_0, .iq4_nl: words(4, from: quantsOffset, to: 2)
+            case .iq4_xs:
+                block.storeBytes(of: packed.load(fromByteOffset: 16 + 2 * j, as: UInt16.self), toByteOffset: 2, as: UInt16.self)
+                block.storeBytes(of: packed.load(fromByteOffset: 32 + 4 * j, as: UInt32.self), toByteOffset: 4, as: UInt32.self)
+                for ib in 0..<8 { words(4, from: quantsOffset + 128 * ib, to: 8 + 16 * ib) }
             case .q4_1:
                 block.storeBytes(of: packed.load(fromByteOffset: minsOffset + 2 * j, as: UInt16.self), toByteOffset: 2, as: UInt16.self)
                 words(4, from: quantsOffset, to: 4)

@@ -22,7 +22,7 @@ import KansoGGUF
 import KansoKernelCore
 import _Builtin_intrinsics.intel
 
-/// A MatrixKernel for two or more vectors through a Q8_0, Q4_0, Q4_1, Q5_0 or Q5_1 matrix read from
+/// A MatrixKernel for two or more vectors through a Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 or IQ4_NL matrix read from
 /// the file, of a multiple of 64 columns.
 func multiplyInterleavedBatch(_ matrix: MatrixOperand, _ x: UnsafePointer<Float>, _ n: Int,
                               _ y: UnsafeMutablePointer<Float>, _ outputStride: Int, _ rows: Range<Int>) {
@@ -47,7 +47,7 @@ func multiplyInterleavedBatchAVX2(_ matrix: MatrixOperand, _ x: QuantizedActivat
     let blocks = columns / 32
     let sumsBytes = ThreadScratch.aligned(4 * n * blocks)
     let kind: InterleavedValues = switch matrix.type {
-    case .q8_0: .signed
+    case .q8_0, .iq4_nl: .signed
     case .q5_0, .q5_1: .unsigned5
     default: .unsigned4
     }
@@ -69,7 +69,7 @@ func multiplyInterleavedBatchAVX2(_ matrix: MatrixOperand, _ x: QuantizedActivat
 
 /// How a row group's values meet `vpmaddubsw`, and for how many steps int16 sums are safe.
 enum InterleavedValues {
-    /// Q8_0: signed bytes, |w| against x with w's sign, widened every step
+    /// Q8_0, IQ4_NL: signed bytes, |w| against x with w's sign, widened every step
     case signed
     /// Q4_0, Q4_1: 0...15, eight steps (a whole block) in int16
     case unsigned4

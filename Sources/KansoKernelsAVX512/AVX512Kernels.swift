@@ -19,20 +19,24 @@ public enum AVX512Kernels: X86KernelSet {
     public static let blockPairRows: MatrixKernel = multiplyBlockPairRowsSIMD
     /// Q4_K, Q6_K rows against x per super-block (X86/RowMultiplySIMD.swift).
     public static let superBlockRows: MatrixKernel = multiplySuperBlockRowsSIMD
-    /// The packing of Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 and Q4_K into row groups (X86/PackedRowGroupsPacking.swift).
+    /// The packing of Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL, Q4_K and IQ4_XS into row groups (X86/PackedRowGroupsPacking.swift).
     public static let pack: PackKernel = packRowGroups
-    /// Packed Q8_0, Q4_0, Q4_1, Q5_0 and Q5_1, one vector at a time (X86/PackedGroupMultiplyAVX2.swift,
+    /// Packed Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 and IQ4_NL, one vector at a time (X86/PackedGroupMultiplyAVX2.swift,
     /// with VNNI). Sixteen rows a register, two groups side by side, measured slower on a Zen 4
     /// (1 thread, 135M Q4_1, CPU time: 126-129 against 148-154 tokens/s), which splits 512-bit
     /// instructions in two 256-bit halves and pays for joining the groups' halves.
     public static func packedGroups(_ type: GGMLType) -> MatrixKernel { packedGroupKernels(type).vector }
-    /// Packed Q8_0, Q4_0, Q4_1, Q5_0 and Q5_1, several vectors sixteen rows a register (PackedGroupMultiplyAVX512.swift).
+    /// Packed Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 and IQ4_NL, several vectors sixteen rows a register (PackedGroupMultiplyAVX512.swift).
     public static func packedGroupsBatch(_ type: GGMLType) -> MatrixKernel { packedGroupBatchWideKernel(type) }
     /// Packed Q4_K, one vector at a time (X86/PackedSuperBlockMultiplyAVX2.swift, with VNNI).
     public static let packedQ4_KVectors: MatrixKernel = multiplyPackedQ4_KVectors
     /// Packed Q4_K, several vectors sixteen rows a register (PackedSuperBlockMultiplyAVX512.swift).
     public static let packedQ4_KBatch: MatrixKernel = multiplyPackedQ4_KWide
-    /// Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 batches of a multiple of 64 columns (BatchedInterleavedMultiplyAVX512.swift).
+    /// Packed IQ4_XS, one vector at a time (X86/PackedIQ4XSMultiply.swift, with VNNI).
+    public static let packedIQ4_XSVectors: MatrixKernel = multiplyPackedIQ4XSVectors
+    /// Packed IQ4_XS, several vectors sixteen rows a register (PackedIQ4XSMultiplyAVX512.swift).
+    public static let packedIQ4_XSBatch: MatrixKernel = multiplyPackedIQ4XSWide
+    /// Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL batches of a multiple of 64 columns (BatchedInterleavedMultiplyAVX512.swift).
     public static let interleavedBatch: MatrixKernel = multiplyInterleavedBatchWide
     /// Q4_K, Q5_K, Q6_K batches from the file's rows (BatchedSuperBlockMultiplyAVX512.swift).
     public static let superBlockBatch: MatrixKernel = multiplySuperBlocksBatchWide

@@ -22,7 +22,7 @@ import KansoGGUF
 import KansoKernelCore
 import _Builtin_intrinsics.intel
 
-/// A MatrixKernel for two or more vectors through a Q8_0, Q4_0, Q4_1, Q5_0 or Q5_1 matrix read from
+/// A MatrixKernel for two or more vectors through a Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 or IQ4_NL matrix read from
 /// the file, of a multiple of 64 columns.
 func multiplyInterleavedBatchWide(_ matrix: MatrixOperand, _ x: UnsafePointer<Float>, _ n: Int,
                                   _ y: UnsafeMutablePointer<Float>, _ outputStride: Int, _ rows: Range<Int>) {
@@ -51,7 +51,7 @@ func multiplyInterleavedBatchAVX512(_ matrix: MatrixOperand, _ x: QuantizedActiv
     let groupBytes = InterleavedRows.byteCount(columns: columns)
     let low = InterleavedRows(memory: memory + sumsBytes, columns: columns)
     let high = InterleavedRows(memory: memory + sumsBytes + groupBytes, columns: columns)
-    let signed = matrix.type == .q8_0
+    let signed = matrix.type == .q8_0 || matrix.type == .iq4_nl
     multiplyWideRowGroups(rows: rows, vectors: n, into: y, outputStride: outputStride,
                           fill: { low.fill(matrix, rows: $0); high.fill(matrix, rows: $1) }) { v, count in
         // one specialisation per kind, so the tile's branches are constants

@@ -15,7 +15,7 @@ import Testing
     /// Every type of the golden file under every variant this CPU runs.
     static let typesAndVariants = QuantGoldenTests.types.flatMap { type in KernelVariant.runnable.map { (type, $0) } }
 
-    static let quantizedActivationTypes: Set<GGMLType> = [.q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q4_K, .q5_K, .q6_K]
+    static let quantizedActivationTypes: Set<GGMLType> = [.q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q4_K, .q5_K, .q6_K, .iq4_nl, .iq4_xs]
 
     /// A deterministic activation vector with varied magnitudes.
     static func activation(_ count: Int, seed: UInt64) -> [Float] {
@@ -119,7 +119,7 @@ import Testing
     /// interleaved groups of eight with AVX-512 VNNI, one with AVX2): a matrix of 21 rows (a
     /// whole sixteen and five), with row ranges that cut the groups, gives the exact dot for every
     /// vector within the activation rounding bound and writes no row outside the range.
-    @Test(arguments: [GGMLType.q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q4_K, .q5_K, .q6_K].flatMap { type in
+    @Test(arguments: [GGMLType.q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q4_K, .q5_K, .q6_K, .iq4_nl, .iq4_xs].flatMap { type in
         KernelVariant.runnable.map { (type, $0) }
     })
     func batchOfManyRowsMatchesExactDot(_ type: GGMLType, _ variant: KernelVariant) throws {

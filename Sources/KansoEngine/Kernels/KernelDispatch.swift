@@ -94,6 +94,12 @@ extension MatrixKernels {
             return MatrixKernels(variant, vector: .blocks(K.rows), batch: .superBlocks(K.superBlockBatch))
         case .q6_K:
             return MatrixKernels(variant, vector: .superBlocks(K.superBlockRows), batch: .superBlocks(K.superBlockBatch))
+        case .iq4_nl:
+            return MatrixKernels(variant, vector: .blocks(K.rows), batch: .blocks(legacyBatch), packed: packedGroups)
+        case .iq4_xs:
+            return MatrixKernels(variant, vector: .blocks(K.rows), batch: .blocks(K.rows),
+                                 packed: Packed(pack: K.pack, vector: .superBlocks(K.packedIQ4_XSVectors),
+                                                batch: .superBlocks(K.packedIQ4_XSBatch)))
         default:
             // F32, F16, BF16 (float dots), Q2_K, Q3_K (float dots of the dequantized blocks): the
             // plain loops, vectorized for the module's instruction set

@@ -2,7 +2,7 @@
 // interleaved four bytes at a time, the form BatchedInterleavedMultiplyAVX2.swift (and, two
 // groups side by side, BatchedInterleavedMultiplyAVX512.swift) reads:
 //   values  [blocks, 8 steps, 8 rows, 4 bytes]  bytes 4k…4k+3 of each row's block b at step k
-//           (Q8_0 signed; the others unsigned q, their zero point moved into the min)
+//           (Q8_0 and IQ4_NL signed; the others unsigned q, their zero point moved into the min)
 //   scales  [blocks, 8 rows]  each row's block scale d
 //   mins    [blocks, 8 rows]  each row's block min (Q4_1, Q5_1), or −8·d / −16·d (Q4_0, Q5_0)
 // A group of fewer than eight rows is padded with zero rows.
@@ -15,7 +15,7 @@ struct InterleavedRows {
     /// Whether rows of `type` can be interleaved (and the batch kernels that read them serve it).
     static func serves(_ type: GGMLType) -> Bool {
         switch type {
-        case .q8_0, .q4_0, .q4_1, .q5_0, .q5_1: return true
+        case .q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .iq4_nl: return true
         default: return false
         }
     }

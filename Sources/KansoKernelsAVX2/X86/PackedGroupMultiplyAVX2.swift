@@ -1,5 +1,5 @@
-// Y = X·Wᵀ through a Q8_0, Q4_0, Q4_1, Q5_0 or Q5_1 matrix packed in groups of eight interleaved
-// rows (PackedRowGroups.swift), for one activation vector (generation) or several (prompts), with AVX2:
+// Y = X·Wᵀ through a Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 or IQ4_NL matrix packed in groups of eight
+// interleaved rows (PackedRowGroups.swift), for one activation vector (generation) or several (prompts), with AVX2:
 //
 //   step k of block b:   [w_0[4k…4k+3] | w_1[4k…4k+3] | … | w_7[4k…4k+3]] · [x[4k…4k+3] × 8]
 //   after `vpmaddwd` with ones, int32 lane j = row j: no horizontal sum, and the block's float
@@ -12,15 +12,16 @@
 // of eight `vpmaddubsw` sums in int16 for 4 bits (8 · 2 · 15 · 127 = 30,480) and half a block for
 // 5 bits (4 · 2 · 31 · 127 = 31,496) before it is widened; with VNNI (the AVX-512 module) each step
 // is one `vpdpbusd` into int32. The zero point of Q4_0 and Q5_0 adds −8 or −16 · d_w · d_x · Σ q_x
-// per block, the min of Q4_1 and Q5_1 m_w · d_x · Σ q_x. Several vectors go four at a time, the
-// weight registers unpacked once for the four.
+// per block, the min of Q4_1 and Q5_1 m_w · d_x · Σ q_x. IQ4_NL's nibbles index its table of
+// values with `vpshufb` (NibbleType.zeroPoint says how they meet x). Several vectors go four at a
+// time, the weight registers unpacked once for the four.
 
 #if arch(x86_64)
 import KansoGGUF
 import KansoKernelCore
 import _Builtin_intrinsics.intel
 
-/// The MatrixKernels of a packed Q8_0, Q4_0, Q4_1, Q5_0 or Q5_1 matrix: one vector at a time
+/// The MatrixKernels of a packed Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 or IQ4_NL matrix: one vector at a time
 /// (generation) and four vectors a tile (prompts), x quantized in blocks of 32. One function per
 /// type and kind, each specialised for it: one function over all types grew past what the
 /// optimizer inlines into and called `loadUnaligned` out of line in its inner loop.
@@ -30,7 +31,8 @@ func packedGroupKernels(_ type: GGMLType) -> (vector: MatrixKernel, batch: Matri
     case .q4_0: return ({ multiplyPackedVectors($0, $1, $2, $3, $4, $5, .q4_0) }, { multiplyPackedTiles($0, $1, $2, $3, $4, $5, .q4_0) })
     case .q4_1: return ({ multiplyPackedVectors($0, $1, $2, $3, $4, $5, .q4_1) }, { multiplyPackedTiles($0, $1, $2, $3, $4, $5, .q4_1) })
     case .q5_0: return ({ multiplyPackedVectors($0, $1, $2, $3, $4, $5, .q5_0) }, { multiplyPackedTiles($0, $1, $2, $3, $4, $5, .q5_0) })
-    default: return ({ multiplyPackedVectors($0, $1, $2, $3, $4, $5, .q5_1) }, { multiplyPackedTiles($0, $1, $2, $3, $4, $5, .q5_1) })
+    case .q5_1: return ({ multiplyPackedVectors($0, $1, $2, $3, $4, $5, .q5_1) }, { multiplyPackedTiles($0, $1, $2, $3, $4, $5, .q5_1) })
+    default: return ({ multiplyPackedVectors($0, $1, $2, $3, $4, $5, .iq4_nl) }, { multiplyPackedTiles($0, $1, $2, $3, $4, $5, .iq4_nl) })
     }
 }
 
@@ -56,7 +58,8 @@ private func multiplyPackedVectors(_ matrix: MatrixOperand, _ x: UnsafePointer<F
             case .q4_0: packedNibbleGroup(w, g, activation, vector: v, .q4_0, quantsAt)
             case .q4_1: packedNibbleGroup(w, g, activation, vector: v, .q4_1, quantsAt)
             case .q5_0: packedNibbleGroup(w, g, activation, vector: v, .q5_0, quantsAt)
-            default: packedNibbleGroup(w, g, activation, vector: v, .q5_1, quantsAt)
+            case .q5_1: packedNibbleGroup(w, g, activation, vector: v, .q5_1, quantsAt)
+            default: packedNibbleGroup(w, g, activation, vector: v, .iq4_nl, quantsAt)
             }
             store(lanes, y + v * outputStride)
         }
@@ -83,7 +86,8 @@ private func multiplyPackedTiles(_ matrix: MatrixOperand, _ x: UnsafePointer<Flo
             case .q4_0: packedNibbleTile(w, g, activation, firstVector: v, count: count, .q4_0, prefetching: first)
             case .q4_1: packedNibbleTile(w, g, activation, firstVector: v, count: count, .q4_1, prefetching: first)
             case .q5_0: packedNibbleTile(w, g, activation, firstVector: v, count: count, .q5_0, prefetching: first)
-            default: packedNibbleTile(w, g, activation, firstVector: v, count: count, .q5_1, prefetching: first)
+            case .q5_1: packedNibbleTile(w, g, activation, firstVector: v, count: count, .q5_1, prefetching: first)
+            default: packedNibbleTile(w, g, activation, firstVector: v, count: count, .iq4_nl, prefetching: first)
             }
             store(tile.0, output)
             store(tile.1, output + outputStride)
@@ -149,13 +153,40 @@ private func packedQ8_0Group(_ w: PackedRowGroups, _ g: Int, _ x: QuantizedActiv
 
 /// The packed 4- and 5-bit types, as the kernels' specialisations see them.
 enum NibbleType {
-    case q4_0, q4_1, q5_0, q5_1
+    case q4_0, q4_1, q5_0, q5_1, iq4_nl
 
     /// A fifth bit per value (in the group-block's masks).
     var hasFifthBit: Bool { self == .q5_0 || self == .q5_1 }
     /// w = d · q + m (Q4_1, Q5_1), else w = d · (q − zeroPoint).
     var hasMin: Bool { self == .q4_1 || self == .q5_1 }
-    var zeroPoint: Float { hasFifthBit ? 16 : 8 }
+    /// The value the kernels' unsigned values are offset by: the nibbles of Q4_0 and Q5_0 stand
+    /// for q − 8 and q − 16; IQ4_NL's table values v are looked up as v + 128 with VNNI (unsigned
+    /// for `vpdpbusd`), as v with AVX2 (whose `vpmaddubsw` would saturate on v + 128).
+    var zeroPoint: Float {
+        switch self {
+        case .q5_0, .q5_1: return 16
+        case .iq4_nl:
+            #if KANSO_AVX512_VNNI
+            return 128
+            #else
+            return 0
+            #endif
+        default: return 8
+        }
+    }
+}
+
+/// IQ4_NL's sixteen values (iq4Values) in both 128-bit halves, for `vpshufb` by nibble: + 128 with
+/// VNNI (NibbleType.zeroPoint).
+@inline(__always)
+func iq4ValueTable() -> __m256i {
+    let values = unsafeBitCast(iq4Values, to: __m128i.self)
+    #if KANSO_AVX512_VNNI
+    let table = _mm_xor_si128(values, _mm_set1_epi8(-128))  // v + 128 as an unsigned byte
+    #else
+    let table = values
+    #endif
+    return __m256i(lowHalf: table, highHalf: table)
 }
 
 /// Σ q · x over block b of group-block `p` for the eight rows, lane j = row j: the nibbles (with
@@ -165,6 +196,7 @@ enum NibbleType {
 func nibbleBlockSums(_ w: PackedRowGroups, _ p: UnsafeRawPointer, _ type: NibbleType, block b: Int,
                      _ quantsAt: (Int) -> __m256i) -> __m256i {
     let lowNibbles = _mm256_set1_epi8(0x0F), sixteen = _mm256_set1_epi8(16)
+    let table = iq4ValueTable()
     var lanes = _mm256_setzero_si256(), highLanes = lanes  // (two chains: VNNI)
     var sums = _mm256_setzero_si256()  // int16 pair sums not yet widened (AVX2)
     for k in 0..<4 {
@@ -175,10 +207,19 @@ func nibbleBlockSums(_ w: PackedRowGroups, _ p: UnsafeRawPointer, _ type: Nibble
             low = addWhereBitsSet(low, p.load(fromByteOffset: w.masksOffset + 8 * k, as: UInt32.self), sixteen)
             high = addWhereBitsSet(high, p.load(fromByteOffset: w.masksOffset + 8 * k + 4, as: UInt32.self), sixteen)
         }
+        if type == .iq4_nl {
+            low = _mm256_shuffle_epi8(table, low)
+            high = _mm256_shuffle_epi8(table, high)
+        }
         #if KANSO_AVX512_VNNI
         lanes = addByteDots(lanes, low, quantsAt(32 * b + 4 * k))
         highLanes = addByteDots(highLanes, high, quantsAt(32 * b + 16 + 4 * k))
         #else
+        if type == .iq4_nl {  // signed values: |v| against x with v's sign, each step widened
+            lanes = addByteDots(lanes, _mm256_abs_epi8(low), _mm256_sign_epi8(quantsAt(32 * b + 4 * k), low))
+            highLanes = addByteDots(highLanes, _mm256_abs_epi8(high), _mm256_sign_epi8(quantsAt(32 * b + 16 + 4 * k), high))
+            continue
+        }
         sums = _mm256_add_epi16(sums, _mm256_maddubs_epi16(low, quantsAt(32 * b + 4 * k)))
         sums = _mm256_add_epi16(sums, _mm256_maddubs_epi16(high, quantsAt(32 * b + 16 + 4 * k)))
         if type.hasFifthBit ? k % 2 == 1 : k == 3 {
@@ -189,6 +230,7 @@ func nibbleBlockSums(_ w: PackedRowGroups, _ p: UnsafeRawPointer, _ type: Nibble
     }
     return _mm256_add_epi32(lanes, highLanes)
 }
+
 
 /// acc + the eight rows' products of one block from their integer sums `lanes`: d_w · d_x · Σq·x
 /// and the zero point's −z · d_w · d_x · Σx or the min's m_w · d_x · Σx (`xd` = d_x, `xs` = Σx).

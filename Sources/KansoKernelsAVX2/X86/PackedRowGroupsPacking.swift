@@ -29,17 +29,17 @@ func packRowGroups(_ packed: PackedRowGroups, _ range: Range<Int>, _ source: Uns
                 }
                 storeFourByteSteps(row(0), row(1), row(2), row(3), row(4), row(5), row(6), row(7), to: destination)
             }
-            @inline(__always) func halves(from offset: Int) {  // sixteen bytes a row: nibbles
+            @inline(__always) func halves(from offset: Int, to destination: Int) {  // sixteen bytes a row: nibbles
                 @inline(__always) func half(_ j: Int) -> __m128i {
                     j < present ? block(j).loadUnaligned(fromByteOffset: offset, as: __m128i.self) : zeroHalf
                 }
                 @inline(__always) func pair(_ j: Int) -> __m256i { __m256i(lowHalf: half(j), highHalf: half(j + 4)) }
-                storeFourByteSteps(pair(0), pair(1), pair(2), pair(3), to: out + packed.quantsOffset)
+                storeFourByteSteps(pair(0), pair(1), pair(2), pair(3), to: out + destination)
             }
-            @inline(__always) func halfPrecision(from offset: Int, to destination: Int) {  // the eight rows' f16 at `offset`
-                for j in 0..<8 {
-                    out.storeBytes(of: j < present ? block(j).loadUnaligned(fromByteOffset: offset, as: UInt16.self) : 0,
-                                   toByteOffset: destination + 2 * j, as: UInt16.self)
+            @inline(__always) func words<T: FixedWidthInteger>(_: T.Type, from offset: Int, to destination: Int) {
+                for j in 0..<8 {  // the eight rows' field at `offset` (an f16, a u16, a u32), side by side
+                    out.storeBytes(of: j < present ? block(j).loadUnaligned(fromByteOffset: offset, as: T.self) : 0,
+                                   toByteOffset: destination + MemoryLayout<T>.size * j, as: T.self)
                 }
             }
             @inline(__always) func fifthBits(from offset: Int) {
@@ -50,23 +50,26 @@ func packRowGroups(_ packed: PackedRowGroups, _ range: Range<Int>, _ source: Uns
             switch type {
             case .q8_0:
                 steps(from: 2, to: out + packed.quantsOffset)
-            case .q4_0:
-                halves(from: 2)
+            case .q4_0, .iq4_nl:
+                halves(from: 2, to: packed.quantsOffset)
             case .q4_1:
-                halfPrecision(from: 2, to: packed.minsOffset)
-                halves(from: 4)
+                words(UInt16.self, from: 2, to: packed.minsOffset)
+                halves(from: 4, to: packed.quantsOffset)
             case .q5_0:
                 fifthBits(from: 2)
-                halves(from: 6)
+                halves(from: 6, to: packed.quantsOffset)
             case .q5_1:
-                halfPrecision(from: 2, to: packed.minsOffset)
+                words(UInt16.self, from: 2, to: packed.minsOffset)
                 fifthBits(from: 4)
-                halves(from: 8)
+                halves(from: 8, to: packed.quantsOffset)
+            case .iq4_xs:
+                words(UInt16.self, from: 2, to: 16)  // scales_h
+                words(UInt32.self, from: 4, to: 32)  // scales_l
+                for ib in 0..<8 { halves(from: 8 + 16 * ib, to: packed.quantsOffset + 128 * ib) }
             default:  // Q4_K
-                let words = (out + 32).assumingMemoryBound(to: UInt32.self)  // [3 words, 8 rows]
-                halfPrecision(from: 2, to: 16)
-                for j in 0..<8 {
-                    for k in 0..<3 { words[8 * k + j] = j < present ? block(j).loadUnaligned(fromByteOffset: 4 + 4 * k, as: UInt32.self) : 0 }
+                words(UInt16.self, from: 2, to: 16)  // dmin
+                for k in 0..<3 {  // [3 words, 8 rows] of the scales and mins
+                    words(UInt32.self, from: 4 + 4 * k, to: 32 + 32 * k)
                 }
                 for c in 0..<4 { steps(from: 16 + 32 * c, to: out + packed.quantsOffset + 256 * c) }
             }

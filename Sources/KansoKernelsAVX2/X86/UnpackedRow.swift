@@ -1,7 +1,8 @@
-// One weight row of a legacy-quant type (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1) unpacked into one form:
-// 8-bit values, a float scale and a float min per block of 32, so that w = scale · value + min:
+// One weight row of a legacy-quant type (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1) or IQ4_NL unpacked into
+// one form: 8-bit values, a float scale and a float min per block of 32, so that
+// w = scale · value + min:
 //   Q8_0 value = q (signed), Q4_0 q − 8, Q5_0 q − 16 (or unsigned q, the zero point moved into
-//   the min as −8·d, −16·d),  Q4_1, Q5_1 value = q (min m).
+//   the min as −8·d, −16·d),  Q4_1, Q5_1 value = q (min m),  IQ4_NL the table value of q (signed).
 // Layouts as in Dequantize.swift (ggml-common.h). InterleavedRows.swift unpacks eight rows this
 // way and interleaves them for the batch kernels; one pass over each row, reused for every vector.
 
@@ -45,7 +46,23 @@ struct UnpackedRow {
         case .q5_0: unpackLegacy(row, blockBytes: 22, minOffset: nil, quantsOffset: 6, highBitsOffset: 2, center: 16,
                                  keepingZeroPoint: keepingZeroPoint)
         case .q5_1: unpackLegacy(row, blockBytes: 24, minOffset: 2, quantsOffset: 8, highBitsOffset: 4, center: 0)
+        case .iq4_nl: unpackNonLinear(row)
         default: preconditionFailure("UnpackedRow: \(type) is not a legacy-quant type")
+        }
+    }
+
+    /// IQ4_NL: blocks of 32 as Q4_0's, each nibble standing for its table value (iq4Values).
+    private func unpackNonLinear(_ row: UnsafeRawPointer) {
+        let table = iq4Values
+        for b in 0..<(columns / 32) {
+            let block = row + b * 18
+            blockScales[b] = block.loadHalf(at: 0)
+            blockMins[b] = 0
+            let qs = (block + 2).assumingMemoryBound(to: UInt8.self)
+            for j in 0..<16 {
+                values[32 * b + j] = table[Int(qs[j] & 15)]
+                values[32 * b + j + 16] = table[Int(qs[j] >> 4)]
+            }
         }
     }
 

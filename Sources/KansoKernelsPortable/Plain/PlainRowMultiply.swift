@@ -1,5 +1,6 @@
 // The row-by-row multiply every kernel module has: each row of the file's form against each
-// vector with the plain dots of this folder (LegacyQuantDot.swift, KQuantDot.swift, FloatDot.swift),
+// vector with the plain dots of this folder (LegacyQuantDot.swift, KQuantDot.swift,
+// NonLinearQuantDot.swift, FloatDot.swift),
 // which LLVM vectorizes for the module's instruction set. The portable module's only kernel; in
 // the x86 modules the fallback for what their own kernels do not serve (the dispatch table,
 // KansoEngine/Kernels/KernelDispatch.swift, says which).
@@ -13,7 +14,7 @@ func multiplyPlainRows(_ matrix: MatrixOperand, _ x: UnsafePointer<Float>, _ n: 
                        _ y: UnsafeMutablePointer<Float>, _ outputStride: Int, _ range: Range<Int>) {
     let columns = matrix.columns
     switch matrix.type {
-    case .q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q4_K, .q5_K, .q6_K:
+    case .q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q4_K, .q5_K, .q6_K, .iq4_nl, .iq4_xs:
         let memory = ThreadScratch.reserve(QuantizedActivation.byteCount(columns: columns, vectors: n))
         let activation = QuantizedActivation(memory: memory, columns: columns, vectors: n)
         for vector in 0..<n {
@@ -66,6 +67,8 @@ private func multiplyQuantizedRows(_ matrix: MatrixOperand, _ activation: Quanti
     case .q4_K: apply { dotQ4_K($0, $1, $2, $3, superBlocks: superBlocks) }
     case .q5_K: apply { dotQ5_K($0, $1, $2, $3, superBlocks: superBlocks) }
     case .q6_K: apply { dotQ6_K($0, $1, $2, $3, superBlocks: superBlocks) }
+    case .iq4_nl: apply { dotIQ4_NL($0, $1, $2, $3, blocks: blocks) }
+    case .iq4_xs: apply { dotIQ4_XS($0, $1, $2, $3, superBlocks: superBlocks) }
     default: preconditionFailure("multiplyQuantizedRows: \(matrix.type) is not an integer-dot type")
     }
 }
