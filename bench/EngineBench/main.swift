@@ -9,6 +9,9 @@
 // - constrained: the grammar mask's cost per token (an extraction schema over the file's real
 //   vocabulary) as a share of one tg step;
 // - memory: peak resident set (VmHWM) against the file size + KV cache + 64 MiB.
+// With --throughput-only it loads once and measures pp128, tg64 and memory alone (what
+// bench/engine_vs_llama_bench.py sets beside llama.cpp's llama-bench). KANSO_KERNELS picks the
+// kernels' instruction set as for kansod; the pp and tg lines say which ran ("kernels").
 // Each measurement is one JSON line on stdout; bench/engine_vs_llamacpp.py runs this beside
 // llama.cpp on the same files. The benchmark tokens follow `benchmarkToken(_:vocabulary:)`, which
 // the Python script reproduces so that both engines see the same ids.
@@ -33,7 +36,7 @@ enum BenchmarkError: Error, CustomStringConvertible {
     var description: String {
         switch self {
         case .unknownArgument(let argument):
-            return "unknown argument '\(argument)' (expected --model PATH --threads N --runs N [--batch N] [--cache f32|f16] [--generation-only | --ttft-only] [--no-pack] [--packed-cache DIR]; or --read-bandwidth --threads N)"
+            return "unknown argument '\(argument)' (expected --model PATH --threads N --runs N [--batch N] [--cache f32|f16] [--generation-only | --ttft-only | --throughput-only] [--no-pack] [--packed-cache DIR]; or --read-bandwidth --threads N)"
         case .missingValue(let option): return "option \(option) needs a value"
         case .invalidValue(let option, let value): return "option \(option): '\(value)' is not valid"
         case .missingModel: return "--model PATH is required"
@@ -56,6 +59,8 @@ struct BenchmarkOptions {
     var generationOnly = false
     /// Only the ttft line: a quick A/B of loading and short prompts, and a profile of them.
     var ttftOnly = false
+    /// One load, then only the pp, tg and memory lines: llama-bench's measurements.
+    var throughputOnly = false
     /// Model(packWeights:): false measures the engine with every matrix read from the file.
     var packWeights = true
     /// Model(packedCache:): with a folder, the first ttft run packs and writes the cache, the
@@ -88,6 +93,7 @@ struct BenchmarkOptions {
             case "--batch": batchCapacity = try positive(argument)
             case "--generation-only": generationOnly = true
             case "--ttft-only": ttftOnly = true
+            case "--throughput-only": throughputOnly = true
             case "--no-pack": packWeights = false
             case "--read-bandwidth": readBandwidthOnly = true
             case "--packed-cache": packedCache = PackedWeightCache(directory: try value(argument))
@@ -102,7 +108,9 @@ struct BenchmarkOptions {
             }
         }
         if modelPath.isEmpty && !readBandwidthOnly { throw BenchmarkError.missingModel }
-        if generationOnly && ttftOnly { throw BenchmarkError.conflicting("--generation-only", "--ttft-only") }
+        let parts = [("--generation-only", generationOnly), ("--ttft-only", ttftOnly), ("--throughput-only", throughputOnly)]
+            .filter(\.1).map(\.0)
+        if parts.count > 1 { throw BenchmarkError.conflicting(parts[0], parts[1]) }
     }
 }
 
@@ -248,7 +256,7 @@ func run(_ options: BenchmarkOptions) throws {
     var origins: [String] = []    // of each run: where the packed matrices came from
     var tableOrigins: [String] = []  // of each run: where the tokenizer's tables came from
     var model: Model?
-    for _ in 0..<options.runs {
+    for _ in 0..<(options.throughputOnly ? 1 : options.runs) {
         model = nil
         let start = nanoseconds()
         let loaded = try loadModel(options)
@@ -264,16 +272,18 @@ func run(_ options: BenchmarkOptions) throws {
         model = loaded
     }
     guard let model else { return }
-    // The same prompt once more on the loaded model: the pass without first-touch costs.
-    let warmStart = nanoseconds()
-    _ = try model.evaluate(model.tokenizer.encode("Once upon a time, there was a little robot who"),
-                           in: model.makeCache(capacity: options.contextLength))
-    report(["measurement": "ttft", "milliseconds": rounded(firstTokenTimes.min() ?? 0),
-            "runs_milliseconds": firstTokenTimes.map { rounded($0) },
-            "load_milliseconds": loadTimes.map { rounded($0) },
-            "prompt_milliseconds": zip(firstTokenTimes, loadTimes).map { rounded($0 - $1) },
-            "packed_weights": origins, "tokenizer_tables": tableOrigins,
-            "warm_prompt_milliseconds": rounded(Double(nanoseconds() - warmStart) / 1e6)])
+    if !options.throughputOnly {
+        // The same prompt once more on the loaded model: the pass without first-touch costs.
+        let warmStart = nanoseconds()
+        _ = try model.evaluate(model.tokenizer.encode("Once upon a time, there was a little robot who"),
+                               in: model.makeCache(capacity: options.contextLength))
+        report(["measurement": "ttft", "milliseconds": rounded(firstTokenTimes.min() ?? 0),
+                "runs_milliseconds": firstTokenTimes.map { rounded($0) },
+                "load_milliseconds": loadTimes.map { rounded($0) },
+                "prompt_milliseconds": zip(firstTokenTimes, loadTimes).map { rounded($0 - $1) },
+                "packed_weights": origins, "tokenizer_tables": tableOrigins,
+                "warm_prompt_milliseconds": rounded(Double(nanoseconds() - warmStart) / 1e6)])
+    }
     if options.ttftOnly { return }
 
     let vocabulary = model.configuration.vocabularySize
@@ -307,6 +317,7 @@ func run(_ options: BenchmarkOptions) throws {
     report(["measurement": "memory", "peak_rss_bytes": peak, "rss_bytes": statusBytes("VmRSS"),
             "file_bytes": fileBytes, "kv_cache_bytes": cacheBytes, "budget_bytes": budget,
             "scratch_bytes": model.scratchByteCount, "within_budget": peak >= 0 && peak <= budget])
+    if options.throughputOnly { return }
 
     // Constrained decoding: the per-token cost of the grammar mask (compute + apply to the logits)
     // as a share of one unconstrained generation step, over an extraction schema; the model's
