@@ -45,6 +45,7 @@ public typealias PackKernel = (_ packed: PackedRowGroups, _ groups: Range<Int>, 
 /// for both. What each one serves is said where the module defines it.
 public protocol X86KernelSet {
     static var rows: MatrixKernel { get }
+    static var floatRows: MatrixKernel { get }
     static var legacyRows: MatrixKernel { get }
     static var blockPairRows: MatrixKernel { get }
     static var superBlockRows: MatrixKernel { get }

@@ -13,11 +13,13 @@ import KansoKernelCore
 public enum AVX512Kernels: X86KernelSet {
     /// Every supported type, row by row (Plain/PlainRowMultiply.swift).
     public static let rows: MatrixKernel = multiplyPlainRows
+    /// F32, F16, BF16 rows, a conversion shared by four vectors (X86/FloatRowMultiplySIMD.swift).
+    public static let floatRows: MatrixKernel = multiplyFloatRowsSIMD
     /// Q8_0, Q4_0 rows with 256-bit VNNI dots (X86/RowMultiplySIMD.swift).
     public static let legacyRows: MatrixKernel = multiplyLegacyRowsSIMD
     /// Q4_0, Q5_0 rows of a multiple of 64 columns, two blocks a register (X86/RowMultiplySIMD.swift).
     public static let blockPairRows: MatrixKernel = multiplyBlockPairRowsSIMD
-    /// Q4_K, Q6_K rows against x per super-block (X86/RowMultiplySIMD.swift).
+    /// Q4_K, Q5_K, Q6_K rows against x per super-block (X86/RowMultiplySIMD.swift).
     public static let superBlockRows: MatrixKernel = multiplySuperBlockRowsSIMD
     /// The packing of Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL, Q4_K and IQ4_XS into row groups (X86/PackedRowGroupsPacking.swift).
     public static let pack: PackKernel = packRowGroups

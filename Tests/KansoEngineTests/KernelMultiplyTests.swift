@@ -161,6 +161,40 @@ import Testing
         }
     }
 
+    /// Float rows of a length that is no multiple of the kernels' sixteen (a tail summed one
+    /// element at a time), with one vector and with five (a tile of four and one more): the exact
+    /// dot of the values as stored, to float rounding.
+    @Test(arguments: [GGMLType.f32, .f16, .bf16].flatMap { type in KernelVariant.runnable.map { (type, $0) } })
+    func floatRowsOfAnyLength(_ type: GGMLType, _ variant: KernelVariant) throws {
+        let rows = 3, columns = 53, n = 5
+        let values = Self.activation(rows * columns, seed: 17)
+        let bytes: [UInt8] = values.withUnsafeBytes { raw in
+            switch type {
+            case .f32: return Array(raw)
+            case .f16: return values.flatMap { withUnsafeBytes(of: halfFromFloat($0).littleEndian, Array.init) }
+            default: return values.flatMap { withUnsafeBytes(of: UInt16($0.bitPattern >> 16).littleEndian, Array.init) }
+            }
+        }
+        let matrix = try WeightMatrix(type: type, rows: rows, columns: columns, bytes: bytes, kernels: variant)
+        var stored = [Float](repeating: 0, count: columns)
+        let x = Self.activation(n * columns, seed: 19)
+        for count in [1, n] {
+            var y = [Float](repeating: .nan, count: count * rows)
+            x.withUnsafeBufferPointer { xb in
+                y.withUnsafeMutableBufferPointer { matrix.multiply(batch: xb.baseAddress!, count: count, into: $0.baseAddress!, rows: 0..<rows) }
+            }
+            for r in 0..<rows {
+                matrix.row(r, into: &stored)
+                for v in 0..<count {
+                    let products = (0..<columns).map { Double(stored[$0]) * Double(x[v * columns + $0]) }
+                    let exact = products.reduce(0, +), magnitude = products.map(abs).reduce(0, +)
+                    #expect(abs(Double(y[v * rows + r]) - exact) <= 1e-5 * magnitude + 1e-6,
+                            "\(type) \(variant) \(count) vectors, row \(r) vector \(v): \(y[v * rows + r]) vs \(exact)")
+                }
+            }
+        }
+    }
+
     @Test func onlyRequestedRowsAreWritten() throws {
         let file = try GGUFFile(path: quantGoldensPath)
         let matrix = try WeightMatrix(file: file, tensor: try #require(file.tensor(named: "q8_0.weights")))

@@ -91,7 +91,7 @@ extension MatrixKernels {
                                  packed: Packed(pack: K.pack, vector: .superBlocks(K.packedQ4_KVectors),
                                                 batch: .superBlocks(K.packedQ4_KBatch)))
         case .q5_K:
-            return MatrixKernels(variant, vector: .blocks(K.rows), batch: .superBlocks(K.superBlockBatch))
+            return MatrixKernels(variant, vector: .superBlocks(K.superBlockRows), batch: .superBlocks(K.superBlockBatch))
         case .q6_K:
             return MatrixKernels(variant, vector: .superBlocks(K.superBlockRows), batch: .superBlocks(K.superBlockBatch))
         case .iq4_nl:
@@ -100,9 +100,11 @@ extension MatrixKernels {
             return MatrixKernels(variant, vector: .blocks(K.rows), batch: .blocks(K.rows),
                                  packed: Packed(pack: K.pack, vector: .superBlocks(K.packedIQ4_XSVectors),
                                                 batch: .superBlocks(K.packedIQ4_XSBatch)))
+        case .f32, .f16, .bf16:
+            return .rows(variant, K.floatRows)
         default:
-            // F32, F16, BF16 (float dots), Q2_K, Q3_K (float dots of the dequantized blocks): the
-            // plain loops, vectorized for the module's instruction set
+            // Q2_K, Q3_K (float dots of the dequantized blocks): the plain loops, vectorized for
+            // the module's instruction set
             return .rows(variant, K.rows)
         }
     }

@@ -1,4 +1,4 @@
-// The Q4_K and Q6_K row · activation dots of token generation (one vector) on 256-bit registers,
+// The Q4_K, Q5_K and Q6_K row · activation dots of token generation (one vector) on 256-bit registers,
 // against the activation in super-blocks of 256 with one scale (SuperBlockActivation.swift), as
 // llama.cpp's AVX2 ggml_vec_dot_q4_K_q8_K / q6_K_q8_K do it: `vpmaddubsw` multiplies the unsigned
 // weight quants by x into int16 pair sums, a word dot (ByteDotPrimitives.swift: `vpdpwssd` with
@@ -15,15 +15,18 @@ import _Builtin_intrinsics.intel
 
 /// Σ over `superBlocks` Q4_K super-blocks of `row` (144 bytes: f16 d, f16 dmin, 12 bytes of 6-bit
 /// scales and mins, 128 bytes of nibbles; 32-byte chunk c holds sub-block 2c low, 2c + 1 high)
-/// with the activation `x`: per sub-block d·sc·Σ q·x − dmin·m·Σ x.
+/// with the activation `x`: per sub-block d·sc·Σ q·x − dmin·m·Σ x. With `fiveBits`, Q5_K (176
+/// bytes: the same with 32 bytes qh before the nibbles, bit j of qh[l] the fifth bit of element l
+/// of sub-block j): values up to 31, a pair sum of `vpmaddubsw` at most 2 · 31 · 127.
 @inline(__always)
-func dotQ4_KSIMD(_ row: UnsafeRawPointer, _ x: SuperBlockActivation, superBlocks: Int) -> Float {
+func dotQ4_KSIMD(_ row: UnsafeRawPointer, _ x: SuperBlockActivation, superBlocks: Int, fiveBits: Bool = false) -> Float {
     let zero = _mm256_setzero_si256()
-    let lowNibbles = _mm256_set1_epi8(0x0F)
+    let lowNibbles = _mm256_set1_epi8(0x0F), one = _mm256_set1_epi8(1)
     let quants = UnsafeRawPointer(x.quants)
+    let blockBytes = fiveBits ? 176 : 144, nibbleOffset = fiveBits ? 48 : 16
     var acc = _mm256_setzero_ps(), minimumAcc = _mm256_setzero_ps()
     for s in 0..<superBlocks {
-        let base = row + 144 * s
+        let base = row + blockBytes * s
         prefetchWeights(base, lines: 3)
         // The eight 6-bit scales and mins (layout: scaleAndMinK4) from three 32-bit words:
         // sub-blocks 0-3 are the low 6 bits of bytes 0-3 (scales) and 4-7 (mins); 4-7 take their
@@ -47,10 +50,15 @@ func dotQ4_KSIMD(_ row: UnsafeRawPointer, _ x: SuperBlockActivation, superBlocks
         let minimumSums = _mm256_madd_epi16(groupSums, minsTwice)  // m_j · Σx of sub-block j
 
         var sums0 = zero, sums1 = zero
+        let fifthBits = fiveBits ? base.loadUnaligned(fromByteOffset: 16, as: __m256i.self) : zero
         for chunk in 0..<4 {
-            let packed = base.loadUnaligned(fromByteOffset: 16 + 32 * chunk, as: __m256i.self)
-            let low = _mm256_and_si256(packed, lowNibbles)
-            let high = _mm256_and_si256(_mm256_srli_epi16(packed, 4), lowNibbles)
+            let packed = base.loadUnaligned(fromByteOffset: nibbleOffset + 32 * chunk, as: __m256i.self)
+            var low = _mm256_and_si256(packed, lowNibbles)
+            var high = _mm256_and_si256(_mm256_srli_epi16(packed, 4), lowNibbles)
+            if fiveBits {  // bits 2c and 2c + 1 of each qh byte, to bit 4
+                low = _mm256_or_si256(low, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(fifthBits, Int32(2 * chunk)), one), 4))
+                high = _mm256_or_si256(high, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(fifthBits, Int32(2 * chunk + 1)), one), 4))
+            }
             let x0 = quants.loadUnaligned(fromByteOffset: 256 * s + 64 * chunk, as: __m256i.self)
             let x1 = quants.loadUnaligned(fromByteOffset: 256 * s + 64 * chunk + 32, as: __m256i.self)
             sums0 = addWordDots(sums0, _mm256_maddubs_epi16(low, x0), _mm256_shuffle_epi8(scales, broadcastWord(2 * chunk)))

@@ -7,7 +7,7 @@
 // Generation reads each weight once, so this is about bandwidth: the portable loop
 // (LegacyQuantDot.swift) spends ~8 cycles a block on widening and a horizontal sum per block.
 // Q4_0 and Q5_0 go two blocks at a time against the activation in block-pair order
-// (BlockPairActivation.swift); Q4_K and Q6_K are in KQuantDotSIMD.swift.
+// (BlockPairActivation.swift); the K-quants are in KQuantDotSIMD.swift.
 // In both x86 kernel modules (ByteDotPrimitives.swift says how).
 
 #if arch(x86_64)

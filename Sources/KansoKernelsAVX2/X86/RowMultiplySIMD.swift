@@ -1,6 +1,6 @@
 // The x86 kernels that read a matrix row by row in the file's form, with the 256-bit dots of
 // LegacyQuantDotSIMD.swift and KQuantDotSIMD.swift: generation through matrices that are not
-// packed (Q4_0/Q5_0 block pairs, Q4_K/Q6_K super-blocks; Q8_0 and Q4_0 with packing off) and
+// packed (Q4_0/Q5_0 block pairs, Q4_K/Q5_K/Q6_K super-blocks; Q8_0 and Q4_0 with packing off) and
 // the Q8_0/Q4_0 rows whose columns the batch kernels do not take. Each is a MatrixKernel that
 // quantizes x in the form its dot reads, then one dot per row and vector.
 
@@ -28,7 +28,7 @@ func multiplyLegacyRowsSIMD(_ matrix: MatrixOperand, _ x: UnsafePointer<Float>, 
     }
 }
 
-/// Q4_K or Q6_K rows, each vector quantized per super-block of 256 (SuperBlockActivation.swift)
+/// Q4_K, Q5_K or Q6_K rows, each vector quantized per super-block of 256 (SuperBlockActivation.swift)
 /// for the dots of KQuantDotSIMD.swift.
 func multiplySuperBlockRowsSIMD(_ matrix: MatrixOperand, _ x: UnsafePointer<Float>, _ n: Int,
                                 _ y: UnsafeMutablePointer<Float>, _ outputStride: Int, _ rows: Range<Int>) {
@@ -40,8 +40,9 @@ func multiplySuperBlockRowsSIMD(_ matrix: MatrixOperand, _ x: UnsafePointer<Floa
         let output = y + v * outputStride
         switch matrix.type {
         case .q4_K: for r in rows { output[r] = dotQ4_KSIMD(matrix.rowBytes(r), activation, superBlocks: superBlocks) }
+        case .q5_K: for r in rows { output[r] = dotQ4_KSIMD(matrix.rowBytes(r), activation, superBlocks: superBlocks, fiveBits: true) }
         case .q6_K: for r in rows { output[r] = dotQ6_KSIMD(matrix.rowBytes(r), activation, superBlocks: superBlocks) }
-        default: preconditionFailure("multiplySuperBlockRowsSIMD takes Q4_K and Q6_K, not \(matrix.type)")
+        default: preconditionFailure("multiplySuperBlockRowsSIMD takes Q4_K, Q5_K and Q6_K, not \(matrix.type)")
         }
     }
 }
