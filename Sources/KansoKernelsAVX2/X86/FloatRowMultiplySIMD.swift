@@ -1,9 +1,10 @@
 // y = W·x through an F32, F16 or BF16 matrix, on 256-bit registers: eight weights of a row at a
 // time converted to float (`vcvtph2ps` for f16; bf16 is the top half of a float32, so a widening
-// and a shift), then one multiply-add per vector. Several vectors go four at a time, sharing each
-// conversion (the plain loops converted a row's weights again for every vector); one vector runs
-// two chains of multiply-adds so that consecutive ones overlap. A tail of fewer than sixteen
-// columns is summed one element at a time.
+// and a shift), then one multiply-add per vector. Several vectors go in tiles of two rows and four
+// vectors, sharing each conversion between four vectors and each load of x between two rows (the
+// plain loops converted a row's weights again for every vector); one vector runs two chains of
+// multiply-adds so that consecutive ones overlap. A tail of fewer than eight (sixteen) columns is
+// summed one element at a time.
 
 #if arch(x86_64)
 import KansoGGUF
@@ -26,24 +27,27 @@ private func multiplyFloatRows(_ matrix: MatrixOperand, _ x: UnsafePointer<Float
                                _ y: UnsafeMutablePointer<Float>, _ outputStride: Int, _ rows: Range<Int>,
                                _ type: GGMLType) {
     let columns = matrix.columns
-    for r in rows {
-        let w = matrix.rowBytes(r)
-        if n == 1 {
-            y[r] = floatRowTile(w, x, x, x, x, columns: columns, type, vectors: 1).0
-            continue
-        }
+    if n == 1 {
+        for r in rows { y[r] = floatRowDot(matrix.rowBytes(r), x, columns: columns, type) }
+        return
+    }
+    // two rows (the second repeating the first at an odd end) and four vectors a tile
+    var r = rows.lowerBound
+    while r < rows.upperBound {
+        let second = min(r + 1, rows.upperBound - 1)
         var v = 0
         while v < n {
             let count = min(4, n - v)
             let (s0, s1, s2, s3) = tileSlots(firstVector: v, count: count)
-            let sums = floatRowTile(w, x + s0 * columns, x + s1 * columns, x + s2 * columns, x + s3 * columns,
-                                    columns: columns, type, vectors: 4)
-            y[v * outputStride + r] = sums.0
-            y[(v + 1) * outputStride + r] = sums.1
-            if count > 2 { y[(v + 2) * outputStride + r] = sums.2 }
-            if count > 3 { y[(v + 3) * outputStride + r] = sums.3 }
+            let sums = floatRowPairTile(matrix.rowBytes(r), matrix.rowBytes(second), x + s0 * columns, x + s1 * columns,
+                                        x + s2 * columns, x + s3 * columns, columns: columns, type)
+            for k in 0..<count {  // (sums: row r's four vectors, the second row's)
+                y[(v + k) * outputStride + r] = sums.0[k]
+                if second > r { y[(v + k) * outputStride + second] = sums.1[k] }
+            }
             v += count
         }
+        r += 2
     }
 }
 
@@ -67,32 +71,50 @@ private func float(_ w: UnsafeRawPointer, _ i: Int, _ type: GGMLType) -> Float {
     }
 }
 
-/// Σ w·x of one row with up to four vectors (`vectors` 1 or 4: with 1, only the first is summed).
+/// Σ w·x of one row with one vector, two chains of multiply-adds.
 @inline(__always)
-private func floatRowTile(_ w: UnsafeRawPointer, _ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>,
-                          _ x2: UnsafePointer<Float>, _ x3: UnsafePointer<Float>, columns: Int, _ type: GGMLType,
-                          vectors: Int) -> (Float, Float, Float, Float) {
-    var a0 = _mm256_setzero_ps(), b0 = a0, a1 = a0, b1 = a0, a2 = a0, b2 = a0, a3 = a0, b3 = a0
+private func floatRowDot(_ w: UnsafeRawPointer, _ x: UnsafePointer<Float>, columns: Int, _ type: GGMLType) -> Float {
+    var a = _mm256_setzero_ps(), b = a
     var i = 0
     while i + 16 <= columns {
         prefetchWeights(w + (type == .f32 ? 4 : 2) * i)
-        let low = floats(w, i, type), high = floats(w, i + 8, type)
-        @inline(__always) func add(_ x: UnsafePointer<Float>, _ a: inout __m256, _ b: inout __m256) {
-            a = _mm256_fmadd_ps(low, _mm256_loadu_ps(x + i), a)
-            b = _mm256_fmadd_ps(high, _mm256_loadu_ps(x + i + 8), b)
-        }
-        add(x0, &a0, &b0)
-        if vectors > 1 { add(x1, &a1, &b1); add(x2, &a2, &b2); add(x3, &a3, &b3) }
+        a = _mm256_fmadd_ps(floats(w, i, type), _mm256_loadu_ps(x + i), a)
+        b = _mm256_fmadd_ps(floats(w, i + 8, type), _mm256_loadu_ps(x + i + 8), b)
         i += 16
     }
-    @inline(__always) func total(_ a: __m256, _ b: __m256, _ x: UnsafePointer<Float>) -> Float {
-        let lanes: SIMD8<Float> = _mm256_add_ps(a, b)
+    let lanes: SIMD8<Float> = _mm256_add_ps(a, b)
+    var sum = lanes.sum()
+    for j in i..<columns { sum += float(w, j, type) * x[j] }
+    return sum
+}
+
+/// Σ w·x of two rows with four vectors: each converted weight serves four vectors and each x
+/// two rows, eight multiply-adds to two conversions and four loads of x.
+@inline(__always)
+private func floatRowPairTile(_ w0: UnsafeRawPointer, _ w1: UnsafeRawPointer, _ x0: UnsafePointer<Float>,
+                              _ x1: UnsafePointer<Float>, _ x2: UnsafePointer<Float>, _ x3: UnsafePointer<Float>,
+                              columns: Int, _ type: GGMLType) -> (SIMD4<Float>, SIMD4<Float>) {
+    var a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0  // row 0 with vectors 0...3
+    var b0 = a0, b1 = a0, b2 = a0, b3 = a0                   // row 1
+    var i = 0
+    while i + 8 <= columns {
+        let first = floats(w0, i, type), second = floats(w1, i, type)
+        @inline(__always) func add(_ x: UnsafePointer<Float>, _ a: inout __m256, _ b: inout __m256) {
+            let xi = _mm256_loadu_ps(x + i)
+            a = _mm256_fmadd_ps(first, xi, a)
+            b = _mm256_fmadd_ps(second, xi, b)
+        }
+        add(x0, &a0, &b0); add(x1, &a1, &b1); add(x2, &a2, &b2); add(x3, &a3, &b3)
+        i += 8
+    }
+    @inline(__always) func total(_ acc: __m256, _ w: UnsafeRawPointer, _ x: UnsafePointer<Float>) -> Float {
+        let lanes: SIMD8<Float> = acc
         var sum = lanes.sum()
         for j in i..<columns { sum += float(w, j, type) * x[j] }
         return sum
     }
-    let first = total(a0, b0, x0)
-    guard vectors > 1 else { return (first, 0, 0, 0) }
-    return (first, total(a1, b1, x1), total(a2, b2, x2), total(a3, b3, x3))
+    let row0 = SIMD4<Float>(total(a0, w0, x0), total(a1, w0, x1), total(a2, w0, x2), total(a3, w0, x3))
+    let row1 = SIMD4<Float>(total(b0, w1, x0), total(b1, w1, x1), total(b2, w1, x2), total(b3, w1, x3))
+    return (row0, row1)
 }
 #endif
