@@ -35,7 +35,9 @@ let baselineFlags: [String] = []
 let optimizedKernels: SwiftSetting = .unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))
 let engineSettings: [SwiftSetting] = [optimizedKernels] + (baselineFlags.isEmpty ? [] : [.unsafeFlags(baselineFlags)])
 let avx2Features = ["avx2", "fma", "f16c"]
-let avx512Features = avx2Features + ["avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512vnni"]
+// (and AVX-512 BF16 for its one kernel that needs it, which the dispatch table runs only where the
+// CPU has it: a CPU with AVX-512 VNNI and no BF16 runs the rest of the module)
+let avx512Features = avx2Features + ["avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512vnni", "avx512bf16"]
 func kernelSettings(_ features: [String], defines: [String] = []) -> [SwiftSetting] {
     [optimizedKernels, .unsafeFlags(features.flatMap { ["-Xcc", "-m\($0)"] })] + defines.map { .define($0) }
 }

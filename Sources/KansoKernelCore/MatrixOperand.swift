@@ -56,6 +56,9 @@ public protocol X86KernelSet {
     static var packedQ4_KBatch: MatrixKernel { get }
     static var packedIQ4_XSVectors: MatrixKernel { get }
     static var packedIQ4_XSBatch: MatrixKernel { get }
+    /// BF16 batches with the CPU's bfloat16 dot product, where the module has one (run only
+    /// where the CPU has it too).
+    static var bfloat16DotBatch: MatrixKernel? { get }
     static var interleavedBatch: MatrixKernel { get }
     static var superBlockBatch: MatrixKernel { get }
 }

@@ -34,6 +34,8 @@ public enum AVX2Kernels: X86KernelSet {
     public static let packedIQ4_XSVectors: MatrixKernel = multiplyPackedIQ4XSVectors
     /// Packed IQ4_XS, several vectors four a tile (X86/PackedIQ4XSMultiply.swift).
     public static let packedIQ4_XSBatch: MatrixKernel = multiplyPackedIQ4XSBatch
+    /// (none: AVX2 has no bfloat16 dot product)
+    public static let bfloat16DotBatch: MatrixKernel? = nil
     /// Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL batches of a multiple of 64 columns (BatchedInterleavedMultiplyAVX2.swift).
     public static let interleavedBatch: MatrixKernel = multiplyInterleavedBatch
     /// Q4_K, Q5_K, Q6_K batches from the file's rows (BatchedSuperBlockMultiplyAVX2.swift).

@@ -40,9 +40,17 @@ static inline bool kanso_cpu_has_avx512_vnni(void) {
     bool vnni = c & (1u << 11);
     return f && dq && bw && vl && vnni;
 }
+/// AVX-512 BF16 (`vdpbf16ps`, `vcvtne2ps2bf16`) on top of kanso_cpu_has_avx512_vnni.
+static inline bool kanso_cpu_has_avx512_bf16(void) {
+    unsigned int a, b, c, d;
+    if (!kanso_cpu_has_avx512_vnni()) return false;
+    if (!__get_cpuid_count(7, 1, &a, &b, &c, &d)) return false;
+    return a & (1u << 5);
+}
 #else
 static inline bool kanso_cpu_has_avx2(void) { return false; }
 static inline bool kanso_cpu_has_avx512_vnni(void) { return false; }
+static inline bool kanso_cpu_has_avx512_bf16(void) { return false; }
 #endif
 
 #endif

@@ -17,15 +17,21 @@ import KansoKernelsAVX2
 import KansoKernelsAVX512
 #endif
 
-/// One kernel and the elements of x that share one activation scale in it.
+/// One kernel and how it rounds x before multiplying: the elements that share one int8 scale,
+/// or x rounded to bfloat16.
 struct Kernel {
     let multiply: MatrixKernel
     let activationBlock: Int
+    var bfloat16Activation = false
 
     /// x quantized per block of 32 (or not at all: float types).
     static func blocks(_ multiply: @escaping MatrixKernel) -> Kernel { Kernel(multiply: multiply, activationBlock: 32) }
     /// x quantized per super-block of 256, as llama.cpp's Q8_K.
     static func superBlocks(_ multiply: @escaping MatrixKernel) -> Kernel { Kernel(multiply: multiply, activationBlock: 256) }
+    /// x rounded to bfloat16, as the weights' own type.
+    static func bfloat16(_ multiply: @escaping MatrixKernel) -> Kernel {
+        Kernel(multiply: multiply, activationBlock: 32, bfloat16Activation: true)
+    }
 }
 
 /// The kernels of one matrix: reading the file's rows, and reading the packed form if there is one.
@@ -100,7 +106,11 @@ extension MatrixKernels {
             return MatrixKernels(variant, vector: .blocks(K.rows), batch: .blocks(K.rows),
                                  packed: Packed(pack: K.pack, vector: .superBlocks(K.packedIQ4_XSVectors),
                                                 batch: .superBlocks(K.packedIQ4_XSBatch)))
-        case .f32, .f16, .bf16:
+        case .bf16:
+            // with the bfloat16 dot product where both the module and the CPU have one
+            guard let dot = K.bfloat16DotBatch, KernelVariant.hasBFloat16Dot else { return .rows(variant, K.floatRows) }
+            return MatrixKernels(variant, vector: .blocks(K.floatRows), batch: .bfloat16(dot))
+        case .f32, .f16:
             return .rows(variant, K.floatRows)
         default:
             // Q2_K, Q3_K (float dots of the dequantized blocks): the plain loops, vectorized for

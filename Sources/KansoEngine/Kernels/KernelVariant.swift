@@ -30,6 +30,10 @@ public enum KernelVariant: String, CaseIterable, Sendable, CustomStringConvertib
         return variants
     }()
 
+    /// Whether the CPU has AVX-512 BF16 besides: BF16 prompt batches of the avx512 variant then
+    /// take its bfloat16 dot product (KernelDispatch.swift).
+    public static let hasBFloat16Dot = kanso_cpu_has_avx512_bf16()
+
     /// The variant model loads use: KANSO_KERNELS if set (portable, avx2 or avx512; refused when
     /// this CPU cannot run it), else the best in `runnable`.
     public static func selected() throws -> KernelVariant {
