@@ -52,8 +52,8 @@ public protocol X86KernelSet {
     static var pack: PackKernel { get }
     static func packedGroups(_ type: GGMLType) -> MatrixKernel
     static func packedGroupsBatch(_ type: GGMLType) -> MatrixKernel
-    static var packedQ4_KVectors: MatrixKernel { get }
-    static var packedQ4_KBatch: MatrixKernel { get }
+    static func packedSuperBlocks(_ type: GGMLType) -> MatrixKernel
+    static func packedSuperBlocksBatch(_ type: GGMLType) -> MatrixKernel
     static var packedIQ4_XSVectors: MatrixKernel { get }
     static var packedIQ4_XSBatch: MatrixKernel { get }
     /// BF16 batches with the CPU's bfloat16 dot product, where the module has one (run only

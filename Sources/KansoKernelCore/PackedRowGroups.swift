@@ -15,10 +15,12 @@
 //     Q4_K  (a super-block of 256) 8 × f16 d, 8 × f16 dmin, [3 words, 8 rows] of the 12 bytes of
 //           6-bit scales and mins, then per 32-byte chunk c of nibbles (sub-block 2c low, 2c+1
 //           high) [8 steps, 8 rows, 4]
+//     Q5_K  as Q4_K, with the 32 bytes of fifth bits (bit j of byte l: element l of sub-block j)
+//           interleaved as the nibbles, [8 steps, 8 rows, 4], between the scales and the nibbles
 //     IQ4_NL as Q4_0 (the nibbles index a table of values instead of standing for themselves)
 //     IQ4_XS (a super-block of 256) 8 × f16 d, 8 × u16 scales_h, 8 × u32 scales_l, then per
 //           sub-block of 32 the nibbles as Q4_0's: [8 sub-blocks, 4 steps, 8 rows, 4]
-// A group-block holds the same bytes as the file's eight blocks (8 × 34, 18, 20, 22, 24, 144 or 136),
+// A group-block holds the same bytes as the file's eight blocks (8 × 34, 18, 20, 22, 24, 144, 176 or 136),
 // so the copy costs what the file's pages cost, and those pages are released once copied;
 // `copyRow` gives a row back in the file's form, for lookups (the embedding rows of a tied output
 // matrix). A last group of fewer than eight rows is padded with zero rows.
@@ -45,14 +47,15 @@ public final class PackedRowGroups: @unchecked Sendable {  // written once by pa
     /// Bytes of one group-block: eight of the type's blocks.
     public let groupBlockBytes: Int
     /// Where in a group-block of a 32-element type the eight rows' f16 mins start (Q4_1, Q5_1),
-    /// the fifth-bit masks (Q5_0, Q5_1) and the quants; for Q4_K and IQ4_XS, where the nibbles start.
+    /// the fifth-bit masks (Q5_0, Q5_1) and the quants; for Q4_K, Q5_K and IQ4_XS, where the
+    /// nibbles start (and Q5_K's fifth bits, at `masksOffset`).
     public let minsOffset: Int, masksOffset: Int, quantsOffset: Int
     @usableFromInline let memory: UnsafeMutableRawPointer
     /// Keeps `memory` mapped: an AnonymousPages of this matrix, or a PackedCacheFile shared by all.
     private let owner: AnyObject
 
     /// The types that have this packed form.
-    public static let servedTypes: [GGMLType] = [.q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q4_K, .iq4_nl, .iq4_xs]
+    public static let servedTypes: [GGMLType] = [.q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q4_K, .q5_K, .iq4_nl, .iq4_xs]
 
     public static func serves(_ type: GGMLType) -> Bool { servedTypes.contains(type) }
 
@@ -73,8 +76,14 @@ public final class PackedRowGroups: @unchecked Sendable {  // written once by pa
         groupBlockBytes = 8 * type.bytesPerBlock
         let hasMins = type == .q4_1 || type == .q5_1, hasMasks = type == .q5_0 || type == .q5_1
         minsOffset = 16
-        masksOffset = hasMins ? 32 : 16
-        quantsOffset = type == .q4_K ? 128 : type == .iq4_xs ? 64 : masksOffset + (hasMasks ? 32 : 0)
+        switch type {
+        case .q4_K: masksOffset = 128; quantsOffset = 128
+        case .q5_K: masksOffset = 128; quantsOffset = 384
+        case .iq4_xs: masksOffset = 64; quantsOffset = 64
+        default:
+            masksOffset = hasMins ? 32 : 16
+            quantsOffset = masksOffset + (hasMasks ? 32 : 0)
+        }
         self.memory = memory
         self.owner = owner
     }
@@ -133,10 +142,12 @@ public final class PackedRowGroups: @unchecked Sendable {  // written once by pa
                 }
                 block.storeBytes(of: Self.fifthBits(of: j, masks: packed + masksOffset), toByteOffset: hasMin ? 4 : 2, as: UInt32.self)
                 words(4, from: quantsOffset, to: hasMin ? 8 : 6)
-            default:  // Q4_K
+            default:  // Q4_K, Q5_K
                 block.storeBytes(of: packed.load(fromByteOffset: 16 + 2 * j, as: UInt16.self), toByteOffset: 2, as: UInt16.self)
                 words(3, from: 32, to: 4)
-                for c in 0..<4 { words(8, from: quantsOffset + 256 * c, to: 16 + 32 * c) }
+                let nibbles = type == .q5_K ? 48 : 16
+                if type == .q5_K { words(8, from: masksOffset, to: 16) }
+                for c in 0..<4 { words(8, from: quantsOffset + 256 * c, to: nibbles + 32 * c) }
             }
         }
     }

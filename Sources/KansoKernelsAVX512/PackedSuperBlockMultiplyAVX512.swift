@@ -1,6 +1,6 @@
-// Prompt batches (several activation vectors) through a Q4_K matrix packed in groups of eight
-// interleaved rows (PackedRowGroups.swift), with AVX-512 BW and VNNI, straight from the packed
-// nibbles: the arithmetic of the one-vector kernel (PackedSuperBlockMultiplyAVX2.swift) sixteen
+// Prompt batches (several activation vectors) through a Q4_K or Q5_K matrix packed in groups of
+// eight interleaved rows (PackedRowGroups.swift), with AVX-512 BW and VNNI, straight from the packed
+// nibbles (Q5_K's fifth bits or'ed in as 16): the arithmetic of the one-vector kernel (PackedSuperBlockMultiplyAVX2.swift) sixteen
 // rows wide, groups g and g + 1 side by side (g in the low 256 bits, g + 1 in the high), four
 // vectors per tile. The rows are not copied back, unpacked and interleaved first, as the
 // super-block batch kernel (BatchedSuperBlockMultiplyAVX512.swift) needs: on 1B Q4_K_M at 2
@@ -20,18 +20,22 @@ import KansoGGUF
 import KansoKernelCore
 import _Builtin_intrinsics.intel
 
-/// A MatrixKernel for two or more vectors through a packed Q4_K matrix.
-func multiplyPackedQ4_KWide(_ matrix: MatrixOperand, _ x: UnsafePointer<Float>, _ n: Int,
-                            _ y: UnsafeMutablePointer<Float>, _ outputStride: Int, _ rows: Range<Int>) {
-    let memory = ThreadScratch.reserve(SuperBlockActivationBatch.byteCount(columns: matrix.columns, vectors: n))
-    let activation = SuperBlockActivationBatch(memory: memory, quantizing: x, count: n, columns: matrix.columns)
-    multiplyPackedQ4_KBatchAVX512(matrix.packed!, activation, count: n, into: y, outputStride: outputStride, rows: rows)
+/// The MatrixKernel for two or more vectors through a packed Q4_K or Q5_K matrix: one function
+/// per type, each specialised.
+func packedSuperBlockWideKernel(_ type: GGMLType) -> MatrixKernel {
+    if type == .q5_K { return { multiplyPackedSuperBlocksWide($0, $1, $2, $3, $4, $5, fiveBits: true) } }
+    return { multiplyPackedSuperBlocksWide($0, $1, $2, $3, $4, $5, fiveBits: false) }
 }
 
 /// y[v · outputStride + r] for the rows in `rows` and the `n` vectors of `x` (two or more), through
-/// the packed Q4_K matrix `w`.
-func multiplyPackedQ4_KBatchAVX512(_ w: PackedRowGroups, _ x: SuperBlockActivationBatch, count n: Int,
-                                   into y: UnsafeMutablePointer<Float>, outputStride: Int, rows: Range<Int>) {
+/// the packed matrix.
+@inline(__always)
+private func multiplyPackedSuperBlocksWide(_ matrix: MatrixOperand, _ input: UnsafePointer<Float>, _ n: Int,
+                                           _ y: UnsafeMutablePointer<Float>, _ outputStride: Int, _ rows: Range<Int>,
+                                           fiveBits: Bool) {
+    let w = matrix.packed!
+    let memory = ThreadScratch.reserve(SuperBlockActivationBatch.byteCount(columns: matrix.columns, vectors: n))
+    let x = SuperBlockActivationBatch(memory: memory, quantizing: input, count: n, columns: matrix.columns)
     guard !rows.isEmpty else { return }
     var g = rows.lowerBound / 8
     let lastGroup = (rows.upperBound - 1) / 8
@@ -42,7 +46,7 @@ func multiplyPackedQ4_KBatchAVX512(_ w: PackedRowGroups, _ x: SuperBlockActivati
         while v < n {
             let count = min(4, n - v)
             let (s0, s1, s2, s3) = tileSlots(firstVector: v, count: count)
-            let tile = packedQ4_KWideTile(w, g, second, x[s0], x[s1], x[s2], x[s3])
+            let tile = packedQ4_KWideTile(w, g, second, x[s0], x[s1], x[s2], x[s3], fiveBits: fiveBits)
             withUnsafeBytes(of: tile) { raw in
                 let lanes = raw.bindMemory(to: Float.self)  // [4 vectors, 16 rows]
                 for k in 0..<count {
@@ -88,12 +92,13 @@ private func pick(_ t: Int, _ controls: LaneByteControls) -> __m512i {
     }
 }
 
-/// Groups a (rows 0-7 of the tile) and b (8-15) of a packed Q4_K matrix with four vectors.
+/// Groups a (rows 0-7 of the tile) and b (8-15) of a packed Q4_K or Q5_K matrix with four vectors.
 @inline(__always)
 private func packedQ4_KWideTile(_ w: PackedRowGroups, _ a: Int, _ b: Int,
                                 _ x0: SuperBlockActivation, _ x1: SuperBlockActivation,
-                                _ x2: SuperBlockActivation, _ x3: SuperBlockActivation) -> WideRowGroupTile {
+                                _ x2: SuperBlockActivation, _ x3: SuperBlockActivation, fiveBits: Bool) -> WideRowGroupTile {
     let low4 = _mm512_set1_epi8(0x0F), low6 = _mm512_set1_epi8(0x3F), bits45 = _mm512_set1_epi8(0x30)
+    let one = _mm512_set1_epi8(1)
     let wordControls = laneByteControls(bothWords: true), laneControls = laneByteControls(bothWords: false)
     let q0 = UnsafeRawPointer(x0.quants), q1 = UnsafeRawPointer(x1.quants)
     let q2 = UnsafeRawPointer(x2.quants), q3 = UnsafeRawPointer(x3.quants)
@@ -112,9 +117,14 @@ private func packedQ4_KWideTile(_ w: PackedRowGroups, _ a: Int, _ b: Int,
             var low0 = _mm512_setzero_si512(), low1 = low0, low2 = low0, low3 = low0
             var high0 = low0, high1 = low0, high2 = low0, high3 = low0
             for k in 0..<8 {
-                let packed = sideBySide(pa, pb, at: 128 + 256 * c + 32 * k)
-                let lowNibbles = _mm512_and_si512(packed, low4)
-                let highNibbles = _mm512_and_si512(_mm512_srli_epi16(packed, 4), low4)
+                let packed = sideBySide(pa, pb, at: w.quantsOffset + 256 * c + 32 * k)
+                var lowNibbles = _mm512_and_si512(packed, low4)
+                var highNibbles = _mm512_and_si512(_mm512_srli_epi16(packed, 4), low4)
+                if fiveBits {  // bits 2c and 2c + 1 of each qh byte, to bit 4
+                    let bits = sideBySide(pa, pb, at: w.masksOffset + 32 * k)
+                    lowNibbles = _mm512_or_si512(lowNibbles, _mm512_slli_epi16(_mm512_and_si512(_mm512_srli_epi16(bits, UInt32(2 * c)), one), 4))
+                    highNibbles = _mm512_or_si512(highNibbles, _mm512_slli_epi16(_mm512_and_si512(_mm512_srli_epi16(bits, UInt32(2 * c + 1)), one), 4))
+                }
                 let offset = 256 * s + 64 * c + 4 * k
                 @inline(__always) func step(_ q: UnsafeRawPointer, _ low: inout __m512i, _ high: inout __m512i) {
                     let xLow = _mm512_set1_epi32(q.loadUnaligned(fromByteOffset: offset, as: Int32.self))

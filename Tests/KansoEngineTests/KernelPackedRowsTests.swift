@@ -5,7 +5,7 @@ import Testing
 @testable import KansoEngine
 
 /// Matrices repacked at load into groups of eight interleaved rows (PackedRowGroups.swift: Q8_0,
-/// Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, IQ4_NL, IQ4_XS under the x86 kernel variants), under every variant this CPU runs that packs: the
+/// Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, IQ4_NL, IQ4_XS under the x86 kernel variants), under every variant this CPU runs that packs: the
 /// multiplies read only the packed copy, so they must give the exact dot within the activation
 /// rounding bound for one vector and for several, for row ranges that cut a group, and write no
 /// row outside the range; a row lookup (tied embeddings) must dequantize as the file's row does.
@@ -39,7 +39,7 @@ import Testing
                                  kernels: variant), floats)
     }
 
-    @Test(arguments: packingVariants([.q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q4_K, .iq4_nl, .iq4_xs]))
+    @Test(arguments: packingVariants([.q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q4_K, .q5_K, .iq4_nl, .iq4_xs]))
     func packedMultiplyMatchesExactDot(_ type: GGMLType, _ variant: KernelVariant) throws {
         let (plain, reference) = try Self.matrix(type, kernels: variant)
         try #require(plain.hasPackedForm, "\(type) has no packed form under \(variant)")
@@ -86,7 +86,7 @@ import Testing
     /// activation alike, the integer sums are the same and they differ only by float rounding;
     /// where not (IQ4_XS: blocks of 32 row by row, super-blocks of 256 packed), by up to both
     /// activation rounding bounds.
-    @Test(arguments: packingVariants([.q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q4_K, .iq4_nl, .iq4_xs]))
+    @Test(arguments: packingVariants([.q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q4_K, .q5_K, .iq4_nl, .iq4_xs]))
     func packedAgreesWithRowDots(_ type: GGMLType, _ variant: KernelVariant) throws {
         let (plain, reference) = try Self.matrix(type, kernels: variant)
         try #require(plain.hasPackedForm, "\(type) has no packed form under \(variant)")

@@ -92,12 +92,10 @@ extension MatrixKernels {
                                  packed: packedGroups)
         case .q4_1, .q5_1:
             return MatrixKernels(variant, vector: .blocks(K.rows), batch: .blocks(legacyBatch), packed: packedGroups)
-        case .q4_K:
+        case .q4_K, .q5_K:
             return MatrixKernels(variant, vector: .superBlocks(K.superBlockRows), batch: .superBlocks(K.superBlockBatch),
-                                 packed: Packed(pack: K.pack, vector: .superBlocks(K.packedQ4_KVectors),
-                                                batch: .superBlocks(K.packedQ4_KBatch)))
-        case .q5_K:
-            return MatrixKernels(variant, vector: .superBlocks(K.superBlockRows), batch: .superBlocks(K.superBlockBatch))
+                                 packed: Packed(pack: K.pack, vector: .superBlocks(K.packedSuperBlocks(type)),
+                                                batch: .superBlocks(K.packedSuperBlocksBatch(type))))
         case .q6_K:
             return MatrixKernels(variant, vector: .superBlocks(K.superBlockRows), batch: .superBlocks(K.superBlockBatch))
         case .iq4_nl:

@@ -66,12 +66,14 @@ func packRowGroups(_ packed: PackedRowGroups, _ range: Range<Int>, _ source: Uns
                 words(UInt16.self, from: 2, to: 16)  // scales_h
                 words(UInt32.self, from: 4, to: 32)  // scales_l
                 for ib in 0..<8 { halves(from: 8 + 16 * ib, to: packed.quantsOffset + 128 * ib) }
-            default:  // Q4_K
+            default:  // Q4_K, Q5_K
                 words(UInt16.self, from: 2, to: 16)  // dmin
                 for k in 0..<3 {  // [3 words, 8 rows] of the scales and mins
                     words(UInt32.self, from: 4 + 4 * k, to: 32 + 32 * k)
                 }
-                for c in 0..<4 { steps(from: 16 + 32 * c, to: out + packed.quantsOffset + 256 * c) }
+                let nibbles = type == .q5_K ? 48 : 16
+                if type == .q5_K { steps(from: 16, to: out + packed.masksOffset) }  // the fifth bits
+                for c in 0..<4 { steps(from: nibbles + 32 * c, to: out + packed.quantsOffset + 256 * c) }
             }
         }
     }
