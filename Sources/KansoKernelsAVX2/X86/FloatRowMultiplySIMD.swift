@@ -14,21 +14,58 @@ import _Builtin_intrinsics.intel
 /// A MatrixKernel for F32, F16 or BF16 rows, any number of vectors.
 func multiplyFloatRowsSIMD(_ matrix: MatrixOperand, _ x: UnsafePointer<Float>, _ n: Int,
                            _ y: UnsafeMutablePointer<Float>, _ outputStride: Int, _ rows: Range<Int>) {
-    // one specialisation per type, so the conversion's branches are constants
+    // one specialisation per type (a generic one: a type passed as a value was not inlined, and
+    // tested in the inner loop)
     switch matrix.type {
-    case .f32: multiplyFloatRows(matrix, x, n, y, outputStride, rows, .f32)
-    case .f16: multiplyFloatRows(matrix, x, n, y, outputStride, rows, .f16)
-    default: multiplyFloatRows(matrix, x, n, y, outputStride, rows, .bf16)
+    case .f32: multiplyFloatRows(matrix, x, n, y, outputStride, rows, Float32Weights.self)
+    case .f16: multiplyFloatRows(matrix, x, n, y, outputStride, rows, Float16Weights.self)
+    default: multiplyFloatRows(matrix, x, n, y, outputStride, rows, BFloat16Weights.self)
     }
 }
 
-@inline(__always)
-private func multiplyFloatRows(_ matrix: MatrixOperand, _ x: UnsafePointer<Float>, _ n: Int,
-                               _ y: UnsafeMutablePointer<Float>, _ outputStride: Int, _ rows: Range<Int>,
-                               _ type: GGMLType) {
+/// How the weights of a float type are read.
+private protocol FloatWeights {
+    /// Bytes of one weight.
+    static var size: Int { get }
+    /// Eight weights from element `i` of row `w`, as floats.
+    static func floats(_ w: UnsafeRawPointer, _ i: Int) -> __m256
+    /// Element i of row `w`, as a float.
+    static func float(_ w: UnsafeRawPointer, _ i: Int) -> Float
+}
+
+private enum Float32Weights: FloatWeights {
+    static var size: Int { 4 }
+    @inline(__always) static func floats(_ w: UnsafeRawPointer, _ i: Int) -> __m256 { w.loadUnaligned(fromByteOffset: 4 * i, as: __m256.self) }
+    @inline(__always) static func float(_ w: UnsafeRawPointer, _ i: Int) -> Float { w.loadUnaligned(fromByteOffset: 4 * i, as: Float.self) }
+}
+
+private enum Float16Weights: FloatWeights {
+    static var size: Int { 2 }
+    @inline(__always) static func floats(_ w: UnsafeRawPointer, _ i: Int) -> __m256 {
+        _mm256_cvtph_ps(w.loadUnaligned(fromByteOffset: 2 * i, as: __m128i.self))
+    }
+    @inline(__always) static func float(_ w: UnsafeRawPointer, _ i: Int) -> Float {
+        floatFromHalf(w.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
+    }
+}
+
+/// bfloat16 is the top half of a float32: widened and shifted.
+private enum BFloat16Weights: FloatWeights {
+    static var size: Int { 2 }
+    @inline(__always) static func floats(_ w: UnsafeRawPointer, _ i: Int) -> __m256 {
+        _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(w.loadUnaligned(fromByteOffset: 2 * i, as: __m128i.self)), 16))
+    }
+    @inline(__always) static func float(_ w: UnsafeRawPointer, _ i: Int) -> Float {
+        floatFromBFloat16(w.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
+    }
+}
+
+private func multiplyFloatRows<Weights: FloatWeights>(_ matrix: MatrixOperand, _ x: UnsafePointer<Float>, _ n: Int,
+                                                      _ y: UnsafeMutablePointer<Float>, _ outputStride: Int, _ rows: Range<Int>,
+                                                      _ type: Weights.Type) {
     let columns = matrix.columns
     if n == 1 {
-        for r in rows { y[r] = floatRowDot(matrix.rowBytes(r), x, columns: columns, type) }
+        for r in rows { y[r] = floatRowDot(matrix.rowBytes(r), x, columns: columns, Weights.self) }
         return
     }
     // two rows (the second repeating the first at an odd end) and four vectors a tile
@@ -40,7 +77,7 @@ private func multiplyFloatRows(_ matrix: MatrixOperand, _ x: UnsafePointer<Float
             let count = min(4, n - v)
             let (s0, s1, s2, s3) = tileSlots(firstVector: v, count: count)
             let sums = floatRowPairTile(matrix.rowBytes(r), matrix.rowBytes(second), x + s0 * columns, x + s1 * columns,
-                                        x + s2 * columns, x + s3 * columns, columns: columns, type)
+                                        x + s2 * columns, x + s3 * columns, columns: columns, Weights.self)
             for k in 0..<count {  // (sums: row r's four vectors, the second row's)
                 y[(v + k) * outputStride + r] = sums.0[k]
                 if second > r { y[(v + k) * outputStride + second] = sums.1[k] }
@@ -51,54 +88,35 @@ private func multiplyFloatRows(_ matrix: MatrixOperand, _ x: UnsafePointer<Float
     }
 }
 
-/// Eight weights from element `i` of a row of `type`, as floats.
-@inline(__always)
-private func floats(_ w: UnsafeRawPointer, _ i: Int, _ type: GGMLType) -> __m256 {
-    switch type {
-    case .f32: return w.loadUnaligned(fromByteOffset: 4 * i, as: __m256.self)
-    case .f16: return _mm256_cvtph_ps(w.loadUnaligned(fromByteOffset: 2 * i, as: __m128i.self))
-    default: return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(w.loadUnaligned(fromByteOffset: 2 * i, as: __m128i.self)), 16))
-    }
-}
-
-/// Element i of a row of `type`, as a float.
-@inline(__always)
-private func float(_ w: UnsafeRawPointer, _ i: Int, _ type: GGMLType) -> Float {
-    switch type {
-    case .f32: return w.loadUnaligned(fromByteOffset: 4 * i, as: Float.self)
-    case .f16: return floatFromHalf(w.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
-    default: return floatFromBFloat16(w.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
-    }
-}
-
 /// Σ w·x of one row with one vector, two chains of multiply-adds.
 @inline(__always)
-private func floatRowDot(_ w: UnsafeRawPointer, _ x: UnsafePointer<Float>, columns: Int, _ type: GGMLType) -> Float {
+private func floatRowDot<Weights: FloatWeights>(_ w: UnsafeRawPointer, _ x: UnsafePointer<Float>, columns: Int,
+                                                _: Weights.Type) -> Float {
     var a = _mm256_setzero_ps(), b = a
     var i = 0
     while i + 16 <= columns {
-        prefetchWeights(w + (type == .f32 ? 4 : 2) * i)
-        a = _mm256_fmadd_ps(floats(w, i, type), _mm256_loadu_ps(x + i), a)
-        b = _mm256_fmadd_ps(floats(w, i + 8, type), _mm256_loadu_ps(x + i + 8), b)
+        if (Weights.size * i) % 64 == 0 { prefetchWeights(w + Weights.size * i) }  // (a line at a time)
+        a = _mm256_fmadd_ps(Weights.floats(w, i), _mm256_loadu_ps(x + i), a)
+        b = _mm256_fmadd_ps(Weights.floats(w, i + 8), _mm256_loadu_ps(x + i + 8), b)
         i += 16
     }
     let lanes: SIMD8<Float> = _mm256_add_ps(a, b)
     var sum = lanes.sum()
-    for j in i..<columns { sum += float(w, j, type) * x[j] }
+    for j in i..<columns { sum += Weights.float(w, j) * x[j] }
     return sum
 }
 
 /// Σ w·x of two rows with four vectors: each converted weight serves four vectors and each x
 /// two rows, eight multiply-adds to two conversions and four loads of x.
 @inline(__always)
-private func floatRowPairTile(_ w0: UnsafeRawPointer, _ w1: UnsafeRawPointer, _ x0: UnsafePointer<Float>,
-                              _ x1: UnsafePointer<Float>, _ x2: UnsafePointer<Float>, _ x3: UnsafePointer<Float>,
-                              columns: Int, _ type: GGMLType) -> (SIMD4<Float>, SIMD4<Float>) {
+private func floatRowPairTile<Weights: FloatWeights>(_ w0: UnsafeRawPointer, _ w1: UnsafeRawPointer, _ x0: UnsafePointer<Float>,
+                                                     _ x1: UnsafePointer<Float>, _ x2: UnsafePointer<Float>, _ x3: UnsafePointer<Float>,
+                                                     columns: Int, _: Weights.Type) -> (SIMD4<Float>, SIMD4<Float>) {
     var a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0  // row 0 with vectors 0...3
     var b0 = a0, b1 = a0, b2 = a0, b3 = a0                   // row 1
     var i = 0
     while i + 8 <= columns {
-        let first = floats(w0, i, type), second = floats(w1, i, type)
+        let first = Weights.floats(w0, i), second = Weights.floats(w1, i)
         @inline(__always) func add(_ x: UnsafePointer<Float>, _ a: inout __m256, _ b: inout __m256) {
             let xi = _mm256_loadu_ps(x + i)
             a = _mm256_fmadd_ps(first, xi, a)
@@ -110,7 +128,7 @@ private func floatRowPairTile(_ w0: UnsafeRawPointer, _ w1: UnsafeRawPointer, _ 
     @inline(__always) func total(_ acc: __m256, _ w: UnsafeRawPointer, _ x: UnsafePointer<Float>) -> Float {
         let lanes: SIMD8<Float> = acc
         var sum = lanes.sum()
-        for j in i..<columns { sum += float(w, j, type) * x[j] }
+        for j in i..<columns { sum += Weights.float(w, j) * x[j] }
         return sum
     }
     let row0 = SIMD4<Float>(total(a0, w0, x0), total(a1, w0, x1), total(a2, w0, x2), total(a3, w0, x3))
