@@ -4,52 +4,66 @@ import PackageDescription
 
 // Targets follow the layout in DESIGN.md; a dependency may only point down this list:
 // kansoctl, kansod, KansoServer, KansoPool, KansoWorker, KansoSystemd, KansoWire, KansoEngine,
-// then the leaves KansoChatTemplate, KansoTOML, KansoGGUF, KansoConcurrency, CKernelSupport, CSystemd (which
-// import nothing of the project). `kansod` is both processes' wiring: the supervisor (KansoServer,
+// the kernel targets (KansoKernelsAVX512, KansoKernelsAVX2, KansoKernelsPortable, then
+// KansoKernelCore), then the leaves KansoChatTemplate, KansoTOML, KansoGGUF, KansoConcurrency,
+// CKernelSupport, CSystemd (which import nothing of the project). `kansod` is both processes' wiring: the supervisor (KansoServer,
 // KansoPool) and the worker (KansoWorker, the only user of the engine). `KansoEngine` imports only
-// the leaves `KansoGGUF` (the GGUF reader), `KansoConcurrency` (locks, threads) and
-// `CKernelSupport` (C headers for the one instruction Swift cannot emit, a prefetch, and for
-// glibc's malloc_trim, which Swift's Glibc module leaves out); `KansoPool` renders chat templates
-// with `KansoChatTemplate` (a Jinja subset); `KansoWire` imports nothing of the project;
+// its kernel modules (below) and the leaves `KansoGGUF` (the GGUF reader), `KansoConcurrency`
+// // (locks, threads) and `CKernelSupport` (C headers for what Swift cannot emit: a prefetch, cpuid
+// and xgetbv, and glibc's malloc_trim, which Swift's Glibc module leaves out); `KansoPool`
+// renders chat templates with `KansoChatTemplate` (a Jinja subset); `KansoWire` imports nothing of the project;
 // `kansoctl`, `KansoServer` and `KansoPool` never link the engine. Tests/KansoLayoutTests
 // enforces all of this.
-
-// The engine's kernels are plain scalar loops written for the auto-vectorizer: in release
-// builds they are compiled without bounds checks and for the host CPU (see DESIGN.md, Engine).
-// Where the building machine has AVX2 (with FMA and F16C), the integer dots of generation and
-// prompt batches use 256-bit intrinsics (KANSO_X86_SIMD: Kernels/ByteDotPrimitives.swift and the
-// *SIMD.swift kernels); where it also has AVX-512 VNNI, those dots take its instructions and the
-// prompt batches its 512-bit kernels (KANSO_AVX512_VNNI: the Kernels/*AVX512.swift files).
-// Both are compiled in every configuration so that tests run them; KANSO_PORTABLE_KERNELS=1 in
-// the environment builds the portable kernels only, KANSO_AVX2_KERNELS=1 the AVX2 ones on a
-// machine that has AVX-512 VNNI too (to test and measure them there, in another --scratch-path).
-let hostCPUFlags: Set<String> = {
-    #if os(Linux) && arch(x86_64)
-    guard ProcessInfo.processInfo.environment["KANSO_PORTABLE_KERNELS"] != "1",
-          let cpuinfo = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-          let flagsLine = cpuinfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return [] }
-    return Set(flagsLine.split(separator: " ").map(String.init))
-    #else
-    return []
-    #endif
-}()
-let hostHasAVX2 = ["avx2", "fma", "f16c"].allSatisfy(hostCPUFlags.contains)
-let hostHasAVX512VNNI = hostHasAVX2 && ["avx512f", "avx512bw", "avx512vl", "avx512_vnni"].allSatisfy(hostCPUFlags.contains)
-    && ProcessInfo.processInfo.environment["KANSO_AVX2_KERNELS"] != "1"
 
 // KANSO_FUZZ=1 adds the libFuzzer targets of Fuzz/ (scripts/fuzz.sh builds them with
 // --sanitize fuzzer --sanitize address in their own scratch folder) and keeps the engine's bounds
 // and overflow checks in release builds, so that the fuzzers find what the checks catch.
 let fuzzing = ProcessInfo.processInfo.environment["KANSO_FUZZ"] == "1"
 
+// The engine's kernels, one target per instruction set, each compiled with its own flags; the
+// engine picks one at model load from what the CPU has (cpuid, or KANSO_KERNELS=portable|avx2|avx512)
+// in one dispatch table per weight type (KansoEngine/Kernels/KernelDispatch.swift). No build step
+// looks at the building machine: a release build runs on any x86-64-v2 CPU and uses AVX2 or
+// AVX-512 kernels where the CPU has them.
+//   KansoKernelCore       the layouts every kernel module and the engine share (activations,
+//                         packed row groups, dequantization, scratch); baseline code
+//   KansoKernelsPortable  plain Swift loops (Plain/), baseline code: every CPU
+//   KansoKernelsAVX2      AVX2 + FMA + F16C: the 256-bit kernels (X86/) and eight-row batch kernels
+//   KansoKernelsAVX512    AVX2 + AVX-512 F/BW/VL/DQ/VNNI: X86/ again with VNNI steps
+//                         (KANSO_AVX512_VNNI), and the sixteen-row kernels
+// Flags like -mavx512f make all of a target's Swift code eligible for those instructions, so only
+// the dispatch table calls into a kernel module; X86/ and Plain/ of the AVX-512 target are links
+// to the AVX2 and portable targets' folders (the same sources, compiled again with other flags).
+// scripts/check-kernel-isolation.sh checks a release binary: AVX-512 code only in KansoKernelsAVX512,
+// AVX code only in the two x86 kernel modules. The x86 targets exist on x86-64 only; arm64 builds
+// take the portable kernels (a NEON dot-product target would sit beside them, in the same table).
+// Release builds are compiled without bounds checks (-Ounchecked) as whole modules, unless fuzzing.
+#if arch(x86_64)
+let baselineFlags = ["-Xcc", "-march=x86-64-v2"]
+#else
+let baselineFlags: [String] = []
+#endif
+let optimizedKernels: SwiftSetting = .unsafeFlags((fuzzing ? [] : ["-Ounchecked"]) + ["-wmo"], .when(configuration: .release))
+let engineSettings: [SwiftSetting] = [optimizedKernels] + (baselineFlags.isEmpty ? [] : [.unsafeFlags(baselineFlags)])
 let avx2Features = ["avx2", "fma", "f16c"]
-let vnniFeatures = avx2Features + ["avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512vnni"]
-let engineSettings: [SwiftSetting] = [
-    .unsafeFlags((fuzzing ? [] : ["-Ounchecked"]) + ["-wmo", "-Xcc", "-march=native"], .when(configuration: .release)),
-] + (hostHasAVX2 ? [
-    .define("KANSO_X86_SIMD"),
-    .unsafeFlags((hostHasAVX512VNNI ? vnniFeatures : avx2Features).flatMap { ["-Xcc", "-m\($0)"] }, .when(configuration: .debug)),
-] : []) + (hostHasAVX512VNNI ? [.define("KANSO_AVX512_VNNI")] : [])
+// (and AVX-512 BF16 for its one kernel that needs it, which the dispatch table runs only where the
+// CPU has it: a CPU with AVX-512 VNNI and no BF16 runs the rest of the module)
+let avx512Features = avx2Features + ["avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512vnni", "avx512bf16"]
+func kernelSettings(_ features: [String], defines: [String] = []) -> [SwiftSetting] {
+    [optimizedKernels, .unsafeFlags(features.flatMap { ["-Xcc", "-m\($0)"] })] + defines.map { .define($0) }
+}
+#if arch(x86_64)
+let x86KernelTargets: [Target] = [
+    .target(name: "KansoKernelsAVX2", dependencies: ["KansoKernelCore", "KansoGGUF", "CKernelSupport"],
+            swiftSettings: kernelSettings(avx2Features)),
+    .target(name: "KansoKernelsAVX512", dependencies: ["KansoKernelCore", "KansoGGUF", "CKernelSupport"],
+            swiftSettings: kernelSettings(avx512Features, defines: ["KANSO_AVX512_VNNI"])),
+]
+#else
+let x86KernelTargets: [Target] = []
+#endif
+let kernelTargetNames: [Target.Dependency] = ["KansoKernelCore", "KansoKernelsPortable"]
+    + x86KernelTargets.map { .target(name: $0.name) }
 
 // kansod is linked by the toolchain's lld with packed relative relocations (DT_RELR, glibc
 // 2.36+): the position-independent binary's ~20,000 relative relocations become a bitmap of a
@@ -125,7 +139,10 @@ let package = Package(
             ]
         ),
         .target(name: "KansoWire"),
-        .target(name: "KansoEngine", dependencies: ["KansoGGUF", "KansoConcurrency", "CKernelSupport"], swiftSettings: engineSettings),
+        .target(name: "KansoEngine", dependencies: ["KansoGGUF", "KansoConcurrency", "CKernelSupport"] + kernelTargetNames,
+                swiftSettings: engineSettings),
+        .target(name: "KansoKernelCore", dependencies: ["KansoGGUF"], swiftSettings: engineSettings),
+        .target(name: "KansoKernelsPortable", dependencies: ["KansoKernelCore", "KansoGGUF"], swiftSettings: engineSettings),
         // Leaves both sides share: the GGUF reader (the supervisor reads headers for estimates and
         // chat templates, kansoctl checks downloads, without linking the engine) and the locks
         // and threads used outside Swift concurrency.
@@ -138,6 +155,7 @@ let package = Package(
         // without the pool.
         .target(name: "KansoTOML"),
         .target(name: "CKernelSupport"),
+    ] + x86KernelTargets + [
         .systemLibrary(
             name: "CSystemd",
             pkgConfig: "libsystemd",
@@ -158,7 +176,8 @@ let package = Package(
         .target(name: "KansoPoolTestKit", dependencies: [
             "KansoPool", "KansoWire", "KansoConcurrency", .product(name: "Logging", package: "swift-log"),
         ], path: "Tests/KansoPoolTestKit"),
-        .testTarget(name: "KansoEngineTests", dependencies: ["KansoEngine", "KansoGGUF", "KansoConcurrency", "KansoTestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "KansoEngineTests", dependencies: ["KansoEngine", "KansoGGUF", "KansoConcurrency", "KansoTestSupport"] + kernelTargetNames,
+                    exclude: ["Fixtures"]),
         .testTarget(name: "KansoWireTests", dependencies: ["KansoWire", "KansoTestSupport"]),
         .testTarget(name: "KansoChatTemplateTests", dependencies: ["KansoChatTemplate", "KansoTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "KansoSystemdTests", dependencies: ["KansoSystemd", "KansoTestSupport"]),

@@ -13,6 +13,7 @@ command -v pkg-config >/dev/null || missing+=(pkg-config)
 command -v systemd-analyze >/dev/null || missing+=(systemd)
 command -v systemd-nspawn >/dev/null || missing+=(systemd-container)
 command -v python3 >/dev/null || missing+=(python3 python3-pip)
+command -v objdump >/dev/null || missing+=(binutils)  # scripts/check-kernel-isolation.sh
 if [ ${#missing[@]} -gt 0 ]; then
     echo "installing Debian packages: ${missing[*]}"
     as_root apt-get update

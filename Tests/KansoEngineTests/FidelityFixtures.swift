@@ -52,7 +52,7 @@ enum FidelityFixtures {
         "llama-f32", "llama-f16", "llama-bf16", "llama-q8_0", "llama-q4_0", "llama-q4_1",
         "llama-q5_0", "llama-q5_1", "llama-q4_k", "llama-q5_k", "llama-q6_k", "llama-q4_k_m",
         "qwen2-f32", "qwen2-q8_0", "qwen3-f16", "gemma3-f32", "gemma3-q8_0",
-        "llama3-f16", "llama-mha-q8_0", "gemma3-scaled-f16",
+        "llama3-f16", "llama-mha-q8_0", "gemma3-scaled-f16", "llama-iq4_nl", "llama-iq4_xs",
     ]
 
     static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()

@@ -13,12 +13,16 @@ struct FidelitySharedModelTests {
 
     @Test func goldenIsComplete() throws { try FidelityTests().fixturePresent(name) }
     @Test func configuration() throws { try FidelityTests().configuration(name) }
-    @Test func promptLogits() throws { try FidelityTests().promptLogits(name) }
-    @Test func chunkedPromptLogits() throws { try FidelityTests().chunkedPromptLogits(name) }
-    @Test func longPromptLogits() throws { try FidelityTests().longPromptLogits(name) }
+    @Test(arguments: KernelVariant.runnable)
+    func promptLogits(_ variant: KernelVariant) throws { try FidelityTests().promptLogits(name, variant) }
+    @Test(arguments: KernelVariant.runnable)
+    func chunkedPromptLogits(_ variant: KernelVariant) throws { try FidelityTests().chunkedPromptLogits(name, variant) }
+    @Test(arguments: KernelVariant.runnable)
+    func longPromptLogits(_ variant: KernelVariant) throws { try FidelityTests().longPromptLogits(name, variant) }
     @Test func reusedPrefix() throws { try FidelityTests().reusedPrefix(name) }
     @Test func halfPrecisionCache() throws { try FidelityTests().halfPrecisionCache(name) }
-    @Test func greedyDecoding() throws { try FidelityTests().greedyDecoding(name) }
+    @Test(arguments: KernelVariant.runnable)
+    func greedyDecoding(_ variant: KernelVariant) throws { try FidelityTests().greedyDecoding(name, variant) }
     @Test func batchedDecoding() throws { try FidelityTests().batchedDecoding(name) }
     @Test func sampleText() throws { try FidelityTokenizerTests().sampleText(name) }
     @Test func weightRows() throws { try FidelityWeightRowsTests().weightRows(name) }

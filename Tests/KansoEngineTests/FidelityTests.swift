@@ -1,16 +1,23 @@
 // Engine fidelity against llama.cpp: every fixture model of Fixtures/models is loaded by the engine,
 // its prompt evaluated, and the logits at every position and the greedy continuation compared with
 // what llama.cpp computed on the same file (scripts/make_fixtures.py). Bounds: FidelityTolerance.swift.
+// The tests that multiply through the kernels (prompts in one pass, in pieces, long; greedy
+// decoding) run under every kernel variant this CPU runs (KernelVariant.runnable); the others
+// under the one loads use.
 
 import Foundation
 import Testing
 @testable import KansoEngine
 
 @Suite struct FidelityTests {
-    /// Loads a fixture with one thread (as llama.cpp ran) and the fixtures' 128-token context.
-    func load(_ name: String) throws -> (Model, FidelityGolden) {
+    /// Every fixture under every kernel variant this CPU runs.
+    static let fixturesAndVariants = FidelityFixtures.names.flatMap { name in KernelVariant.runnable.map { (name, $0) } }
+
+    /// Loads a fixture with one thread (as llama.cpp ran) and the fixtures' 128-token context, with
+    /// the kernels of `variant` (nil: the ones loads use).
+    func load(_ name: String, kernels variant: KernelVariant? = nil) throws -> (Model, FidelityGolden) {
         let golden = try FidelityFixtures.golden(name)
-        let model = try Model(path: FidelityFixtures.modelPath(name), threads: 1, contextLength: 128, cacheType: .f32)
+        let model = try Model(path: FidelityFixtures.modelPath(name), threads: 1, contextLength: 128, cacheType: .f32, kernels: variant)
         return (model, golden)
     }
 
@@ -67,22 +74,23 @@ import Testing
         #expect(model.configuration.vocabularySize == golden.vocabularySize)
     }
 
-    @Test("prompt logits at every position match llama.cpp", arguments: FidelityFixtures.names)
-    func promptLogits(_ name: String) throws {
-        let (model, golden) = try load(name)
+    @Test("prompt logits at every position match llama.cpp", arguments: fixturesAndVariants)
+    func promptLogits(_ name: String, _ variant: KernelVariant) throws {
+        let (model, golden) = try load(name, kernels: variant)
         let cache = try model.makeCache()
         let rows = try model.evaluate(golden.prompt, in: cache, allLogits: true)
         try #require(rows.count == golden.prompt.count)
-        compare(rows, with: golden, what: "prompt in one pass")
+        compare(rows, with: golden, what: "prompt in one pass, \(variant) kernels")
         #expect(cache.length == golden.prompt.count)
     }
 
-    @Test("prompt logits match when the prompt arrives in pieces", arguments: FidelityFixtures.names)
-    func chunkedPromptLogits(_ name: String) throws {
+    @Test("prompt logits match when the prompt arrives in pieces", arguments: fixturesAndVariants)
+    func chunkedPromptLogits(_ name: String, _ variant: KernelVariant) throws {
         // Five tokens (fewer for a short prompt), then one, then the rest: later pieces attend to
         // keys cached by earlier ones.
         let golden = try FidelityFixtures.golden(name)
-        let model = try Model(path: FidelityFixtures.modelPath(name), threads: 2, contextLength: 128, batchCapacity: 4, cacheType: .f32)
+        let model = try Model(path: FidelityFixtures.modelPath(name), threads: 2, contextLength: 128, batchCapacity: 4,
+                              cacheType: .f32, kernels: variant)
         let cache = try model.makeCache()
         let prompt = golden.prompt
         var rows: [[Float]] = []
@@ -91,7 +99,7 @@ import Testing
         for piece in [prompt[0..<first], prompt[first..<(first + 1)], prompt[(first + 1)...]] {
             rows += try model.evaluate(Array(piece), in: cache, allLogits: true)
         }
-        compare(rows, with: golden, what: "prompt in pieces, 2 threads, batches of 4")
+        compare(rows, with: golden, what: "prompt in pieces, 2 threads, batches of 4, \(variant) kernels")
     }
 
     @Test("a copied or truncated cache continues as llama.cpp does", arguments: FidelityFixtures.names)
@@ -125,23 +133,23 @@ import Testing
                 allowance: FidelityTolerance.halfPrecisionCache, what: "100-token prompt, f16 cache")
     }
 
-    @Test("logits along a 100-token prompt match llama.cpp", arguments: FidelityFixtures.names)
-    func longPromptLogits(_ name: String) throws {
+    @Test("logits along a 100-token prompt match llama.cpp", arguments: fixturesAndVariants)
+    func longPromptLogits(_ name: String, _ variant: KernelVariant) throws {
         // The default batch capacity (64) splits the prompt into passes of 64 and 36.
-        let (model, golden) = try load(name)
+        let (model, golden) = try load(name, kernels: variant)
         let cache = try model.makeCache()
         let rows = try model.evaluate(golden.longPrompt, in: cache, allLogits: true)
         try #require(rows.count == golden.longPrompt.count)
         compare(golden.longLogitPositions.map { rows[$0] }, expected: golden.longLogits, golden: golden,
-                what: "100-token prompt at positions \(golden.longLogitPositions)")
+                what: "100-token prompt at positions \(golden.longLogitPositions), \(variant) kernels")
     }
 
-    @Test("greedy decoding matches llama.cpp token for token", arguments: FidelityFixtures.names)
-    func greedyDecoding(_ name: String) throws {
-        let (model, golden) = try load(name)
+    @Test("greedy decoding matches llama.cpp token for token", arguments: fixturesAndVariants)
+    func greedyDecoding(_ name: String, _ variant: KernelVariant) throws {
+        let (model, golden) = try load(name, kernels: variant)
         let cache = try model.makeCache()
         let rows = try model.evaluate(golden.prompt, in: cache, allLogits: true)
-        let deviation = compare(rows, with: golden, what: "prompt before decoding")
+        let deviation = compare(rows, with: golden, what: "prompt before decoding, \(variant) kernels")
         let lastRow = golden.logits[golden.logits.count - 1]
         let bound = FidelityTolerance.maximum(row: lastRow, weights: golden.weights, architecture: golden.architecture)
         // Where llama.cpp's own top two are closer than twice the deviation the engine showed on
@@ -158,14 +166,14 @@ import Testing
             let chosen = try #require(sampled)
             if chosen != expected {
                 if golden.greedyMargins[step] > tie {
-                    Issue.record("\(golden.fixture) step \(step): engine chose \(chosen) (logit \(logits[Int(chosen)])), llama.cpp \(expected) (engine logit \(logits[Int(expected)]), llama.cpp margin \(golden.greedyMargins[step]))")
+                    Issue.record("\(golden.fixture) \(variant) step \(step): engine chose \(chosen) (logit \(logits[Int(chosen)])), llama.cpp \(expected) (engine logit \(logits[Int(expected)]), llama.cpp margin \(golden.greedyMargins[step]))")
                 } else {
                     excused.append(step)
                 }
             }
             logits = try model.evaluate([expected], in: cache)[0]
         }
-        #expect(excused.count <= 2, "\(golden.fixture): near-ties decided differently at steps \(excused)")
+        #expect(excused.count <= 2, "\(golden.fixture) \(variant): near-ties decided differently at steps \(excused)")
 
         // Free-running through the Generator: the same tokens up to the first step where the
         // teacher-forced run picked the other side of a near-tie (all 16 when there was none).
@@ -175,7 +183,7 @@ import Testing
         let result = try generator.generate(prompt: golden.prompt, in: try model.makeCache())
         #expect(result.tokens.count == golden.greedy.count)
         #expect(Array(result.tokens.prefix(agreed)) == Array(golden.greedy.prefix(agreed)),
-                "\(golden.fixture): generated \(result.tokens), llama.cpp \(golden.greedy) (compared up to step \(agreed))")
+                "\(golden.fixture) \(variant): generated \(result.tokens), llama.cpp \(golden.greedy) (compared up to step \(agreed))")
     }
 
     @Test("batched decoding of sequences at different positions matches llama.cpp", arguments: FidelityFixtures.names)

@@ -1,11 +1,16 @@
 import Foundation
+import KansoKernelCore
 import KansoTestSupport
 import Testing
 @testable import KansoEngine
+#if arch(x86_64)
+@testable import KansoKernelsAVX2
+@testable import KansoKernelsAVX512
+#endif
 
 /// The activation quantizers (QuantizedActivation: blocks of 32; SuperBlockActivation: super-blocks
-/// of 256; eight floats a register on x86) against the definition written out element by element
-/// here: d = max|x| / 127 ignoring NaN, q = round-to-nearest-even(x / d) clamped to ±127 with NaN
+/// of 256) of every kernel variant this CPU runs (the portable one element by element, the x86
+/// modules' eight floats a register) against the definition written out element by element here: d = max|x| / 127 ignoring NaN, q = round-to-nearest-even(x / d) clamped to ±127 with NaN
 /// as 0, and the sums of the quants. Every quant, scale and sum must be equal, not close: the
 /// kernels' error bounds and the fidelity tests rest on this definition.
 @Suite struct KernelActivationQuantizationTests {
@@ -42,39 +47,69 @@ import Testing
         return x
     }
 
-    @Test(arguments: [false, true])
-    func blocksOf32MatchTheDefinition(_ specials: Bool) {
+    /// The quantizer of `variant`'s kernels into blocks of 32.
+    static func blockQuantizer(_ variant: KernelVariant) -> (QuantizedActivation, UnsafePointer<Float>, Int) -> Void {
+        switch variant {
+        case .portable: return { $0.quantize($1, vector: $2) }
+        #if arch(x86_64)
+        case .avx2: return { KansoKernelsAVX2.quantizeActivation($0, $1, vector: $2) }
+        case .avx512: return { KansoKernelsAVX512.quantizeActivation($0, $1, vector: $2) }
+        #else
+        default: preconditionFailure("\(variant) does not run here")
+        #endif
+        }
+    }
+
+    /// The quantizer of `variant`'s kernels into super-blocks of 256.
+    static func superBlockQuantizer(_ variant: KernelVariant) -> (SuperBlockActivation, UnsafePointer<Float>) -> Void {
+        switch variant {
+        case .portable: return { $0.quantize($1) }
+        #if arch(x86_64)
+        case .avx2: return { KansoKernelsAVX2.quantizeSuperBlocks($0, $1) }
+        case .avx512: return { KansoKernelsAVX512.quantizeSuperBlocks($0, $1) }
+        #else
+        default: preconditionFailure("\(variant) does not run here")
+        #endif
+        }
+    }
+
+    static let cases = [false, true].flatMap { specials in KernelVariant.runnable.map { (specials, $0) } }
+
+    @Test(arguments: cases)
+    func blocksOf32MatchTheDefinition(_ specials: Bool, _ variant: KernelVariant) {
+        let quantize = Self.blockQuantizer(variant)
         let columns = 1024, vectors = 3
         let memory = UnsafeMutableRawPointer.allocate(byteCount: QuantizedActivation.byteCount(columns: columns, vectors: vectors), alignment: 64)
         defer { memory.deallocate() }
         let activation = QuantizedActivation(memory: memory, columns: columns, vectors: vectors)
         for vector in 0..<vectors {
             let x = Self.activation(columns, seed: 11 + UInt64(vector), specials: specials)
-            x.withUnsafeBufferPointer { activation.quantize($0.baseAddress!, vector: vector) }
+            x.withUnsafeBufferPointer { quantize(activation, $0.baseAddress!, vector) }
             for block in 0..<(columns / 32) {
                 let expected = Self.reference(x[(32 * block)..<(32 * block + 32)])
                 let index = vector * (columns / 32) + block
                 let quants = (0..<32).map { activation.quants[32 * index + $0] }
-                #expect(quants == expected.quants, "vector \(vector) block \(block)")
-                #expect(activation.scales[index].bitPattern == expected.d.bitPattern, "vector \(vector) block \(block)")
-                #expect(activation.sums[index] == expected.sums[0] + expected.sums[1], "vector \(vector) block \(block)")
+                #expect(quants == expected.quants, "\(variant) vector \(vector) block \(block)")
+                #expect(activation.scales[index].bitPattern == expected.d.bitPattern, "\(variant) vector \(vector) block \(block)")
+                #expect(activation.sums[index] == expected.sums[0] + expected.sums[1], "\(variant) vector \(vector) block \(block)")
             }
         }
     }
 
-    @Test(arguments: [false, true])
-    func superBlocksOf256MatchTheDefinition(_ specials: Bool) {
+    @Test(arguments: cases)
+    func superBlocksOf256MatchTheDefinition(_ specials: Bool, _ variant: KernelVariant) {
+        let quantize = Self.superBlockQuantizer(variant)
         let columns = 2048
         let memory = UnsafeMutableRawPointer.allocate(byteCount: SuperBlockActivation.byteCount(columns: columns), alignment: 64)
         defer { memory.deallocate() }
         let activation = SuperBlockActivation(memory: memory, columns: columns)
         let x = Self.activation(columns, seed: 5, specials: specials)
-        x.withUnsafeBufferPointer { activation.quantize($0.baseAddress!) }
+        x.withUnsafeBufferPointer { quantize(activation, $0.baseAddress!) }
         for s in 0..<(columns / 256) {
             let expected = Self.reference(x[(256 * s)..<(256 * s + 256)])
-            #expect((0..<256).map { activation.quants[256 * s + $0] } == expected.quants, "super-block \(s)")
-            #expect(activation.scales[s].bitPattern == expected.d.bitPattern, "super-block \(s)")
-            #expect((0..<16).map { Int32(activation.groupSums[16 * s + $0]) } == expected.sums, "super-block \(s)")
+            #expect((0..<256).map { activation.quants[256 * s + $0] } == expected.quants, "\(variant) super-block \(s)")
+            #expect(activation.scales[s].bitPattern == expected.d.bitPattern, "\(variant) super-block \(s)")
+            #expect((0..<16).map { Int32(activation.groupSums[16 * s + $0]) } == expected.sums, "\(variant) super-block \(s)")
         }
     }
 }

@@ -5,18 +5,24 @@ import Testing
 @testable import KansoEngine
 
 /// Matrices repacked at load into groups of eight interleaved rows (PackedRowGroups.swift: Q8_0,
-/// Q4_0, Q4_K on machines with AVX2 and no AVX-512 VNNI): the multiplies read only the packed
-/// copy (Q4_K prompt batches its rows read back in the file's form), so they
-/// must give the exact dot within the activation rounding bound for one vector and for several,
-/// for row ranges that cut a group, and write no row outside the range; a row lookup (tied
-/// embeddings) must dequantize as the file's row does. Packing must hand every source byte to
-/// `release` once per piece and then the whole matrix, so the loader can drop the file's pages.
-@Suite(.enabled(if: WeightMatrix.packedFormsAreBuilt, "this build has no packed kernels (they are built where the building CPU has AVX2)"))
-struct KernelPackedRowsTests {
+/// Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, IQ4_NL, IQ4_XS under the x86 kernel variants), under every variant this CPU runs that packs: the
+/// multiplies read only the packed copy, so they must give the exact dot within the activation
+/// rounding bound for one vector and for several, for row ranges that cut a group, and write no
+/// row outside the range; a row lookup (tied embeddings) must dequantize as the file's row does.
+/// Packing must hand every source byte to `release` once per piece and then the whole matrix, so
+/// the loader can drop the file's pages.
+@Suite struct KernelPackedRowsTests {
+    /// The variants this CPU runs whose kernels pack `type`.
+    static func packingVariants(_ types: [GGMLType]) -> [(GGMLType, KernelVariant)] {
+        types.flatMap { type in
+            KernelVariant.runnable.filter { MatrixKernels.of(type, columns: 2048, on: $0).packed != nil }.map { (type, $0) }
+        }
+    }
+
     /// 21 rows (two whole groups and one of five) of 2,048 columns (eight super-blocks, as the
     /// 1B shape's rows), each made of the golden file's 512-column rows of `type` side by side in
     /// varying orders, with their reference floats.
-    static func matrix(_ type: GGMLType) throws -> (WeightMatrix, [Float]) {
+    static func matrix(_ type: GGMLType, kernels variant: KernelVariant? = nil) throws -> (WeightMatrix, [Float]) {
         let file = try GGUFFile(path: quantGoldensPath)
         let (weights, reference) = try QuantGoldenTests.golden(type, in: file)
         let source = try WeightMatrix(file: file, tensor: weights)
@@ -29,13 +35,14 @@ struct KernelPackedRowsTests {
                 floats += reference[(from * source.columns)..<((from + 1) * source.columns)]
             }
         }
-        return (try WeightMatrix(name: "\(type).packed", type: type, rows: rows, columns: pieces * source.columns, bytes: bytes), floats)
+        return (try WeightMatrix(name: "\(type).packed", type: type, rows: rows, columns: pieces * source.columns, bytes: bytes,
+                                 kernels: variant), floats)
     }
 
-    @Test(arguments: [GGMLType.q8_0, .q4_0, .q4_K])
-    func packedMultiplyMatchesExactDot(_ type: GGMLType) throws {
-        let (plain, reference) = try Self.matrix(type)
-        try #require(plain.hasPackedForm, "\(type) has no packed form in this build (x86 with AVX2 only)")
+    @Test(arguments: packingVariants([.q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q4_K, .q5_K, .iq4_nl, .iq4_xs]))
+    func packedMultiplyMatchesExactDot(_ type: GGMLType, _ variant: KernelVariant) throws {
+        let (plain, reference) = try Self.matrix(type, kernels: variant)
+        try #require(plain.hasPackedForm, "\(type) has no packed form under \(variant)")
         let pool = ThreadPool(threads: 2)
         let released = Lock()
         var releasedRanges: [Range<Int>] = []
@@ -70,31 +77,46 @@ struct KernelPackedRowsTests {
                 }
                 KernelMultiplyTests.expectExactProducts(
                     y, of: type, reference: reference, columns: columns, x: x, vectors: count, rows: rows,
-                    blockSize: count == 1 ? singleVectorActivationBlockSize(type) : batchActivationBlockSize(type))
+                    blockSize: packed.kernel(vectors: count).activationBlock)
             }
         }
     }
 
-    /// One vector through the packed copy and through the file's rows: the same activation
-    /// quantization and the same integer sums, so they differ only by float rounding.
-    @Test(arguments: [GGMLType.q8_0, .q4_0, .q4_K])
-    func packedAgreesWithRowDots(_ type: GGMLType) throws {
-        let (plain, _) = try Self.matrix(type)
-        try #require(plain.hasPackedForm, "\(type) has no packed form in this build (x86 with AVX2 only)")
+    /// One vector through the packed copy and through the file's rows: where both quantize the
+    /// activation alike, the integer sums are the same and they differ only by float rounding;
+    /// where not (IQ4_XS: blocks of 32 row by row, super-blocks of 256 packed), by up to both
+    /// activation rounding bounds.
+    @Test(arguments: packingVariants([.q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q4_K, .q5_K, .iq4_nl, .iq4_xs]))
+    func packedAgreesWithRowDots(_ type: GGMLType, _ variant: KernelVariant) throws {
+        let (plain, reference) = try Self.matrix(type, kernels: variant)
+        try #require(plain.hasPackedForm, "\(type) has no packed form under \(variant)")
         let packed = plain.packedForKernels(pool: ThreadPool(threads: 1)) { _, _ in }
         let x = KernelMultiplyTests.activation(plain.columns, seed: 9)
         var fromRows = [Float](repeating: .nan, count: plain.rows), fromPacked = fromRows
         plain.multiply(x, into: &fromRows, rows: 0..<plain.rows)
         packed.multiply(x, into: &fromPacked, rows: 0..<plain.rows)
         let scale = Double(fromRows.map(abs).max() ?? 1)
+        let rowBlock = plain.kernel(vectors: 1).activationBlock, packedBlock = packed.kernel(vectors: 1).activationBlock
         for r in 0..<plain.rows {
-            #expect(abs(Double(fromPacked[r] - fromRows[r])) <= 1e-5 * scale, "\(type) row \(r): packed \(fromPacked[r]) vs rows \(fromRows[r])")
+            var bound = 1e-5 * scale
+            if rowBlock != packedBlock {
+                let w = reference[(r * plain.columns)..<((r + 1) * plain.columns)]
+                bound += KernelMultiplyTests.tolerance(type, row: w, x: x, blockSize: rowBlock)
+                    + KernelMultiplyTests.tolerance(type, row: w, x: x, blockSize: packedBlock)
+            }
+            #expect(abs(Double(fromPacked[r] - fromRows[r])) <= bound, "\(type) row \(r): packed \(fromPacked[r]) vs rows \(fromRows[r])")
         }
     }
 
-    /// Types without a packed form are left as they are.
+    /// Types without a packed form, and every type under the portable kernels, are left as they are.
     @Test func otherTypesStayUnpacked() throws {
-        let (plain, _) = try Self.matrix(.q5_1)
-        #expect(!plain.hasPackedForm)
+        for variant in KernelVariant.runnable {
+            let (plain, _) = try Self.matrix(.q6_K, kernels: variant)
+            #expect(!plain.hasPackedForm, "Q6_K under \(variant)")
+        }
+        let (portable, _) = try Self.matrix(.q8_0, kernels: .portable)
+        #expect(!portable.hasPackedForm)
+        let packed = portable.packedForKernels(pool: ThreadPool(threads: 1)) { _, _ in Issue.record("nothing to release") }
+        #expect(packed.packedBytes == nil)
     }
 }

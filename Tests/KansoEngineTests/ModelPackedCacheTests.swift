@@ -10,7 +10,7 @@ import Testing
 @Suite struct ModelPackedCacheTests {
     /// The tests that need matrices packed run only in builds with packed kernels.
     static let packing = Testing.ConditionTrait.enabled(if: WeightMatrix.packedFormsAreBuilt,
-                                                        "this build has no packed kernels (they are built where the building CPU has AVX2)")
+                                                        "the kernels loads use here pack no matrix (they do on CPUs with AVX2)")
 
     /// A copy of a fidelity fixture in a fresh folder (so that touching it harms nothing), and
     /// the cache folder beside it.

@@ -1,4 +1,5 @@
 import KansoGGUF
+import KansoKernelCore
 import Foundation
 import Testing
 @testable import KansoEngine
@@ -6,7 +7,8 @@ import Testing
 /// Dequantization against gguf-py's reference values (gguf.quants.dequantize, which follows
 /// ggml-quants.c), compared bit for bit. Fixture: scripts/make_quant_goldens.py.
 @Suite struct QuantGoldenTests {
-    static let types: [GGMLType] = [.f32, .f16, .bf16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K]
+    static let types: [GGMLType] = [.f32, .f16, .bf16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K,
+                                    .iq4_nl, .iq4_xs]
 
     /// The weights tensor of `type` and its reference floats from the golden file.
     static func golden(_ type: GGMLType, in file: GGUFFile) throws -> (GGUFTensorInfo, [Float]) {

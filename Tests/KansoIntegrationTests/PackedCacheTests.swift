@@ -9,7 +9,7 @@ import Testing
 /// folder (finished before the worker exits); the next worker maps that file; a damaged file is rebuilt, an unwritable folder only
 /// costs the speed-up, and --no-packed-cache writes nothing.
 @Suite("Packed-weight cache through kansod",
-       .enabled(if: WeightMatrix.packedFormsAreBuilt, "this build has no packed kernels (they are built where the building CPU has AVX2)"))
+       .enabled(if: WeightMatrix.packedFormsAreBuilt, "the kernels loads use here pack no matrix (they do on CPUs with AVX2)"))
 struct PackedCacheTests {
     static let model = SharedData.repositoryRoot.appendingPathComponent("Tests/KansoEngineTests/Fixtures/models/llama-q8_0.gguf").path
 

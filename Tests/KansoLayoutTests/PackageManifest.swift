@@ -36,8 +36,11 @@ struct PackageManifest {
                 rest = rest[body.endIndex...]
                 guard let name = Self.stringArgument("name", in: body) else { continue }
                 let folder = kind == .testTarget ? "Tests" : "Sources"
+                // `+ kernelTargetNames`: the engine's kernel targets, one per instruction set (the
+                // x86 ones declared only on x86-64), listed in Package.swift by that name.
+                let kernels = body.contains("+ kernelTargetNames") ? Self.kernelTargetNames : []
                 targets.append(Target(name: name, kind: kind, path: Self.stringArgument("path", in: body) ?? "\(folder)/\(name)",
-                                      dependencies: Self.dependencies(in: body)))
+                                      dependencies: Self.dependencies(in: body) + kernels))
             }
         }
         self.targets = targets
@@ -101,6 +104,9 @@ struct PackageManifest {
     }
 
     /// The plain string entries of `dependencies: [...]` (a `.product(...)` is another package's).
+    /// What `kernelTargetNames` in Package.swift stands for on x86-64.
+    static let kernelTargetNames = ["KansoKernelCore", "KansoKernelsPortable", "KansoKernelsAVX2", "KansoKernelsAVX512"]
+
     private static func dependencies(in body: Substring) -> [String] {
         guard let range = body.range(of: "dependencies: [") else { return [] }
         var list = body[range.upperBound...]

@@ -9,6 +9,9 @@
 // - constrained: the grammar mask's cost per token (an extraction schema over the file's real
 //   vocabulary) as a share of one tg step;
 // - memory: peak resident set (VmHWM) against the file size + KV cache + 64 MiB.
+// With --throughput-only it loads once and measures pp128, tg64 and memory alone (what
+// bench/engine_vs_llama_bench.py sets beside llama.cpp's llama-bench). KANSO_KERNELS picks the
+// kernels' instruction set as for kansod; the pp and tg lines say which ran ("kernels").
 // Each measurement is one JSON line on stdout; bench/engine_vs_llamacpp.py runs this beside
 // llama.cpp on the same files. The benchmark tokens follow `benchmarkToken(_:vocabulary:)`, which
 // the Python script reproduces so that both engines see the same ids.
@@ -33,7 +36,7 @@ enum BenchmarkError: Error, CustomStringConvertible {
     var description: String {
         switch self {
         case .unknownArgument(let argument):
-            return "unknown argument '\(argument)' (expected --model PATH --threads N --runs N [--batch N] [--cache f32|f16] [--generation-only | --ttft-only] [--no-pack] [--packed-cache DIR]; or --read-bandwidth --threads N)"
+            return "unknown argument '\(argument)' (expected --model PATH --threads N --runs N [--batch N] [--cache f32|f16] [--generation-only | --ttft-only | --throughput-only] [--no-pack] [--packed-cache DIR]; or --read-bandwidth --threads N)"
         case .missingValue(let option): return "option \(option) needs a value"
         case .invalidValue(let option, let value): return "option \(option): '\(value)' is not valid"
         case .missingModel: return "--model PATH is required"
@@ -57,6 +60,8 @@ struct BenchmarkOptions {
     var generationOnly = false
     /// Only the ttft line: a quick A/B of loading and short prompts, and a profile of them.
     var ttftOnly = false
+    /// One load, then only the pp, tg and memory lines: llama-bench's measurements.
+    var throughputOnly = false
     /// Model(packWeights:): false measures the engine with every matrix read from the file.
     var packWeights = true
     /// Model(packedCache:): with a folder, the first ttft run packs and writes the cache, the
@@ -89,6 +94,7 @@ struct BenchmarkOptions {
             case "--batch": batchCapacity = try positive(argument)
             case "--generation-only": generationOnly = true
             case "--ttft-only": ttftOnly = true
+            case "--throughput-only": throughputOnly = true
             case "--no-pack": packWeights = false
             case "--read-bandwidth": readBandwidthOnly = true
             case "--packed-cache": packedCache = PackedWeightCache(directory: try value(argument))
@@ -100,7 +106,9 @@ struct BenchmarkOptions {
             }
         }
         if modelPath.isEmpty && !readBandwidthOnly { throw BenchmarkError.missingModel }
-        if generationOnly && ttftOnly { throw BenchmarkError.conflicting("--generation-only", "--ttft-only") }
+        let parts = [("--generation-only", generationOnly), ("--ttft-only", ttftOnly), ("--throughput-only", throughputOnly)]
+            .filter(\.1).map(\.0)
+        if parts.count > 1 { throw BenchmarkError.conflicting(parts[0], parts[1]) }
     }
 }
 
@@ -111,6 +119,15 @@ func benchmarkToken(_ index: Int, vocabulary: Int) -> Int32 {
 }
 
 func nanoseconds() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
+
+/// CPU time of the whole process so far, in seconds: beside the wall-clock rate, a rate that the
+/// neighbours of a shared machine do not take cores from (at one thread; with more, the pool's
+/// spinning counts too).
+func processSeconds() -> Double {
+    var time = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time)
+    return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+}
 
 func argmax(_ logits: [Float]) -> Int32 {
     var best = 0
@@ -185,13 +202,13 @@ func loadModel(_ options: BenchmarkOptions) throws -> Model {
 func measureGeneration(_ model: Model, cache: KVCache, prompt: [Int32], options: BenchmarkOptions,
                        report: ([String: Any]) -> Void) throws -> [Double] {
     let generationPrompt = Array(prompt.prefix(options.generationPromptLength))
-    var generationSeconds: [Double] = []
+    var generationSeconds: [Double] = [], cpuSeconds: [Double] = []
     var generated: [Int32] = []  // the greedy tokens, compared with llama.cpp's by the Python script
     for run in 0...options.runs {
         cache.clear()
         var token = argmax(try model.evaluate(generationPrompt, in: cache)[0])
         generated = [token]
-        let start = nanoseconds()
+        let start = nanoseconds(), cpuStart = processSeconds()
         for step in 0..<options.generationLength {
             let logits = try model.decode(batch: [(cache: cache, token: token)])[0]
             if step == options.generationLength - 1 {
@@ -201,11 +218,13 @@ func measureGeneration(_ model: Model, cache: KVCache, prompt: [Int32], options:
             generated.append(token)
         }
         let seconds = Double(nanoseconds() - start) / 1e9
-        if run > 0 { generationSeconds.append(seconds) }
+        if run > 0 { generationSeconds.append(seconds); cpuSeconds.append(processSeconds() - cpuStart) }
     }
     report(["measurement": "tg\(options.generationLength)", "tokens": options.generationLength,
             "tokens_per_second": rounded(Double(options.generationLength) / (generationSeconds.min() ?? .infinity)),
-            "runs_seconds": generationSeconds.map { rounded($0, 4) }, "generated": generated.map { Int($0) }])
+            "cpu_tokens_per_second": rounded(Double(options.generationLength) / (cpuSeconds.min() ?? .infinity)),
+            "runs_seconds": generationSeconds.map { rounded($0, 4) }, "generated": generated.map { Int($0) },
+            "kernels": model.kernelVariant.rawValue])
 
     return generationSeconds
 }
@@ -235,7 +254,7 @@ func run(_ options: BenchmarkOptions) throws {
     var origins: [String] = []    // of each run: where the packed matrices came from
     var tableOrigins: [String] = []  // of each run: where the tokenizer's tables came from
     var model: Model?
-    for _ in 0..<options.runs {
+    for _ in 0..<(options.throughputOnly ? 1 : options.runs) {
         model = nil
         let start = nanoseconds()
         let loaded = try loadModel(options)
@@ -251,16 +270,18 @@ func run(_ options: BenchmarkOptions) throws {
         model = loaded
     }
     guard let model else { return }
-    // The same prompt once more on the loaded model: the pass without first-touch costs.
-    let warmStart = nanoseconds()
-    _ = try model.evaluate(model.tokenizer.encode("Once upon a time, there was a little robot who"),
-                           in: try model.makeCache(capacity: options.contextLength))
-    report(["measurement": "ttft", "milliseconds": rounded(firstTokenTimes.min() ?? 0),
-            "runs_milliseconds": firstTokenTimes.map { rounded($0) },
-            "load_milliseconds": loadTimes.map { rounded($0) },
-            "prompt_milliseconds": zip(firstTokenTimes, loadTimes).map { rounded($0 - $1) },
-            "packed_weights": origins, "tokenizer_tables": tableOrigins,
-            "warm_prompt_milliseconds": rounded(Double(nanoseconds() - warmStart) / 1e6)])
+    if !options.throughputOnly {
+        // The same prompt once more on the loaded model: the pass without first-touch costs.
+        let warmStart = nanoseconds()
+        _ = try model.evaluate(model.tokenizer.encode("Once upon a time, there was a little robot who"),
+                               in: try model.makeCache(capacity: options.contextLength))
+        report(["measurement": "ttft", "milliseconds": rounded(firstTokenTimes.min() ?? 0),
+                "runs_milliseconds": firstTokenTimes.map { rounded($0) },
+                "load_milliseconds": loadTimes.map { rounded($0) },
+                "prompt_milliseconds": zip(firstTokenTimes, loadTimes).map { rounded($0 - $1) },
+                "packed_weights": origins, "tokenizer_tables": tableOrigins,
+                "warm_prompt_milliseconds": rounded(Double(nanoseconds() - warmStart) / 1e6)])
+    }
     if options.ttftOnly { return }
 
     let vocabulary = model.configuration.vocabularySize
@@ -268,18 +289,19 @@ func run(_ options: BenchmarkOptions) throws {
 
     // Prompt processing: the whole prompt in one evaluate call, into an empty cache.
     let prompt = (0..<options.promptLength).map { benchmarkToken($0, vocabulary: vocabulary) }
-    var promptSeconds: [Double] = []
+    var promptSeconds: [Double] = [], promptCPUSeconds: [Double] = []
     for run in 0...options.runs {  // run 0 is the warm-up
         cache.clear()
-        let start = nanoseconds()
+        let start = nanoseconds(), cpuStart = processSeconds()
         let logits = try model.evaluate(prompt, in: cache)[0]
         let seconds = Double(nanoseconds() - start) / 1e9
         try checkFinite(logits, measurement: "pp\(options.promptLength)", step: options.promptLength - 1)
-        if run > 0 { promptSeconds.append(seconds) }
+        if run > 0 { promptSeconds.append(seconds); promptCPUSeconds.append(processSeconds() - cpuStart) }
     }
     report(["measurement": "pp\(options.promptLength)", "tokens": options.promptLength,
-            "batch_capacity": model.batchCapacity,
+            "batch_capacity": model.batchCapacity, "kernels": model.kernelVariant.rawValue,
             "tokens_per_second": rounded(Double(options.promptLength) / (promptSeconds.min() ?? .infinity)),
+            "cpu_tokens_per_second": rounded(Double(options.promptLength) / (promptCPUSeconds.min() ?? .infinity)),
             "runs_seconds": promptSeconds.map { rounded($0, 4) }])
 
     let generationSeconds = try measureGeneration(model, cache: cache, prompt: prompt, options: options, report: report)
@@ -293,6 +315,7 @@ func run(_ options: BenchmarkOptions) throws {
     report(["measurement": "memory", "peak_rss_bytes": peak, "rss_bytes": statusBytes("VmRSS"),
             "file_bytes": fileBytes, "kv_cache_bytes": cacheBytes, "budget_bytes": budget,
             "scratch_bytes": model.scratchByteCount, "within_budget": peak >= 0 && peak <= budget])
+    if options.throughputOnly { return }
 
     // Constrained decoding: the per-token cost of the grammar mask (compute + apply to the logits)
     // as a share of one unconstrained generation step, over an extraction schema; the model's

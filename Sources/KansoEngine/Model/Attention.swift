@@ -5,6 +5,8 @@
 // Split over (entry, head) pairs across the thread pool.
 // Reference: llama.cpp's build_attn_mha (kq = k·q × scale, softmax, kqv = v·kq), per head.
 
+import KansoKernelCore
+
 extension Transformer {
     /// Attention of the first `count` entries at `layer`: reads `state.query` and the caches
     /// (whose keys and values for these positions are stored already), writes `state.attention`.

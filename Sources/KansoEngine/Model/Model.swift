@@ -27,6 +27,8 @@ public final class Model: @unchecked Sendable {  // mutable scratch state is use
     /// How `makeCache` stores keys and values unless told otherwise.
     public let cacheType: KVCacheType
     public var threadCount: Int { pool.threadCount }
+    /// The instruction set of the kernels that multiply the weights (Kernels/KernelDispatch.swift).
+    public let kernelVariant: KernelVariant
 
     private let pool: ThreadPool
     private let transformer: Transformer
@@ -59,21 +61,25 @@ public final class Model: @unchecked Sendable {  // mutable scratch state is use
     /// (PackedRowGroups.swift: faster generation, a longer load); false keeps every matrix in the file.
     /// `packedCache`: map the packed form from this cache when an earlier load wrote it for this
     /// file, else pack and write it there in the background (PackedWeightCache.swift).
+    /// `kernels`: the instruction set of the kernels (nil: the best this CPU runs, or KANSO_KERNELS;
+    /// a variant the CPU cannot run is refused with KernelSelectionError).
     public init(file: GGUFFile, threads: Int, contextLength: Int? = nil, batchCapacity: Int = Model.defaultBatchCapacity,
                 cacheType: KVCacheType = .f16, packWeights: Bool = true,
-                packedCache: PackedWeightCache? = nil) throws {
+                packedCache: PackedWeightCache? = nil, kernels: KernelVariant? = nil) throws {
         guard batchCapacity > 0 else {
             throw ModelError.invalidArgument("batch capacity \(batchCapacity) must be positive")
         }
         let configuration = try ModelConfiguration(metadata: file.metadata, contextLength: contextLength)
         try Self.check(cacheType, configuration: configuration)
-        var weights = try ModelWeights(file: file, configuration: configuration)
+        let variant = try kernels ?? KernelVariant.selected()
+        var weights = try ModelWeights(file: file, configuration: configuration, kernels: variant)
         // Reading the vectors (copied into arrays by ModelWeights) maps the whole large folio of
         // the page cache around each, reaching into the matrices: 81 MiB of the 135M Q8_0 file,
         // which would stay resident beside its mapped cache file (a peak of 250-270 MiB against a
         // budget of 213). The matrices that read a packed form let go of them at once.
-        if packWeights && WeightMatrix.packedFormsAreBuilt { weights.releaseFilePagesOfPacked(file, evenBeforePacking: true) }
+        if packWeights { weights.releaseFilePagesOfPacked(file, evenBeforePacking: true) }
         self.configuration = configuration
+        kernelVariant = variant
         self.file = file
         self.batchCapacity = batchCapacity
         self.cacheType = cacheType
@@ -155,9 +161,10 @@ public final class Model: @unchecked Sendable {  // mutable scratch state is use
 
     /// Opens and loads the GGUF file at `path`.
     public convenience init(path: String, threads: Int, contextLength: Int? = nil, batchCapacity: Int = Model.defaultBatchCapacity,
-                            cacheType: KVCacheType = .f16, packedCache: PackedWeightCache? = nil) throws {
+                            cacheType: KVCacheType = .f16, packedCache: PackedWeightCache? = nil,
+                            kernels: KernelVariant? = nil) throws {
         try self.init(file: try GGUFFile(path: path), threads: threads, contextLength: contextLength,
-                      batchCapacity: batchCapacity, cacheType: cacheType, packedCache: packedCache)
+                      batchCapacity: batchCapacity, cacheType: cacheType, packedCache: packedCache, kernels: kernels)
     }
 
     /// An empty cache for one sequence, holding `capacity` positions (default: the context length),

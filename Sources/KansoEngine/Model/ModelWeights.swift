@@ -2,6 +2,7 @@
 // checked against the configuration. Matrices stay in the mapped file in their stored type and
 // are multiplied by the kernels; vectors (norms, biases, RoPE factors) are dequantized to F32 once.
 import KansoGGUF
+import KansoKernelCore
 
 /// One transformer block.
 struct LayerWeights {
@@ -33,8 +34,9 @@ struct ModelWeights {
     /// Divisors of each RoPE pair's frequency (Llama 3.1 `rope_freqs.weight`), nil when absent.
     let ropeFrequencyFactors: [Float]?   // [ropeDimensionCount / 2]
 
-    init(file: GGUFFile, configuration c: ModelConfiguration) throws {
-        let loader = TensorLoader(file: file)
+    /// `kernels`: the instruction set the matrices' kernels are chosen for.
+    init(file: GGUFFile, configuration c: ModelConfiguration, kernels: KernelVariant) throws {
+        let loader = TensorLoader(file: file, kernels: kernels)
         let embd = c.embeddingLength
         tokenEmbedding = try loader.matrix("token_embd.weight", rows: c.vocabularySize, columns: embd)
         outputNorm = try loader.vector("output_norm.weight", count: embd)
@@ -143,6 +145,7 @@ extension ModelWeights {
 /// Finds tensors by name and checks their shapes and types.
 private struct TensorLoader {
     let file: GGUFFile
+    let kernels: KernelVariant
 
     func info(_ name: String) throws -> GGUFTensorInfo {
         guard let info = file.tensor(named: name) else { throw ModelError.missingTensor(name: name) }
@@ -158,7 +161,7 @@ private struct TensorLoader {
         guard tensor.shape.count == 2, tensor.shape[0] == columns, tensor.shape[1] == rows else {
             throw ModelError.tensorShapeMismatch(name: name, shape: tensor.shape, expected: [columns, rows])
         }
-        return try WeightMatrix(file: file, tensor: tensor)
+        return try WeightMatrix(file: file, tensor: tensor, kernels: kernels)
     }
 
     /// A vector of `count` values, dequantized to F32.

@@ -6,6 +6,7 @@
 // References: llama2.c run.c `forward` (data flow), llama.cpp src/models/{llama,qwen2,qwen3,gemma3}.cpp.
 
 import Glibc
+import KansoKernelCore
 
 final class Transformer {
     let configuration: ModelConfiguration
