@@ -11,6 +11,8 @@ enum GrammarRule: Sendable {
     case number(NumberRule)
     /// Alternatives told apart by their first byte (anyOf, `type` lists).
     case choice(ChoiceRule)
+    /// A string copied from the request's text (`"x-kanso-from-text": true`, GrammarSpanStepping.swift).
+    case span(SpanRule)
 }
 
 /// `{ "key": value, ... }` with members in schema order; optional ones may be left out; no others.
@@ -62,6 +64,14 @@ struct ArrayRule: Sendable {
 /// A free string: minLength ≤ characters ≤ maxLength, counted in Unicode code points; an escape
 /// counts as the one character it stands for.
 struct StringRule: Sendable {
+    let minimumLength: Int32
+    /// Int32.max when unbounded.
+    let maximumLength: Int32
+}
+
+/// A string whose content is a substring of the text the grammar is bound to, minLength ≤
+/// characters ≤ maxLength, with no leading or trailing space and no byte that JSON would escape.
+struct SpanRule: Sendable {
     let minimumLength: Int32
     /// Int32.max when unbounded.
     let maximumLength: Int32

@@ -29,8 +29,8 @@ public final class Model: @unchecked Sendable {  // mutable scratch state is use
     public var threadCount: Int { pool.threadCount }
 
     private let pool: ThreadPool
-    private let transformer: Transformer
-    private let lock = Lock()
+    let transformer: Transformer
+    let lock = Lock()
 
     /// Tokens of one forward pass unless a caller says otherwise: 64 lets the batched kernel reuse
     /// each unpacked weight row for 64 vectors (1B Q8_0, 2 threads: prompt 97 t/s at 32, 99 at 64,
@@ -312,18 +312,18 @@ public final class Model: @unchecked Sendable {  // mutable scratch state is use
     }
 
     /// Drops the pass's references to caches so they are freed when their owners let go.
-    private func clearCacheReferences() {
+    func clearCacheReferences() {
         let state = transformer.state
         for i in 0..<state.batchCapacity { state.caches[i] = nil }
     }
 
-    private func validate(_ tokens: [Int32]) throws {
+    func validate(_ tokens: [Int32]) throws {
         for token in tokens where token < 0 || Int(token) >= configuration.vocabularySize {
             throw ModelError.tokenOutOfRange(token: token, vocabularySize: configuration.vocabularySize)
         }
     }
 
-    private func checkOwnership(_ cache: KVCache) throws {
+    func checkOwnership(_ cache: KVCache) throws {
         guard cache.layerCount == configuration.layerCount, cache.rowLength == configuration.kvLength,
               cache.capacity <= configuration.contextLength else {
             throw ModelError.cacheMismatch("cache of \(cache.layerCount) layers × \(cache.rowLength), capacity \(cache.capacity); model has \(configuration.layerCount) × \(configuration.kvLength), context \(configuration.contextLength)")

@@ -1,0 +1,139 @@
+// Strings copied from the request's text (`"x-kanso-from-text": true`): the index accepts exactly
+// the substrings of its text, the grammar exactly the spans (no escapes, no space at either end,
+// whole characters, within the length bounds), masks equal the token-by-token check on real
+// vocabularies, and a real model decoding under it can only write spans of the text.
+
+import Foundation
+import Testing
+import KansoTestSupport
+@testable import KansoEngine
+
+struct GrammarSpanTests {
+    static let schema = #"""
+        {"type":"object","properties":{
+          "name":{"type":"string","x-kanso-from-text":true,"maxLength":24},
+          "email":{"type":"string","x-kanso-from-text":true,"minLength":1},
+          "role":{"enum":["sales","other"]}},
+         "required":["name","email"]}
+        """#
+    static let text = "Contact: Ada Lovelace <ada@example.org>, Müller Bau \"quoted\" a\\b"
+
+    static func substrings(of text: [UInt8]) -> Set<[UInt8]> {
+        var all = Set<[UInt8]>()
+        for start in text.indices { for end in start...text.count { all.insert(Array(text[start..<end])) } }
+        return all
+    }
+
+    @Test func theIndexAcceptsExactlyTheSubstrings() {
+        var random = SplitMix64(seed: 5)
+        let alphabet = Array("ab c".utf8)
+        for _ in 0..<20 {
+            let text = (0..<(1 + random.next(below: 40))).map { _ in alphabet[random.next(below: alphabet.count)] }
+            let index = TextSpanIndex(bytes: text)
+            let substrings = Self.substrings(of: text)
+            #expect(index.stateCount <= max(2 * text.count, 2))
+            for candidate in substrings { #expect(index.contains(candidate)) }
+            for _ in 0..<200 {
+                let candidate = (0..<(1 + random.next(below: 8))).map { _ in alphabet[random.next(below: alphabet.count)] }
+                #expect(index.contains(candidate) == substrings.contains(candidate), "\(candidate) in \(text)")
+            }
+        }
+    }
+
+    func accepts(_ grammar: SchemaGrammar, name: [UInt8], email: String = "ada@example.org") -> Bool {
+        grammar.accepts(Array(#"{"name":""#.utf8) + name + Array(#"","email":"\#(email)"}"#.utf8))
+    }
+
+    @Test func theGrammarAcceptsExactlyTheSpans() throws {
+        let grammar = try SchemaGrammar(schemaText: Self.schema).bound(toText: Self.text)
+        let bytes = Array(Self.text.utf8)
+        let escaped = Set(Array("\"\\".utf8))
+        for candidate in Self.substrings(of: bytes) {
+            let characters = String(decoding: candidate, as: UTF8.self)
+            let valid = Array(characters.utf8) == candidate  // whole characters only
+            let expected = valid && !candidate.contains(where: escaped.contains) && candidate.first != 0x20 && candidate.last != 0x20
+                && characters.unicodeScalars.count <= 24
+            #expect(accepts(grammar, name: candidate) == expected, "\(characters)")
+        }
+        #expect(accepts(grammar, name: Array("Ada Lovelace".utf8)))
+        #expect(accepts(grammar, name: Array("Müller".utf8)))
+        #expect(!accepts(grammar, name: Array("Ada Byron".utf8)))
+        #expect(!accepts(grammar, name: Array("ada lovelace".utf8)))
+        #expect(!accepts(grammar, name: [0x4D, 0xC3]))                         // "M" and half of "ü"
+        #expect(!accepts(grammar, name: Array("Ada".utf8), email: "ada@example.com"))
+        #expect(!accepts(grammar, name: Array("Ada".utf8), email: ""))          // email has minLength 1
+        #expect(accepts(grammar, name: []))                                     // name may be empty
+        #expect(grammar.accepts(Array(#"{"name":"Ada","email":"Ada","role":"sales"}"#.utf8)))
+        #expect(!grammar.accepts(Array(#"{"name":"Ada","email":"Ada","role":"Ada"}"#.utf8)))
+    }
+
+    @Test func lengthBoundsCountCharacters() throws {
+        let grammar = try SchemaGrammar(schemaText: #"{"type":"string","x-kanso-from-text":true,"minLength":2,"maxLength":3}"#)
+            .bound(toText: "abcdéf")
+        #expect(grammar.accepts(Array(#""bc""#.utf8)))
+        #expect(grammar.accepts(Array(#""cdé""#.utf8)))
+        #expect(!grammar.accepts(Array(#""cdéf""#.utf8)))
+        #expect(!grammar.accepts(Array(#""a""#.utf8)))
+        #expect(grammar.maximumByteCount == 1 + 2 + 4 * 3)
+    }
+
+    @Test func anUnboundGrammarCopiesNothing() throws {
+        let grammar = try SchemaGrammar(schemaText: Self.schema)
+        #expect(grammar.needsSourceText && !grammar.isBoundToText)
+        #expect(!accepts(grammar, name: Array("Ada".utf8)))
+        #expect(!grammar.accepts(Array(#"{"name":"","email":"a"}"#.utf8)))
+        let plain = try SchemaGrammar(schemaText: #"{"type":"string","x-kanso-from-text":false}"#)
+        #expect(!plain.needsSourceText && plain.accepts(Array(#""anything""#.utf8)))
+    }
+
+    @Test func misplacedKeywordsAreErrors() {
+        #expect(throws: GrammarError.self) { try SchemaGrammar(schemaText: #"{"type":"string","x-kanso-from-text":"yes"}"#) }
+        #expect(throws: GrammarError.self) { try SchemaGrammar(schemaText: #"{"type":"integer","x-kanso-from-text":true}"#) }
+    }
+
+    @Test(.enabled(if: GrammarVocabularies.available, Comment(rawValue: SharedData.missingMessage("vocab/ggml-vocab-qwen2.gguf"))),
+          arguments: GrammarVocabularies.names)
+    func masksEqualTheTokenByTokenCheck(vocabulary: String) throws {
+        let (tokenizer, masker) = try GrammarVocabularies.load(vocabulary)
+        let grammar = try SchemaGrammar(schemaText: Self.schema).bound(toText: Self.text)
+        let prefixes = ["{", #"{"name":"#, #"{"name":""#, #"{"name":"Ad"#, #"{"name":"Ada "#, #"{"name":"Ada Lovelace"#,
+                        #"{"name":"M"#, #"{"name":"","email":"#, #"{"name":"","email":"ada@"#]
+        for prefix in prefixes {
+            let state = try #require(grammar.initialState.advanced(by: Array(prefix.utf8)), "prefix \(prefix)")
+            let mask = masker.allowedTokens(state)
+            var expected = TokenMask(vocabularySize: tokenizer.vocabularySize)
+            for token in 0..<Int32(tokenizer.vocabularySize) where masker.allows(token, in: state) { expected.insert(token) }
+            #expect(mask == expected, "prefix \(prefix): \(mask.count) allowed, expected \(expected.count)")
+            #expect(!mask.isEmpty, "prefix \(prefix) allows nothing")
+        }
+        // Inside a span only a few tokens are allowed, not the vocabulary.
+        let inside = try #require(grammar.initialState.advanced(by: Array(#"{"name":"Ada"#.utf8)))
+        #expect(masker.allowedTokens(inside).count < 100)
+    }
+
+    @Test(.enabled(if: SharedData.stories260K != nil, Comment(rawValue: SharedData.missingMessage("models/stories260K.gguf"))))
+    func aRealModelCanOnlyCopy() throws {
+        let url = try #require(SharedData.stories260K)
+        let model = try Model(path: url.path, threads: 1, contextLength: 512)
+        let masker = TokenMasker(tokenizer: model.tokenizer)
+        let text = "Lily and Tom went to the park with their dog Max."
+        let schema = #"{"type":"object","properties":{"hero":{"type":"string","x-kanso-from-text":true,"maxLength":20},"#
+            + #""place":{"type":"string","x-kanso-from-text":true,"maxLength":20}},"required":["hero","place"]}"#
+        let grammar = try SchemaGrammar(schemaText: schema)
+        let prompt = model.tokenizer.encode("Once upon a time, " + text, addSpecial: true, parseSpecial: false)
+        var unbound = ConstrainedDecoder(model: model, grammar: grammar, masker: masker, sampler: SamplerChain(settings: .greedy),
+                                         maximumTokens: 120)
+        #expect(throws: ConstrainedDecodingError.self) { try unbound.decode(prompt: prompt, in: model.makeCache()) }
+        for seed in UInt64(1)...4 {
+            var decoder = ConstrainedDecoder(model: model, grammar: grammar.bound(toText: text), masker: masker,
+                                             sampler: SamplerChain(settings: SamplingSettings(temperature: 1, topK: 0, topP: 1, minP: 0, seed: seed)),
+                                             maximumTokens: 120)
+            let result = try decoder.decode(prompt: prompt, in: model.makeCache())
+            guard case .object(let members) = result.value else { Issue.record("not an object: \(result.text)"); continue }
+            for member in members {
+                guard case .string(let value) = member.value else { Issue.record("\(member.key) is not a string"); continue }
+                #expect(value.isEmpty || text.contains(value), "\(member.key) = \(value)")
+            }
+        }
+    }
+}
