@@ -86,9 +86,22 @@ struct GrammarSpanTests {
         #expect(!plain.needsSourceText && plain.accepts(Array(#""anything""#.utf8)))
     }
 
+    @Test func anEmailSpanIsAnAddressOrNothing() throws {
+        let grammar = try SchemaGrammar(schemaText: #"{"type":"string","x-kanso-from-text":true,"format":"email"}"#)
+            .bound(toText: "Mail ada.l@example.org or bob@test.co. Lovelace@ home")
+        for good in ["ada.l@example.org", "bob@test.co", "l@example.org", "ada.l@ex", ""] {
+            #expect(grammar.accepts(Array("\"\(good)\"".utf8)), "\(good)")
+        }
+        for bad in ["Mail ada.l@example.org", "ada.l@", "example.org", "bob@test.co.", "@example.org", "ada.l", "Lovelace@", "or"] {
+            #expect(!grammar.accepts(Array("\"\(bad)\"".utf8)), "\(bad)")
+        }
+    }
+
     @Test func misplacedKeywordsAreErrors() {
         #expect(throws: GrammarError.self) { try SchemaGrammar(schemaText: #"{"type":"string","x-kanso-from-text":"yes"}"#) }
         #expect(throws: GrammarError.self) { try SchemaGrammar(schemaText: #"{"type":"integer","x-kanso-from-text":true}"#) }
+        #expect(throws: GrammarError.self) { try SchemaGrammar(schemaText: #"{"type":"string","format":"email"}"#) }
+        #expect(throws: GrammarError.self) { try SchemaGrammar(schemaText: #"{"type":"string","x-kanso-from-text":true,"format":"uri"}"#) }
     }
 
     @Test(.enabled(if: GrammarVocabularies.available, Comment(rawValue: SharedData.missingMessage("vocab/ggml-vocab-qwen2.gguf"))),

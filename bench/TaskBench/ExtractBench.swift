@@ -1,14 +1,26 @@
-// The extraction report of one model: greedy decoding under the contact schema, with and
-// without the copy constraint (`x-kanso-from-text`), zero- and few-shot, fields required (an
-// absent one written "") or optional; field accuracy on name, e-mail and company, latency, and
-// the grammar mask's cost per token against a generation step.
+// The extraction report of one model: greedy decoding under the contact schema (every field
+// required, an absent one written ""), free strings or copied from the text (`x-kanso-from-text`,
+// and the e-mail with `"format": "email"`), zero- and few-shot; field accuracy on name, e-mail
+// and company, latency, and the grammar mask's cost per token against a generation step.
 
 import Foundation
 import KansoEngine
 
 struct ExtractOptions {
-    var shots = 3
+    var shots = 6
     var maximumTokens = 160
+    /// Print each wrong field of the benchmark (as HTML comments).
+    var showErrors = false
+}
+
+/// How the schema constrains the field values.
+enum CopyMode: String, CaseIterable {
+    /// Free strings.
+    case none
+    /// Copied from the text.
+    case span
+    /// Copied, and the e-mail an address.
+    case spanEmail = "span+email"
 }
 
 struct ExtractBench {
@@ -22,12 +34,15 @@ struct ExtractBench {
     static let graded = ["name", "email", "company"]
     static let maximumLengths = ["name": 80, "email": 120, "company": 80, "phone": 32]
 
-    static func schema(copy: Bool, required: Bool) -> String {
-        let properties = fields.map { field in
-            "\"\(field)\":{\"type\":\"string\",\"maxLength\":\(maximumLengths[field]!)\(copy ? ",\"x-kanso-from-text\":true" : "")}"
+    static func schema(_ copy: CopyMode) -> String {
+        let properties = fields.map { field -> String in
+            var keywords = "\"type\":\"string\",\"maxLength\":\(maximumLengths[field]!)"
+            if copy != .none { keywords += ",\"x-kanso-from-text\":true" }
+            if copy == .spanEmail && field == "email" { keywords += ",\"format\":\"email\"" }
+            return "\"\(field)\":{\(keywords)}"
         }
-        let list = required ? fields.map { "\"\($0)\"" }.joined(separator: ",") : ""
-        return "{\"type\":\"object\",\"properties\":{\(properties.joined(separator: ","))},\"required\":[\(list)]}"
+        let required = fields.map { "\"\($0)\"" }.joined(separator: ",")
+        return "{\"type\":\"object\",\"properties\":{\(properties.joined(separator: ","))},\"required\":[\(required)]}"
     }
 
     static func normalized(_ text: String) -> String {
@@ -66,18 +81,18 @@ struct ExtractBench {
         print("\n## \(modelName): extraction (examples \(examples.count), benchmark \(benchmark.count))\n")
         let masker = TokenMasker(tokenizer: model.tokenizer)
         let stepMicroseconds = try generationStepMicroseconds()
-        print("| prompt | copy | fields | examples acc | benchmark acc | name | email | company | failed | p50 ms | p99 ms | mask µs/token | mask % of step |")
-        print("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+        print("| prompt | prefix tokens | copy | examples acc | benchmark acc | name | email | company | failed | p50 ms | p99 ms | mask µs/token | mask % of step |")
+        print("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
         let forms: [PromptForm] = model.tokenizer.tokenID(spelled: "<|im_start|>") != nil ? [.raw, .chat] : [.raw]
         var failuresShown = 0
         for form in forms {
             for shotCount in [0, options.shots] {
-                for required in [true, false] {
-                    for copy in [false, true] {
+                do {
+                    for copy in CopyMode.allCases {
                         let shots = Array(examples.prefix(shotCount))
                         let plan = PromptPlan.extract(form: form, tokenizer: model.tokenizer, shots: shots, fields: Self.fields,
-                                                      emptyForAbsent: required)
-                        let grammar = try SchemaGrammar(schemaText: Self.schema(copy: copy, required: required))
+                                                      emptyForAbsent: true)
+                        let grammar = try SchemaGrammar(schemaText: Self.schema(copy))
                         let prefix = model.makeCache(capacity: plan.prefix.count + 1)
                         _ = try model.evaluate(plan.prefix, in: prefix)
                         var outcomes: [Outcome] = []
@@ -87,7 +102,7 @@ struct ExtractBench {
                                 let tokens = plan.prefix + plan.tokens(item.text)
                                 let cache = model.makeCache(capacity: tokens.count + options.maximumTokens + 1)
                                 try cache.copyPrefix(from: prefix, length: prefix.length)
-                                var decoder = ConstrainedDecoder(model: model, grammar: copy ? grammar.bound(toText: item.text) : grammar,
+                                var decoder = ConstrainedDecoder(model: model, grammar: copy != .none ? grammar.bound(toText: item.text) : grammar,
                                                                  masker: masker, sampler: SamplerChain(settings: .greedy),
                                                                  maximumTokens: options.maximumTokens)
                                 let start = nanoseconds()
@@ -104,14 +119,19 @@ struct ExtractBench {
                                     if failuresShown < 5 { print("<!-- failed: \(error) -->"); failuresShown += 1 }
                                 }
                                 outcome.seconds.append(Double(nanoseconds() - start) / 1e9)
-                                for (field, right) in Self.grade(answer, item) where right { outcome.right[field, default: 0] += 1 }
+                                for (field, right) in Self.grade(answer, item) {
+                                    if right { outcome.right[field, default: 0] += 1 }
+                                    if !right && options.showErrors && items.count == benchmark.count {
+                                        print("<!-- \(plan.name) \(copy.rawValue) \(field): expected \(item.value[field] ?? "(none)"), got \(answer[field] ?? "(none)") -->")
+                                    }
+                                }
                                 outcome.fields += Self.graded.count
                             }
                             outcomes.append(outcome)
                         }
                         let bench = outcomes[1]
                         let maskMicroseconds = 1e6 * (outcomes[0].maskSeconds + bench.maskSeconds) / Double(max(outcomes[0].tokens + bench.tokens, 1))
-                        print("| \(plan.name) | \(copy ? "yes" : "no") | \(required ? "required" : "optional") | "
+                        print("| \(plan.name) | \(plan.prefix.count) | \(copy.rawValue) | "
                               + "\(Statistics.format(outcomes[0].accuracy)) | \(Statistics.format(bench.accuracy)) | "
                               + Self.graded.map { Statistics.format(bench.accuracy($0)) }.joined(separator: " | ")
                               + " | \(outcomes[0].failures + bench.failures) | \(milliseconds(bench.seconds, 0.5)) | \(milliseconds(bench.seconds, 0.99)) | "

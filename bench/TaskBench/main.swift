@@ -25,7 +25,7 @@ struct TaskBenchOptions {
     var classify = ClassifyOptions()
     var extract = ExtractOptions()
 
-    static let usage = "[--model PATH]... [--threads N] [--task classify|extract] [--data DIR] [--classify-examples F] [--classify-benchmark F] [--extract-examples F] [--extract-benchmark F] [--folds N] [--layer-stride N] [--shots N]"
+    static let usage = "[--model PATH]... [--threads N] [--task classify|extract] [--data DIR] [--classify-examples F] [--classify-benchmark F] [--extract-examples F] [--extract-benchmark F] [--folds N] [--layer-stride N] [--shots N] [--shots-per-label N] [--show-errors]"
 
     init(arguments: [String]) throws {
         var iterator = arguments.makeIterator()
@@ -54,7 +54,9 @@ struct TaskBenchOptions {
             case "--extract-benchmark": extractBenchmark = try value(argument)
             case "--folds": classify.folds = try positive(argument)
             case "--layer-stride": classify.layerStride = try positive(argument)
-            case "--shots": extract.shots = try positive(argument); classify.shotsPerLabel = extract.shots
+            case "--shots": extract.shots = try positive(argument)
+            case "--shots-per-label": classify.shotsPerLabel = try positive(argument)
+            case "--show-errors": extract.showErrors = true
             default: throw TaskBenchError.usage("unknown argument '\(argument)'")
             }
         }

@@ -70,11 +70,14 @@ struct StringRule: Sendable {
 }
 
 /// A string whose content is a substring of the text the grammar is bound to, minLength ≤
-/// characters ≤ maxLength, with no leading or trailing space and no byte that JSON would escape.
+/// characters ≤ maxLength, with no leading or trailing space and no byte that JSON would escape;
+/// with `isEmail` (`"format": "email"`) also an address: letters, digits, `._%+-` and one `@`
+/// inside, so a copied e-mail field holds an address or nothing.
 struct SpanRule: Sendable {
     let minimumLength: Int32
     /// Int32.max when unbounded.
     let maximumLength: Int32
+    let isEmail: Bool
 }
 
 struct ChoiceRule: Sendable {

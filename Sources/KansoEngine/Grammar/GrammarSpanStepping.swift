@@ -2,15 +2,19 @@
 // that continue a substring of the bound text (TextSpanIndex), so the value is always a span of
 // the request. JSON escapes, control characters and quotes never occur in a span (they would
 // need escaping; such bytes end a span in the text), nor does a space at either end (a value is
-// trimmed text). An unbound grammar's span takes no byte: only `""` (when minLength is 0).
+// trimmed text). With `"format": "email"` the span is also an address: letters, digits, `._%+-`
+// (and any non-ASCII byte) with exactly one `@` that has something on each side, not ending in
+// `.`. An unbound grammar's span takes no byte: only `""` (when minLength is 0).
 //
 // Frame use: phase as StringPhase; subState the UTF8Validator state (a span closes between
-// characters); count the characters started; position the TextSpanIndex state;
-// flags bit `lastWasSpace`.
+// characters); count the characters started; position the TextSpanIndex state; flags
+// `closeBlocked` (the last byte was a space, or an e-mail's `@` or `.`) and `seenAt`.
 
 extension GrammarFrame {
-    /// Span: the last byte taken was a space (the span may not close here).
-    static let lastWasSpace: UInt8 = 4
+    /// Span: the span may not close after the last byte taken.
+    static let closeBlocked: UInt8 = 4
+    /// E-mail span: its `@` was taken.
+    static let seenAt: UInt8 = 8
 }
 
 extension SchemaGrammar {
@@ -25,8 +29,8 @@ extension SchemaGrammar {
             return .accepted
         case StringPhase.content:
             if byte == UInt8(ascii: "\"") {
-                guard frame.subState == 0, frame.count >= rule.minimumLength,
-                      frame.flags & GrammarFrame.lastWasSpace == 0 else { return .rejected }
+                guard frame.subState == 0, frame.count >= rule.minimumLength, frame.flags & GrammarFrame.closeBlocked == 0,
+                      !rule.isEmail || frame.count == 0 || frame.flags & GrammarFrame.seenAt != 0 else { return .rejected }
                 frame.phase = StringPhase.closed
                 return .accepted
             }
@@ -36,15 +40,39 @@ extension SchemaGrammar {
                 guard frame.count < rule.maximumLength else { return .rejected }
                 if byte == 0x20 && frame.count == 0 { return .rejected }
             }
+            var blocked = byte == 0x20
+            if rule.isEmail {
+                guard let kind = Self.emailByte(byte) else { return .rejected }
+                if kind == .at {
+                    guard frame.count > 0, frame.flags & GrammarFrame.seenAt == 0 else { return .rejected }
+                    frame.flags |= GrammarFrame.seenAt
+                }
+                blocked = kind != .other
+            }
             var validator = UTF8Validator(state: frame.subState)
             guard validator.accept(byte), let next = text.child(of: frame.position, byte: byte) else { return .rejected }
             frame.subState = validator.state
             frame.position = next
             if startsCharacter { frame.count += 1 }
-            if byte == 0x20 { frame.flags |= GrammarFrame.lastWasSpace } else { frame.flags &= ~GrammarFrame.lastWasSpace }
+            if blocked { frame.flags |= GrammarFrame.closeBlocked } else { frame.flags &= ~GrammarFrame.closeBlocked }
             return .accepted
         default:
             return .rejected
+        }
+    }
+
+    enum EmailByte { case at, dot, other }
+
+    /// What a byte is in an address, or nil when it cannot be in one.
+    @inline(__always)
+    static func emailByte(_ byte: UInt8) -> EmailByte? {
+        switch byte {
+        case UInt8(ascii: "@"): return .at
+        case UInt8(ascii: "."): return .dot
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+             UInt8(ascii: "_"), UInt8(ascii: "%"), UInt8(ascii: "+"), UInt8(ascii: "-"), 0x80...0xFF:
+            return .other
+        default: return nil
         }
     }
 }

@@ -13,7 +13,7 @@ struct SchemaCompiler {
     static let typeKeywords: [String: Set<String>] = [
         "object": ["properties", "required", "additionalProperties"],
         "array": ["items", "minItems", "maxItems"],
-        "string": ["minLength", "maxLength", SchemaGrammar.fromTextKeyword],
+        "string": ["minLength", "maxLength", "format", SchemaGrammar.fromTextKeyword],
         "number": ["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"],
         "integer": ["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"],
         "boolean": [], "null": [],
@@ -147,12 +147,23 @@ struct SchemaCompiler {
             guard minimum <= maximum else {
                 throw GrammarError.unsatisfiable(pointer: pointer, reason: "minLength \(minimum) is above maxLength \(maximum)")
             }
+            let copied: Bool
             switch schema[SchemaGrammar.fromTextKeyword] {
-            case nil, .bool(false)?: break
-            case .bool(true)?: return add(.span(SpanRule(minimumLength: minimum, maximumLength: maximum)))
+            case nil, .bool(false)?: copied = false
+            case .bool(true)?: copied = true
             default:
                 throw GrammarError.invalidKeywordValue(pointer: JSONPointer.appending(pointer, SchemaGrammar.fromTextKeyword),
                                                        expected: "true or false")
+            }
+            // A format is enforced, never ignored: only "email", only on strings copied from the text.
+            if let format = schema["format"] {
+                guard copied, case .string("email") = format else {
+                    throw GrammarError.unsupportedKeyword(pointer: JSONPointer.appending(pointer, "format"),
+                                                          keyword: "format (only \"email\", with \"\(SchemaGrammar.fromTextKeyword)\": true)")
+                }
+            }
+            if copied {
+                return add(.span(SpanRule(minimumLength: minimum, maximumLength: maximum, isEmail: schema["format"] != nil)))
             }
             return add(.string(StringRule(minimumLength: minimum, maximumLength: maximum)))
         case "number", "integer":
