@@ -68,13 +68,57 @@ struct GrammarSpanTests {
     }
 
     @Test func lengthBoundsCountCharacters() throws {
-        let grammar = try SchemaGrammar(schemaText: #"{"type":"string","x-kanso-from-text":true,"minLength":2,"maxLength":3}"#)
+        let grammar = try SchemaGrammar(schemaText: #"{"type":"string","x-kanso-from-text":true,"minLength":1,"maxLength":3}"#)
             .bound(toText: "abcdéf")
         #expect(grammar.accepts(Array(#""bc""#.utf8)))
         #expect(grammar.accepts(Array(#""cdé""#.utf8)))
         #expect(!grammar.accepts(Array(#""cdéf""#.utf8)))
-        #expect(!grammar.accepts(Array(#""a""#.utf8)))
+        #expect(!grammar.accepts(Array(#""""#.utf8)))
         #expect(grammar.maximumByteCount == 1 + 2 + 4 * 3)
+    }
+
+    /// Random texts over a small alphabet with spaces, quotes, newlines, `@`, `.` and a two-byte
+    /// letter; random walks that take any allowed byte must always be able to go on, and end.
+    @Test(arguments: [false, true])
+    func walksNeverReachADeadEnd(email: Bool) throws {
+        var random = SplitMix64(seed: email ? 11 : 12)
+        let alphabet: [[UInt8]] = ["a", "b", " ", "@", ".", "\"", "\n", "é", "-"].map { Array($0.utf8) }
+        for round in 0..<300 {
+            let text = (0..<random.next(below: 24)).flatMap { _ in alphabet[random.next(below: alphabet.count)] }
+            let maximum = 1 + random.next(below: 6), minimum = random.next(below: 2)
+            let schema = #"{"type":"string","x-kanso-from-text":true,"minLength":\#(minimum),"maxLength":\#(maximum)"#
+                + (email ? #","format":"email"}"# : "}")
+            let grammar = try SchemaGrammar(schemaText: schema).bound(toText: String(decoding: text, as: UTF8.self))
+            var state = grammar.initialState
+            var written: [UInt8] = []
+            var steps = 0
+            while !state.isComplete && steps < 64 {
+                let allowed = state.allowedBytes
+                if allowed.isEmpty {
+                    // Only the opening quote may be refused: no span of the text fits at all.
+                    #expect(written.isEmpty, "dead end after \(written) in \(text), round \(round)")
+                    break
+                }
+                let byte = allowed[random.next(below: allowed.count)]
+                state = try #require(state.advanced(byte: byte))
+                written.append(byte)
+                steps += 1
+            }
+            #expect(state.isComplete || written.isEmpty, "unfinished \(written) in \(text), round \(round)")
+        }
+    }
+
+    @Test func aSpanThatCannotEndWellIsRefusedAtOnce() throws {
+        // "Marco" occurs, but not followed by an address: an e-mail span cannot start with it.
+        let grammar = try SchemaGrammar(schemaText: #"{"type":"string","x-kanso-from-text":true,"format":"email"}"#)
+            .bound(toText: "Marco Rossi | marco@rossifigli.it")
+        let open = try #require(grammar.initialState.advanced(by: Array(#"""#.utf8)))
+        #expect(open.advanced(by: Array("Marco".utf8)) == nil)
+        #expect(open.advanced(by: Array("marco".utf8)) != nil)
+        // A plain span cannot run into a trailing space before a newline.
+        let plain = try SchemaGrammar(schemaText: #"{"type":"string","x-kanso-from-text":true}"#).bound(toText: "Regards, \nAda")
+        #expect(plain.initialState.advanced(by: Array(#""Regards, "#.utf8)) == nil)
+        #expect(plain.initialState.advanced(by: Array(#""Regards,"#.utf8)) != nil)
     }
 
     @Test func anUnboundGrammarCopiesNothing() throws {
@@ -101,6 +145,7 @@ struct GrammarSpanTests {
         #expect(throws: GrammarError.self) { try SchemaGrammar(schemaText: #"{"type":"string","x-kanso-from-text":"yes"}"#) }
         #expect(throws: GrammarError.self) { try SchemaGrammar(schemaText: #"{"type":"integer","x-kanso-from-text":true}"#) }
         #expect(throws: GrammarError.self) { try SchemaGrammar(schemaText: #"{"type":"string","format":"email"}"#) }
+        #expect(throws: GrammarError.self) { try SchemaGrammar(schemaText: #"{"type":"string","x-kanso-from-text":true,"minLength":2}"#) }
         #expect(throws: GrammarError.self) { try SchemaGrammar(schemaText: #"{"type":"string","x-kanso-from-text":true,"format":"uri"}"#) }
     }
 

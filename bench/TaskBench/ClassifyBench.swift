@@ -41,11 +41,25 @@ struct ClassifyBench {
         }
     }
 
-    func run() throws {
+    /// Prints the report; returns the chosen method's benchmark predictions.
+    func run() throws -> [Prediction] {
         print("\n## \(modelName): classification (examples \(examples.count), benchmark \(benchmark.count))\n")
         let likelihoods = try runLikelihoods()
         let head = try runHeads()
-        try runChoice(likelihoods: likelihoods, head: head)
+        return try runChoice(likelihoods: likelihoods, head: head)
+    }
+
+    /// Escalation from the first model's chosen method to the second's: tickets under each
+    /// confidence threshold take the second model's answer.
+    static func printEscalation(from small: (String, [Prediction]), to large: (String, [Prediction])) {
+        print("\n## Escalation: \(small.0) answers, \(large.0) takes the tickets under the threshold\n")
+        print("| escalate below | escalated | accuracy |")
+        print("| ---: | ---: | ---: |")
+        for threshold in [0.0, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 1.01] {
+            let answers = zip(small.1, large.1).map { $0.confidence < threshold ? $1 : $0 }
+            let escalated = small.1.filter { $0.confidence < threshold }.count
+            print("| \(threshold > 1 ? "always" : Statistics.format(threshold, 2)) | \(escalated) of \(small.1.count) | \(Statistics.format(Statistics.accuracy(answers))) |")
+        }
     }
 
     // MARK: likelihoods
@@ -170,7 +184,7 @@ struct ClassifyBench {
 
     // MARK: the choice
 
-    func runChoice(likelihoods: [LikelihoodResult], head: HeadResult) throws {
+    func runChoice(likelihoods: [LikelihoodResult], head: HeadResult) throws -> [Prediction] {
         let exampleTruth = truth(examples), benchmarkTruth = truth(benchmark)
         let bestLikelihood = likelihoods.filter(\.isZeroShot).max { Statistics.accuracy($0.examples) < Statistics.accuracy($1.examples) }!
         let trained = try ClassifierHead.train(features: head.examplesVectors, labels: exampleTruth, labelNames: labels, settings: head.candidate.settings)
@@ -216,6 +230,7 @@ struct ClassifyBench {
         for (item, prediction) in zip(benchmark, winner.2) where !prediction.isRight {
             print("  wrong: [\(item.label) → \(labels[prediction.predicted]) \(Statistics.format(prediction.confidence, 2))] \(item.text.prefix(90))")
         }
+        return winner.2
     }
 }
 

@@ -79,14 +79,15 @@ func run(_ options: TaskBenchOptions) throws {
     let labels = ["billing", "bug", "feature request", "account"]
     let data = options.dataDirectory
     print("# kanso-bench-tasks, \(options.threads) threads, load average \(loadAverage())")
+    var chosen: [(String, [Prediction])] = []
     for path in options.modelPaths {
         let name = String(path.split(separator: "/").last ?? "")
         let model = try Model(path: path, threads: options.threads, contextLength: 4096)
         if options.tasks.contains("classify") {
             let examples = try TaskData.classifyItems(options.classifyExamples ?? data + "/ticket-triage.examples.jsonl", labels: labels)
             let benchmark = try TaskData.classifyItems(options.classifyBenchmark ?? data + "/ticket-triage.benchmark.jsonl", labels: labels)
-            try ClassifyBench(runner: ClassifyRunner(model: model, labels: labels), modelName: name, examples: examples,
-                              benchmark: benchmark, options: options.classify).run()
+            chosen.append((name, try ClassifyBench(runner: ClassifyRunner(model: model, labels: labels), modelName: name,
+                                                   examples: examples, benchmark: benchmark, options: options.classify).run()))
         }
         if options.tasks.contains("extract") {
             let examples = try TaskData.extractItems(options.extractExamples ?? data + "/contact-extract.examples.jsonl")
@@ -95,6 +96,7 @@ func run(_ options: TaskBenchOptions) throws {
         }
         print("\n(load average after \(name): \(loadAverage()))")
     }
+    if chosen.count >= 2 { ClassifyBench.printEscalation(from: chosen[0], to: chosen[1]) }
 }
 
 func loadAverage() -> String {

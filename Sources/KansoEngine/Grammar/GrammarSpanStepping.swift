@@ -4,7 +4,9 @@
 // need escaping; such bytes end a span in the text), nor does a space at either end (a value is
 // trimmed text). With `"format": "email"` the span is also an address: letters, digits, `._%+-`
 // (and any non-ASCII byte) with exactly one `@` that has something on each side, not ending in
-// `.`. An unbound grammar's span takes no byte: only `""` (when minLength is 0).
+// `.`. A byte is taken only if the span can still end well within maxLength (TextSpanIndex), so
+// decoding never reaches a dead end inside a span. An unbound grammar's span takes no byte: only
+// `""` (when minLength is 0).
 //
 // Frame use: phase as StringPhase; subState the UTF8Validator state (a span closes between
 // characters); count the characters started; position the TextSpanIndex state; flags
@@ -22,6 +24,12 @@ extension SchemaGrammar {
     func stepSpan(_ frame: inout GrammarFrame, _ byte: UInt8, _ rule: SpanRule) -> GrammarStep {
         switch frame.phase {
         case StringPhase.start:
+            if rule.minimumLength > 0 {
+                // minLength is 0 or 1 (the compiler checks): some non-empty span must fit, or the
+                // value cannot even start (a required field can then not be written: an error).
+                guard let text = sourceText, (rule.isEmail ? text.shortestEmail : text.shortestPlain) <= rule.maximumLength
+                else { return .rejected }
+            }
             if frame.takeLeadingSpace(byte) { return .accepted }
             guard byte == UInt8(ascii: "\"") else { return .rejected }
             frame.phase = StringPhase.content
@@ -41,38 +49,28 @@ extension SchemaGrammar {
                 if byte == 0x20 && frame.count == 0 { return .rejected }
             }
             var blocked = byte == 0x20
+            var seenAt = frame.flags & GrammarFrame.seenAt != 0
             if rule.isEmail {
-                guard let kind = Self.emailByte(byte) else { return .rejected }
+                guard let kind = SpanEndDistances.emailByte(byte) else { return .rejected }
                 if kind == .at {
-                    guard frame.count > 0, frame.flags & GrammarFrame.seenAt == 0 else { return .rejected }
-                    frame.flags |= GrammarFrame.seenAt
+                    guard frame.count > 0, !seenAt else { return .rejected }
+                    seenAt = true
                 }
                 blocked = kind != .other
             }
             var validator = UTF8Validator(state: frame.subState)
             guard validator.accept(byte), let next = text.child(of: frame.position, byte: byte) else { return .rejected }
+            let count = frame.count + (startsCharacter ? 1 : 0)
+            let needed = text.charactersNeeded(next, email: rule.isEmail, seenAt: seenAt)
+            guard needed != TextSpanIndex.unreachable, Int64(count) + Int64(needed) <= Int64(rule.maximumLength) else { return .rejected }
             frame.subState = validator.state
             frame.position = next
-            if startsCharacter { frame.count += 1 }
+            frame.count = count
             if blocked { frame.flags |= GrammarFrame.closeBlocked } else { frame.flags &= ~GrammarFrame.closeBlocked }
+            if seenAt { frame.flags |= GrammarFrame.seenAt }
             return .accepted
         default:
             return .rejected
-        }
-    }
-
-    enum EmailByte { case at, dot, other }
-
-    /// What a byte is in an address, or nil when it cannot be in one.
-    @inline(__always)
-    static func emailByte(_ byte: UInt8) -> EmailByte? {
-        switch byte {
-        case UInt8(ascii: "@"): return .at
-        case UInt8(ascii: "."): return .dot
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-             UInt8(ascii: "_"), UInt8(ascii: "%"), UInt8(ascii: "+"), UInt8(ascii: "-"), 0x80...0xFF:
-            return .other
-        default: return nil
         }
     }
 }

@@ -163,6 +163,10 @@ struct SchemaCompiler {
                 }
             }
             if copied {
+                guard minimum <= 1 else {
+                    throw GrammarError.unsupportedKeyword(pointer: JSONPointer.appending(pointer, "minLength"),
+                                                          keyword: "minLength above 1 on a string copied from the text")
+                }
                 return add(.span(SpanRule(minimumLength: minimum, maximumLength: maximum, isEmail: schema["format"] != nil)))
             }
             return add(.string(StringRule(minimumLength: minimum, maximumLength: maximum)))
