@@ -216,6 +216,7 @@ struct ClassifyBench {
                   + "\(Statistics.format(Statistics.logLoss(predictions))) | \(Statistics.format(Statistics.calibrationError(predictions))) | "
                   + "\(milliseconds(seconds, 0.5)) | \(milliseconds(seconds, 0.99)) |")
         }
+        try printSideBySideLatency(head: head.candidate.feature, trained: trained)
         let winner = rows.max { $0.1 < $1.1 }!
         print("\nChosen (best on the examples): \(winner.0)\n")
         print("| confidence | tickets | accuracy | mean confidence |")
@@ -231,6 +232,36 @@ struct ClassifyBench {
             print("  wrong: [\(item.label) → \(labels[prediction.predicted]) \(Statistics.format(prediction.confidence, 2))] \(item.text.prefix(90))")
         }
         return winner.2
+    }
+}
+
+extension ClassifyBench {
+    /// A 40-word ticket.
+    static let latencyTicket = "Hello, since the update on Monday the app logs me out every few minutes and then the "
+        + "dashboard shows an error when I try to open last month's report. I already reinstalled it twice. Could you "
+        + "please check what is going on? Thanks a lot"
+
+    /// The head's answer and today's label scoring (the raw prompt, every label scored) on one
+    /// 40-word ticket, alternated for 40 rounds, so the machine's load weighs on both alike.
+    func printSideBySideLatency(head feature: FeatureChoice, trained: ClassifierHead) throws {
+        let headPlan = PromptPlan.classify(form: PromptForm(rawValue: feature.plan)!, tokenizer: runner.model.tokenizer, shots: [])
+        let scoringPlan = PromptPlan.classify(form: .raw, tokenizer: runner.model.tokenizer, shots: [])
+        var headSeconds: [Double] = [], scoringSeconds: [Double] = []
+        for round in 0..<41 {
+            let start = nanoseconds()
+            let vector = try runner.features(headPlan, text: Self.latencyTicket, layers: [feature.layer], poolings: [feature.pooling]).vectors[0][0]
+            _ = trained.probabilities(vector)
+            let middle = nanoseconds()
+            _ = try runner.labelScores(scoringPlan, text: Self.latencyTicket)
+            if round > 0 {
+                headSeconds.append(Double(middle - start) / 1e9)
+                scoringSeconds.append(Double(nanoseconds() - middle) / 1e9)
+            }
+        }
+        let words = Self.latencyTicket.split(separator: " ").count
+        print("\nA \(words)-word ticket (\(headPlan.tokens(Self.latencyTicket).count) tokens after the prefix), 40 rounds alternated, "
+              + "load \(loadAverage()): head p50 \(milliseconds(headSeconds, 0.5)) ms, p99 \(milliseconds(headSeconds, 0.99)) ms; "
+              + "label scoring p50 \(milliseconds(scoringSeconds, 0.5)) ms, p99 \(milliseconds(scoringSeconds, 0.99)) ms")
     }
 }
 

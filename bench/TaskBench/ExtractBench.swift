@@ -11,6 +11,12 @@ struct ExtractOptions {
     var maximumTokens = 160
     /// Print each wrong field of the benchmark (as HTML comments).
     var showErrors = false
+    /// The schema's properties in order (the model writes them in this order).
+    var fields = ["name", "email", "company", "phone"]
+    /// Copy modes and shot counts to run (all by default).
+    var copyModes = CopyMode.allCases
+    var forms: [PromptForm]?
+    var shotCounts: [Int]?
 }
 
 /// How the schema constrains the field values.
@@ -30,11 +36,10 @@ struct ExtractBench {
     let benchmark: [ExtractItem]
     let options: ExtractOptions
 
-    static let fields = ["name", "email", "company", "phone"]
     static let graded = ["name", "email", "company"]
     static let maximumLengths = ["name": 80, "email": 120, "company": 80, "phone": 32]
 
-    static func schema(_ copy: CopyMode) -> String {
+    static func schema(_ copy: CopyMode, fields: [String]) -> String {
         let properties = fields.map { field -> String in
             var keywords = "\"type\":\"string\",\"maxLength\":\(maximumLengths[field]!)"
             if copy != .none { keywords += ",\"x-kanso-from-text\":true" }
@@ -78,21 +83,21 @@ struct ExtractBench {
     }
 
     func run() throws {
-        print("\n## \(modelName): extraction (examples \(examples.count), benchmark \(benchmark.count))\n")
+        print("\n## \(modelName): extraction (examples \(examples.count), benchmark \(benchmark.count)), fields \(options.fields.joined(separator: ", "))\n")
         let masker = TokenMasker(tokenizer: model.tokenizer)
         let stepMicroseconds = try generationStepMicroseconds()
         print("| prompt | prefix tokens | copy | examples acc | benchmark acc | name | email | company | failed | p50 ms | p99 ms | mask µs/token | mask % of step |")
         print("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-        let forms: [PromptForm] = model.tokenizer.tokenID(spelled: "<|im_start|>") != nil ? [.raw, .chat] : [.raw]
+        let forms = (options.forms ?? [.raw, .chat]).filter { $0 != .chat || model.tokenizer.tokenID(spelled: "<|im_start|>") != nil }
         var failuresShown = 0
         for form in forms {
-            for shotCount in [0, options.shots] {
+            for shotCount in options.shotCounts ?? [0, options.shots] {
                 do {
-                    for copy in CopyMode.allCases {
+                    for copy in options.copyModes {
                         let shots = Array(examples.prefix(shotCount))
-                        let plan = PromptPlan.extract(form: form, tokenizer: model.tokenizer, shots: shots, fields: Self.fields,
+                        let plan = PromptPlan.extract(form: form, tokenizer: model.tokenizer, shots: shots, fields: options.fields,
                                                       emptyForAbsent: true)
-                        let grammar = try SchemaGrammar(schemaText: Self.schema(copy))
+                        let grammar = try SchemaGrammar(schemaText: Self.schema(copy, fields: options.fields))
                         let prefix = model.makeCache(capacity: plan.prefix.count + 1)
                         _ = try model.evaluate(plan.prefix, in: prefix)
                         var outcomes: [Outcome] = []

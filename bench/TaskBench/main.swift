@@ -25,7 +25,7 @@ struct TaskBenchOptions {
     var classify = ClassifyOptions()
     var extract = ExtractOptions()
 
-    static let usage = "[--model PATH]... [--threads N] [--task classify|extract] [--data DIR] [--classify-examples F] [--classify-benchmark F] [--extract-examples F] [--extract-benchmark F] [--folds N] [--layer-stride N] [--shots N] [--shots-per-label N] [--show-errors]"
+    static let usage = "[--model PATH]... [--threads N] [--task classify|extract] [--data DIR] [--classify-examples F] [--classify-benchmark F] [--extract-examples F] [--extract-benchmark F] [--folds N] [--layer-stride N] [--shots N] [--shots-per-label N] [--show-errors] [--fields a,b,...] [--copy none,span,span+email] [--forms raw,chat] [--shot-counts 0,6]"
 
     init(arguments: [String]) throws {
         var iterator = arguments.makeIterator()
@@ -57,6 +57,21 @@ struct TaskBenchOptions {
             case "--shots": extract.shots = try positive(argument)
             case "--shots-per-label": classify.shotsPerLabel = try positive(argument)
             case "--show-errors": extract.showErrors = true
+            case "--shot-counts": extract.shotCounts = try value(argument).split(separator: ",").map { text in
+                    guard let count = Int(text), count >= 0 else { throw TaskBenchError.usage("--shot-counts: '\(text)' is not a count") }
+                    return count
+                }
+            case "--fields": extract.fields = try value(argument).split(separator: ",").map(String.init)
+            case "--copy":
+                extract.copyModes = try value(argument).split(separator: ",").map { text in
+                    guard let mode = CopyMode(rawValue: String(text)) else { throw TaskBenchError.usage("--copy: '\(text)' is not none, span or span+email") }
+                    return mode
+                }
+            case "--forms":
+                extract.forms = try value(argument).split(separator: ",").map { text in
+                    guard let form = PromptForm(rawValue: String(text)), form != .bare else { throw TaskBenchError.usage("--forms: '\(text)' is not raw or chat") }
+                    return form
+                }
             default: throw TaskBenchError.usage("unknown argument '\(argument)'")
             }
         }

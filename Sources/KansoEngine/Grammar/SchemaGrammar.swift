@@ -11,7 +11,7 @@ public final class SchemaGrammar: Sendable {
     let rules: [GrammarRule]
     let rootRule: Int32
     /// The request's text that copied strings come from (nil until bound).
-    let sourceText: TextSpanIndex?
+    let sourceText: BoundText?
 
     /// The keyword that makes a string schema a copy of part of the request's text.
     public static let fromTextKeyword = "x-kanso-from-text"
@@ -27,10 +27,24 @@ public final class SchemaGrammar: Sendable {
 
     /// The same grammar with copied strings taken from `text` (a request's input): O(text length).
     public func bound(toText text: String) -> SchemaGrammar {
-        SchemaGrammar(schema: schema, options: options, rules: rules, rootRule: rootRule, sourceText: TextSpanIndex(text))
+        let bytes = Array(text.utf8)
+        var words = false, addresses = false
+        for case .span(let rule) in rules {
+            if rule.isEmail { addresses = true } else { words = true }
+        }
+        let bound = BoundText(words: words ? TextSpanIndex(bytes: bytes, boundaries: .words) : nil,
+                              addresses: addresses ? TextSpanIndex(bytes: bytes, boundaries: .addresses) : nil)
+        return SchemaGrammar(schema: schema, options: options, rules: rules, rootRule: rootRule, sourceText: bound)
     }
 
-    private init(schema: SchemaJSONValue, options: Options, rules: [GrammarRule], rootRule: Int32, sourceText: TextSpanIndex) {
+    /// A request's text indexed for the copied strings of a grammar: plain ones cut at word
+    /// boundaries, addresses at address boundaries (TextSpanIndex.Boundaries).
+    struct BoundText: Sendable {
+        let words: TextSpanIndex?
+        let addresses: TextSpanIndex?
+    }
+
+    private init(schema: SchemaJSONValue, options: Options, rules: [GrammarRule], rootRule: Int32, sourceText: BoundText) {
         self.schema = schema
         self.options = options
         self.rules = rules
