@@ -74,6 +74,24 @@ struct ClassifierHeadTests {
         #expect(calibrated < 0.05)
     }
 
+    @Test func selectionPicksTheInformativeFeatureAndTheEarlierOfEquals() throws {
+        let separable = Self.clusters(classCount: 4, perClass: 10, width: 16, spread: 0.3, seed: 21)
+        var random = SplitMix64(seed: 22)
+        let noise = separable.x.map { row in row.map { _ in Float(random.next(below: 1000)) / 1000 } }
+        let features: [HeadFeature: [[Float]]] = [
+            HeadFeature(layer: .block(2), pooling: .mean): noise,
+            HeadFeature(layer: .block(6), pooling: .last): separable.x,
+            HeadFeature(layer: .block(10), pooling: .mean): separable.x,
+            HeadFeature(layer: .finalNorm, pooling: .mean): noise,
+        ]
+        let choice = try ClassifierHead.select(features: features, labels: separable.y, labelNames: Self.names)
+        #expect(choice.feature == HeadFeature(layer: .block(6), pooling: .last))
+        #expect(choice.crossValidatedAccuracy == 1)
+        #expect(choice.head.temperature != 1)   // fitted on folds
+        #expect(HeadFeature.candidates(layerCount: 5).map(\.description)
+                == ["block2/last", "block2/mean", "block4/last", "block4/mean", "final/last", "final/mean"])
+    }
+
     @Test func badTrainingDataIsATypedError() {
         let x: [[Float]] = [[1, 2], [2, 1], [0, 0]]
         #expect(throws: ClassifierHeadError.labelWithoutExamples("c")) {

@@ -1,5 +1,6 @@
-// Choosing a head by cross-validation on an agent's examples only: stratified folds, each
-// example predicted by a head trained on the other folds.
+// Choosing a head by cross-validation on an agent's examples only (ClassifierHead.crossValidated:
+// stratified folds, each example predicted by a head trained on the other folds), across prompt
+// forms too, which the engine's ClassifierHead.select (one prompt, the agent's) does not search.
 
 import KansoEngine
 
@@ -25,29 +26,12 @@ struct HeadCandidate {
 }
 
 enum HeadSelection {
-    /// Fold of each example: dealt round-robin within each label, so every fold has every label.
-    static func folds(_ labels: [Int], count: Int) -> [Int] {
-        var seen: [Int: Int] = [:]
-        return labels.map { label in
-            defer { seen[label, default: 0] += 1 }
-            return seen[label, default: 0] % count
-        }
-    }
-
-    /// Each example's probabilities from a head trained on the other folds.
+    /// Each example's probabilities from a head trained on the other folds (ClassifierHead.crossValidated).
     static func outOfFold(_ vectors: [[Float]], labels: [Int], names: [String], settings: ClassifierHead.Settings,
                           folds count: Int) throws -> [Prediction] {
-        let fold = folds(labels, count: count)
-        var predictions = [Prediction?](repeating: nil, count: labels.count)
-        for f in 0..<count {
-            let training = labels.indices.filter { fold[$0] != f }
-            let head = try ClassifierHead.train(features: training.map { vectors[$0] }, labels: training.map { labels[$0] },
-                                                labelNames: names, settings: settings)
-            for index in labels.indices where fold[index] == f {
-                predictions[index] = Prediction(probabilities: head.probabilities(vectors[index]), truth: labels[index])
-            }
-        }
-        return predictions.map { $0! }
+        let probabilities = try ClassifierHead.crossValidated(features: vectors, labels: labels, labelNames: names,
+                                                              settings: settings, folds: count)
+        return zip(probabilities, labels).map { Prediction(probabilities: $0, truth: $1) }
     }
 
     /// The weight w of the head in p ∝ head^w · likelihood^(1−w) that classifies the examples

@@ -51,39 +51,38 @@ struct PromptPlan {
         suffix = after.isEmpty ? [] : tokenizer.encode(after, addSpecial: false, parseSpecial: true)
     }
 
-    static let classifyInstruction = "Sort this customer support ticket into one category: billing, bug, feature request or account."
-
-    static func classify(form: PromptForm, tokenizer: Tokenizer, shots: [ClassifyItem]) -> PromptPlan {
+    /// An instruction, worked examples (text → answer) and the request in `form`: raw lines
+    /// "<textLabel>: text" / "<answerLabel>: answer", or ChatML turns (the instruction as the system turn).
+    static func make(form: PromptForm, tokenizer: Tokenizer, instruction: String, chatInstruction: String,
+                     shots: [(text: String, answer: String)], textLabel: String, answerLabel: String) -> PromptPlan {
         switch form {
         case .bare:
             return PromptPlan(form: .bare, shotCount: 0, tokenizer: tokenizer, before: "", after: "", textLead: "", answerSeparator: "")
         case .raw:
-            var before = classifyInstruction + "\n\n"
-            for shot in shots { before += "Ticket: \(shot.text)\nCategory: \(shot.label)\n\n" }
-            return PromptPlan(form: .raw, shotCount: shots.count, tokenizer: tokenizer, before: before + "Ticket:", after: "\nCategory:",
-                              textLead: " ", answerSeparator: " ")
+            var before = instruction + "\n\n"
+            for shot in shots { before += "\(textLabel): \(shot.text)\n\(answerLabel): \(shot.answer)\n\n" }
+            return PromptPlan(form: .raw, shotCount: shots.count, tokenizer: tokenizer, before: before + textLabel + ":",
+                              after: "\n\(answerLabel):", textLead: " ", answerSeparator: " ")
         case .chat:
-            var before = chatTurn("system", classifyInstruction + " Reply with the category only.")
-            for shot in shots { before += chatTurn("user", shot.text) + chatTurn("assistant", shot.label) }
+            var before = chatTurn("system", instruction + " " + chatInstruction)
+            for shot in shots { before += chatTurn("user", shot.text) + chatTurn("assistant", shot.answer) }
             return PromptPlan(form: .chat, shotCount: shots.count, tokenizer: tokenizer, before: before + "<|im_start|>user\n",
                               after: "<|im_end|>\n<|im_start|>assistant\n", textLead: "", answerSeparator: "")
         }
     }
 
-    static let extractInstruction = "Copy the contact details (name, email, company, phone) from the text into JSON."
+    static func classify(form: PromptForm, tokenizer: Tokenizer, shots: [ClassifyItem]) -> PromptPlan {
+        make(form: form, tokenizer: tokenizer,
+             instruction: "Sort this customer support ticket into one category: billing, bug, feature request or account.",
+             chatInstruction: "Reply with the category only.", shots: shots.map { ($0.text, $0.label) },
+             textLabel: "Ticket", answerLabel: "Category")
+    }
 
     static func extract(form: PromptForm, tokenizer: Tokenizer, shots: [ExtractItem], fields: [String], emptyForAbsent: Bool) -> PromptPlan {
-        switch form {
-        case .bare, .raw:
-            var before = extractInstruction + "\n\n"
-            for shot in shots { before += "Text: \(shot.text)\nJSON: \(shot.answerJSON(fields: fields, emptyForAbsent: emptyForAbsent))\n\n" }
-            return PromptPlan(form: .raw, shotCount: shots.count, tokenizer: tokenizer, before: before + "Text:", after: "\nJSON:",
-                              textLead: " ", answerSeparator: " ")
-        case .chat:
-            var before = chatTurn("system", extractInstruction + " Reply with the JSON only.")
-            for shot in shots { before += chatTurn("user", shot.text) + chatTurn("assistant", shot.answerJSON(fields: fields, emptyForAbsent: emptyForAbsent)) }
-            return PromptPlan(form: .chat, shotCount: shots.count, tokenizer: tokenizer, before: before + "<|im_start|>user\n",
-                              after: "<|im_end|>\n<|im_start|>assistant\n", textLead: "", answerSeparator: "")
-        }
+        make(form: form == .bare ? .raw : form, tokenizer: tokenizer,
+             instruction: "Copy the contact details (name, email, company, phone) from the text into JSON.",
+             chatInstruction: "Reply with the JSON only.",
+             shots: shots.map { ($0.text, $0.answerJSON(fields: fields, emptyForAbsent: emptyForAbsent)) },
+             textLabel: "Text", answerLabel: "JSON")
     }
 }

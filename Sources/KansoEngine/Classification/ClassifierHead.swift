@@ -170,12 +170,7 @@ public struct ClassifierHead: Sendable, Equatable {
     /// within each label, so each fold has every label when it can).
     static func fittedTemperature(features: [[Float]], labels: [Int], classCount: Int, settings: Settings) -> Float {
         let folds = settings.calibrationFolds
-        var fold = [Int](repeating: 0, count: labels.count)
-        var seen = [Int](repeating: 0, count: classCount)
-        for (index, label) in labels.enumerated() {
-            fold[index] = seen[label] % folds
-            seen[label] += 1
-        }
+        let fold = foldOfEach(labels, folds: folds)
         var heldOut: [(logits: [Float], label: Int)] = []
         let names = (0..<classCount).map(String.init)
         for f in 0..<folds {
