@@ -82,6 +82,7 @@ let package = Package(
         .executable(name: "kanso-bench-engine", targets: ["kanso-bench-engine"]),
         .executable(name: "kanso-bench-pool", targets: ["kanso-bench-pool"]),
         .executable(name: "kanso-bench-memory", targets: ["kanso-bench-memory"]),
+        .executable(name: "kanso-bench-tasks", targets: ["kanso-bench-tasks"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -168,6 +169,7 @@ let package = Package(
         .executableTarget(name: "kanso-bench-memory", dependencies: ["KansoWire"], path: "bench/MemoryBench"),
         .executableTarget(name: "kanso-bench-engine", dependencies: ["KansoEngine"], path: "bench/EngineBench",
                           swiftSettings: engineSettings),
+        .executableTarget(name: "kanso-bench-tasks", dependencies: ["KansoEngine"], path: "bench/TaskBench", swiftSettings: engineSettings),
 
         // Tests. KansoTestSupport holds the one helper that finds ../shared and the launcher
         // that starts the real kansod for integration tests.

@@ -7,7 +7,8 @@
 // - tg64: 64 tokens generated one at a time (greedy) after an 8-token prompt (tokens/s, best of
 //   the runs after a warm-up run);
 // - constrained: the grammar mask's cost per token (an extraction schema over the file's real
-//   vocabulary) as a share of one tg step;
+//   vocabulary) as a share of one tg step; constrained_copy: the same with its strings copied
+//   from the request's text (x-kanso-from-text);
 // - memory: peak resident set (VmHWM) against the file size + KV cache + 64 MiB.
 // With --throughput-only it loads once and measures pp128, tg64 and memory alone (what
 // bench/engine_vs_llama_bench.py sets beside llama.cpp's llama-bench). KANSO_KERNELS picks the
@@ -337,6 +338,21 @@ func run(_ options: BenchmarkOptions) throws {
             "masker_resident_bytes": maskerBytes,
             "mask_microseconds_per_token": rounded(maskMicroseconds), "step_microseconds": rounded(stepMicroseconds),
             "mask_share_of_step_percent": rounded(100 * maskMicroseconds / stepMicroseconds)])
+
+    // The same with the strings copied from the text (x-kanso-from-text): the grammar is bound to
+    // the request, so no mask is cached and spans are walked through the text's suffix automaton.
+    let copyText = "Contact: Ada Lovelace, Analytical Engines Ltd, ada@example.org, tags: math poetry. JSON:"
+    let copyGrammar = try SchemaGrammar(schemaText: extractionSchema.replacingOccurrences(of: "\"type\":\"string\"", with: "\"type\":\"string\",\"x-kanso-from-text\":true"),
+                                        options: .init(maximumStringLength: 24, maximumArrayItems: 3))
+    var copyDecoder = ConstrainedDecoder(model: model, grammar: copyGrammar.bound(toText: copyText), masker: masker,
+                                         sampler: SamplerChain(settings: SamplingSettings(temperature: 1, topK: 0, topP: 1, minP: 0, seed: 7)),
+                                         maximumTokens: 400)
+    cache.clear()
+    let copied = try copyDecoder.decode(prompt: model.tokenizer.encode(copyText), in: cache)
+    let copyMaskMicroseconds = copied.maskSeconds * 1e6 / Double(max(copied.maskCount, 1))
+    report(["measurement": "constrained_copy", "tokens": copied.tokens.count,
+            "mask_microseconds_per_token": rounded(copyMaskMicroseconds), "step_microseconds": rounded(stepMicroseconds),
+            "mask_share_of_step_percent": rounded(100 * copyMaskMicroseconds / stepMicroseconds)])
 
 
     // Where the time to first token goes, each part timed alone on a second mapping of the file,

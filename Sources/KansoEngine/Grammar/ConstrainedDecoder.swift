@@ -17,6 +17,9 @@ public enum ConstrainedDecodingError: Error, CustomStringConvertible {
     case noAllowedToken(text: String)
     /// The output failed the final validation (a bug in the grammar if it ever happens).
     case invalidOutput(text: String, violations: [SchemaViolation])
+    /// The schema copies strings from the text (`x-kanso-from-text`) but the grammar was not
+    /// bound to one (`SchemaGrammar.bound(toText:)`).
+    case unboundSourceText
 
     public var description: String {
         switch self {
@@ -28,6 +31,8 @@ public enum ConstrainedDecodingError: Error, CustomStringConvertible {
             return "no token of the vocabulary can continue the constrained output after: \(text)"
         case let .invalidOutput(text, violations):
             return "constrained output \(text) fails its schema: \(violations.map(\.description).joined(separator: "; "))"
+        case .unboundSourceText:
+            return "the schema copies strings from the text (\(SchemaGrammar.fromTextKeyword)) but no text was bound to its grammar"
         }
     }
 }
@@ -66,6 +71,7 @@ public struct ConstrainedDecoder: Sendable {
     /// Generates a value after `prompt` in `cache` (reusing the prefix the cache holds).
     public mutating func decode(prompt: [Int32], in cache: KVCache,
                                 onToken: (GeneratedToken) throws -> Bool = { _ in true }) throws -> ConstrainedResult {
+        guard grammar.isBoundToText || !grammar.needsSourceText else { throw ConstrainedDecodingError.unboundSourceText }
         var (logits, reused) = try Generator.prefill(prompt, in: cache, model: model)
         var state = grammar.initialState
         var tokens: [Int32] = []

@@ -11,6 +11,8 @@ enum GrammarRule: Sendable {
     case number(NumberRule)
     /// Alternatives told apart by their first byte (anyOf, `type` lists).
     case choice(ChoiceRule)
+    /// A string copied from the request's text (`"x-kanso-from-text": true`, GrammarSpanStepping.swift).
+    case span(SpanRule)
 }
 
 /// `{ "key": value, ... }` with members in schema order; optional ones may be left out; no others.
@@ -65,6 +67,17 @@ struct StringRule: Sendable {
     let minimumLength: Int32
     /// Int32.max when unbounded.
     let maximumLength: Int32
+}
+
+/// A string whose content is a substring of the text the grammar is bound to, minLength ≤
+/// characters ≤ maxLength, with no leading or trailing space and no byte that JSON would escape;
+/// with `isEmail` (`"format": "email"`) also an address: letters, digits, `._%+-` and one `@`
+/// inside, so a copied e-mail field holds an address or nothing.
+struct SpanRule: Sendable {
+    let minimumLength: Int32
+    /// Int32.max when unbounded.
+    let maximumLength: Int32
+    let isEmail: Bool
 }
 
 struct ChoiceRule: Sendable {

@@ -6,6 +6,7 @@ extension SchemaGrammar {
     func step(_ frame: inout GrammarFrame, _ byte: UInt8) -> GrammarStep {
         switch rules[Int(frame.rule)] {
         case .string(let rule): return stepString(&frame, byte, rule)
+        case .span(let rule): return stepSpan(&frame, byte, rule)
         case .literals(let trie): return stepLiteral(&frame, byte, trie)
         case .number(let rule): return stepNumber(&frame, byte, rule)
         case .object(let rule): return stepObject(&frame, byte, rule)
@@ -21,7 +22,7 @@ extension SchemaGrammar {
     /// Whether the value of this frame may end here.
     func isComplete(_ frame: GrammarFrame) -> Bool {
         switch rules[Int(frame.rule)] {
-        case .string: return frame.phase == StringPhase.closed
+        case .string, .span: return frame.phase == StringPhase.closed
         case .literals(let trie): return frame.phase == LiteralPhase.matching && trie.isTerminal(frame.position)
         case .object: return frame.phase == ObjectPhase.closed
         case .array: return frame.phase == ArrayPhase.closed

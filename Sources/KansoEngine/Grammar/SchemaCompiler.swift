@@ -1,8 +1,9 @@
 // JSON Schema (the subset below) → GrammarRules. Supported: type (one or a list), enum, const,
 // properties/required/additionalProperties (false or true: we never emit extra members), items,
 // minItems/maxItems, minLength/maxLength, minimum/maximum/exclusiveMinimum/exclusiveMaximum, anyOf
-// of alternatives that start with different bytes; annotations are ignored; anything else is a
-// GrammarError naming its JSON pointer.
+// of alternatives that start with different bytes, and Kanso's `"x-kanso-from-text": true` on a
+// string (its value is copied from the request's text); annotations are ignored; anything else
+// is a GrammarError naming its JSON pointer.
 
 struct SchemaCompiler {
     static let maximumDepth = 32
@@ -12,7 +13,7 @@ struct SchemaCompiler {
     static let typeKeywords: [String: Set<String>] = [
         "object": ["properties", "required", "additionalProperties"],
         "array": ["items", "minItems", "maxItems"],
-        "string": ["minLength", "maxLength"],
+        "string": ["minLength", "maxLength", "format", SchemaGrammar.fromTextKeyword],
         "number": ["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"],
         "integer": ["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"],
         "boolean": [], "null": [],
@@ -146,6 +147,28 @@ struct SchemaCompiler {
             guard minimum <= maximum else {
                 throw GrammarError.unsatisfiable(pointer: pointer, reason: "minLength \(minimum) is above maxLength \(maximum)")
             }
+            let copied: Bool
+            switch schema[SchemaGrammar.fromTextKeyword] {
+            case nil, .bool(false)?: copied = false
+            case .bool(true)?: copied = true
+            default:
+                throw GrammarError.invalidKeywordValue(pointer: JSONPointer.appending(pointer, SchemaGrammar.fromTextKeyword),
+                                                       expected: "true or false")
+            }
+            // A format is enforced, never ignored: only "email", only on strings copied from the text.
+            if let format = schema["format"] {
+                guard copied, case .string("email") = format else {
+                    throw GrammarError.unsupportedKeyword(pointer: JSONPointer.appending(pointer, "format"),
+                                                          keyword: "format (only \"email\", with \"\(SchemaGrammar.fromTextKeyword)\": true)")
+                }
+            }
+            if copied {
+                guard minimum <= 1 else {
+                    throw GrammarError.unsupportedKeyword(pointer: JSONPointer.appending(pointer, "minLength"),
+                                                          keyword: "minLength above 1 on a string copied from the text")
+                }
+                return add(.span(SpanRule(minimumLength: minimum, maximumLength: maximum, isEmail: schema["format"] != nil)))
+            }
             return add(.string(StringRule(minimumLength: minimum, maximumLength: maximum)))
         case "number", "integer":
             let lower = try bound(schema, inclusive: "minimum", exclusive: "exclusiveMinimum", pointer: pointer, lower: true)
@@ -277,7 +300,7 @@ struct SchemaCompiler {
         switch rules[Int(rule)] {
         case .object: return [(UInt8(ascii: "{"), rule)]
         case .array: return [(UInt8(ascii: "["), rule)]
-        case .string: return [(UInt8(ascii: "\""), rule)]
+        case .string, .span: return [(UInt8(ascii: "\""), rule)]
         case .number: return Array("-0123456789".utf8).map { ($0, rule) }
         case .literals(let trie): return trie.firstBytes.map { ($0, rule) }
         case .choice(let choice):

@@ -2,12 +2,55 @@
 // requests and threads). Outputs it accepts are JSON texts that validate against the schema,
 // written compactly with at most one space at each place JSON allows whitespace before a value,
 // after '{' and ',' and before a closing bracket. Numbers have bounded digits and no exponent.
+// A schema whose strings are copied from the text (`"x-kanso-from-text": true`) is bound to each
+// request's text before decoding: `bound(toText:)` makes a grammar that shares the rules.
 
 public final class SchemaGrammar: Sendable {
     /// The schema as given (for validation of finished outputs).
     public let schema: SchemaJSONValue
     let rules: [GrammarRule]
     let rootRule: Int32
+    /// The request's text that copied strings come from (nil until bound).
+    let sourceText: BoundText?
+
+    /// The keyword that makes a string schema a copy of part of the request's text.
+    public static let fromTextKeyword = "x-kanso-from-text"
+
+    /// Whether some string must be copied from the text, so decoding needs `bound(toText:)`.
+    public var needsSourceText: Bool {
+        rules.contains { if case .span = $0 { return true } else { return false } }
+    }
+
+    /// Whether this grammar carries a request's text (masks of its states are not cached then:
+    /// they depend on that text and will not come again).
+    public var isBoundToText: Bool { sourceText != nil }
+
+    /// The same grammar with copied strings taken from `text` (a request's input): O(text length).
+    public func bound(toText text: String) -> SchemaGrammar {
+        let bytes = Array(text.utf8)
+        var words = false, addresses = false
+        for case .span(let rule) in rules {
+            if rule.isEmail { addresses = true } else { words = true }
+        }
+        let bound = BoundText(words: words ? TextSpanIndex(bytes: bytes, boundaries: .words) : nil,
+                              addresses: addresses ? TextSpanIndex(bytes: bytes, boundaries: .addresses) : nil)
+        return SchemaGrammar(schema: schema, options: options, rules: rules, rootRule: rootRule, sourceText: bound)
+    }
+
+    /// A request's text indexed for the copied strings of a grammar: plain ones cut at word
+    /// boundaries, addresses at address boundaries (TextSpanIndex.Boundaries).
+    struct BoundText: Sendable {
+        let words: TextSpanIndex?
+        let addresses: TextSpanIndex?
+    }
+
+    private init(schema: SchemaJSONValue, options: Options, rules: [GrammarRule], rootRule: Int32, sourceText: BoundText) {
+        self.schema = schema
+        self.options = options
+        self.rules = rules
+        self.rootRule = rootRule
+        self.sourceText = sourceText
+    }
 
     /// Limits the grammar adds where the schema sets none, so that every output has a bounded
     /// length (`maximumByteCount`) and decoding with enough tokens always completes. They narrow
@@ -36,6 +79,7 @@ public final class SchemaGrammar: Sendable {
         rules = compiler.rules
         self.schema = schema
         self.options = options
+        sourceText = nil
     }
 
     /// Parses and compiles JSON Schema text.
@@ -67,6 +111,10 @@ public final class SchemaGrammar: Sendable {
             // A character is at most 6 bytes (\uXXXX) in the output.
             guard string.maximumLength != Int32.max else { return nil }
             return 3 + 6 * Int(string.maximumLength)
+        case .span(let span):
+            // Copied bytes are never escaped: at most 4 a character.
+            guard span.maximumLength != Int32.max else { return nil }
+            return 3 + 4 * Int(span.maximumLength)
         case .array(let array):
             guard array.maximumItems != Int32.max, let item = maximumByteCount(of: array.itemRule) else { return nil }
             return 4 + Int(array.maximumItems) * (item + 1)

@@ -50,16 +50,15 @@ public final class TokenMasker: @unchecked Sendable {  // mutable caches are gua
 
     /// The tokens that may come next in `state`.
     public func allowedTokens(_ state: GrammarState) -> TokenMask {
+        // A grammar bound to a request's text has masks that depend on it and will not come again.
+        guard !state.grammar.isBoundToText else { return uncachedMask(state) }
         lock.lock()
         if let cached = cache[state] {
             lock.unlock()
             return cached
         }
         lock.unlock()
-        var mask = computeMask(state)
-        if state.isComplete {
-            for token in endOfGeneration { mask.insert(token) }
-        }
+        let mask = uncachedMask(state)
         lock.lock()
         if cache.count >= cacheLimit { cache.removeAll(keepingCapacity: true) }
         cache[state] = mask
@@ -73,6 +72,14 @@ public final class TokenMasker: @unchecked Sendable {  // mutable caches are gua
         if endOfGeneration.contains(token) { return state.isComplete }
         let bytes = pieces[Int(token)]
         return !bytes.isEmpty && state.advanced(by: bytes) != nil
+    }
+
+    private func uncachedMask(_ state: GrammarState) -> TokenMask {
+        var mask = computeMask(state)
+        if state.isComplete {
+            for token in endOfGeneration { mask.insert(token) }
+        }
+        return mask
     }
 
     private func computeMask(_ state: GrammarState) -> TokenMask {

@@ -31,8 +31,8 @@ public final class Model: @unchecked Sendable {  // mutable scratch state is use
     public let kernelVariant: KernelVariant
 
     private let pool: ThreadPool
-    private let transformer: Transformer
-    private let lock = Lock()
+    let transformer: Transformer
+    let lock = Lock()
 
     /// Tokens of one forward pass unless a caller says otherwise: 64 lets the batched kernel reuse
     /// each unpacked weight row for 64 vectors (larger batches gain little: bench/README.md,
@@ -328,18 +328,18 @@ public final class Model: @unchecked Sendable {  // mutable scratch state is use
     }
 
     /// Drops the pass's references to caches so they are freed when their owners let go.
-    private func clearCacheReferences() {
+    func clearCacheReferences() {
         let state = transformer.state
         for i in 0..<state.batchCapacity { state.caches[i] = nil }
     }
 
-    private func validate(_ tokens: [Int32]) throws {
+    func validate(_ tokens: [Int32]) throws {
         for token in tokens where token < 0 || Int(token) >= configuration.vocabularySize {
             throw ModelError.tokenOutOfRange(token: token, vocabularySize: configuration.vocabularySize)
         }
     }
 
-    private func checkOwnership(_ cache: KVCache) throws {
+    func checkOwnership(_ cache: KVCache) throws {
         guard cache.layout == cacheLayout(type: cache.type), cache.capacity <= configuration.contextLength else {
             throw ModelError.cacheMismatch("cache of \(cache.layout.layerCount) layers × \(cache.layout.rowLength), capacity \(cache.capacity); model has \(configuration.layerCount) × \(configuration.kvLength), context \(configuration.contextLength)")
         }
@@ -347,7 +347,7 @@ public final class Model: @unchecked Sendable {  // mutable scratch state is use
 
     /// A cache that forks read must not change; a cache whose ring lost the window before its
     /// end cannot be continued (truncate and fork refuse to leave one so).
-    private func checkWritable(_ cache: KVCache) throws {
+    func checkWritable(_ cache: KVCache) throws {
         try cache.checkUnshared("evaluate into")
         guard cache.canContinue(from: cache.length) else {
             throw ModelError.invalidArgument("the cache cannot be continued from \(cache.length)")

@@ -39,7 +39,10 @@ final class Transformer {
     /// caller) through the model: writes their keys and values into their caches, and hands the
     /// logits of each of `state.logitEntries` to `onLogits` with its index there ([vocabularySize]
     /// floats, valid during the call: rows are computed `logitRowCapacity` at a time).
-    func forward(count: Int, onLogits: (_ row: Int, _ logits: UnsafeBufferPointer<Float>) -> Void) {
+    /// `blockLimit` runs only the first that many blocks (no logits then: the later layers' keys and
+    /// values of these positions stay unwritten); `afterBlock(i)` sees `state.residual` after block i.
+    func forward(count: Int, blockLimit: Int? = nil, afterBlock: ((Int) -> Void)? = nil,
+                 onLogits: (_ row: Int, _ logits: UnsafeBufferPointer<Float>) -> Void = { _, _ in }) {
         let c = configuration
         let s = state
         let embd = c.embeddingLength
@@ -58,7 +61,8 @@ final class Transformer {
         }
         fillRopeTables(count: count)
 
-        for (layer, w) in weights.layers.enumerated() {
+        let blocks = min(blockLimit ?? weights.layers.count, weights.layers.count)
+        for (layer, w) in weights.layers.prefix(blocks).enumerated() {
             let sliding = c.slidingWindowLayers[layer]
             let ropeTable = sliding ? 1 : 0
 
@@ -116,7 +120,9 @@ final class Transformer {
             multiply(count: count, input: s.gate, (w.down, s.projection))
             if let norm = w.postFeedForwardNorm { normalize(count: count, from: s.projection, weight: norm, into: s.projection) }
             for i in 0..<count { TransformerMath.add(s.projection + i * embd, into: s.residual + i * embd, count: embd) }
+            afterBlock?(layer)
         }
+        guard blocks == weights.layers.count else { return }
 
         // Logits of the entries asked for: W_out · rms(x) · w_out, gathered into consecutive rows.
         let rows = s.logitEntries.count

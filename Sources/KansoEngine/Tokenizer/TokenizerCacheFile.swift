@@ -145,7 +145,7 @@ enum TokenizerCacheFile {
 
     private static func padded(_ bytes: Int) -> Int { (bytes + 7) / 8 * 8 }
 
-    private static func readAll(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int) -> Bool {
+    static func readAll(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int) -> Bool {
         var done = 0
         while done < buffer.count {
             let got = pread(descriptor, buffer.baseAddress! + done, buffer.count - done, off_t(offset + done))
