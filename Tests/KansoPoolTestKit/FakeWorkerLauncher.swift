@@ -121,6 +121,7 @@ public final class FakeWorkerLauncher: WorkerLauncher, @unchecked Sendable {  //
 public final class FakeMemoryProbe: MemoryProbe, @unchecked Sendable {  // `readings` guarded by `lock`
     private let lock = Lock()
     private var readings: [Int32: Int] = [:]
+    private var ticks: [Int32: UInt64] = [:]
 
     public init() {}
 
@@ -131,5 +132,15 @@ public final class FakeMemoryProbe: MemoryProbe, @unchecked Sendable {  // `read
     public func residentBytes(pid: Int32) -> Int? {
         lock.lock(); defer { lock.unlock() }
         return readings[pid]
+    }
+
+    /// Sets the CPU time process `pid` has used (nil: unreadable), for the stall watch.
+    public func setProcessorTicks(_ value: UInt64?, pid: Int32) {
+        lock.lock(); ticks[pid] = value; lock.unlock()
+    }
+
+    public func processorTicks(pid: Int32) -> UInt64? {
+        lock.lock(); defer { lock.unlock() }
+        return ticks[pid]
     }
 }

@@ -24,6 +24,11 @@ extension ModelPool {
         do {
             let worker = try takeSpareWorker() ?? launcher.spawn()
             slot.worker = worker
+            slot.stallReason = nil
+            let loadProgress = WorkerProgress(clock: clock, model: slot.name)
+            loadProgress.begin()
+            defer { loadProgress.finish() }
+            watchForStall(model: model, worker: worker, progress: loadProgress, leaseID: nil)
             perform { let exit = await worker.waitForExit(); await self.workerExited(model: model, worker: worker, exit: exit) }
             let parameters = WorkerLoadParameters(path: slot.id, threads: configuration.threadsPerWorker, contextLength: slot.contextLength,
                                                   packedCacheDirectory: configuration.packedCacheDirectory,
@@ -51,7 +56,7 @@ extension ModelPool {
             scheduleExpiry(slot)
             startSpareWorker()
         } catch {
-            let reason = (error as? PoolError).map { "\($0)" } ?? "\(error)"
+            let reason = slot.stallReason ?? (error as? PoolError).map { "\($0)" } ?? "\(error)"
             // Detached first, so that its exit is not counted as a second failure.
             let worker = slot.worker
             slot.worker = nil

@@ -24,6 +24,8 @@ final class ModelSlot {
     /// gives it ModelPool.Configuration.cacheWriteGrace to finish.
     var writingPackedCache = false
     var backoff = RestartBackoff()
+    /// Why the stall watch killed the current worker, if it did: the failure's reason.
+    var stallReason: String?
     /// Agents served by this model, with their keep-alive and pinning.
     var agents: [String: KeepAlive] = [:]
     /// What the worker loads with (the agents' demand: AgentDemand).
