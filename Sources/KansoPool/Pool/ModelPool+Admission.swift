@@ -17,6 +17,7 @@ extension ModelPool {
         guard let slot = slots[model] else { return }
         defer { slot.loadInProgress = false }
         guard await admit(slot, deadline: admissionDeadline) else { return }
+        slot.unusable = nil
         let started = clock.now
         move(slot, to: .warming, reason: "requested by \(slot.queue.peekNext?.agent ?? "preload")")
         launcher.warm(modelPath: slot.id)
@@ -37,6 +38,7 @@ extension ModelPool {
             do {
                 loaded = try await launcher.load(parameters, in: worker)
             } catch let error as WorkerError {
+                if case .modelUnusable(_, let reason) = error { throw ModelUnusable(reason: reason) }
                 throw PoolError(error, model: slot.name)
             }
             guard slot.worker === worker, slot.state == .loading else { return }  // it died meanwhile
@@ -61,6 +63,10 @@ extension ModelPool {
             let worker = slot.worker
             slot.worker = nil
             if let worker { _ = await launcher.stop(worker, grace: .milliseconds(200)) }
+            if let unusable = error as? ModelUnusable {
+                markUnusable(slot, reason: unusable.reason)
+                return
+            }
             recordFailure(slot, reason: "load failed: \(reason)")
         }
     }
@@ -99,6 +105,11 @@ extension ModelPool {
             }
         }
         return false
+    }
+
+    /// A load's error that will recur (the worker's ModelUnusable).
+    struct ModelUnusable: Error {
+        let reason: String
     }
 
     func failQueued(_ slot: ModelSlot, with error: PoolError) {

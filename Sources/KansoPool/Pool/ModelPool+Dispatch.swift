@@ -118,6 +118,7 @@ extension ModelPool {
         case .absent:
             startLoad(slot)
         case .failed(_, let retryAt):
+            if refusesUnusable(slot) { return }
             if let retryAt, retryAt > clock.now {
                 scheduleRetry(slot, at: retryAt)
             } else {
