@@ -19,6 +19,12 @@ struct UnusableModelTests {
             model = "broken.gguf"
             prompt = "{text}"
             """)
+        try harness.writeAgent("broken-too.toml", """
+            name = "broken-too"
+            task = "predict"
+            model = "broken.gguf"
+            prompt = "Also {text}"
+            """)
         try harness.start(arguments: ["--threads", "1"])
         let client = try harness.client()
         for _ in 0..<2 {
@@ -35,7 +41,9 @@ struct UnusableModelTests {
         let model = try #require(try client.status().models.first)
         #expect(model.state == "failed")
         #expect(model.reason?.contains("not retried") == true, "\(model.reason ?? "")")
-        #expect(try client.agents().agents.first?.state == "failed", "the agent's state follows its model's")
+        // Both agents follow their model's state, the one never asked for too.
+        #expect(try client.agents().agents.map(\.state) == ["failed", "failed"])
+        #expect(try client.status().agents.map(\.state) == ["failed", "failed"])
         #expect(harness.log.components(separatedBy: "starting a worker").count - 1 == 1, "loaded more than once")
         #expect(!harness.log.contains("refused transition"))
     }
