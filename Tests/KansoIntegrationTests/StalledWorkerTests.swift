@@ -8,21 +8,9 @@ import Testing
 /// Status shows the reason, and the next request gets a new worker instead of waiting forever.
 @Suite("Stalled workers through kansod", .enabled(if: SharedData.stories260K != nil, Comment(rawValue: SharedData.missingMessage("models/stories260K.gguf"))))
 struct StalledWorkerTests {
+    /// PoolTests' daemon (one story agent on stories260K) with a stall timeout of 2 s.
     static func harness() throws -> DaemonHarness {
-        let harness = try DaemonHarness(copyShippedAgents: false)
-        try harness.writeAgent("story.toml", """
-            name = "story"
-            task = "predict"
-            model = "stories260K.gguf"
-            prompt = "Once upon a time{text}"
-            max_tokens = 300
-            context_length = 512
-            [sampling]
-            temperature = 0.9
-            seed = 5
-            """)
-        try harness.start(arguments: ["--threads", "1", "--worker-stall-timeout", "2"])
-        return harness
+        try PoolTests.harness(extra: ["--worker-stall-timeout", "2"])
     }
 
     /// The request fails with WorkerFailed naming the stall; returns its reason.

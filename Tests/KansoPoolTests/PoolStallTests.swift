@@ -27,6 +27,16 @@ struct PoolStallTests {
         }
     }
 
+    /// A lease on the model whose worker has stalled with the job `runJob` sent in flight.
+    static func stalledJob(_ pool: PoolUnderTest) async throws -> (ModelPool.Lease, FakeWorker, Task<String, Error>) {
+        let lease = try await pool.acquire(Self.model)
+        let worker = try #require(pool.launcher.worker(for: Self.model))
+        worker.stall()
+        let job = Self.runJob(pool, lease)
+        #expect(await pool.eventually { worker.receivedRequests.count == 1 })
+        return (lease, worker, job)
+    }
+
     /// Moves the clock a second at a time until `condition` holds (the watch re-arms after
     /// each wake, on its own task), at most `limit` on the clock.
     static func advance(_ pool: PoolUnderTest, upTo limit: Duration, until condition: @Sendable () async -> Bool) async -> Bool {
@@ -43,11 +53,7 @@ struct PoolStallTests {
     @Test("a worker that stops replying is killed; its request gets WorkerFailed and the next request starts a new worker")
     func stoppedWorkerIsKilledAndReplaced() async throws {
         try await PoolUnderTest.with(configure: Self.configure) { pool in
-            let lease = try await pool.acquire(Self.model)
-            let worker = try #require(pool.launcher.worker(for: Self.model))
-            worker.stall()
-            let job = Self.runJob(pool, lease)
-            #expect(await pool.eventually { worker.receivedRequests.count == 1 })
+            let (lease, worker, job) = try await Self.stalledJob(pool)
             pool.clock.advance(by: .seconds(29))
             try await Task.sleep(for: .milliseconds(20))
             #expect(worker.exit == nil, "killed before its stall timeout")
@@ -70,11 +76,7 @@ struct PoolStallTests {
     @Test("a worker that computes (its CPU time grows) is not killed, however long its reply takes")
     func computingWorkerIsKept() async throws {
         try await PoolUnderTest.with(configure: Self.configure) { pool in
-            let lease = try await pool.acquire(Self.model)
-            let worker = try #require(pool.launcher.worker(for: Self.model))
-            worker.stall()
-            let job = Self.runJob(pool, lease)
-            #expect(await pool.eventually { worker.receivedRequests.count == 1 })
+            let (lease, worker, job) = try await Self.stalledJob(pool)
             for second in 1...300 {
                 pool.memory.setProcessorTicks(UInt64(second), pid: worker.pid)
                 pool.clock.advance(by: .seconds(1))
