@@ -26,10 +26,12 @@ extension ModelPool {
             let worker = try takeSpareWorker() ?? launcher.spawn()
             slot.worker = worker
             slot.stallReason = nil
-            let loadProgress = WorkerProgress(clock: clock, model: slot.name)
-            loadProgress.begin()
-            defer { loadProgress.finish() }
-            watchForStall(model: model, worker: worker, progress: loadProgress, leaseID: nil)
+            // The stall watch follows this worker from its load to its end.
+            let progress = WorkerProgress(clock: clock, model: slot.name)
+            slot.progress = progress
+            progress.begin()
+            defer { progress.end() }
+            watchForStall(model: model, worker: worker, progress: progress)
             perform { let exit = await worker.waitForExit(); await self.workerExited(model: model, worker: worker, exit: exit) }
             let parameters = WorkerLoadParameters(path: slot.id, threads: configuration.threadsPerWorker, contextLength: slot.contextLength,
                                                   packedCacheDirectory: configuration.packedCacheDirectory,

@@ -110,9 +110,8 @@ extension ModelPool {
             guard let worker = slot.worker, !worker.isGone else { return }  // its exit pumps again
             guard let job = slot.queue.popNext() else { return }
             let lease = Lease(id: job.id, model: slot.id, agent: job.agent, worker: worker,
-                              progress: WorkerProgress(clock: clock, model: slot.name))
+                              progress: slot.progress ?? WorkerProgress(clock: clock, model: slot.name))
             slot.leases[lease.id] = lease
-            watchForStall(model: slot.id, worker: worker, progress: lease.progress, leaseID: lease.id)
             if slot.state == .ready { move(slot, to: .busy, reason: "request from \(job.agent)") }
             job.continuation.resume(returning: lease)
         case .absent:

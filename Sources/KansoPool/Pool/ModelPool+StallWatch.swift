@@ -10,18 +10,18 @@ import KansoWire
 // stalled when, with a job in flight, neither happened for `Configuration.workerStallTimeout`;
 // it is seen between one and two timeouts after its last progress.
 extension ModelPool {
-    /// Watches `worker` while `progress` has a job in flight and, for a lease, while `leaseID`
-    /// is held; stops at once when the worker is no longer the model's.
-    func watchForStall(model: ModelID, worker: any PoolWorker, progress: WorkerProgress, leaseID: UInt64?) {
+    /// Watches `worker` for as long as it is the model's worker: one watch per worker, not per
+    /// request (a request's lease shares the worker's `progress`), so that a flood of short
+    /// requests does not leave a sleeping watch behind each.
+    func watchForStall(model: ModelID, worker: any PoolWorker, progress: WorkerProgress) {
         guard let timeout = configuration.workerStallTimeout else { return }
         // The first deadline counts from now, not from when the watch's task first runs.
         let first = clock.now + timeout
         let ticks = memory.processorTicks(pid: worker.pid)
-        perform { await self.watch(model: model, worker: worker, progress: progress, leaseID: leaseID, timeout: timeout,
-                                   first: first, ticks: ticks) }
+        perform { await self.watch(model: model, worker: worker, progress: progress, timeout: timeout, first: first, ticks: ticks) }
     }
 
-    private func watch(model: ModelID, worker: any PoolWorker, progress: WorkerProgress, leaseID: UInt64?, timeout: Duration,
+    private func watch(model: ModelID, worker: any PoolWorker, progress: WorkerProgress, timeout: Duration,
                        first: ContinuousClock.Instant, ticks firstTicks: UInt64?) async {
         var ticks = firstTicks
         var deadline = first
@@ -29,8 +29,7 @@ extension ModelPool {
             do { try await clock.sleep(until: deadline) } catch { return }
             // CPU time is compared over a whole timeout, never a shorter span it may not tick in.
             deadline = clock.now + timeout
-            guard let slot = slots[model], slot.worker === worker, !progress.isFinished, !worker.isGone else { return }
-            if let leaseID, slot.leases[leaseID] == nil { return }
+            guard let slot = slots[model], slot.worker === worker, !worker.isGone else { return }
             let now = clock.now
             let seen = memory.processorTicks(pid: worker.pid)
             defer { ticks = seen }
@@ -46,15 +45,14 @@ extension ModelPool {
     }
 }
 
-/// What one worker has done for the job in flight, as the stall watch sees it: the instant of its
-/// last reply (on the pool's clock) and whether a job waits for a reply. A lease's reply stream
-/// updates it (`watched`); a load marks its start and end.
+/// What one worker has done for its jobs in flight, as the stall watch sees it: the instant of its
+/// last reply (on the pool's clock) and whether a job waits for a reply. Its leases' reply
+/// streams update it (`watched`); its load marks its start and end.
 final class WorkerProgress: @unchecked Sendable {  // all `var`s guarded by `lock`
     private let lock = Lock()
     private let clock: any PoolClock
     private var last: ContinuousClock.Instant
     private var jobs = 0
-    private var finished = false
     private var stalled: String?
 
     /// `model` names the model in the error a stalled job's caller gets.
@@ -69,15 +67,12 @@ final class WorkerProgress: @unchecked Sendable {  // all `var`s guarded by `loc
     var lastProgress: ContinuousClock.Instant { lock.withLock { last } }
     /// A job was sent and its last reply has not come.
     var inFlight: Bool { lock.withLock { jobs > 0 } }
-    /// The lease or load it watched is over.
-    var isFinished: Bool { lock.withLock { finished } }
     /// Why the watch killed the worker, once it has.
     var stallReason: String? { lock.withLock { stalled } }
 
     func begin() { lock.withLock { jobs += 1; last = clock.now } }
     func replied() { lock.withLock { last = clock.now } }
     func end() { lock.withLock { jobs = max(0, jobs - 1); last = clock.now } }
-    func finish() { lock.withLock { finished = true } }
     func markStalled(_ reason: String) { lock.withLock { stalled = reason } }
 
     /// `replies` as the lease's caller reads them, each one counted as progress; when the watch

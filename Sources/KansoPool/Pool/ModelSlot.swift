@@ -26,6 +26,8 @@ final class ModelSlot {
     var backoff = RestartBackoff()
     /// Set when the model's file can never load as it is (ModelPool+UnusableModels).
     var unusable: ModelPool.UnusableFile?
+    /// What the current worker has done lately, for the stall watch (ModelPool+StallWatch).
+    var progress: WorkerProgress?
     /// Why the stall watch killed the current worker, if it did: the failure's reason.
     var stallReason: String?
     /// Agents served by this model, with their keep-alive and pinning.
