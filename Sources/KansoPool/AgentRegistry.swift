@@ -43,6 +43,15 @@ public actor AgentRegistry {
         catalog.entries.map { $0.manifest.info(state: Self.state(of: $0)) }
     }
 
+    /// The model file each agent names, where it was found: agent → path.
+    public func modelPaths() -> [String: String] {
+        var paths: [String: String] = [:]
+        for entry in catalog.entries {
+            if case .found(let path, _) = entry.model { paths[entry.manifest.name] = path }
+        }
+        return paths
+    }
+
     /// The catalog and its agents as `io.kanso.Admin.Status` gives them, in one call (one hop).
     public func statusReading() -> (catalog: AgentCatalog, agents: [AgentStatusInfo]) {
         (catalog, agentStatuses())

@@ -173,13 +173,20 @@ public enum KansoRoutes {
 
     /// Each agent's model state, for agents whose model the pool knows.
     static func modelStates(_ context: Context) async -> [String: String] {
-        modelStates(await context.agents.pool.snapshot())
+        modelStates(await context.agents.pool.snapshot(), paths: await context.registry.modelPaths())
     }
 
-    static func modelStates(_ models: [ModelStatusInfo]) -> [String: String] {
+    /// By the model file each agent names (`paths`: agent → path), so that an agent whose model
+    /// was loaded, or failed, through another agent shows its state too; else by the agents the
+    /// pool has served.
+    static func modelStates(_ models: [ModelStatusInfo], paths: [String: String]) -> [String: String] {
         var states: [String: String] = [:]
         for model in models {
             for agent in model.agents { states[agent] = model.state }
+        }
+        let byPath = Dictionary(models.map { ($0.path, $0.state) }, uniquingKeysWith: { first, _ in first })
+        for (agent, path) in paths {
+            if let state = byPath[path] { states[agent] = state }
         }
         return states
     }
@@ -187,7 +194,8 @@ public enum KansoRoutes {
     /// The agents with the state of their model where the pool has it (an agent whose model is
     /// loaded is as ready, busy, … as its model).
     static func withModelStates(_ agents: [AgentStatusInfo], _ models: [ModelStatusInfo]) -> [AgentStatusInfo] {
-        let states = modelStates(models)
+        let paths = Dictionary(agents.compactMap { agent in agent.modelPath.map { (agent.name, $0) } }, uniquingKeysWith: { first, _ in first })
+        let states = modelStates(models, paths: paths)
         return agents.map { agent in
             var agent = agent
             if agent.state == "absent", let state = states[agent.name] { agent.state = state }

@@ -91,6 +91,8 @@ final class WorkerService: @unchecked Sendable {  // jobs run on one thread; `ca
                                    tokenizerTables: model.tokenizerTables.description,
                                    writingPackedCache: model.packedWeights.isBeingWritten || model.tokenizerTables.isBeingWritten)
         } catch {
+            // A file that can never load says so, and the pool does not try it again until it changes.
+            if LoadFailure.recurs(error) { throw WorkerError.modelUnusable(path: parameters.path, reason: "\(error)") }
             throw WorkerError.loadFailed(path: parameters.path, reason: "\(error)")
         }
     }

@@ -32,6 +32,8 @@ struct DaemonOptions: Sendable {
     var messageTimeout = 10.0
     /// Seconds a reply may wait for a client that does not read.
     var writeTimeout = 30.0
+    /// Seconds a worker with a job in flight may go without a reply or CPU time; 0: never killed.
+    var workerStallTimeout = 60.0
     var maxConnections = 4096
     var maxConnectionsPerUser = 1024
     var logLevel = "info"
@@ -75,6 +77,8 @@ struct DaemonOptions: Sendable {
                          help: "Seconds a client may take to send one whole message once it has begun; then it gets io.kanso.Protocol.MessageTimeout and is closed (default 10)."),
         OptionDefinition("write-timeout", "seconds", .number(\.writeTimeout),
                          help: "Seconds a reply may wait for a client that does not read it; then its call is cancelled and the connection closed (default 30)."),
+        OptionDefinition("worker-stall-timeout", "seconds", .number(\.workerStallTimeout),
+                         help: "Seconds a worker with a request or load in flight may go without replying or using CPU time (stopped, hung) before it is killed: its request gets WorkerFailed and the next one starts a new worker (default 60; 0 never kills)."),
         OptionDefinition("max-connections", "n", .integer(\.maxConnections),
                          help: "Connections open at once, in all (default 4096, lowered to fit the open-file limit); the last 32 are kept for administrators. Over it: io.kanso.Protocol.TooManyConnections."),
         OptionDefinition("max-connections-per-user", "n", .integer(\.maxConnectionsPerUser),
@@ -154,6 +158,9 @@ struct DaemonOptions: Sendable {
         guard shutdownTimeout >= 0 else { throw CommandLineError("--shutdown-timeout: must not be negative") }
         for (name, seconds) in [("idle-timeout", idleTimeout), ("message-timeout", messageTimeout), ("write-timeout", writeTimeout)] {
             guard seconds >= 1 else { throw CommandLineError("--\(name): at least 1 second, got \(seconds)") }
+        }
+        guard workerStallTimeout == 0 || workerStallTimeout >= 1 else {
+            throw CommandLineError("--worker-stall-timeout: 0 (never) or at least 1 second, got \(workerStallTimeout)")
         }
         guard maxConnections >= 2 else { throw CommandLineError("--max-connections: at least 2, got \(maxConnections)") }
         guard maxConnectionsPerUser >= 1 else { throw CommandLineError("--max-connections-per-user: at least 1, got \(maxConnectionsPerUser)") }

@@ -47,6 +47,7 @@ final class Supervisor: Sendable {
         }
         poolConfiguration.queueCapacity = options.queueCapacity
         poolConfiguration.spareWorker = options.spareWorker
+        poolConfiguration.workerStallTimeout = options.workerStallTimeout > 0 ? .milliseconds(Int(options.workerStallTimeout * 1000)) : nil
         poolConfiguration.packedCacheDirectory = options.resolvedPackedCacheDirectory
         let pool = ModelPool(configuration: poolConfiguration, launcher: ProcessWorkerLauncher(), memory: ProcessMemoryProbe(),
                              clock: SystemClock(), logger: logger)

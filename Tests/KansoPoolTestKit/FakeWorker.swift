@@ -12,6 +12,8 @@ public final class FakeWorker: PoolWorker, @unchecked Sendable {  // all `var`s 
     private var model: String?
     private var requests: [WorkerRequest] = []
     private var cancels = 0
+    private var stalling = false
+    private var stalledJobs: [AsyncThrowingStream<VarlinkReply, Error>.Continuation] = []
 
     init(pid: Int32) {
         self.pid = pid
@@ -66,9 +68,12 @@ public final class FakeWorker: PoolWorker, @unchecked Sendable {  // all `var`s 
         lock.lock()
         requests.append(request)
         let gone = exitStatus != nil
+        let stall = stalling
         lock.unlock()
         return AsyncThrowingStream { continuation in
-            if gone {
+            if stall && !gone {
+                lock.withLock { stalledJobs.append(continuation) }
+            } else if gone {
                 continuation.finish(throwing: FakeWorkerError.gone)
             } else {
                 continuation.yield(VarlinkReply())
@@ -81,6 +86,12 @@ public final class FakeWorker: PoolWorker, @unchecked Sendable {  // all `var`s 
         lock.lock(); cancels += 1; lock.unlock()
     }
 
+    /// From now on its jobs get no reply until it ends, as a worker stopped with SIGSTOP or hung
+    /// in a kernel (their streams then end with `FakeWorkerError.gone`).
+    public func stall() {
+        lock.lock(); stalling = true; lock.unlock()
+    }
+
     /// Ends the process as `exit` says (a crash: `.signalled(9)`; a clean stop: `.exited(0)`).
     public func end(_ exit: WorkerExit) {
         lock.lock()
@@ -88,7 +99,10 @@ public final class FakeWorker: PoolWorker, @unchecked Sendable {  // all `var`s 
         exitStatus = exit
         let waiters = exitWaiters
         exitWaiters = []
+        let stalled = stalledJobs
+        stalledJobs = []
         lock.unlock()
+        for job in stalled { job.finish(throwing: FakeWorkerError.gone) }
         for waiter in waiters { waiter.resume(returning: exit) }
     }
 

@@ -11,7 +11,7 @@ public final class FakeWorkerLauncher: WorkerLauncher, @unchecked Sendable {  //
     private var workers: [FakeWorker] = []
     private var loadRequests: [WorkerLoadParameters] = []
     private var stopped: [Int32] = []
-    private var failures: [String: String] = [:]
+    private var failures: [String: (reason: String, recurs: Bool)] = [:]
     private var holding = false
     private var heldLoads: [CheckedContinuation<Void, Never>] = []
     private let clock: ManualClock?
@@ -46,9 +46,10 @@ public final class FakeWorkerLauncher: WorkerLauncher, @unchecked Sendable {  //
         return stopped
     }
 
-    /// Loads of `path` fail with `reason` (as a worker answering LoadFailed) until cleared with nil.
-    public func failLoads(of path: String, reason: String?) {
-        lock.lock(); failures[path] = reason; lock.unlock()
+    /// Loads of `path` fail with `reason` (as a worker answering LoadFailed, or ModelUnusable when
+    /// the failure `recurs`) until cleared with nil.
+    public func failLoads(of path: String, reason: String?, recurs: Bool = false) {
+        lock.lock(); failures[path] = reason.map { ($0, recurs) }; lock.unlock()
     }
 
     /// Loads wait until `releaseLoads()`.
@@ -103,7 +104,10 @@ public final class FakeWorkerLauncher: WorkerLauncher, @unchecked Sendable {  //
         let duration = time
         lock.unlock()
         if duration > .zero { clock?.advance(by: duration) }
-        if let failure { throw WorkerError.loadFailed(path: parameters.path, reason: failure) }
+        if let failure {
+            if failure.recurs { throw WorkerError.modelUnusable(path: parameters.path, reason: failure.reason) }
+            throw WorkerError.loadFailed(path: parameters.path, reason: failure.reason)
+        }
         guard let fake = worker as? FakeWorker, fake.exit == nil else { throw FakeWorkerError.gone }
         fake.loaded(parameters.path)
         return WorkerLoadReply(architecture: "llama", parameterCount: 1, contextLength: parameters.contextLength ?? 512,
@@ -121,6 +125,7 @@ public final class FakeWorkerLauncher: WorkerLauncher, @unchecked Sendable {  //
 public final class FakeMemoryProbe: MemoryProbe, @unchecked Sendable {  // `readings` guarded by `lock`
     private let lock = Lock()
     private var readings: [Int32: Int] = [:]
+    private var ticks: [Int32: UInt64] = [:]
 
     public init() {}
 
@@ -131,5 +136,15 @@ public final class FakeMemoryProbe: MemoryProbe, @unchecked Sendable {  // `read
     public func residentBytes(pid: Int32) -> Int? {
         lock.lock(); defer { lock.unlock() }
         return readings[pid]
+    }
+
+    /// Sets the CPU time process `pid` has used (nil: unreadable), for the stall watch.
+    public func setProcessorTicks(_ value: UInt64?, pid: Int32) {
+        lock.lock(); ticks[pid] = value; lock.unlock()
+    }
+
+    public func processorTicks(pid: Int32) -> UInt64? {
+        lock.lock(); defer { lock.unlock() }
+        return ticks[pid]
     }
 }

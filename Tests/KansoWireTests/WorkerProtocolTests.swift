@@ -28,6 +28,7 @@ struct WorkerProtocolTests {
 
     @Test("errors cross as their Varlink error and come back typed", arguments: [
         WorkerError.loadFailed(path: "/m.gguf", reason: "not a GGUF file"),
+        .modelUnusable(path: "/m.gguf", reason: "model: tensor 'token_embd.weight' is missing from the file"),
         .invalidInput(field: "text", reason: "the input needs 600 tokens; the context holds 512"),
         .cancelled,
         .protocolViolation(.methodNotFound("io.kanso.Worker.Dance")),

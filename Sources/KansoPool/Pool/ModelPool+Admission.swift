@@ -17,6 +17,7 @@ extension ModelPool {
         guard let slot = slots[model] else { return }
         defer { slot.loadInProgress = false }
         guard await admit(slot, deadline: admissionDeadline) else { return }
+        slot.unusable = nil
         let started = clock.now
         move(slot, to: .warming, reason: "requested by \(slot.queue.peekNext?.agent ?? "preload")")
         launcher.warm(modelPath: slot.id)
@@ -24,6 +25,13 @@ extension ModelPool {
         do {
             let worker = try takeSpareWorker() ?? launcher.spawn()
             slot.worker = worker
+            slot.stallReason = nil
+            // The stall watch follows this worker from its load to its end.
+            let progress = WorkerProgress(clock: clock, model: slot.name)
+            slot.progress = progress
+            progress.begin()
+            defer { progress.end() }
+            watchForStall(model: model, worker: worker, progress: progress)
             perform { let exit = await worker.waitForExit(); await self.workerExited(model: model, worker: worker, exit: exit) }
             let parameters = WorkerLoadParameters(path: slot.id, threads: configuration.threadsPerWorker, contextLength: slot.contextLength,
                                                   packedCacheDirectory: configuration.packedCacheDirectory,
@@ -32,6 +40,7 @@ extension ModelPool {
             do {
                 loaded = try await launcher.load(parameters, in: worker)
             } catch let error as WorkerError {
+                if case .modelUnusable(_, let reason) = error { throw ModelUnusable(reason: reason) }
                 throw PoolError(error, model: slot.name)
             }
             guard slot.worker === worker, slot.state == .loading else { return }  // it died meanwhile
@@ -51,11 +60,15 @@ extension ModelPool {
             scheduleExpiry(slot)
             startSpareWorker()
         } catch {
-            let reason = (error as? PoolError).map { "\($0)" } ?? "\(error)"
+            let reason = slot.stallReason ?? (error as? PoolError).map { "\($0)" } ?? "\(error)"
             // Detached first, so that its exit is not counted as a second failure.
             let worker = slot.worker
             slot.worker = nil
             if let worker { _ = await launcher.stop(worker, grace: .milliseconds(200)) }
+            if let unusable = error as? ModelUnusable {
+                markUnusable(slot, reason: unusable.reason)
+                return
+            }
             recordFailure(slot, reason: "load failed: \(reason)")
         }
     }
@@ -94,6 +107,11 @@ extension ModelPool {
             }
         }
         return false
+    }
+
+    /// A load's error that will recur (the worker's ModelUnusable).
+    struct ModelUnusable: Error {
+        let reason: String
     }
 
     func failQueued(_ slot: ModelSlot, with error: PoolError) {

@@ -11,11 +11,15 @@ extension ModelPool {
         /// The agent whose request holds it (its energy is counted to this agent).
         public let agent: String
         let worker: any PoolWorker
+        /// Its worker's replies and CPU time, for the stall watch (ModelPool+StallWatch).
+        let progress: WorkerProgress
 
         /// The worker's process id (for its CPU time and energy).
         public var pid: Int32 { worker.pid }
         /// Sends a job; its replies arrive on the stream (several when it streams).
-        public func send(_ request: WorkerRequest) async -> AsyncThrowingStream<VarlinkReply, Error> { await worker.send(request) }
+        public func send(_ request: WorkerRequest) async -> AsyncThrowingStream<VarlinkReply, Error> {
+            progress.watched(await worker.send(request))
+        }
         /// Stops the job at its next token.
         public func cancel() { worker.cancel() }
     }
@@ -105,13 +109,15 @@ extension ModelPool {
             }
             guard let worker = slot.worker, !worker.isGone else { return }  // its exit pumps again
             guard let job = slot.queue.popNext() else { return }
-            let lease = Lease(id: job.id, model: slot.id, agent: job.agent, worker: worker)
+            let lease = Lease(id: job.id, model: slot.id, agent: job.agent, worker: worker,
+                              progress: slot.progress ?? WorkerProgress(clock: clock, model: slot.name))
             slot.leases[lease.id] = lease
             if slot.state == .ready { move(slot, to: .busy, reason: "request from \(job.agent)") }
             job.continuation.resume(returning: lease)
         case .absent:
             startLoad(slot)
         case .failed(_, let retryAt):
+            if refusesUnusable(slot) { return }
             if let retryAt, retryAt > clock.now {
                 scheduleRetry(slot, at: retryAt)
             } else {

@@ -31,7 +31,7 @@ extension ModelPool {
             pump(slot)
             return
         }
-        recordFailure(slot, reason: "worker \(worker.pid) \(exit)")
+        recordFailure(slot, reason: slot.stallReason ?? "worker \(worker.pid) \(exit)")
     }
 
     /// A worker died or a load failed: failed with a retry time, or quarantined.

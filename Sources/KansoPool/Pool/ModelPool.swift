@@ -46,6 +46,9 @@ public actor ModelPool {
         public var cacheWriteGrace: Duration = .seconds(30)
         /// How long a worker that writes no cache file may take to exit before it is killed.
         public var stopGrace: Duration = .seconds(2)
+        /// A worker with a job or a load in flight that neither replies nor uses CPU time for this
+        /// long is killed (ModelPool+StallWatch); nil never kills.
+        public var workerStallTimeout: Duration? = .seconds(60)
 
         public init(budget: MemoryBudget) {
             self.budget = budget

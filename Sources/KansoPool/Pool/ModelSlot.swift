@@ -24,6 +24,12 @@ final class ModelSlot {
     /// gives it ModelPool.Configuration.cacheWriteGrace to finish.
     var writingPackedCache = false
     var backoff = RestartBackoff()
+    /// Set when the model's file can never load as it is (ModelPool+UnusableModels).
+    var unusable: ModelPool.UnusableFile?
+    /// What the current worker has done lately, for the stall watch (ModelPool+StallWatch).
+    var progress: WorkerProgress?
+    /// Why the stall watch killed the current worker, if it did: the failure's reason.
+    var stallReason: String?
     /// Agents served by this model, with their keep-alive and pinning.
     var agents: [String: KeepAlive] = [:]
     /// What the worker loads with (the agents' demand: AgentDemand).

@@ -56,6 +56,13 @@ public enum WorkerExit: Sendable, Equatable, CustomStringConvertible {
 public protocol MemoryProbe: Sendable {
     /// Resident bytes of process `pid`, or nil when it is gone or unreadable.
     func residentBytes(pid: Int32) -> Int?
+    /// CPU time process `pid` has used, in clock ticks, or nil when unreadable (the stall watch's
+    /// sign of a worker computing).
+    func processorTicks(pid: Int32) -> UInt64?
+}
+
+extension MemoryProbe {
+    public func processorTicks(pid: Int32) -> UInt64? { nil }
 }
 
 /// The pool's time: instants of the continuous clock, so the pure policies (keep-alive, back-off,

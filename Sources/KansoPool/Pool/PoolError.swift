@@ -16,7 +16,7 @@ public enum PoolError: Error, Sendable, Equatable, CustomStringConvertible {
     /// model refuses is invalid, anything the protocol did not expect is the worker failing.
     public init(_ error: WorkerError, model: String) {
         switch error {
-        case .loadFailed(_, let reason): self = .modelUnavailable(model: model, reason: reason)
+        case .loadFailed(_, let reason), .modelUnusable(_, let reason): self = .modelUnavailable(model: model, reason: reason)
         case .invalidInput(let field, let reason): self = .invalidInput(field: field, reason: reason)
         case .cancelled: self = .cancelled
         case .protocolViolation(let violation): self = .workerFailed(model: model, reason: "\(violation)")

@@ -40,4 +40,7 @@ public enum ProcessMemory {
 public struct ProcessMemoryProbe: MemoryProbe {
     public init() {}
     public func residentBytes(pid: Int32) -> Int? { ProcessMemory.residentBytes(pid: pid) }
+    public func processorTicks(pid: Int32) -> UInt64? {
+        (try? FileSystem.readText("/proc/\(pid)/stat")).flatMap(ProcessorTimeReading.parseProcessStat)
+    }
 }

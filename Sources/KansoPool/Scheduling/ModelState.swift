@@ -12,7 +12,8 @@
 /// - `draining`: the worker finishes what it has and is then ended (eviction, keep-alive expiry,
 ///   unload); new requests for it wait for the next load.
 /// - `failed`: the worker died or could not start; `retryAt` is when the restart back-off allows the
-///   next attempt (nil: at once).
+///   next attempt (nil: at once, unless the model's file can never load as it is, which is tried
+///   again only once it changes: ModelPool+UnusableModels).
 /// - `quarantined`: failed too often (see `RestartBackoff`); only an administrator's unload or
 ///   reload brings it back to `absent`.
 ///
