@@ -62,12 +62,15 @@ public struct ModelStatusInfo: Codable, Sendable, Equatable {
     public var unloadInSeconds: Double?
     public var evictions: Int
     public var lastEvictionReason: String?
+    /// Interactive requests that pre-empted a normal or background one running on the model.
+    public var preemptions: Int?
 
     public init(path: String, state: String, reason: String?, pid: Int?, estimatedBytes: Int, measuredBytes: Int?,
                 agents: [String], queued: Int, requests: Int, generatedTokens: Int, loadMilliseconds: Double?,
                 idleSeconds: Double?, unloadInSeconds: Double?, evictions: Int, lastEvictionReason: String?,
-                chargedBytes: Int? = nil, contextLength: Int? = nil, kvCache: String? = nil) {
+                chargedBytes: Int? = nil, contextLength: Int? = nil, kvCache: String? = nil, preemptions: Int? = nil) {
         self.path = path
+        self.preemptions = preemptions
         self.chargedBytes = chargedBytes
         self.contextLength = contextLength
         self.kvCache = kvCache

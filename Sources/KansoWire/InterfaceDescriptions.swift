@@ -157,7 +157,9 @@ public enum InterfaceDescriptions {
       # when keep-alive will unload it, seconds from now
       unloadInSeconds: ?float,
       evictions: int,
-      lastEvictionReason: ?string
+      lastEvictionReason: ?string,
+      # interactive requests that pre-empted a normal or background request running on it
+      preemptions: ?int
     )
 
     # The power profile in force and what it sets.

@@ -11,7 +11,9 @@ public final class FakeWorker: PoolWorker, @unchecked Sendable {  // all `var`s 
     private var exitWaiters: [CheckedContinuation<WorkerExit, Never>] = []
     private var model: String?
     private var requests: [WorkerRequest] = []
+    private var lanes: [WorkerLane] = []
     private var cancels = 0
+    private var cancelLanes: [WorkerLane] = []
 
     init(pid: Int32) {
         self.pid = pid
@@ -39,10 +41,22 @@ public final class FakeWorker: PoolWorker, @unchecked Sendable {  // all `var`s 
         return requests
     }
 
+    /// The lane each of `receivedRequests` came on, in order.
+    public var receivedLanes: [WorkerLane] {
+        lock.lock(); defer { lock.unlock() }
+        return lanes
+    }
+
     /// How often it was asked to stop its job.
     public var cancelCount: Int {
         lock.lock(); defer { lock.unlock() }
         return cancels
+    }
+
+    /// The lane of each stop asked for, in order.
+    public var cancelledLanes: [WorkerLane] {
+        lock.lock(); defer { lock.unlock() }
+        return cancelLanes
     }
 
     func loaded(_ path: String) {
@@ -62,9 +76,10 @@ public final class FakeWorker: PoolWorker, @unchecked Sendable {  // all `var`s 
         }
     }
 
-    public func send(_ request: WorkerRequest) async -> AsyncThrowingStream<VarlinkReply, Error> {
+    public func send(_ request: WorkerRequest, on lane: WorkerLane) async -> AsyncThrowingStream<VarlinkReply, Error> {
         lock.lock()
         requests.append(request)
+        lanes.append(lane)
         let gone = exitStatus != nil
         lock.unlock()
         return AsyncThrowingStream { continuation in
@@ -77,8 +92,8 @@ public final class FakeWorker: PoolWorker, @unchecked Sendable {  // all `var`s 
         }
     }
 
-    public func cancel() {
-        lock.lock(); cancels += 1; lock.unlock()
+    public func cancel(on lane: WorkerLane) {
+        lock.lock(); cancels += 1; cancelLanes.append(lane); lock.unlock()
     }
 
     /// Ends the process as `exit` says (a crash: `.signalled(9)`; a clean stop: `.exited(0)`).

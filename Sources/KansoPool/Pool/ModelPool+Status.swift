@@ -14,7 +14,8 @@ extension ModelPool {
                                    generatedTokens: slot.generatedTokens, loadMilliseconds: slot.loadDuration.map(Self.milliseconds),
                                    idleSeconds: idle, unloadInSeconds: unloadIn, evictions: slot.evictions,
                                    lastEvictionReason: slot.lastEvictionReason, chargedBytes: slot.bytes,
-                                   contextLength: slot.contextLength, kvCache: slot.kvCache.rawValue)
+                                   contextLength: slot.contextLength, kvCache: slot.kvCache.rawValue,
+                                   preemptions: slot.preemptions)
         }
     }
 

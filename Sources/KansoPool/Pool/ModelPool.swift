@@ -52,9 +52,9 @@ public actor ModelPool {
         }
     }
 
-    /// Leases one worker holds at once: one job at a time today. A worker that batches several
-    /// sequences (continuous batching) raises this; dispatch, admission and status already count
-    /// leases, not a single running job.
+    /// Leases one worker holds at once on its main lane: one job at a time. Pre-emption adds one
+    /// on the interjection lane (ModelPool.preempt). A worker that batches several sequences
+    /// (continuous batching) raises this; dispatch, admission and status count leases.
     static let leasesPerWorker = 1
 
     /// Bytes the budget keeps for the spare worker until it is measured: an idle worker's
@@ -65,6 +65,7 @@ public actor ModelPool {
     struct PendingJob: Identifiable, Sendable {
         let id: UInt64
         let agent: String
+        let priority: AgentManifest.Priority
         let continuation: CheckedContinuation<Lease, Error>
     }
 
