@@ -106,28 +106,31 @@ func classify(_ daemon: Daemon, agent: String) throws -> Double {
 /// The classify's latency behind a running generation, and whether it came back before the
 /// generation's end; waits for the generation to end.
 func classifyBehindGeneration(_ daemon: Daemon, agent: String, tokens: Int) throws -> (milliseconds: Double, beforeEnd: Bool, generated: Int) {
-    let started = DispatchSemaphore(value: 0)
-    let ended = DispatchSemaphore(value: 0)
-    let lock = NSLock()
-    var endedAt: Double?
-    var generated = 0
+    final class Generation: @unchecked Sendable {  // written by its thread before `ended` is signalled
+        let started = DispatchSemaphore(value: 0)
+        let ended = DispatchSemaphore(value: 0)
+        var endedAt = 0.0
+        var generated = 0
+    }
+    let generation = Generation()
+    let client = try daemon.client()
     Thread {
         var signalled = false
-        let final = try? daemon.client().continuation(agent: "story", text: "Once upon a time", maxTokens: tokens) { _ in
-            if !signalled { signalled = true; started.signal() }
+        let final = try? client.continuation(agent: "story", text: "Once upon a time", maxTokens: tokens) { _ in
+            if !signalled { signalled = true; generation.started.signal() }
             return true
         }
-        lock.lock(); endedAt = now(); generated = final?.generatedTokens ?? 0; lock.unlock()
-        if !signalled { started.signal() }
-        ended.signal()
+        generation.endedAt = now()
+        generation.generated = final?.generatedTokens ?? 0
+        if !signalled { generation.started.signal() }
+        generation.ended.signal()
     }.start()
-    started.wait()
+    generation.started.wait()
     usleep(50_000)  // the generation is well under way
     let milliseconds = try classify(daemon, agent: agent)
     let answeredAt = now()
-    ended.wait()
-    lock.lock(); defer { lock.unlock() }
-    return (milliseconds, answeredAt < endedAt!, generated)
+    generation.ended.wait()
+    return (milliseconds, answeredAt < generation.endedAt, generation.generated)
 }
 
 setvbuf(stdout, nil, _IOLBF, 0)
