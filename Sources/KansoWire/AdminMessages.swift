@@ -128,8 +128,11 @@ public struct PowerStatusInfo: Codable, Sendable, Equatable {
     public var keepAliveScale: Double
     public var backgroundAllowed: Bool
     public var memoryPressure: Bool
+    /// The watt cap (--watt-cap), when one is set.
+    public var wattCap: WattCapInfo?
     public init(profile: String, reason: String, threadsPerWorker: Int, maximumConcurrentWorkers: Int,
-                keepAliveScale: Double, backgroundAllowed: Bool, memoryPressure: Bool) {
+                keepAliveScale: Double, backgroundAllowed: Bool, memoryPressure: Bool, wattCap: WattCapInfo? = nil) {
+        self.wattCap = wattCap
         self.profile = profile
         self.reason = reason
         self.threadsPerWorker = threadsPerWorker
@@ -137,6 +140,21 @@ public struct PowerStatusInfo: Codable, Sendable, Equatable {
         self.keepAliveScale = keepAliveScale
         self.backgroundAllowed = backgroundAllowed
         self.memoryPressure = memoryPressure
+    }
+}
+
+/// `io.kanso.Admin.WattCap`: the cap, the measured average over its window, and what it pauses.
+public struct WattCapInfo: Codable, Sendable, Equatable {
+    public var capWatts: Double
+    /// Nil before the first measurement.
+    public var averageWatts: Double?
+    public var backgroundPaused: Bool
+    public var normalPaused: Bool
+    public init(capWatts: Double, averageWatts: Double?, backgroundPaused: Bool, normalPaused: Bool) {
+        self.capWatts = capWatts
+        self.averageWatts = averageWatts
+        self.backgroundPaused = backgroundPaused
+        self.normalPaused = normalPaused
     }
 }
 

@@ -103,6 +103,7 @@ extension ModelPool {
             preempt(slot)
             return
         }
+        guard wattCapAllows(slot) else { return }  // its release pumps again
         switch slot.state {
         case .ready, .busy:
             if let settings = power?.settings {

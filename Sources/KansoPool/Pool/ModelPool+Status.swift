@@ -30,11 +30,13 @@ extension ModelPool {
         public var residentBytes: Int
         public var power: PowerDecision?
         public var energy: EnergyLedger
+        /// The watt cap's last verdict (average, cap, what it pauses); nil without a cap.
+        public var wattCap: WattCapDecision?
     }
 
     public func statusReading() -> StatusReading {
         StatusReading(models: snapshot(), spareWorker: spare.map { ($0.pid, spareBytes) }, residentBytes: residentBytes(),
-                      power: power, energy: energy)
+                      power: power, energy: energy, wattCap: wattCapDecision)
     }
 
     /// Bytes the loaded models hold now (measured where known).

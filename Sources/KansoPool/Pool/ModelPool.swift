@@ -86,6 +86,8 @@ public actor ModelPool {
     public internal(set) var power: PowerDecision?
     /// Energy per agent: joules, tokens, tokens per joule.
     public internal(set) var energy = EnergyLedger()
+    /// The watt cap's verdict at its last measurement (ModelPool+WattCap); nil without a cap.
+    public internal(set) var wattCapDecision: WattCapDecision?
     /// The worker started ahead for the next load (Configuration.spareWorker), and the bytes the
     /// budget keeps for it: the reservation, or more if it measures more.
     var spare: (any PoolWorker)?
