@@ -13,9 +13,10 @@ import Logging
 /// Its effects come in as seams (PoolEffects.swift): a `WorkerLauncher`, a `MemoryProbe` and a
 /// `PoolClock`. Its own asynchronous work (loads, unloads, timers, watching workers end) runs as
 /// child tasks of `run()`, which the daemon runs for the pool's lifetime; `shutdown()` ends it.
-/// The actor is split by responsibility: dispatch (+Dispatch), admission and eviction
-/// (+Admission), state changes and failures (+Lifecycle), timers (+Timers), the spare worker
-/// (+SpareWorker), administration (+Administration) and status (+Status).
+/// The actor is split by responsibility: dispatch and pre-emption (+Dispatch), admission and
+/// eviction (+Admission), state changes and failures (+Lifecycle), timers (+Timers), the spare
+/// worker (+SpareWorker), administration (+Administration), status (+Status), the watt cap
+/// (+WattCap) and memory pressure (+MemoryPressure).
 public actor ModelPool {
     public struct Configuration: Sendable {
         public var budget: MemoryBudget
