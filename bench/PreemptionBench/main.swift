@@ -156,3 +156,7 @@ for round in 1...options.rounds {
 print(String(format: "classify median: idle %.1f ms | interactive behind a %d-token background generation %.1f ms (answered before its end %d/%d) | normal (not pre-empting) %.1f ms",
              median(idle), options.tokens, median(preempting), beforeEnd, options.rounds, median(waiting)))
 print("tokens the background generations produced: \(generated.map(String.init).joined(separator: " "))")
+// A global's deinit never runs: end the daemon here.
+daemon.process.terminate()
+daemon.process.waitUntilExit()
+try? FileManager.default.removeItem(at: daemon.folder)
