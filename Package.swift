@@ -167,6 +167,7 @@ let package = Package(
         .executableTarget(name: "kanso-bench-socket", dependencies: ["KansoWire"], path: "bench/SocketRoundTrip"),
         .executableTarget(name: "kanso-bench-pool", dependencies: ["KansoWire"], path: "bench/PoolBench"),
         .executableTarget(name: "kanso-bench-memory", dependencies: ["KansoWire"], path: "bench/MemoryBench"),
+        .executableTarget(name: "kanso-bench-preempt", dependencies: ["KansoWire"], path: "bench/PreemptionBench"),
         .executableTarget(name: "kanso-bench-engine", dependencies: ["KansoEngine"], path: "bench/EngineBench",
                           swiftSettings: engineSettings),
         .executableTarget(name: "kanso-bench-tasks", dependencies: ["KansoEngine"], path: "bench/TaskBench", swiftSettings: engineSettings),

@@ -76,7 +76,7 @@ public enum KansoRoutes {
                 budget: BudgetInfo(bytes: context.budget.bytes, usedBytes: pool.residentBytes,
                                    source: context.budget.source.rawValue,
                                    spareWorkerPid: pool.spareWorker.map { Int($0.pid) }, spareWorkerBytes: pool.spareWorker?.bytes),
-                power: pool.power.map(Self.info),
+                power: pool.power.map { Self.info($0, wattCap: pool.wattCap) },
                 energy: pool.energy.agents.sorted { $0.key < $1.key }.map { agent, totals in
                     AgentEnergyInfo(agent: agent, joules: totals.joules, tokens: totals.tokens, requests: totals.requests,
                                     tokensPerJoule: totals.tokensPerJoule)
@@ -163,12 +163,14 @@ public enum KansoRoutes {
         }
     }
 
-    static func info(_ decision: PowerDecision) -> PowerStatusInfo {
+    static func info(_ decision: PowerDecision, wattCap: WattCapDecision? = nil) -> PowerStatusInfo {
         PowerStatusInfo(profile: decision.profile.rawValue, reason: decision.reason,
                         threadsPerWorker: decision.settings.threadsPerWorker,
                         maximumConcurrentWorkers: decision.settings.maximumConcurrentWorkers,
                         keepAliveScale: decision.settings.keepAliveScale, backgroundAllowed: decision.settings.backgroundAllowed,
-                        memoryPressure: decision.memoryPressure)
+                        memoryPressure: decision.memoryPressure,
+                        wattCap: wattCap.map { WattCapInfo(capWatts: $0.capWatts, averageWatts: $0.averageWatts,
+                                                           backgroundPaused: $0.pausesBackground, normalPaused: $0.pausesNormal) })
     }
 
     /// Each agent's model state, for agents whose model the pool knows.

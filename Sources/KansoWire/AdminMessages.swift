@@ -62,12 +62,15 @@ public struct ModelStatusInfo: Codable, Sendable, Equatable {
     public var unloadInSeconds: Double?
     public var evictions: Int
     public var lastEvictionReason: String?
+    /// Interactive requests that pre-empted a normal or background one running on the model.
+    public var preemptions: Int?
 
     public init(path: String, state: String, reason: String?, pid: Int?, estimatedBytes: Int, measuredBytes: Int?,
                 agents: [String], queued: Int, requests: Int, generatedTokens: Int, loadMilliseconds: Double?,
                 idleSeconds: Double?, unloadInSeconds: Double?, evictions: Int, lastEvictionReason: String?,
-                chargedBytes: Int? = nil, contextLength: Int? = nil, kvCache: String? = nil) {
+                chargedBytes: Int? = nil, contextLength: Int? = nil, kvCache: String? = nil, preemptions: Int? = nil) {
         self.path = path
+        self.preemptions = preemptions
         self.chargedBytes = chargedBytes
         self.contextLength = contextLength
         self.kvCache = kvCache
@@ -125,8 +128,11 @@ public struct PowerStatusInfo: Codable, Sendable, Equatable {
     public var keepAliveScale: Double
     public var backgroundAllowed: Bool
     public var memoryPressure: Bool
+    /// The watt cap (--watt-cap), when one is set.
+    public var wattCap: WattCapInfo?
     public init(profile: String, reason: String, threadsPerWorker: Int, maximumConcurrentWorkers: Int,
-                keepAliveScale: Double, backgroundAllowed: Bool, memoryPressure: Bool) {
+                keepAliveScale: Double, backgroundAllowed: Bool, memoryPressure: Bool, wattCap: WattCapInfo? = nil) {
+        self.wattCap = wattCap
         self.profile = profile
         self.reason = reason
         self.threadsPerWorker = threadsPerWorker
@@ -134,6 +140,21 @@ public struct PowerStatusInfo: Codable, Sendable, Equatable {
         self.keepAliveScale = keepAliveScale
         self.backgroundAllowed = backgroundAllowed
         self.memoryPressure = memoryPressure
+    }
+}
+
+/// `io.kanso.Admin.WattCap`: the cap, the measured average over its window, and what it pauses.
+public struct WattCapInfo: Codable, Sendable, Equatable {
+    public var capWatts: Double
+    /// Nil before the first measurement.
+    public var averageWatts: Double?
+    public var backgroundPaused: Bool
+    public var normalPaused: Bool
+    public init(capWatts: Double, averageWatts: Double?, backgroundPaused: Bool, normalPaused: Bool) {
+        self.capWatts = capWatts
+        self.averageWatts = averageWatts
+        self.backgroundPaused = backgroundPaused
+        self.normalPaused = normalPaused
     }
 }
 

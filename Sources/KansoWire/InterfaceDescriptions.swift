@@ -157,7 +157,9 @@ public enum InterfaceDescriptions {
       # when keep-alive will unload it, seconds from now
       unloadInSeconds: ?float,
       evictions: int,
-      lastEvictionReason: ?string
+      lastEvictionReason: ?string,
+      # interactive requests that pre-empted a normal or background request running on it
+      preemptions: ?int
     )
 
     # The power profile in force and what it sets.
@@ -170,8 +172,14 @@ public enum InterfaceDescriptions {
       maximumConcurrentWorkers: int,
       keepAliveScale: float,
       backgroundAllowed: bool,
-      memoryPressure: bool
+      memoryPressure: bool,
+      # the watt cap (--watt-cap), when set
+      wattCap: ?WattCap
     )
+
+    # The watt cap: above it no background request starts, above 1.5 × it no normal one either.
+    # averageWatts is the measured average over the cap's window (null before a measurement).
+    type WattCap (capWatts: float, averageWatts: ?float, backgroundPaused: bool, normalPaused: bool)
 
     # Energy an agent's requests used: RAPL where readable, else worker CPU time × watts per core.
     type AgentEnergy (agent: string, joules: float, tokens: int, requests: int, tokensPerJoule: ?float)

@@ -7,8 +7,11 @@ import KansoWire
 import Logging
 
 /// The worker process's side of `io.kanso.Worker`: it loads one model and runs one job at a time
-/// on it. `cancel()` may be called from another thread while a job runs; the job stops at its
-/// next token and answers `io.kanso.Worker.Cancelled`.
+/// on it, plus, at the token boundaries of a generation on the main lane, the jobs of the
+/// interjection lane (`interjection`, WorkerLane): each job has its own KV cache, so the
+/// generation's state is kept while another job runs. `cancel(lane:)` may be called from another
+/// thread while a job runs; the lane's job stops at its next token and answers
+/// `io.kanso.Worker.Cancelled`.
 final class WorkerService: @unchecked Sendable {  // jobs run on one thread; `cancelled` is locked
     private var model: Model?
     private var prefixes: PrefixCacheStore?
@@ -18,29 +21,40 @@ final class WorkerService: @unchecked Sendable {  // jobs run on one thread; `ca
     private var grammars: [String: SchemaGrammar] = [:]
     private var masker: TokenMasker?
     private let lock = Lock()
-    private var cancelled = false
+    /// Per lane (WorkerLane.rawValue): its job was asked to stop.
+    private var cancelled = WorkerLane.allCases.map { _ in false }
     private let logger = Logger(label: "kansod-worker")
+    /// Runs the interjection lane's waiting jobs to completion; called on the job thread at each
+    /// token boundary of a main-lane generation (set by WorkerLoop).
+    var interjection: () -> Void = {}
 
-    func cancel() {
-        lock.lock(); cancelled = true; lock.unlock()
+    func cancel(lane: WorkerLane) {
+        lock.lock(); cancelled[lane.rawValue] = true; lock.unlock()
     }
 
-    private var isCancelled: Bool {
+    private func isCancelled(_ lane: WorkerLane) -> Bool {
         lock.lock(); defer { lock.unlock() }
-        return cancelled
+        return cancelled[lane.rawValue]
     }
 
-    /// Answers one request; `reply` sends one reply's bytes (several for a streamed Generate).
-    /// Every failure is a `WorkerError`, encoded in one place (`WorkerError.varlinkError`).
-    func handle(_ request: WorkerRequest, reply: ([UInt8]) -> Void) {
-        lock.lock(); cancelled = false; lock.unlock()
+    /// At a token boundary of `lane`'s generation: lets interjected jobs run (only a main-lane
+    /// job is pre-empted), then says whether the generation goes on.
+    private func continueAfterToken(_ lane: WorkerLane) -> Bool {
+        if lane == .main { interjection() }
+        return !isCancelled(lane)
+    }
+
+    /// Answers one request of `lane`; `reply` sends one reply's bytes (several for a streamed
+    /// Generate). Every failure is a `WorkerError`, encoded in one place (`WorkerError.varlinkError`).
+    func handle(_ request: WorkerRequest, lane: WorkerLane = .main, reply: ([UInt8]) -> Void) {
+        lock.lock(); cancelled[lane.rawValue] = false; lock.unlock()
         do {
             switch request {
             case .load(let parameters): reply(try Self.frame(load(parameters)))
-            case .generate(let parameters, let streaming): try generate(parameters, streaming: streaming, reply: reply)
+            case .generate(let parameters, let streaming): try generate(parameters, streaming: streaming, lane: lane, reply: reply)
             case .classify(let parameters): reply(try Self.frame(classify(parameters)))
             case .nextWords(let parameters): reply(try Self.frame(nextWords(parameters)))
-            case .cancel: cancel()
+            case .cancel: cancel(lane: lane)
             }
         } catch let error as WorkerError {
             reply(Self.frame(error))
@@ -170,7 +184,7 @@ final class WorkerService: @unchecked Sendable {  // jobs run on one thread; `ca
                                     milliseconds: Self.milliseconds(since: started))
     }
 
-    private func generate(_ parameters: WorkerGenerateParameters, streaming: Bool, reply: ([UInt8]) -> Void) throws {
+    private func generate(_ parameters: WorkerGenerateParameters, streaming: Bool, lane: WorkerLane, reply: ([UInt8]) -> Void) throws {
         let (model, prefixes) = try loadedModel()
         let started = ContinuousClock.now
         let prompt = PromptText(prefix: parameters.prefix, text: try limited(parameters.text, parameters.inputLimit, model: model), suffix: parameters.suffix, chat: parameters.chat ?? false)
@@ -182,7 +196,7 @@ final class WorkerService: @unchecked Sendable {  // jobs run on one thread; `ca
         let (cache, reused) = try prefixes.workingCache(prefix: prompt.prefixSegment, tokens: tokens, capacity: capacity)
         if let schema = parameters.schema {
             try extract(schema: schema, parameters: parameters, model: model, tokens: tokens, cache: cache, reused: reused,
-                        started: started, reply: reply)
+                        started: started, lane: lane, reply: reply)
             return
         }
         var generator = Generator(model: model, sampler: SamplerChain(settings: Self.settings(parameters.sampling)),
@@ -198,7 +212,7 @@ final class WorkerService: @unchecked Sendable {  // jobs run on one thread; `ca
                                                          reusedPromptTokens: reused, generatedTokens: 0, milliseconds: 0),
                                      continues: true))
             }
-            if isCancelled { wasCancelled = true; return false }
+            guard continueAfterToken(lane) else { wasCancelled = true; return false }
             return !filter.stopped
         }
         if wasCancelled { throw WorkerError.cancelled }
@@ -219,7 +233,7 @@ final class WorkerService: @unchecked Sendable {  // jobs run on one thread; `ca
 
     /// Extraction: decoding under the schema's grammar, so the text always parses and validates.
     private func extract(schema: JSONValue, parameters: WorkerGenerateParameters, model: Model, tokens: [Int32], cache: KVCache,
-                         reused: Int, started: ContinuousClock.Instant, reply: ([UInt8]) -> Void) throws {
+                         reused: Int, started: ContinuousClock.Instant, lane: WorkerLane, reply: ([UInt8]) -> Void) throws {
         let schemaText = schema.compactJSON
         let grammar: SchemaGrammar
         if let compiled = grammars[schemaText] {
@@ -239,7 +253,7 @@ final class WorkerService: @unchecked Sendable {  // jobs run on one thread; `ca
                                          maximumTokens: max(1, parameters.maxTokens))
         let result: ConstrainedResult
         do {
-            result = try decoder.decode(prompt: tokens, in: cache) { _ in !self.isCancelled }
+            result = try decoder.decode(prompt: tokens, in: cache) { _ in self.continueAfterToken(lane) }
         } catch ConstrainedDecodingError.stopped {
             throw WorkerError.cancelled
         } catch ConstrainedDecodingError.incomplete(_, let count) {

@@ -30,6 +30,11 @@ struct Status: ParsableCommand {
             lines.append("    Power: \(power.profile) (\(power.reason)): \(power.threadsPerWorker) threads per worker, "
                 + "\(power.maximumConcurrentWorkers) computing at once, keep-alive ×\(power.keepAliveScale), "
                 + "background \(power.backgroundAllowed ? "allowed" : "paused")" + (power.memoryPressure ? ", memory pressure" : ""))
+            if let cap = power.wattCap {
+                let average = cap.averageWatts.map { String(format: "%.1f W", $0) } ?? "not measured yet"
+                let paused = cap.normalPaused ? "normal and background paused" : cap.backgroundPaused ? "background paused" : "nothing paused"
+                lines.append("    Watt cap: \(String(format: "%.1f W", cap.capWatts)), average \(average): \(paused)")
+            }
         }
         for agent in status.energy {
             lines.append(String(format: "    Energy: %@ %.2f J for %d requests, %d tokens%@", agent.agent, agent.joules, agent.requests,

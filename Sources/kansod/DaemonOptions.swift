@@ -21,6 +21,10 @@ struct DaemonOptions: Sendable {
     var sysfsRoot: String?
     /// Seconds.
     var powerPollInterval = 5.0
+    /// Watts; 0: no cap.
+    var wattCap = 0.0
+    /// Seconds the watt cap averages over.
+    var wattCapWindow = 30.0
     var maxMessageBytes = 1 << 20
     /// Octal text, checked by `resolvedSocketMode`.
     var socketMode = "0660"
@@ -65,6 +69,10 @@ struct DaemonOptions: Sendable {
                          help: "Root under which /sys/class/power_supply, /sys/class/thermal, /sys/class/powercap and /proc/pressure are read (env KANSO_SYSFS_ROOT; tests point it at a fake tree)."),
         OptionDefinition("power-poll-interval", "seconds", .number(\.powerPollInterval),
                          help: "Seconds between readings of power, thermal and memory pressure (default 5)."),
+        OptionDefinition("watt-cap", "watts", .number(\.wattCap),
+                         help: "Cap on the average power over --watt-cap-window, measured at each power poll (RAPL's package counters where readable, else the workers' CPU time × 10 W a core): above it no background request starts, above 1.5 × it no normal one either; interactive requests always run (default 0: no cap)."),
+        OptionDefinition("watt-cap-window", "seconds", .number(\.wattCapWindow),
+                         help: "Seconds the watt cap averages over (default 30, at least 1)."),
         OptionDefinition("max-message-bytes", "bytes", .integer(\.maxMessageBytes),
                          help: "Longest message accepted on the socket, in bytes, and longest reply sent: longer lists are sent in pages or cut with a marker (default 1048576, at least 65536)."),
         OptionDefinition("socket-mode", "mode", .textWithDefault(\.socketMode),
@@ -155,6 +163,8 @@ struct DaemonOptions: Sendable {
         if let threads, !(1...256).contains(threads) { throw CommandLineError("--threads: 1 to 256, got \(threads)") }
         guard queueCapacity >= 1 else { throw CommandLineError("--queue-capacity: at least 1, got \(queueCapacity)") }
         guard powerPollInterval >= 0.05 else { throw CommandLineError("--power-poll-interval: at least 0.05 seconds") }
+        guard wattCap >= 0 && wattCap <= 100_000 else { throw CommandLineError("--watt-cap: 0 (no cap) to 100000 watts, got \(wattCap)") }
+        guard wattCapWindow >= 1 && wattCapWindow <= 86_400 else { throw CommandLineError("--watt-cap-window: 1 to 86400 seconds, got \(wattCapWindow)") }
         guard shutdownTimeout >= 0 else { throw CommandLineError("--shutdown-timeout: must not be negative") }
         for (name, seconds) in [("idle-timeout", idleTimeout), ("message-timeout", messageTimeout), ("write-timeout", writeTimeout)] {
             guard seconds >= 1 else { throw CommandLineError("--\(name): at least 1 second, got \(seconds)") }

@@ -61,6 +61,8 @@ final class Supervisor: Sendable {
         var powerConfiguration = PowerConfiguration()
         powerConfiguration.readingsRoot = options.resolvedSysfsRoot
         powerConfiguration.pollInterval = .milliseconds(Int(options.powerPollInterval * 1000))
+        powerConfiguration.wattCap = options.wattCap > 0 ? options.wattCap : nil
+        powerConfiguration.wattCapWindowSeconds = options.wattCapWindow
         let monitor: PowerMonitor
         do { monitor = try powerConfiguration.makeMonitor() } catch { return fail(EINVAL, "--sysfs-root: \(error)") }
         // Energy per request from the workers' CPU time, or RAPL under the same sysfs root.
@@ -74,6 +76,15 @@ final class Supervisor: Sendable {
                 _ = notifier.status("power profile \(decision.profile.rawValue): \(decision.reason)")
             }
             polling.cancel()
+        }
+        let wattCapWatcher: Task<Void, Never>?
+        do {
+            wattCapWatcher = try powerConfiguration.makeWattCap().map { cap in
+                let meter = try? powerConfiguration.makeEnergyMeter()
+                return Task { await pool.runWattCap(cap, meter: meter, interval: powerConfiguration.pollInterval) }
+            }
+        } catch {
+            return fail(EINVAL, "--watt-cap: \(error)")
         }
 
         let serverConfiguration = serverConfiguration()
@@ -128,6 +139,7 @@ final class Supervisor: Sendable {
         signalHandler.cancel()
         watchdog.cancel()
         powerWatcher.cancel()
+        wattCapWatcher?.cancel()
         await monitor.finish()
         await pool.shutdown()
         await poolWork

@@ -50,11 +50,11 @@ struct ConnectionLimitTests {
         ]))
         let pid = try #require(harness.process?.processIdentifier)
         let worker = try #require(ChildProcesses.of(pid).first?.pid)
-        // Its only socket is the one to the supervisor (fd 3).
+        // Its only sockets are its two lanes to the supervisor (fd 3 and 4, WorkerLane).
         let sockets = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(worker)/fd").filter { entry in
             (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(worker)/fd/\(entry)"))?.hasPrefix("socket:") == true
         }
-        #expect(sockets == ["3"], "the worker's sockets: \(sockets)")
+        #expect(sockets.sorted() == ["3", "4"], "the worker's sockets: \(sockets)")
         #expect(isClosedByDaemon(idle), "the idle connection, closed by the daemon, stayed open through the worker")
     }
 

@@ -11,9 +11,11 @@ public final class FakeWorker: PoolWorker, @unchecked Sendable {  // all `var`s 
     private var exitWaiters: [CheckedContinuation<WorkerExit, Never>] = []
     private var model: String?
     private var requests: [WorkerRequest] = []
+    private var lanes: [WorkerLane] = []
     private var cancels = 0
     private var stalling = false
     private var stalledJobs: [AsyncThrowingStream<VarlinkReply, Error>.Continuation] = []
+    private var cancelLanes: [WorkerLane] = []
 
     init(pid: Int32) {
         self.pid = pid
@@ -41,10 +43,22 @@ public final class FakeWorker: PoolWorker, @unchecked Sendable {  // all `var`s 
         return requests
     }
 
+    /// The lane each of `receivedRequests` came on, in order.
+    public var receivedLanes: [WorkerLane] {
+        lock.lock(); defer { lock.unlock() }
+        return lanes
+    }
+
     /// How often it was asked to stop its job.
     public var cancelCount: Int {
         lock.lock(); defer { lock.unlock() }
         return cancels
+    }
+
+    /// The lane of each stop asked for, in order.
+    public var cancelledLanes: [WorkerLane] {
+        lock.lock(); defer { lock.unlock() }
+        return cancelLanes
     }
 
     func loaded(_ path: String) {
@@ -64,9 +78,10 @@ public final class FakeWorker: PoolWorker, @unchecked Sendable {  // all `var`s 
         }
     }
 
-    public func send(_ request: WorkerRequest) async -> AsyncThrowingStream<VarlinkReply, Error> {
+    public func send(_ request: WorkerRequest, on lane: WorkerLane) async -> AsyncThrowingStream<VarlinkReply, Error> {
         lock.lock()
         requests.append(request)
+        lanes.append(lane)
         let gone = exitStatus != nil
         let stall = stalling
         lock.unlock()
@@ -82,8 +97,8 @@ public final class FakeWorker: PoolWorker, @unchecked Sendable {  // all `var`s 
         }
     }
 
-    public func cancel() {
-        lock.lock(); cancels += 1; lock.unlock()
+    public func cancel(on lane: WorkerLane) {
+        lock.lock(); cancels += 1; cancelLanes.append(lane); lock.unlock()
     }
 
     /// From now on its jobs get no reply until it ends, as a worker stopped with SIGSTOP or hung

@@ -34,7 +34,8 @@ struct PoolDispatchTests {
     @Test("requests are served interactive first, then normal, then background, in arrival order within each")
     func priorityOrder() async throws {
         try await PoolUnderTest.with { pool in
-            let running = try await pool.acquire(Self.model)
+            // Interactive work running: nothing pre-empts it, so every request waits in the queue.
+            let running = try await pool.acquire(Self.model, priority: .interactive)
             let order = Recorder()
             let requests: [(String, AgentManifest.Priority)] = [("b1", .background), ("n1", .normal), ("i1", .interactive),
                                                                  ("n2", .normal), ("i2", .interactive)]

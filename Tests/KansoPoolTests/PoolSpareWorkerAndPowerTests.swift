@@ -125,3 +125,37 @@ struct PoolSpareWorkerAndPowerTests {
         }
     }
 }
+
+extension PoolSpareWorkerAndPowerTests {
+    static func pressure(_ pressured: Bool) throws -> PowerDecision {
+        var decision = try decision()
+        decision.memoryPressure = pressured
+        decision.reason = pressured ? "memory pressure full avg10 30% ≥ 10%" : "a test's profile"
+        return decision
+    }
+
+    @Test("memory pressure evicts idle models at once, keeps pinned and busy ones, and refuses loads until it passes")
+    func memoryPressureEvictsAndRefuses() async throws {
+        try await PoolUnderTest.with { pool in
+            try await pool.use(Self.a)
+            try await pool.use(Self.b, keepAlive: .forever)
+            let busy = "/models/c.gguf"
+            let lease = try await pool.acquire(busy)
+            await pool.pool.apply(try Self.pressure(true))
+            #expect(await pool.eventually { await pool.state(of: Self.a) == "absent" })
+            #expect(await pool.state(of: Self.b) == "ready", "a pinned model stays")
+            #expect(await pool.state(of: busy) == "busy", "a busy model stays")
+            #expect(await pool.pool.snapshot().first { $0.path == Self.a }?.lastEvictionReason?.contains("memory pressure") == true)
+            do {
+                try await pool.use(Self.a)
+                Issue.record("a load went ahead under memory pressure")
+            } catch let PoolError.budgetExceeded(_, _, _, reason) {
+                #expect(reason.contains("memory pressure"), "\(reason)")
+            }
+            await pool.pool.release(lease)
+            await pool.pool.apply(try Self.pressure(false))
+            try await pool.use(Self.a)
+            #expect(await pool.state(of: Self.a) == "ready")
+        }
+    }
+}

@@ -37,7 +37,7 @@ struct SchedulingRequestQueueTests {
         #expect(queue.peekHighestPriority == .background)
     }
 
-    @Test("an interactive request waiting pre-empts running background work, nothing else does")
+    @Test("an interactive request waiting pre-empts running normal or background work, nothing else does")
     func preemption() {
         var queue = Queue(capacity: 4)
         #expect(!queue.shouldPreempt(running: .background))
@@ -46,7 +46,7 @@ struct SchedulingRequestQueueTests {
         #expect(!queue.shouldPreempt(running: .background), "normal work waits for background work to finish")
         _ = queue.push(Request(id: 3), priority: .interactive)
         #expect(queue.shouldPreempt(running: .background))
-        #expect(!queue.shouldPreempt(running: .normal))
+        #expect(queue.shouldPreempt(running: .normal))
         #expect(!queue.shouldPreempt(running: .interactive))
         queue.remove(id: 3)
         #expect(!queue.shouldPreempt(running: .background), "a cancelled interactive request no longer pre-empts")

@@ -57,6 +57,7 @@ extension ModelPool {
             scheduleExpiry(slot)
             pump(slot)
         }
+        if decision.memoryPressure, previous?.memoryPressure != true { relieveMemoryPressure(decision) }
     }
 
     /// Stops taking requests, fails the queued ones, ends every worker, then ends `run()`.

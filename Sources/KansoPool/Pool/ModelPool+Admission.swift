@@ -77,6 +77,10 @@ extension ModelPool {
     /// it cannot fit (its queued requests got `BudgetExceeded`) or the pool is stopping.
     private func admit(_ slot: ModelSlot, deadline: ContinuousClock.Instant) async -> Bool {
         while !shuttingDown {
+            if let refusal = memoryPressureRefusal(for: slot) {
+                failQueued(slot, with: refusal)
+                return false
+            }
             let planner = AdmissionPlanner(budgetBytes: configuration.budget.bytes)
             let now = clock.now
             let residents = slots.values.filter { $0 !== slot && $0.state.occupiesBudget }.map { other in

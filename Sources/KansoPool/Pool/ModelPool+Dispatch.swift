@@ -10,6 +10,10 @@ extension ModelPool {
         public let model: ModelID
         /// The agent whose request holds it (its energy is counted to this agent).
         public let agent: String
+        /// The priority of its request: a lease below interactive may be pre-empted.
+        public let priority: AgentManifest.Priority
+        /// The worker's lane its jobs run on: `.interjection` when it pre-empts the running lease.
+        public let lane: WorkerLane
         let worker: any PoolWorker
         /// Its worker's replies and CPU time, for the stall watch (ModelPool+StallWatch).
         let progress: WorkerProgress
@@ -18,10 +22,10 @@ extension ModelPool {
         public var pid: Int32 { worker.pid }
         /// Sends a job; its replies arrive on the stream (several when it streams).
         public func send(_ request: WorkerRequest) async -> AsyncThrowingStream<VarlinkReply, Error> {
-            progress.watched(await worker.send(request))
+            progress.watched(await worker.send(request, on: lane))
         }
         /// Stops the job at its next token.
-        public func cancel() { worker.cancel() }
+        public func cancel() { worker.cancel(on: lane) }
     }
 
     /// Waits for this request's turn on `model`'s worker, loading the model if needed.
@@ -53,7 +57,7 @@ extension ModelPool {
                     continuation.resume(throwing: PoolError.cancelled)
                     return
                 }
-                switch slot.queue.push(PendingJob(id: id, agent: agent, continuation: continuation), priority: priority) {
+                switch slot.queue.push(PendingJob(id: id, agent: agent, priority: priority, continuation: continuation), priority: priority) {
                 case .full:
                     continuation.resume(throwing: PoolError.overloaded(model: slot.name, queued: slot.queue.count))
                 default:
@@ -98,7 +102,12 @@ extension ModelPool {
 
     /// Moves the model's queue along: hands the worker to the next job, or starts a load.
     func pump(_ slot: ModelSlot) {
-        guard !slot.queue.isEmpty, slot.leases.count < Self.leasesPerWorker else { return }
+        guard !slot.queue.isEmpty else { return }
+        guard slot.leases.count < Self.leasesPerWorker else {
+            preempt(slot)
+            return
+        }
+        guard wattCapAllows(slot) else { return }  // its release pumps again
         switch slot.state {
         case .ready, .busy:
             if let settings = power?.settings {
@@ -109,7 +118,7 @@ extension ModelPool {
             }
             guard let worker = slot.worker, !worker.isGone else { return }  // its exit pumps again
             guard let job = slot.queue.popNext() else { return }
-            let lease = Lease(id: job.id, model: slot.id, agent: job.agent, worker: worker,
+            let lease = Lease(id: job.id, model: slot.id, agent: job.agent, priority: job.priority, lane: .main, worker: worker,
                               progress: slot.progress ?? WorkerProgress(clock: clock, model: slot.name))
             slot.leases[lease.id] = lease
             if slot.state == .ready { move(slot, to: .busy, reason: "request from \(job.agent)") }
@@ -130,5 +139,25 @@ extension ModelPool {
         case .warming, .loading, .draining:
             break  // their end pumps again
         }
+    }
+}
+
+// Pre-emption (DESIGN.md, Queues): an interactive request does not wait for normal or background
+// work running on its model's worker. It gets a second lease, on the worker's interjection lane
+// (WorkerLane): the worker runs its job at the running generation's next token boundary and then
+// resumes that generation, so the interactive request waits at most one token step plus its own
+// prompt. The power profile's concurrency limit does not hold it back: the worker computes already.
+extension ModelPool {
+    /// Hands the waiting interactive request a lease on the interjection lane when the one
+    /// running lease may be pre-empted (RequestQueue.shouldPreempt).
+    func preempt(_ slot: ModelSlot) {
+        guard slot.leases.count == 1, let running = slot.leases.values.first, running.lane == .main,
+              slot.queue.shouldPreempt(running: running.priority),
+              let worker = slot.worker, !worker.isGone, let job = slot.queue.popNext() else { return }
+        let lease = Lease(id: job.id, model: slot.id, agent: job.agent, priority: job.priority, lane: .interjection, worker: worker,
+                          progress: running.progress)
+        slot.leases[lease.id] = lease
+        slot.preemptions += 1
+        job.continuation.resume(returning: lease)
     }
 }

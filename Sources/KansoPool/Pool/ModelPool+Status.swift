@@ -14,7 +14,8 @@ extension ModelPool {
                                    generatedTokens: slot.generatedTokens, loadMilliseconds: slot.loadDuration.map(Self.milliseconds),
                                    idleSeconds: idle, unloadInSeconds: unloadIn, evictions: slot.evictions,
                                    lastEvictionReason: slot.lastEvictionReason, chargedBytes: slot.bytes,
-                                   contextLength: slot.contextLength, kvCache: slot.kvCache.rawValue)
+                                   contextLength: slot.contextLength, kvCache: slot.kvCache.rawValue,
+                                   preemptions: slot.preemptions)
         }
     }
 
@@ -29,11 +30,13 @@ extension ModelPool {
         public var residentBytes: Int
         public var power: PowerDecision?
         public var energy: EnergyLedger
+        /// The watt cap's last verdict (average, cap, what it pauses); nil without a cap.
+        public var wattCap: WattCapDecision?
     }
 
     public func statusReading() -> StatusReading {
         StatusReading(models: snapshot(), spareWorker: spare.map { ($0.pid, spareBytes) }, residentBytes: residentBytes(),
-                      power: power, energy: energy)
+                      power: power, energy: energy, wattCap: wattCapDecision)
     }
 
     /// Bytes the loaded models hold now (measured where known).

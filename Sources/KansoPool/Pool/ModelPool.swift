@@ -13,9 +13,10 @@ import Logging
 /// Its effects come in as seams (PoolEffects.swift): a `WorkerLauncher`, a `MemoryProbe` and a
 /// `PoolClock`. Its own asynchronous work (loads, unloads, timers, watching workers end) runs as
 /// child tasks of `run()`, which the daemon runs for the pool's lifetime; `shutdown()` ends it.
-/// The actor is split by responsibility: dispatch (+Dispatch), admission and eviction
-/// (+Admission), state changes and failures (+Lifecycle), timers (+Timers), the spare worker
-/// (+SpareWorker), administration (+Administration) and status (+Status).
+/// The actor is split by responsibility: dispatch and pre-emption (+Dispatch), admission and
+/// eviction (+Admission), state changes and failures (+Lifecycle), timers (+Timers), the spare
+/// worker (+SpareWorker), administration (+Administration), status (+Status), the watt cap
+/// (+WattCap) and memory pressure (+MemoryPressure).
 public actor ModelPool {
     public struct Configuration: Sendable {
         public var budget: MemoryBudget
@@ -55,9 +56,9 @@ public actor ModelPool {
         }
     }
 
-    /// Leases one worker holds at once: one job at a time today. A worker that batches several
-    /// sequences (continuous batching) raises this; dispatch, admission and status already count
-    /// leases, not a single running job.
+    /// Leases one worker holds at once on its main lane: one job at a time. Pre-emption adds one
+    /// on the interjection lane (ModelPool.preempt). A worker that batches several sequences
+    /// (continuous batching) raises this; dispatch, admission and status count leases.
     static let leasesPerWorker = 1
 
     /// Bytes the budget keeps for the spare worker until it is measured: an idle worker's
@@ -68,6 +69,7 @@ public actor ModelPool {
     struct PendingJob: Identifiable, Sendable {
         let id: UInt64
         let agent: String
+        let priority: AgentManifest.Priority
         let continuation: CheckedContinuation<Lease, Error>
     }
 
@@ -88,6 +90,8 @@ public actor ModelPool {
     public internal(set) var power: PowerDecision?
     /// Energy per agent: joules, tokens, tokens per joule.
     public internal(set) var energy = EnergyLedger()
+    /// The watt cap's verdict at its last measurement (ModelPool+WattCap); nil without a cap.
+    public internal(set) var wattCapDecision: WattCapDecision?
     /// The worker started ahead for the next load (Configuration.spareWorker), and the bytes the
     /// budget keeps for it: the reservation, or more if it measures more.
     var spare: (any PoolWorker)?

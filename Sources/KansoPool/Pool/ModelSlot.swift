@@ -12,7 +12,8 @@ final class ModelSlot {
     var estimatedBytes: Int
     var measuredBytes: Int?
     var queue: RequestQueue<ModelPool.PendingJob>
-    /// The leases running on the worker now, by id (at most `ModelPool.leasesPerWorker`).
+    /// The leases running on the worker now, by id (at most `ModelPool.leasesPerWorker` on the
+    /// main lane, and one pre-empting them on the interjection lane).
     var leases: [UInt64: ModelPool.Lease] = [:]
     /// A load (admission, warming, loading) is under way; requests wait for it instead of
     /// starting another.
@@ -47,6 +48,8 @@ final class ModelSlot {
     var requests = 0
     var generatedTokens = 0
     var evictions = 0
+    /// Interactive requests that pre-empted a running one (ModelPool.preempt).
+    var preemptions = 0
     var lastEvictionReason: String?
     var requestRate: RequestRate
 

@@ -21,9 +21,10 @@ public protocol WorkerLauncher: Sendable {
 
 /// One worker process as the pool and its leases see it.
 ///
-/// Today a worker runs one job at a time and the pool hands out one lease per worker; the
-/// channel does not assume it (a job is a request and its stream of replies), so a worker that
-/// batches several sequences can take several leases at once.
+/// A worker runs one job at a time on its main lane, and the jobs of its interjection lane at
+/// the main job's token boundaries (WorkerLane): the pool hands out one lease per worker, plus one
+/// on the interjection lane when an interactive request pre-empts the running one. A job is a
+/// request and its stream of replies.
 public protocol PoolWorker: AnyObject, Sendable {
     var pid: Int32 { get }
     /// The worker's connection has closed: it died or is ending, and takes no more jobs.
@@ -32,11 +33,18 @@ public protocol PoolWorker: AnyObject, Sendable {
     var exit: WorkerExit? { get }
     /// Returns once the process has ended.
     func waitForExit() async -> WorkerExit
-    /// Sends one job; its replies arrive on the stream (several when it streams), which ends
-    /// after the last or throws when the worker dies.
-    func send(_ request: WorkerRequest) async -> AsyncThrowingStream<VarlinkReply, Error>
-    /// Asks the worker to stop its running job at the next token.
-    func cancel()
+    /// Sends one job on `lane`; its replies arrive on the stream (several when it streams), which
+    /// ends after the last or throws when the worker dies.
+    func send(_ request: WorkerRequest, on lane: WorkerLane) async -> AsyncThrowingStream<VarlinkReply, Error>
+    /// Asks the worker to stop `lane`'s running job at the next token.
+    func cancel(on lane: WorkerLane)
+}
+
+extension PoolWorker {
+    /// Sends one job on the main lane.
+    public func send(_ request: WorkerRequest) async -> AsyncThrowingStream<VarlinkReply, Error> { await send(request, on: .main) }
+    /// Stops the main lane's job at the next token.
+    public func cancel() { cancel(on: .main) }
 }
 
 /// How a worker ended.

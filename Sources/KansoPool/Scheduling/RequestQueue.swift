@@ -63,11 +63,12 @@ public struct RequestQueue<Element: Identifiable & Sendable>: Sendable where Ele
         Priority.allCases.first { lanes[$0.rank].live > 0 }
     }
 
-    /// Whether the job running now at `running` priority should stop at its next token boundary
-    /// and yield the worker: an interactive request waits while background generation runs
-    /// (DESIGN.md, Queues). Normal work is not pre-empted: it finishes first.
+    /// Whether the job running now at `running` priority should yield the worker at its next
+    /// token boundary: an interactive request waits while normal or background work runs
+    /// (DESIGN.md, Queues). Interactive work is never pre-empted, and normal work waits for
+    /// background work to finish.
     public func shouldPreempt(running: Priority) -> Bool {
-        running == .background && peekHighestPriority == .interactive
+        running != .interactive && peekHighestPriority == .interactive
     }
 
     /// The request `popNext()` would return, without removing it.

@@ -3,12 +3,15 @@ import Glibc
 import KansoWire
 import KansoSystemd
 
-/// One worker: the `kansod` binary started in worker mode with its end of a socketpair as fd 3,
-/// a clean environment (no NOTIFY_SOCKET, WATCHDOG_*, LISTEN_*) and default signal handling.
+/// One worker: the `kansod` binary started in worker mode with its ends of two socketpairs, the
+/// main lane as fd 3 and the interjection lane as fd 4 (WorkerLane), a clean environment
+/// (no NOTIFY_SOCKET, WATCHDOG_*, LISTEN_*) and default signal handling.
 /// Ending it returns its memory to the system for certain.
 final class WorkerProcess: PoolWorker, @unchecked Sendable {  // `exit` guarded by `lock`
     let pid: pid_t
     let connection: WorkerConnection
+    /// The interjection lane: a job that pre-empts the main lane's at its next token.
+    let interjection: WorkerConnection
     private let lock = Lock()
     private var exitStatus: WorkerExit?
     private var exitWaiters: [CheckedContinuation<WorkerExit, Never>] = []
@@ -18,14 +21,21 @@ final class WorkerProcess: PoolWorker, @unchecked Sendable {  // `exit` guarded 
     /// Starts a worker. `arguments` follow the executable (e.g. ["worker"]).
     init(executable: String = ProcessWorkerLauncher.ownExecutable, arguments: [String] = ["worker"]) throws {
         var pair: [Int32] = [0, 0]
+        var interjectionPair: [Int32] = [0, 0]
         guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
             throw WorkerSpawnError.system(call: "socketpair", errno: errno)
+        }
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &interjectionPair) == 0 else {
+            let code = errno
+            close(pair[0]); close(pair[1])
+            throw WorkerSpawnError.system(call: "socketpair", errno: code)
         }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         // dup2 onto 3 clears close-on-exec for the child's copy; the parent's ends stay CLOEXEC.
         posix_spawn_file_actions_adddup2(&actions, pair[1], 3)
+        posix_spawn_file_actions_adddup2(&actions, interjectionPair[1], WorkerLane.interjection.descriptor(main: 3))
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
 
         var attributes = posix_spawnattr_t()
@@ -55,12 +65,15 @@ final class WorkerProcess: PoolWorker, @unchecked Sendable {  // `exit` guarded 
             }
         }
         close(pair[1])
+        close(interjectionPair[1])
         guard result == 0 else {
             close(pair[0])
+            close(interjectionPair[0])
             throw WorkerSpawnError.system(call: "posix_spawn \(executable)", errno: result)
         }
         pid = child
         connection = WorkerConnection(descriptor: pair[0])
+        interjection = WorkerConnection(descriptor: interjectionPair[0])
         DetachedThread.start(name: "kanso-reaper", stackBytes: 256 << 10) { [self] in reap() }
     }
 
@@ -85,13 +98,20 @@ final class WorkerProcess: PoolWorker, @unchecked Sendable {  // `exit` guarded 
 
     var isGone: Bool { connection.isClosed }
 
-    func send(_ request: WorkerRequest) async -> AsyncThrowingStream<VarlinkReply, Error> { await connection.send(request) }
+    func send(_ request: WorkerRequest, on lane: WorkerLane) async -> AsyncThrowingStream<VarlinkReply, Error> {
+        await channel(lane).send(request)
+    }
 
-    func cancel() { connection.cancel() }
+    func cancel(on lane: WorkerLane) { channel(lane).cancel() }
+
+    private func channel(_ lane: WorkerLane) -> WorkerConnection {
+        lane == .main ? connection : interjection
+    }
 
     /// Ends the worker: closes its stream (it exits by itself), then SIGKILL after `grace`.
     func terminate(grace: Duration = .seconds(2)) async -> WorkerExit {
         connection.shutdown()
+        interjection.shutdown()
         await withTaskGroup(of: Bool.self) { group in
             group.addTask { _ = await self.waitForExit(); return true }
             group.addTask {
