@@ -31,6 +31,19 @@ public struct AgentPrompt: Sendable, Equatable {
         chat = false
     }
 
+    /// A raw prompt after worked examples: each is the prompt with its text at `{text}` and its
+    /// answer after it (a space between unless the prompt ends in white space), then a blank line.
+    public init(raw template: String, shots: [(user: String, assistant: String)]) {
+        self.init(raw: template)
+        let separator = suffix.last?.isWhitespace ?? false ? "" : " "
+        prefix = shots.map { prefix + $0.user + suffix + separator + $0.assistant + "\n\n" }.joined() + prefix
+    }
+
+    /// The manifest's first `shots` examples as (the user's text, the answer) pairs.
+    static func shots(_ manifest: AgentManifest) -> [(user: String, assistant: String)] {
+        manifest.examples.prefix(manifest.shots).map { ($0.text, $0.answer) }
+    }
+
     /// Variables every chat template is rendered with beyond the conversation: Kanso's jobs want
     /// the answer itself, so models that can think first (Qwen3) are asked not to.
     static let chatVariables: [String: TemplateValue] = ["enable_thinking": false]
@@ -38,7 +51,7 @@ public struct AgentPrompt: Sendable, Equatable {
     /// The agent's prompt for its model at `modelPath`; a chat template that is missing, outside
     /// the Jinja subset, or refuses the conversation is a problem with the manifest's `template`.
     static func resolve(_ manifest: AgentManifest, modelPath: String) throws(ManifestProblem) -> AgentPrompt {
-        guard manifest.template == .chat else { return AgentPrompt(raw: manifest.prompt) }
+        guard manifest.template == .chat else { return AgentPrompt(raw: manifest.prompt, shots: shots(manifest)) }
         func problem(_ message: String) -> ManifestProblem {
             ManifestProblem(file: manifest.manifestPath, key: "template", message: message)
         }
@@ -65,7 +78,8 @@ public struct AgentPrompt: Sendable, Equatable {
             return tokens[id]
         }
         do {
-            let frame = try ChatPromptFrame.render(template, system: manifest.system, user: manifest.prompt,
+            let shots = shots(manifest).map { (user: manifest.prompt.replacing("{text}", with: $0.user, maxReplacements: 1), assistant: $0.assistant) }
+            let frame = try ChatPromptFrame.render(template, system: manifest.system, shots: shots, user: manifest.prompt,
                                                    bosToken: tokenText("tokenizer.ggml.bos_token_id"),
                                                    eosToken: tokenText("tokenizer.ggml.eos_token_id"), variables: chatVariables)
             return AgentPrompt(prefix: frame.prefix, suffix: frame.suffix, chat: true)
