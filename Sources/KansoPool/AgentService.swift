@@ -100,6 +100,10 @@ public final class AgentService: Sendable {
                                                   labels: labels, inputLimit: Self.inputLimit(manifest),
                                                   examples: manifest.examples.map { WorkerExample(text: $0.text, label: $0.answer) })
         let result = try await runSingle(manifest, .classify(parameters), WorkerClassifyReply.self)
+        if let answeredBy = result.answeredBy {
+            logger.debug("\(manifest.name): answered by \(answeredBy)\(result.head.map { " (head \($0))" } ?? "")",
+                         metadata: ["agent": .string(manifest.name)])
+        }
         let scores = zip(labels, result.probabilities).map { LabelScore(label: $0, probability: $1) }
         let best = scores.max { $0.probability < $1.probability } ?? LabelScore(label: "", probability: 0)
         return ClassifyReply(agent: manifest.name, label: best.label, confidence: best.probability, labels: scores,

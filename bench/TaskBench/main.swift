@@ -99,13 +99,13 @@ func run(_ options: TaskBenchOptions) throws {
         let name = String(path.split(separator: "/").last ?? "")
         let model = try Model(path: path, threads: options.threads, contextLength: 4096)
         if options.tasks.contains("classify") {
-            let examples = try TaskData.classifyItems(options.classifyExamples ?? data + "/ticket-triage.examples.jsonl", labels: labels)
+            let examples = try TaskData.classifyItems(options.classifyExamples ?? "agents/ticket-triage.examples.jsonl", labels: labels)
             let benchmark = try TaskData.classifyItems(options.classifyBenchmark ?? data + "/ticket-triage.benchmark.jsonl", labels: labels)
             chosen.append((name, try ClassifyBench(runner: ClassifyRunner(model: model, labels: labels), modelName: name,
                                                    examples: examples, benchmark: benchmark, options: options.classify).run()))
         }
         if options.tasks.contains("extract") {
-            let examples = try TaskData.extractItems(options.extractExamples ?? data + "/contact-extract.examples.jsonl")
+            let examples = try TaskData.extractItems(options.extractExamples ?? "agents/contact-extract.examples.jsonl")
             let benchmark = try TaskData.extractItems(options.extractBenchmark ?? data + "/contact-extract.benchmark.jsonl")
             try ExtractBench(model: model, modelName: name, examples: examples, benchmark: benchmark, options: options.extract).run()
         }
