@@ -60,8 +60,8 @@ struct ExampleAgentTests {
         let billing = try client.classify(agent: "triage", text: "You billed me two times for the same order, I want my money back.")
         #expect(billing.label == "billing", "\(billing.labels)")
         #expect(abs(billing.labels.map(\.probability).reduce(0, +) - 1) < 1e-6)
-        #expect(harness.waitForLog("triage: answered by head (head "), harness.log)
-        #expect(harness.log.contains("trained on 8 examples"), harness.log)
+        #expect(harness.waitForLog("triage: answered by head (head "), "\(harness.log)")
+        #expect(harness.log.contains("trained on 8 examples"), "\(harness.log)")
         let files = headFiles(harness)
         try #require(files.count == 1, "one head file in \(harness.cacheDirectory): \(files)")
         let path = harness.cacheDirectory + "/" + files[0]
@@ -75,7 +75,7 @@ struct ExampleAgentTests {
         while try client.status().models.first?.state != "absent", Date() < deadline { usleep(20_000) }
         let again = try client.classify(agent: "triage", text: "You billed me two times for the same order, I want my money back.")
         #expect(again.labels == billing.labels, "the cached head gives the same probabilities")
-        #expect(harness.waitForLog("read from \(path)"), harness.log)
+        #expect(harness.waitForLog("read from \(path)"), "\(harness.log)")
         #expect(harness.log.components(separatedBy: "trained on 8 examples").count == 2, "trained once: \(harness.log)")
         #expect(try FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date == written)
         #expect(headFiles(harness) == files)
@@ -87,7 +87,7 @@ struct ExampleAgentTests {
         let reply = try harness.client().classify(agent: "zero", text: "The app crashes every time I open it.")
         #expect(reply.labels.map(\.label) == ["billing", "bug"])
         #expect(abs(reply.labels.map(\.probability).reduce(0, +) - 1) < 1e-6)
-        #expect(harness.waitForLog("zero: answered by calibrated likelihoods"), harness.log)
+        #expect(harness.waitForLog("zero: answered by calibrated likelihoods"), "\(harness.log)")
         #expect(headFiles(harness).isEmpty)
     }
 }

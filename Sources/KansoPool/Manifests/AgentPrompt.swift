@@ -34,14 +34,17 @@ public struct AgentPrompt: Sendable, Equatable {
     /// A raw prompt with worked examples before the line where `{text}` is: the text above that
     /// line (an instruction) stays first and once; each example is that line and what follows it
     /// with the example's text at `{text}`, its answer after (a space between unless the prompt
-    /// ends in white space), and a blank line.
+    /// ends in white space or the answer begins with it), and a blank line.
     public init(raw template: String, shots: [(user: String, assistant: String)]) {
         self.init(raw: template)
         guard !shots.isEmpty else { return }
         let lineStart = prefix.lastIndex(of: "\n").map { prefix.index(after: $0) } ?? prefix.startIndex
         let header = String(prefix[..<lineStart]), lead = String(prefix[lineStart...])
-        let separator = suffix.last?.isWhitespace ?? false ? "" : " "
-        prefix = header + shots.map { lead + $0.user + suffix + separator + $0.assistant + "\n\n" }.joined() + lead
+        let endsInSpace = suffix.last?.isWhitespace ?? false
+        prefix = header + shots.map { shot in
+            let separator = endsInSpace || (shot.assistant.first?.isWhitespace ?? false) ? "" : " "
+            return lead + shot.user + suffix + separator + shot.assistant + "\n\n"
+        }.joined() + lead
     }
 
     /// The manifest's first `shots` examples as (the user's text, the answer) pairs.
