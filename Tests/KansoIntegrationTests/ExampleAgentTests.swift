@@ -70,13 +70,14 @@ struct ExampleAgentTests {
         #expect(try client.classify(agent: "triage", text: "The app shows a blank screen and then crashes.").label == "bug")
 
         // A new worker reads the head from the cache folder instead of training again.
+        let trainedLines = harness.log.components(separatedBy: "trained on 8 examples").count
         #expect(try client.unload(agent: "triage"))
         let deadline = Date().addingTimeInterval(10)
         while try client.status().models.first?.state != "absent", Date() < deadline { usleep(20_000) }
         let again = try client.classify(agent: "triage", text: "You billed me two times for the same order, I want my money back.")
         #expect(again.labels == billing.labels, "the cached head gives the same probabilities")
         #expect(harness.waitForLog("read from \(path)"), "\(harness.log)")
-        #expect(harness.log.components(separatedBy: "trained on 8 examples").count == 2, "trained once: \(harness.log)")
+        #expect(harness.log.components(separatedBy: "trained on 8 examples").count == trainedLines, "not trained again: \(harness.log)")
         #expect(try FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date == written)
         #expect(headFiles(harness) == files)
     }
