@@ -7,7 +7,7 @@ accuracy (name, email, company; graded as bench/tasks/README.md says) and the cl
 latency of each call (p50/p99), with the latency of ~40-word tickets (30 to 50 words) apart.
 
     .build/release/kansod --socket /tmp/x.sock --agents agents &
-    python3 bench/tasks_through_daemon.py --socket /tmp/x.sock [--classify ticket-triage] [--extract contact-extract]
+    python3 bench/tasks_through_daemon.py --socket /tmp/x.sock [--classify ticket-triage] [--extract contact-extract] [--rounds 10]
 
 The first call of each agent is made once before timing (it loads the model, and for a classify
 agent with examples trains or reads its head); it is not counted in the latency.
@@ -57,7 +57,7 @@ def timed(call):
     return reply, (time.perf_counter() - start) * 1000
 
 
-def run_classify(agents, agent, items):
+def run_classify(agents, agent, items, rounds):
     agents.Classify(agent=agent, text=items[0]["text"])  # load (and head) outside the timing
     right, latencies, forty, escalated = 0, [], [], 0
     for item in items:
@@ -67,9 +67,16 @@ def run_classify(agents, agent, items):
         latencies.append(ms)
         if 30 <= len(item["text"].split()) <= 50 and not reply.get("escalatedFrom"):
             forty.append(ms)
+    # The benchmark has few ~40-word tickets: time them again, `rounds` times over.
+    for _ in range(rounds):
+        for item in items:
+            if 30 <= len(item["text"].split()) <= 50:
+                reply, ms = timed(lambda: agents.Classify(agent=agent, text=item["text"]))
+                if not reply.get("escalatedFrom"):
+                    forty.append(ms)
     print(f"{agent}: classification accuracy {right / len(items):.3f} ({right}/{len(items)}), "
           f"{escalated} escalated; latency p50 {percentile(latencies, 0.5):.1f} ms, p99 {percentile(latencies, 0.99):.1f} ms; "
-          f"30-50-word tickets answered without escalation ({len(forty)}): p50 {percentile(forty, 0.5):.1f} ms, "
+          f"30-50-word tickets answered without escalation ({len(forty)} calls): p50 {percentile(forty, 0.5):.1f} ms, "
           f"p99 {percentile(forty, 0.99):.1f} ms")
 
 
@@ -95,13 +102,14 @@ def main():
     parser.add_argument("--classify-data", default=os.path.join(HERE, "tasks", "ticket-triage.benchmark.jsonl"))
     parser.add_argument("--extract-data", default=os.path.join(HERE, "tasks", "contact-extract.benchmark.jsonl"))
     parser.add_argument("--fields", default="name,email,company")
+    parser.add_argument("--rounds", type=int, default=10, help="extra timing rounds of the 30-50-word tickets")
     arguments = parser.parse_args()
     with open("/proc/loadavg") as handle:
         print("load average before:", " ".join(handle.read().split()[:3]))
     with varlink.Client(address="unix:" + arguments.socket) as client, client.open("io.kanso.Agents") as agents:
         for agent in arguments.classify or ["ticket-triage"]:
             if agent != "none":
-                run_classify(agents, agent, read_jsonl(arguments.classify_data))
+                run_classify(agents, agent, read_jsonl(arguments.classify_data), arguments.rounds)
         for agent in arguments.extract or ["contact-extract"]:
             if agent != "none":
                 run_extract(agents, agent, read_jsonl(arguments.extract_data), arguments.fields.split(","))
