@@ -53,7 +53,7 @@ struct ExampleAgentTests {
         ((try? FileManager.default.contentsOfDirectory(atPath: harness.cacheDirectory)) ?? []).filter { $0.hasSuffix(".khead") }
     }
 
-    @Test("a classify agent with examples answers from its head, cached and read back by the next worker")
+    @Test("a classify agent with examples answers from its head, cached and read back by the next worker; one without, from calibrated likelihoods")
     func headTrainedCachedReused() throws {
         let harness = try Self.harness()
         let client = try harness.client()
@@ -69,6 +69,12 @@ struct ExampleAgentTests {
 
         #expect(try client.classify(agent: "triage", text: "The app shows a blank screen and then crashes.").label == "bug")
 
+        // On the same model, an agent without examples answers from calibrated label likelihoods.
+        let zero = try client.classify(agent: "zero", text: "The app crashes every time I open it.")
+        #expect(zero.labels.map(\.label) == ["billing", "bug"])
+        #expect(abs(zero.labels.map(\.probability).reduce(0, +) - 1) < 1e-6)
+        #expect(harness.waitForLog("zero: answered by calibrated likelihoods"), "\(harness.log)")
+
         // A new worker reads the head from the cache folder instead of training again.
         let trainedLines = harness.log.components(separatedBy: "trained on 8 examples").count
         #expect(try client.unload(agent: "triage"))
@@ -80,15 +86,5 @@ struct ExampleAgentTests {
         #expect(harness.log.components(separatedBy: "trained on 8 examples").count == trainedLines, "not trained again: \(harness.log)")
         #expect(try FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date == written)
         #expect(headFiles(harness) == files)
-    }
-
-    @Test("a zero-shot classify agent answers from calibrated label likelihoods")
-    func zeroShotCalibrated() throws {
-        let harness = try Self.harness()
-        let reply = try harness.client().classify(agent: "zero", text: "The app crashes every time I open it.")
-        #expect(reply.labels.map(\.label) == ["billing", "bug"])
-        #expect(abs(reply.labels.map(\.probability).reduce(0, +) - 1) < 1e-6)
-        #expect(harness.waitForLog("zero: answered by calibrated likelihoods"), "\(harness.log)")
-        #expect(headFiles(harness).isEmpty)
     }
 }
