@@ -4,7 +4,8 @@
 // form, layer and pooling, chosen by cross-validation on the agent's examples), and by their
 // blend; extraction under the contact schema with and without the copy constraint. Choices are
 // made on the examples files; the benchmark files confirm them (bench/tasks/README.md). Prints
-// Markdown tables; figures and the chosen configuration are in bench/README.md "Specialists".
+// Markdown tables. The shipped agents measured through the daemon: bench/README.md, "Specialists
+// through the daemon" (tasks_through_daemon.py).
 //
 // Run: swift build -c release --product kanso-bench-tasks
 //      .build/release/kanso-bench-tasks --threads 2                 (both real models, both tasks)

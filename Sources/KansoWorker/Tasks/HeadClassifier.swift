@@ -71,9 +71,9 @@ final class HeadClassifier {
                 throw WorkerError.invalidInput(field: "examples", reason: "label \"\(example.label)\" is not one of the agent's labels")
             }
             labelIndices.append(label)
-            var exampleprompt = prompt
-            exampleprompt.text = example.text
-            let rows = try self.features(of: exampleprompt, layers: layers)
+            var examplePrompt = prompt
+            examplePrompt.text = example.text
+            let rows = try self.features(of: examplePrompt, layers: layers)
             for feature in features {
                 let layerRows = rows[layers.firstIndex(of: feature.layer)!]
                 vectors[feature, default: []].append(feature.pooling.pool(layerRows))
