@@ -66,16 +66,21 @@ public struct ChatPromptFrame: Sendable, Equatable {
     /// template writes and no template operation on a message's content changes.
     static let placeholder = "\u{F8F0}kanso:request\u{F8F1}"
 
-    /// The system turn (when given), then the user turn `user` with the request's text where
-    /// `marker` is, then the assistant's turn opened for the answer.
-    public static func render(_ template: ChatTemplate, system: String?, user: String, marker: String = "{text}",
-                              bosToken: String, eosToken: String,
+    /// The system turn (when given), worked examples as pairs of a user and an assistant turn
+    /// (`shots`), then the user turn `user` with the request's text where `marker` is, then the
+    /// assistant's turn opened for the answer.
+    public static func render(_ template: ChatTemplate, system: String?, shots: [(user: String, assistant: String)] = [],
+                              user: String, marker: String = "{text}", bosToken: String, eosToken: String,
                               variables: [String: TemplateValue] = [:]) throws(ChatFrameError) -> ChatPromptFrame {
         guard let markerRange = user.firstRange(of: marker) else { throw .noMarker(marker) }
         var userTurn = user
         userTurn.replaceSubrange(markerRange, with: placeholder)
         var messages: [ChatMessage] = []
         if let system { messages.append(ChatMessage(role: "system", content: system)) }
+        for shot in shots {
+            messages.append(ChatMessage(role: "user", content: shot.user))
+            messages.append(ChatMessage(role: "assistant", content: shot.assistant))
+        }
         messages.append(ChatMessage(role: "user", content: userTurn))
         let rendered: String
         do {

@@ -97,8 +97,13 @@ public final class AgentService: Sendable {
     private func classifyOnce(_ manifest: AgentManifest, prompt: AgentPrompt, text: String) async throws -> ClassifyReply {
         let labels = manifest.labels ?? []
         let parameters = WorkerClassifyParameters(prefix: prompt.prefix, text: text, suffix: prompt.suffix, chat: prompt.chat,
-                                                  labels: labels, inputLimit: Self.inputLimit(manifest))
+                                                  labels: labels, inputLimit: Self.inputLimit(manifest),
+                                                  examples: manifest.examples.map { WorkerExample(text: $0.text, label: $0.answer) })
         let result = try await runSingle(manifest, .classify(parameters), WorkerClassifyReply.self)
+        if let answeredBy = result.answeredBy {
+            logger.debug("\(manifest.name): answered by \(answeredBy)\(result.head.map { " (head \($0))" } ?? "")",
+                         metadata: ["agent": .string(manifest.name)])
+        }
         let scores = zip(labels, result.probabilities).map { LabelScore(label: $0, probability: $1) }
         let best = scores.max { $0.probability < $1.probability } ?? LabelScore(label: "", probability: 0)
         return ClassifyReply(agent: manifest.name, label: best.label, confidence: best.probability, labels: scores,
@@ -161,7 +166,7 @@ public final class AgentService: Sendable {
         }
         switch entry.model {
         case .found(let path, _):
-            return (entry.manifest, path, entry.prompt ?? AgentPrompt(raw: entry.manifest.prompt))
+            return (entry.manifest, path, entry.prompt ?? AgentPrompt(raw: entry.manifest.prompt, shots: AgentPrompt.shots(entry.manifest)))
         case .missing(let searched):
             throw PoolError.modelUnavailable(model: entry.manifest.model, reason: "model file not found; searched: " + searched.joined(separator: ", "))
         }

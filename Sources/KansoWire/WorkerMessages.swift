@@ -20,6 +20,8 @@ public enum WorkerInterface {
     # The most tokens the request's text may have: longer text is refused as InvalidInput, or cut
     # from the front where truncate is set.
     type InputLimit (maxTokens: int, truncate: bool)
+    # A worked example of a classify agent: a text and its label.
+    type Example (text: string, label: string)
 
     # packedCacheDirectory: where packed weights and tokenizer tables are kept between loads
     # (none: built in memory). packedWeights and tokenizerTables say where this load's came
@@ -38,9 +40,14 @@ public enum WorkerInterface {
       text: string, done: bool, stopReason: ?string, promptTokens: int, reusedPromptTokens: int,
       generatedTokens: int, milliseconds: float
     )
-    method Classify(prefix: string, text: string, suffix: string, chat: ?bool, labels: []string, inputLimit: ?InputLimit) -> (
+    # examples: the agent's labelled texts; with them the worker answers from a head trained on
+    # the model's hidden states of the examples (cached in packedCacheDirectory), else from the
+    # label likelihoods calibrated by the prompt's content-free prior. answeredBy: "head" or
+    # "calibrated likelihoods"; head: where the head reads the model and where it came from.
+    method Classify(prefix: string, text: string, suffix: string, chat: ?bool, labels: []string, inputLimit: ?InputLimit,
+                    examples: ?[]Example) -> (
       logLikelihoods: []float, probabilities: []float, promptTokens: int, reusedPromptTokens: int,
-      milliseconds: float
+      milliseconds: float, answeredBy: ?string, head: ?string
     )
     method NextWords(prefix: string, text: string, suffix: ?string, chat: ?bool, count: int, inputLimit: ?InputLimit) -> (
       words: []Word, milliseconds: float
@@ -174,6 +181,16 @@ public struct WorkerGenerateReply: Codable, Sendable, Equatable {
     }
 }
 
+/// A classify agent's worked example as the worker trains its head on it.
+public struct WorkerExample: Codable, Sendable, Equatable {
+    public var text: String
+    public var label: String
+    public init(text: String, label: String) {
+        self.text = text
+        self.label = label
+    }
+}
+
 public struct WorkerClassifyParameters: Codable, Sendable {
     public var prefix: String
     public var text: String
@@ -181,13 +198,17 @@ public struct WorkerClassifyParameters: Codable, Sendable {
     public var chat: Bool?
     public var labels: [String]
     public var inputLimit: WorkerInputLimit?
-    public init(prefix: String, text: String, suffix: String, chat: Bool? = nil, labels: [String], inputLimit: WorkerInputLimit? = nil) {
+    /// The agent's labelled examples: the head's training data (nil or empty: no head).
+    public var examples: [WorkerExample]?
+    public init(prefix: String, text: String, suffix: String, chat: Bool? = nil, labels: [String], inputLimit: WorkerInputLimit? = nil,
+                examples: [WorkerExample]? = nil) {
         self.prefix = prefix
         self.text = text
         self.suffix = suffix
         self.chat = chat
         self.labels = labels
         self.inputLimit = inputLimit
+        self.examples = examples
     }
 }
 
@@ -199,12 +220,19 @@ public struct WorkerClassifyReply: Codable, Sendable {
     public var promptTokens: Int
     public var reusedPromptTokens: Int
     public var milliseconds: Double
-    public init(logLikelihoods: [Double], probabilities: [Double], promptTokens: Int, reusedPromptTokens: Int, milliseconds: Double) {
+    /// "head" (the examples' classifier head) or "calibrated likelihoods".
+    public var answeredBy: String?
+    /// The head: where it reads the model and whether it was trained now or read from the cache.
+    public var head: String?
+    public init(logLikelihoods: [Double], probabilities: [Double], promptTokens: Int, reusedPromptTokens: Int, milliseconds: Double,
+                answeredBy: String? = nil, head: String? = nil) {
         self.logLikelihoods = logLikelihoods
         self.probabilities = probabilities
         self.promptTokens = promptTokens
         self.reusedPromptTokens = reusedPromptTokens
         self.milliseconds = milliseconds
+        self.answeredBy = answeredBy
+        self.head = head
     }
 }
 

@@ -20,6 +20,8 @@ final class WorkerService: @unchecked Sendable {  // jobs run on one thread; `ca
     /// loaded model's vocabulary, built on first use.
     private var grammars: [String: SchemaGrammar] = [:]
     private var masker: TokenMasker?
+    /// Classify agents' heads and calibrations for the loaded model.
+    private var classifier: AgentClassifier?
     private let lock = Lock()
     /// Per lane (WorkerLane.rawValue): its job was asked to stop.
     private var cancelled = WorkerLane.allCases.map { _ in false }
@@ -94,6 +96,7 @@ final class WorkerService: @unchecked Sendable {  // jobs run on one thread; `ca
                                   cacheType: cacheType, packedCache: cache)
             self.model = model
             self.prefixes = PrefixCacheStore(model: model)
+            classifier = AgentClassifier(model: model, prefixes: prefixes!, cache: cache, modelPath: parameters.path)
             loadedPath = parameters.path
             reportPackedCache(of: model, path: parameters.path)
             let parameterCount = file.tensors.reduce(0) { $0 + $1.elementCount }
@@ -169,10 +172,8 @@ final class WorkerService: @unchecked Sendable {  // jobs run on one thread; `ca
         let (model, prefixes) = try loadedModel()
         let started = ContinuousClock.now
         let prompt = PromptText(prefix: parameters.prefix, text: try limited(parameters.text, parameters.inputLimit, model: model), suffix: parameters.suffix, chat: parameters.chat ?? false)
-        let outcome = try LabelScorer(model: model, prefixes: prefixes).score(prompt: prompt, labels: parameters.labels)
-        return WorkerClassifyReply(logLikelihoods: outcome.logLikelihoods, probabilities: outcome.probabilities,
-                                   promptTokens: outcome.promptTokens, reusedPromptTokens: outcome.reusedPromptTokens,
-                                   milliseconds: Self.milliseconds(since: started))
+        let classifier = self.classifier ?? AgentClassifier(model: model, prefixes: prefixes, cache: nil, modelPath: loadedPath ?? "")
+        return try classifier.classify(prompt: prompt, labels: parameters.labels, examples: parameters.examples ?? [], started: started)
     }
 
     private func nextWords(_ parameters: WorkerNextWordsParameters) throws -> WorkerNextWordsReply {
@@ -195,8 +196,8 @@ final class WorkerService: @unchecked Sendable {  // jobs run on one thread; `ca
         }
         let (cache, reused) = try prefixes.workingCache(prefix: prompt.prefixSegment, tokens: tokens, capacity: capacity)
         if let schema = parameters.schema {
-            try extract(schema: schema, parameters: parameters, model: model, tokens: tokens, cache: cache, reused: reused,
-                        started: started, lane: lane, reply: reply)
+            try extract(schema: schema, sourceText: prompt.text, parameters: parameters, model: model, tokens: tokens, cache: cache,
+                        reused: reused, started: started, lane: lane, reply: reply)
             return
         }
         var generator = Generator(model: model, sampler: SamplerChain(settings: Self.settings(parameters.sampling)),
@@ -232,8 +233,9 @@ final class WorkerService: @unchecked Sendable {  // jobs run on one thread; `ca
     }
 
     /// Extraction: decoding under the schema's grammar, so the text always parses and validates.
-    private func extract(schema: JSONValue, parameters: WorkerGenerateParameters, model: Model, tokens: [Int32], cache: KVCache,
-                         reused: Int, started: ContinuousClock.Instant, lane: WorkerLane, reply: ([UInt8]) -> Void) throws {
+    private func extract(schema: JSONValue, sourceText: String, parameters: WorkerGenerateParameters, model: Model, tokens: [Int32],
+                         cache: KVCache, reused: Int, started: ContinuousClock.Instant, lane: WorkerLane,
+                         reply: ([UInt8]) -> Void) throws {
         let schemaText = schema.compactJSON
         let grammar: SchemaGrammar
         if let compiled = grammars[schemaText] {
@@ -246,9 +248,11 @@ final class WorkerService: @unchecked Sendable {  // jobs run on one thread; `ca
             }
             grammars[schemaText] = grammar
         }
+        // Fields copied from the text (x-kanso-from-text) may spell only spans of this request's text.
+        let bound = grammar.needsSourceText ? grammar.bound(toText: sourceText) : grammar
         let masker = self.masker ?? TokenMasker(tokenizer: model.tokenizer)
         self.masker = masker
-        var decoder = ConstrainedDecoder(model: model, grammar: grammar, masker: masker,
+        var decoder = ConstrainedDecoder(model: model, grammar: bound, masker: masker,
                                          sampler: SamplerChain(settings: Self.settings(parameters.sampling)),
                                          maximumTokens: max(1, parameters.maxTokens))
         let result: ConstrainedResult

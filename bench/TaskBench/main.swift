@@ -4,7 +4,8 @@
 // form, layer and pooling, chosen by cross-validation on the agent's examples), and by their
 // blend; extraction under the contact schema with and without the copy constraint. Choices are
 // made on the examples files; the benchmark files confirm them (bench/tasks/README.md). Prints
-// Markdown tables; figures and the chosen configuration are in bench/README.md "Specialists".
+// Markdown tables. The shipped agents measured through the daemon: bench/README.md, "Specialists
+// through the daemon" (tasks_through_daemon.py).
 //
 // Run: swift build -c release --product kanso-bench-tasks
 //      .build/release/kanso-bench-tasks --threads 2                 (both real models, both tasks)
@@ -99,13 +100,13 @@ func run(_ options: TaskBenchOptions) throws {
         let name = String(path.split(separator: "/").last ?? "")
         let model = try Model(path: path, threads: options.threads, contextLength: 4096)
         if options.tasks.contains("classify") {
-            let examples = try TaskData.classifyItems(options.classifyExamples ?? data + "/ticket-triage.examples.jsonl", labels: labels)
+            let examples = try TaskData.classifyItems(options.classifyExamples ?? "agents/ticket-triage.examples.jsonl", labels: labels)
             let benchmark = try TaskData.classifyItems(options.classifyBenchmark ?? data + "/ticket-triage.benchmark.jsonl", labels: labels)
             chosen.append((name, try ClassifyBench(runner: ClassifyRunner(model: model, labels: labels), modelName: name,
                                                    examples: examples, benchmark: benchmark, options: options.classify).run()))
         }
         if options.tasks.contains("extract") {
-            let examples = try TaskData.extractItems(options.extractExamples ?? data + "/contact-extract.examples.jsonl")
+            let examples = try TaskData.extractItems(options.extractExamples ?? "agents/contact-extract.examples.jsonl")
             let benchmark = try TaskData.extractItems(options.extractBenchmark ?? data + "/contact-extract.benchmark.jsonl")
             try ExtractBench(model: model, modelName: name, examples: examples, benchmark: benchmark, options: options.extract).run()
         }

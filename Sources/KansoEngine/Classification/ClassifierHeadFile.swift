@@ -103,7 +103,13 @@ extension PackedWeightCache {
 
     /// The head stored for `key`, or nil when there is none or the file is stale or damaged.
     public func readHead(key: String) -> ClassifierHead? {
-        let path = headFilePath(key: key)
+        readHead(fileKey: key, storedKeys: [key])?.head
+    }
+
+    /// The head in `fileKey`'s file stored under one of `storedKeys` (a key that also names what
+    /// the training chose, such as the feature the head reads), and that key.
+    public func readHead(fileKey: String, storedKeys: [String]) -> (head: ClassifierHead, key: String)? {
+        let path = headFilePath(key: fileKey)
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { return nil }
         defer { close(descriptor) }
@@ -111,14 +117,22 @@ extension PackedWeightCache {
         guard fstat(descriptor, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG, status.st_size < 1 << 28 else { return nil }
         var bytes = [UInt8](repeating: 0, count: Int(status.st_size))
         guard bytes.withUnsafeMutableBytes({ TokenizerCacheFile.readAll(descriptor, into: $0, at: 0) }) else { return nil }
-        return try? ClassifierHead(decoding: bytes, key: key)
+        for key in storedKeys {
+            if let head = try? ClassifierHead(decoding: bytes, key: key) { return (head, key) }
+        }
+        return nil
     }
 
     /// Stores `head` for `key`, whole or not at all (a temporary file renamed into place).
     public func writeHead(_ head: ClassifierHead, key: String) throws {
-        let bytes = head.encoded(key: key)
+        try writeHead(head, fileKey: key, storedKey: key)
+    }
+
+    /// Stores `head` in `fileKey`'s file under `storedKey`.
+    public func writeHead(_ head: ClassifierHead, fileKey: String, storedKey: String) throws {
+        let bytes = head.encoded(key: storedKey)
         try bytes.withUnsafeBytes { buffer in
-            try write(path: headFilePath(key: key), header: [], offsets: [0], fileBytes: bytes.count, matrices: [buffer])
+            try write(path: headFilePath(key: fileKey), header: [], offsets: [0], fileBytes: bytes.count, matrices: [buffer])
         }
     }
 }

@@ -53,7 +53,7 @@ public struct AgentCatalog: Sendable {
                 var prompt: AgentPrompt?
                 switch model {
                 case .found(let modelPath, _): prompt = try AgentPrompt.resolve(manifest, modelPath: modelPath)
-                case .missing: prompt = manifest.template == .raw ? AgentPrompt(raw: manifest.prompt) : nil
+                case .missing: prompt = manifest.template == .raw ? AgentPrompt(raw: manifest.prompt, shots: AgentPrompt.shots(manifest)) : nil
                 }
                 entries.append(Entry(manifest: manifest, model: model, prompt: prompt))
             } catch {

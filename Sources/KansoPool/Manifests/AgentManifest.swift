@@ -62,6 +62,11 @@ public struct AgentManifest: Sendable, Equatable {
     public var sampling: Sampling
     /// The file this manifest was read from.
     public var manifestPath: String
+    /// Worked examples (`examples` or `examples_file`): the first `shots` are turns of the prompt;
+    /// a classify agent's also train its head.
+    public var examples: [AgentExample] = []
+    /// How many examples, from the first, the prompt shows as turns.
+    public var shots: Int = 0
 
     /// The folder relative model paths and schema files are found in.
     public var directory: String { FilePath(manifestPath).removingLastComponent().string }

@@ -31,6 +31,27 @@ public struct AgentPrompt: Sendable, Equatable {
         chat = false
     }
 
+    /// A raw prompt with worked examples before the line where `{text}` is: the text above that
+    /// line (an instruction) stays first and once; each example is that line and what follows it
+    /// with the example's text at `{text}`, its answer after (a space between unless the prompt
+    /// ends in white space or the answer begins with it), and a blank line.
+    public init(raw template: String, shots: [(user: String, assistant: String)]) {
+        self.init(raw: template)
+        guard !shots.isEmpty else { return }
+        let lineStart = prefix.lastIndex(of: "\n").map { prefix.index(after: $0) } ?? prefix.startIndex
+        let header = String(prefix[..<lineStart]), lead = String(prefix[lineStart...])
+        let endsInSpace = suffix.last?.isWhitespace ?? false
+        prefix = header + shots.map { shot in
+            let separator = endsInSpace || (shot.assistant.first?.isWhitespace ?? false) ? "" : " "
+            return lead + shot.user + suffix + separator + shot.assistant + "\n\n"
+        }.joined() + lead
+    }
+
+    /// The manifest's first `shots` examples as (the user's text, the answer) pairs.
+    static func shots(_ manifest: AgentManifest) -> [(user: String, assistant: String)] {
+        manifest.examples.prefix(manifest.shots).map { ($0.text, $0.answer) }
+    }
+
     /// Variables every chat template is rendered with beyond the conversation: Kanso's jobs want
     /// the answer itself, so models that can think first (Qwen3) are asked not to.
     static let chatVariables: [String: TemplateValue] = ["enable_thinking": false]
@@ -38,7 +59,7 @@ public struct AgentPrompt: Sendable, Equatable {
     /// The agent's prompt for its model at `modelPath`; a chat template that is missing, outside
     /// the Jinja subset, or refuses the conversation is a problem with the manifest's `template`.
     static func resolve(_ manifest: AgentManifest, modelPath: String) throws(ManifestProblem) -> AgentPrompt {
-        guard manifest.template == .chat else { return AgentPrompt(raw: manifest.prompt) }
+        guard manifest.template == .chat else { return AgentPrompt(raw: manifest.prompt, shots: shots(manifest)) }
         func problem(_ message: String) -> ManifestProblem {
             ManifestProblem(file: manifest.manifestPath, key: "template", message: message)
         }
@@ -65,7 +86,8 @@ public struct AgentPrompt: Sendable, Equatable {
             return tokens[id]
         }
         do {
-            let frame = try ChatPromptFrame.render(template, system: manifest.system, user: manifest.prompt,
+            let shots = shots(manifest).map { (user: manifest.prompt.replacing("{text}", with: $0.user, maxReplacements: 1), assistant: $0.assistant) }
+            let frame = try ChatPromptFrame.render(template, system: manifest.system, shots: shots, user: manifest.prompt,
                                                    bosToken: tokenText("tokenizer.ggml.bos_token_id"),
                                                    eosToken: tokenText("tokenizer.ggml.eos_token_id"), variables: chatVariables)
             return AgentPrompt(prefix: frame.prefix, suffix: frame.suffix, chat: true)

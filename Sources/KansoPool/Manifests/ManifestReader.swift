@@ -31,6 +31,9 @@ public struct ManifestReader: Sendable {
         "truncate": "a boolean",
         "kv_cache": "one of f16, q8_0, f32",
         "sampling": "a table of temperature, top_k, top_p, min_p, repeat_penalty, seed",
+        "examples": "a list of worked examples: { text, label } (classify), { text, value = {...} } (extract), { text, continuation } (predict)",
+        "examples_file": "a JSON Lines file of worked examples beside the manifest",
+        "shots": "how many of the examples become turns of the prompt: 0 or a positive integer",
     ]
     static let samplingKeys: Set<String> = ["temperature", "top_k", "top_p", "min_p", "repeat_penalty", "seed"]
 
@@ -161,13 +164,18 @@ public struct ManifestReader: Sendable {
             kvCache = type
         }
         let sampling = try readSampling(fields)
+        let examples = try AgentExamplesReader.read(fields, task: task, labels: labels, manifestPath: path)
+        let shots = try fields.optionalInt("shots")
+        if let shots, !(0...examples.count).contains(shots) {
+            throw fields.problem("shots", "expected 0 to \(examples.count) (the number of examples), got \(shots)")
+        }
 
         return AgentManifest(name: name, task: task, model: model, prompt: prompt, template: style, system: system,
                              description: try fields.optionalString("description"), priority: priority,
                              keepAlive: keepAlive, labels: labels, schema: schema, escalateBelow: escalateBelow,
                              escalateTo: escalateTo, maxTokens: maxTokens, stop: stop, contextLength: contextLength,
                              maxInputTokens: maxInputTokens, truncate: truncate, kvCache: kvCache, sampling: sampling,
-                             manifestPath: path)
+                             manifestPath: path, examples: examples, shots: shots ?? examples.count)
     }
 
     /// Each field within `ManifestLimits`, before anything quotes or stores it.

@@ -33,7 +33,7 @@ public struct AgentDemand: Sendable, Equatable {
     /// `prompt` is the agent's settled prompt (a chat template's rendering with `template =
     /// "chat"`); nil reads the manifest's prompt as raw text.
     public init(_ manifest: AgentManifest, prompt: AgentPrompt? = nil) {
-        let template = prompt ?? AgentPrompt(raw: manifest.prompt)
+        let template = prompt ?? AgentPrompt(raw: manifest.prompt, shots: AgentPrompt.shots(manifest))
         let prefix = template.prefix.utf8.count + Self.specialTokens
         let prompt = prefix + template.suffix.utf8.count + Self.maxInputTokens(manifest)
         var forks = 0, output: Int
