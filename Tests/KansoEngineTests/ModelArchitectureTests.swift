@@ -61,16 +61,20 @@ import KansoGGUF
         let fork = try model.makeCache()
         try fork.copyPrefix(from: cache, length: 4)
         var batched: [[Float]] = []
+        // An f16 cache rounds each key and value once (a relative 2^-11, about 5e-4); paths that
+        // sum the same rounded values in another order (whole prompt, single steps, batches under
+        // the SIMD kernels) may differ by a fraction of that, f32 caches by float rounding alone.
+        let tolerance: Float = type == .f16 ? 5e-4 : 1e-4
         for token in Self.tokens.suffix(from: 4) {
             let rows = try model.decode(batch: [(other, token), (fork, token)])
             batched.append(rows[1])
         }
         for i in Self.tokens.indices {
             let difference = zip(whole[i], single[i]).map { abs($0 - $1) }.max()!
-            #expect(difference < 1e-4, "\(spec.architecture) single step \(i): \(difference)")
+            #expect(difference < tolerance, "\(spec.architecture) single step \(i): \(difference)")
             if i >= 4 {
                 let batchDifference = zip(whole[i], batched[i - 4]).map { abs($0 - $1) }.max()!
-                #expect(batchDifference < 1e-4, "\(spec.architecture) batched \(i): \(batchDifference)")
+                #expect(batchDifference < tolerance, "\(spec.architecture) batched \(i): \(batchDifference)")
             }
         }
     }

@@ -17,8 +17,13 @@ final class DaemonHarness {
     private var stderrEnded = false
     private let stderrLock = NSLock()
 
-    /// The folder holding the built products (`kansod`, `kansoctl`): the test bundle's own.
+    /// The folder holding the built products (`kansod`, `kansoctl`): `KANSO_PRODUCTS` when set
+    /// (scripts/test.sh points it at a release build, so that tests on real models run at the
+    /// speed a user meets), else the test bundle's own.
     static let productsDirectory: URL = {
+        if let products = ProcessInfo.processInfo.environment["KANSO_PRODUCTS"], !products.isEmpty {
+            return URL(fileURLWithPath: products)
+        }
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         var folder = executable.deletingLastPathComponent()
         // The test binary sits inside Name.xctest/ on some layouts.
