@@ -24,9 +24,9 @@ public enum AVX512Kernels: X86KernelSet {
     /// The packing of Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL, Q4_K, Q5_K and IQ4_XS into row groups (X86/PackedRowGroupsPacking.swift).
     public static let pack: PackKernel = packRowGroups
     /// Packed Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 and IQ4_NL, one vector at a time (X86/PackedGroupMultiplyAVX2.swift,
-    /// with VNNI). Sixteen rows a register, two groups side by side, measured slower on a Zen 4
-    /// (1 thread, 135M Q4_1, CPU time: 126-129 against 148-154 tokens/s), which splits 512-bit
-    /// instructions in two 256-bit halves and pays for joining the groups' halves.
+    /// with VNNI). Sixteen rows a register, two groups side by side, measured slower on a CPU that
+    /// splits 512-bit instructions in two 256-bit halves and pays for joining the groups' halves
+    /// (figures in bench/README.md, "Figures behind choices in the code").
     public static func packedGroups(_ type: GGMLType) -> MatrixKernel { packedGroupKernels(type).vector }
     /// Packed Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 and IQ4_NL, several vectors sixteen rows a register (PackedGroupMultiplyAVX512.swift).
     public static func packedGroupsBatch(_ type: GGMLType) -> MatrixKernel { packedGroupBatchWideKernel(type) }

@@ -3,7 +3,8 @@
 // `vdpbf16ps` multiplies 32 weights by 32 values of x and adds the pairs into sixteen float
 // lanes, two rows and four vectors a tile: 32 multiply-adds an instruction, against 8 for the
 // float rows' convert-and-`vfmadd` (X86/FloatRowMultiplySIMD.swift), which llama.cpp's BF16 path
-// outran fourfold on a Zen 4. x rounded to bfloat16 carries a relative error of up to 2^-9 per
+// outran several times over on an AVX-512 CPU (figures in bench/README.md, "Figures behind
+// choices in the code"). x rounded to bfloat16 carries a relative error of up to 2^-9 per
 // element, as llama.cpp's does. Columns past the last whole 32 are summed in float, with x as
 // it is. The instructions are C intrinsics Swift cannot import (CKernelSupport/bfloat16_dot.h).
 // In the AVX-512 module, which is compiled with AVX-512 BF16 for this file alone.

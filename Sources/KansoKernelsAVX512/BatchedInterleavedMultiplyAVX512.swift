@@ -12,8 +12,8 @@
 // Unsigned values (Q4_0 and Q5_0 with their zero point moved into the min, Q4_1, Q5_1) go in as
 // they are; Q8_0's signed ones with the sign bit flipped (w + 128), the block's 128·Σq_x taken back
 // out of each lane in int32. The per-row kernel this replaces (two rows × four vectors) converted
-// and scaled every sixteen lanes of each row with each vector: 135M Q4_K_M (70% of it Q5_0), on a
-// Zen 4, alternated: pp128 at 1 thread 467 -> 677-694 t/s, at 2 threads 865-868 -> 1269-1273.
+// and scaled every sixteen lanes of each row with each vector, and measured much slower on files
+// mostly in these types (figures in bench/README.md, "Figures behind choices in the code").
 // Tile: sixteen rows × four vectors.
 // In the AVX-512 module (KansoKernelsAVX512: F, BW, VL, DQ and VNNI), chosen on CPUs that have them.
 

@@ -11,10 +11,10 @@
 //
 // Each group's int32 sums are scaled with `vpmulld` (|main| ≤ 256 · 63 · 127 · 128 < 2^31). The
 // AVX2 kernel's int16 sums, with `vpmaddubsw`, their adds and a `vpdpwssd` per unit of steps,
-// took more instructions, but these matrices are a small part of the files measured: 1B and 135M
-// Q4_K_M (their Q6_K matrices come here) pp128 at 2 threads, on a Zen 4, alternated, stayed
-// within the noise (229/229 -> 235/222 and 1284/1223 -> 1294/1296 t/s); this kernel (with its
-// rows' unpacking) was 6% of the 1B Q4_K_M benchmark's profile.
+// took more instructions, but these matrices (the Q6_K ones of Q4_K_M files) are a small part of
+// the files measured, and prompt batches stayed within the noise; this kernel, with its rows'
+// unpacking, is a small share of a Q4_K_M profile (figures in bench/README.md, "Figures behind
+// choices in the code").
 // Tile: sixteen rows × four vectors. In the AVX-512 module (KansoKernelsAVX512).
 
 #if arch(x86_64)

@@ -9,10 +9,9 @@
 // sign transfer of the AVX2 tiles (`vpabsb` and a masked negate of x per vector, as AVX-512 has
 // no `vpsignb`). The 4- and 5-bit values are unsigned already (a fifth bit adds 16 under a mask
 // register, `vpaddb` masked; IQ4_NL's nibbles look up their values + 128), and sum in int32
-// straight away. 1B, 2
-// threads, on a Zen 4, alternated with the sign transfer and the int16 sums of before: pp128
-// Q8_0 176 -> 232 t/s, Q4_0 184 -> 230; the 12-token prompt of the time to first token (Q8_0)
-// 81 -> 71 ms.
+// straight away. Both measured faster than the sign transfer and the int16 sums of before, on
+// prompt batches and on the short prompt of the time to first token (figures in
+// bench/README.md, "Figures behind choices in the code").
 // In the AVX-512 module (KansoKernelsAVX512: F, BW, VL, DQ and VNNI), chosen on CPUs that have them.
 
 #if arch(x86_64)

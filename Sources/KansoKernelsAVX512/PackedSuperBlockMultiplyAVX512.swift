@@ -3,16 +3,15 @@
 // nibbles (Q5_K's fifth bits or'ed in as 16): the arithmetic of the one-vector kernel (PackedSuperBlockMultiplyAVX2.swift) sixteen
 // rows wide, groups g and g + 1 side by side (g in the low 256 bits, g + 1 in the high), four
 // vectors per tile. The rows are not copied back, unpacked and interleaved first, as the
-// super-block batch kernel (BatchedSuperBlockMultiplyAVX512.swift) needs: on 1B Q4_K_M at 2
-// threads that filling took as long as the multiplying. Per super-block s, chunk c (sub-blocks 2c
-// and 2c + 1) and vector v:
+// super-block batch kernel (BatchedSuperBlockMultiplyAVX512.swift) needs: that filling measured
+// as long as the multiplying. Per super-block s, chunk c (sub-blocks 2c and 2c + 1) and vector v:
 //   low/high = Σ_8 steps vpdpbusd(nibbles, 4 bytes of x broadcast)      int32, ≤ 60,960
 //   main    += low · scale_2c + high · scale_2c+1 (vpmulld)                int32 lane j = row j
 //   mins     = Σ_t vpdpwssd([m_t] ×2, [Σx of the two 16s of sub-block t])
 //   acc     += float(main) · d_j·d_x − float(mins) · dmin_j·d_x
 // Summing each chunk in int32 with `vpdpbusd` and scaling it with `vpmulld` takes half the
-// instructions of int16 `vpmaddubsw` sums, their adds and `vpdpwssd` (1B Q4_K_M, 2 threads, on a
-// Zen 4, alternated: pp128 192 -> 216-223 t/s).
+// instructions of int16 `vpmaddubsw` sums, their adds and `vpdpwssd`, and measured faster on
+// prompt batches (figures in bench/README.md, "Figures behind choices in the code").
 // In the AVX-512 module (KansoKernelsAVX512: F, BW, VL, DQ and VNNI), chosen on CPUs that have them.
 
 #if arch(x86_64)

@@ -38,11 +38,10 @@ func packedGroupKernels(_ type: GGMLType) -> (vector: MatrixKernel, batch: Matri
 
 /// y[v · outputStride + r] for the rows in `rows`, each vector of `x` on its own. Each step
 /// broadcasts its four bytes of x from the vector (`vpbroadcastd` from memory). An x widened
-/// eightfold once per matrix and loaded ready at each step measured 2-5% faster (1B Q4_K_M) on
-/// the AVX2 machine it was written on, and much slower on an AVX-512 Zen 4 with 32 KiB of L1d,
-/// where it reads 64 bytes per 32 of weights from up to 64 KiB (n_ff = 8192): 1B generation,
-/// alternated runs, 1 thread Q8_0 13.1-13.5 -> 18.3-20.4 t/s, Q4_0 21.3-22.0 -> 30.7-31.7;
-/// 2 threads Q8_0 20.9-25.9 -> 24.9-38.6, Q4_0 40.1-40.4 -> 56.6-56.7.
+/// eightfold once per matrix and loaded ready at each step measured slightly faster on an AVX2
+/// CPU, and much slower on CPUs with 32 KiB of L1d, where it reads 64 bytes per 32 of weights
+/// from up to 64 KiB (n_ff = 8192); figures in bench/README.md, "Figures behind choices in the
+/// code".
 @inline(__always)
 private func multiplyPackedVectors(_ matrix: MatrixOperand, _ x: UnsafePointer<Float>, _ n: Int,
                                    _ y: UnsafeMutablePointer<Float>, _ outputStride: Int, _ rows: Range<Int>,

@@ -11,7 +11,8 @@
 //   the mins give Σ_sub m · Σx per row the same way, and per super-block one convert and one
 //   multiply-add each by [d of the eight rows] · d_x and [dmin] · d_x finish it.
 // Per 32 weights of a row that is about 3.5 vector instructions against the per-row dot's 5.5
-// (KQuantDotSIMD.swift), and half the `vpmaddubsw`/`vpmaddwd`, which share one port on Zen 1.
+// (KQuantDotSIMD.swift), and half the `vpmaddubsw`/`vpmaddwd`, which share one port on some
+// AVX2-only CPUs (bench/README.md, "Figures behind choices in the code").
 // Q5_K adds each value's fifth bit (bit 2c or 2c + 1 of its qh byte, interleaved as the nibbles)
 // as 16, and widens its int16 sums after four steps instead of eight (4 · 2 · 31 · 127 = 31,496).
 // Prompt batches (several vectors) read the same groups, four vectors a tile
@@ -155,8 +156,8 @@ private func laneByteToWords(_ t: Int) -> __m256i {
 /// four bytes of x from the vector itself (`vpbroadcastd` from memory), and the prefetches are
 /// spread over the super-block, four lines before each chunk, instead of all eighteen at its
 /// start, with an x widened eightfold beforehand (64 KiB for n_ff = 8192 columns, more than L1,
-/// read twice per weight byte): 1B Q4_K_M generation on an AVX-512 Zen 4, alternated runs,
-/// 1 thread 18.7-20.2 -> 25.0-27.2 t/s, 2 threads 26-29 -> 34-42 (each change alone gave little).
+/// read twice per weight byte): together much faster on CPUs with 32 KiB of L1d, though each
+/// change alone gave little (figures in bench/README.md, "Figures behind choices in the code").
 @inline(__always)
 private func packedQ4_KGroup(_ w: PackedRowGroups, _ g: Int, _ x: SuperBlockActivation, fiveBits: Bool) -> __m256 {
     let lowNibbles = _mm256_set1_epi8(0x0F), one = _mm256_set1_epi8(1)

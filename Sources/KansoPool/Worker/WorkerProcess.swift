@@ -41,7 +41,7 @@ final class WorkerProcess: PoolWorker, @unchecked Sendable {  // `exit` guarded 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
-        // The supervisor ignores SIGHUP/SIGTERM/SIGINT/SIGPIPE (it handles them itself); ignored
+        // The supervisor ignores SIGHUP, SIGTERM, SIGINT and SIGPIPE (it handles them itself); ignored
         // dispositions survive exec, so the worker gets the defaults back, and an empty mask.
         var defaults = sigset_t()
         sigemptyset(&defaults)
