@@ -139,8 +139,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .target(name: "KansoWire"),
-        .target(name: "KansoEngine", dependencies: ["KansoGGUF", "KansoConcurrency", "CKernelSupport"] + kernelTargetNames,
+        .target(name: "KansoWire", dependencies: ["KansoJSON"]),
+        .target(name: "KansoEngine", dependencies: ["KansoGGUF", "KansoJSON", "KansoConcurrency", "CKernelSupport"] + kernelTargetNames,
                 swiftSettings: engineSettings),
         .target(name: "KansoKernelCore", dependencies: ["KansoGGUF"], swiftSettings: engineSettings),
         .target(name: "KansoKernelsPortable", dependencies: ["KansoKernelCore", "KansoGGUF"], swiftSettings: engineSettings),
@@ -155,6 +155,9 @@ let package = Package(
         // The TOML 1.0 parser of the agent manifests: a leaf, so that its fuzzer (Fuzz/) builds
         // without the pool.
         .target(name: "KansoTOML"),
+        // The one JSON text parser (strict RFC 8259): messages (KansoWire) and schemas and
+        // constrained output (the engine) build their own values from it.
+        .target(name: "KansoJSON"),
         .target(name: "CKernelSupport"),
     ] + x86KernelTargets + [
         .systemLibrary(
@@ -179,9 +182,9 @@ let package = Package(
         .target(name: "KansoPoolTestKit", dependencies: [
             "KansoPool", "KansoWire", "KansoConcurrency", .product(name: "Logging", package: "swift-log"),
         ], path: "Tests/KansoPoolTestKit"),
-        .testTarget(name: "KansoEngineTests", dependencies: ["KansoEngine", "KansoGGUF", "KansoConcurrency", "KansoTestSupport"] + kernelTargetNames,
+        .testTarget(name: "KansoEngineTests", dependencies: ["KansoEngine", "KansoGGUF", "KansoJSON", "KansoConcurrency", "KansoTestSupport"] + kernelTargetNames,
                     exclude: ["Fixtures"]),
-        .testTarget(name: "KansoWireTests", dependencies: ["KansoWire", "KansoTestSupport"]),
+        .testTarget(name: "KansoWireTests", dependencies: ["KansoWire", "KansoJSON", "KansoTestSupport"]),
         .testTarget(name: "KansoChatTemplateTests", dependencies: ["KansoChatTemplate", "KansoTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "KansoSystemdTests", dependencies: ["KansoSystemd", "KansoTestSupport"]),
         .testTarget(name: "KansoWorkerTests", dependencies: ["KansoWorker"]),

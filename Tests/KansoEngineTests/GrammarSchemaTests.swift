@@ -1,5 +1,6 @@
 // Schema compilation errors (typed, naming the JSON pointer), the JSON parser and the validator.
 
+import KansoJSON
 import Testing
 @testable import KansoEngine
 
@@ -51,9 +52,9 @@ struct GrammarSchemaTests {
         #expect(value["a"] == .array([.bool(true), .null, .string("xé😀")]))
         #expect(value["c"]?.numberValue == -50)
         for bad in [#"{"a":1,"a":2}"#, "[1,]", "01", #""\ud800""#, "\"a\u{01}\"", "[1] x", "", #"{"a" 1}"#, "1."] {
-            #expect(throws: SchemaJSONParseError.self) { try SchemaJSONValue(parsing: bad) }
+            #expect(throws: JSONParseError.self) { try SchemaJSONValue(parsing: bad) }
         }
-        #expect(throws: SchemaJSONParseError.self) { try SchemaJSONValue(parsing: [0x22, 0xC3, 0x28, 0x22]) }
+        #expect(throws: JSONParseError.self) { try SchemaJSONValue(parsing: [0x22, 0xC3, 0x28, 0x22]) }
     }
 
     @Test func compactTextRoundTrips() throws {

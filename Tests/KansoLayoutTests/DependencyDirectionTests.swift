@@ -22,7 +22,7 @@ struct DependencyDirectionTests {
         ["KansoEngine"],
         ["KansoKernelsAVX512", "KansoKernelsAVX2", "KansoKernelsPortable"],
         ["KansoKernelCore"],
-        ["KansoChatTemplate", "KansoTOML", "KansoGGUF", "KansoConcurrency", "CKernelSupport", "CSystemd"],
+        ["KansoChatTemplate", "KansoTOML", "KansoJSON", "KansoGGUF", "KansoConcurrency", "CKernelSupport", "CSystemd"],
     ]
     static let leaves = Set(layers.last!)
     static let layerOf: [String: Int] = Dictionary(uniqueKeysWithValues: layers.enumerated().flatMap { index, names in

@@ -1,4 +1,5 @@
 import Foundation
+import KansoJSON
 import KansoWire
 import Testing
 

@@ -1,11 +1,12 @@
 import Glibc
+import KansoJSON
 
 // Why a JSON Schema could not be compiled into a grammar. Every case names the JSON pointer
 // (RFC 6901) of the offending keyword or subschema, "" being the schema's root.
 
 public enum GrammarError: Error, Equatable, CustomStringConvertible {
     /// The schema text is not JSON.
-    case invalidSchemaText(SchemaJSONParseError)
+    case invalidSchemaText(JSONParseError)
     /// A keyword outside the supported subset (`pattern`, `format`, `$ref`, ...).
     case unsupportedKeyword(pointer: String, keyword: String)
     /// A supported keyword with a value of the wrong kind or out of range.

@@ -87,7 +87,7 @@ public final class SchemaGrammar: Sendable {
         let schema: SchemaJSONValue
         do {
             schema = try SchemaJSONValue(parsing: schemaText)
-        } catch let error as SchemaJSONParseError {
+        } catch {
             throw GrammarError.invalidSchemaText(error)
         }
         try self.init(schema: schema, options: options)

@@ -1,7 +1,9 @@
+import KansoJSON
+
 // The engine's own JSON value, for schemas and for checking constrained output. Objects keep their
 // members in document order (a schema's `properties` order is the order the grammar emits), and
 // numbers keep their text so enum/const literals are emitted exactly as the schema wrote them.
-// KansoEngine imports nothing of the project, so this is separate from KansoWire's JSON type.
+// The text is read by KansoJSON's parser, the one KansoWire's messages use.
 
 public enum SchemaJSONValue: Sendable, Hashable, CustomStringConvertible {
     case null
@@ -122,13 +124,40 @@ public enum SchemaJSONValue: Sendable, Hashable, CustomStringConvertible {
         bytes.append(UInt8(ascii: "\""))
     }
 
+    /// Deepest nesting of arrays and objects accepted in schema text and in checked output.
+    public static let maximumDepth = 256
+
     /// Parses JSON text (RFC 8259, one value, surrounding whitespace allowed).
-    public init(parsing text: String) throws {
-        self = try SchemaJSONParser.parse(Array(text.utf8))
+    public init(parsing text: String) throws(JSONParseError) {
+        self = try JSONParser<SchemaJSONBuilder>.parse(Array(text.utf8), maximumDepth: Self.maximumDepth)
     }
 
     /// Parses JSON bytes (RFC 8259, one value, surrounding whitespace allowed).
-    public init(parsing bytes: [UInt8]) throws {
-        self = try SchemaJSONParser.parse(bytes)
+    public init(parsing bytes: [UInt8]) throws(JSONParseError) {
+        self = try JSONParser<SchemaJSONBuilder>.parse(bytes, maximumDepth: Self.maximumDepth)
     }
+}
+
+/// Schemas' JSON: members in document order, a repeated member name refused, numbers as written.
+enum SchemaJSONBuilder: JSONValueBuilder {
+    /// An object's members so far, and their names for the duplicate check.
+    struct Members {
+        var list: [(key: String, value: SchemaJSONValue)] = []
+        var names: Set<String> = []
+    }
+
+    static var null: SchemaJSONValue { .null }
+    static func bool(_ value: Bool) -> SchemaJSONValue { .bool(value) }
+    static func number(_ text: String, isInteger: Bool) -> SchemaJSONValue? { .number(text) }
+    static func string(_ text: String) -> SchemaJSONValue { .string(text) }
+    static func array(_ items: [SchemaJSONValue]) -> SchemaJSONValue { .array(items) }
+    static func emptyMembers() -> Members { Members() }
+
+    static func add(_ key: String, _ value: SchemaJSONValue, to members: inout Members) -> Bool {
+        guard members.names.insert(key).inserted else { return false }
+        members.list.append((key, value))
+        return true
+    }
+
+    static func object(_ members: Members) -> SchemaJSONValue { .object(members.list) }
 }
