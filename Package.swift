@@ -168,9 +168,11 @@ let package = Package(
 
         // Benchmarks (bench/README.md): release builds, never part of the test suite.
         .executableTarget(name: "kanso-bench-socket", dependencies: ["KansoWire"], path: "bench/SocketRoundTrip"),
-        .executableTarget(name: "kanso-bench-pool", dependencies: ["KansoWire"], path: "bench/PoolBench"),
-        .executableTarget(name: "kanso-bench-memory", dependencies: ["KansoWire"], path: "bench/MemoryBench"),
-        .executableTarget(name: "kanso-bench-preempt", dependencies: ["KansoWire"], path: "bench/PreemptionBench"),
+        // The daemon the benchmarks that drive kansod start (a private socket and agents folder).
+        .target(name: "KansoBenchSupport", dependencies: ["KansoWire"], path: "bench/Support"),
+        .executableTarget(name: "kanso-bench-pool", dependencies: ["KansoWire", "KansoBenchSupport"], path: "bench/PoolBench"),
+        .executableTarget(name: "kanso-bench-memory", dependencies: ["KansoWire", "KansoBenchSupport"], path: "bench/MemoryBench"),
+        .executableTarget(name: "kanso-bench-preempt", dependencies: ["KansoWire", "KansoBenchSupport"], path: "bench/PreemptionBench"),
         .executableTarget(name: "kanso-bench-engine", dependencies: ["KansoEngine"], path: "bench/EngineBench",
                           swiftSettings: engineSettings),
         .executableTarget(name: "kanso-bench-tasks", dependencies: ["KansoEngine"], path: "bench/TaskBench", swiftSettings: engineSettings),

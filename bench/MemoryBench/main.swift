@@ -14,6 +14,7 @@
 //          [--model ...] [--contexts default,4096] [--kv f16,f32] [--threads 2]
 // "default" is the context the agent gets by need (its prompt, the default max_input_tokens, max_tokens).
 import Foundation
+import KansoBenchSupport
 import KansoWire
 
 struct Options {
@@ -52,50 +53,26 @@ let generatedTokens = 64
 let specialTokens = 4
 
 /// A kansod on a private socket with one predict agent on `model`.
-final class Daemon {
-    let folder: URL
-    let socket: String
-    let process = Process()
-
-    init(options: Options, model: String, context: Int?, kvCache: String) throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("kanso-memory-bench-\(UUID().uuidString.prefix(6))")
-        let agents = folder.appendingPathComponent("agents")
-        try FileManager.default.createDirectory(at: agents, withIntermediateDirectories: true)
-        socket = folder.appendingPathComponent("kansod.sock").path
-        // The context by need: special tokens + max_input_tokens + max_tokens (an empty prompt around the text).
-        let input = context.map { "max_input_tokens = \($0 - specialTokens - generatedTokens)\n" } ?? ""
-        try """
-        name = "fill"
-        task = "predict"
-        model = "\(model)"
-        prompt = "{text}"
-        max_tokens = \(generatedTokens)
-        truncate = true
-        kv_cache = "\(kvCache)"
-        keep_alive = "10m"
-        \(input)[sampling]
-        temperature = 1
-        seed = 7
-        """.write(to: agents.appendingPathComponent("fill.toml"), atomically: true, encoding: .utf8)
-        process.executableURL = URL(fileURLWithPath: options.kansod)
-        process.arguments = ["--socket", socket, "--agents", agents.path, "--threads", "\(options.threads)", "--log-level", "warning",
-                             "--no-spare-worker", "--cache-directory", folder.appendingPathComponent("cache").path]
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        for _ in 0..<400 {
-            if let client = try? KansoClient(socketPath: socket), (try? client.serviceInfo()) != nil { return }
-            usleep(25_000)
-        }
-        fatalError("kansod did not answer")
-    }
-
-    func client() throws -> KansoClient { try KansoClient(socketPath: socket) }
-
-    deinit {
-        process.terminate()
-        process.waitUntilExit()
-        try? FileManager.default.removeItem(at: folder)
-    }
+func startDaemon(options: Options, model: String, context: Int?, kvCache: String) throws -> BenchDaemon {
+    let daemon = try BenchDaemon(benchmark: "memory")
+    // The context by need: special tokens + max_input_tokens + max_tokens (an empty prompt around the text).
+    let input = context.map { "max_input_tokens = \($0 - specialTokens - generatedTokens)\n" } ?? ""
+    try """
+    name = "fill"
+    task = "predict"
+    model = "\(model)"
+    prompt = "{text}"
+    max_tokens = \(generatedTokens)
+    truncate = true
+    kv_cache = "\(kvCache)"
+    keep_alive = "10m"
+    \(input)[sampling]
+    temperature = 1
+    seed = 7
+    """.write(to: daemon.agents.appendingPathComponent("fill.toml"), atomically: true, encoding: .utf8)
+    try daemon.start(kansod: options.kansod, arguments: ["--threads", "\(options.threads)",
+                         "--no-spare-worker", "--cache-directory", daemon.folder.appendingPathComponent("cache").path])
+    return daemon
 }
 
 /// A field of /proc/PID/smaps_rollup or /proc/PID/status in bytes ("Rss:", "VmHWM:").
@@ -134,7 +111,7 @@ print("|---|---|---|---|---|---|---|---|---|---|")
 for model in options.models {
     for context in options.contexts {
         for kv in options.kvTypes {
-            let daemon = try Daemon(options: options, model: model, context: context, kvCache: kv)
+            let daemon = try startDaemon(options: options, model: model, context: context, kvCache: kv)
             let client = try daemon.client()
             let name = URL(fileURLWithPath: model).lastPathComponent
             // The estimate as admission charges it before any load (the Status of an absent model

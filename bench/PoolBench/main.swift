@@ -10,6 +10,7 @@
 //      .build/release/kanso-bench-pool --small bench/out/smollm2-135m-q8_0.gguf --large bench/out/llama-1b-q8_0.gguf
 //      [--no-packed-cache: every load packs in memory, as without a cache folder]
 import Foundation
+import KansoBenchSupport
 import KansoWire
 
 struct Options {
@@ -51,58 +52,34 @@ func percentile(_ values: [Double], _ p: Double) -> Double {
 }
 
 /// A kansod on a private socket with one predict and one classify agent per model.
-final class Daemon {
-    let folder: URL
-    let socket: String
-    let process = Process()
-
-    init(options: Options, models: [(name: String, path: String)], budget: String?) throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("kanso-pool-bench-\(UUID().uuidString.prefix(6))")
-        let agents = folder.appendingPathComponent("agents")
-        try FileManager.default.createDirectory(at: agents, withIntermediateDirectories: true)
-        socket = folder.appendingPathComponent("kansod.sock").path
-        for model in models {
-            try """
-            name = "\(model.name)-predict"
-            task = "predict"
-            model = "\(model.path)"
-            prompt = "{text}"
-            keep_alive = "10m"
-            context_length = 512
-            [sampling]
-            temperature = 0
-            """.write(to: agents.appendingPathComponent("\(model.name)-predict.toml"), atomically: true, encoding: .utf8)
-            try """
-            name = "\(model.name)-classify"
-            task = "classify"
-            model = "\(model.path)"
-            prompt = "Classify this support ticket.\\nTicket: {text}\\nCategory:"
-            labels = ["billing", "bug", "feature request", "account"]
-            keep_alive = "10m"
-            context_length = 512
-            """.write(to: agents.appendingPathComponent("\(model.name)-classify.toml"), atomically: true, encoding: .utf8)
-        }
-        process.executableURL = URL(fileURLWithPath: options.kansod)
-        // A packed-weight cache of its own, empty at start: the first load of each model fills it.
-        let cache = options.packedCache ? ["--cache-directory", folder.appendingPathComponent("cache").path] : ["--no-packed-cache"]
-        process.arguments = ["--socket", socket, "--agents", agents.path, "--threads", "\(options.threads)", "--log-level", "warning"]
-            + cache + (budget.map { ["--memory-budget", $0] } ?? [])
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        for _ in 0..<400 {
-            if let client = try? KansoClient(socketPath: socket), (try? client.serviceInfo()) != nil { return }
-            usleep(25_000)
-        }
-        fatalError("kansod did not answer")
+func startDaemon(options: Options, models: [(name: String, path: String)], budget: String?) throws -> BenchDaemon {
+    let daemon = try BenchDaemon(benchmark: "pool")
+    for model in models {
+        try """
+        name = "\(model.name)-predict"
+        task = "predict"
+        model = "\(model.path)"
+        prompt = "{text}"
+        keep_alive = "10m"
+        context_length = 512
+        [sampling]
+        temperature = 0
+        """.write(to: daemon.agents.appendingPathComponent("\(model.name)-predict.toml"), atomically: true, encoding: .utf8)
+        try """
+        name = "\(model.name)-classify"
+        task = "classify"
+        model = "\(model.path)"
+        prompt = "Classify this support ticket.\\nTicket: {text}\\nCategory:"
+        labels = ["billing", "bug", "feature request", "account"]
+        keep_alive = "10m"
+        context_length = 512
+        """.write(to: daemon.agents.appendingPathComponent("\(model.name)-classify.toml"), atomically: true, encoding: .utf8)
     }
-
-    func client() throws -> KansoClient { try KansoClient(socketPath: socket) }
-
-    deinit {
-        process.terminate()
-        process.waitUntilExit()
-        try? FileManager.default.removeItem(at: folder)
-    }
+    // A packed-weight cache of its own, empty at start: the first load of each model fills it.
+    let cache = options.packedCache ? ["--cache-directory", daemon.folder.appendingPathComponent("cache").path] : ["--no-packed-cache"]
+    try daemon.start(kansod: options.kansod, arguments: ["--threads", "\(options.threads)"]
+        + cache + (budget.map { ["--memory-budget", $0] } ?? []))
+    return daemon
 }
 
 /// Milliseconds from sending a streamed Predict to its first piece.
@@ -127,7 +104,7 @@ print("kanso pool benchmark (release build, \(options.threads) threads per worke
 
 // Spin-up: load on demand until the first token, page cache warm (a first load warms it).
 do {
-    let daemon = try Daemon(options: options, models: models, budget: nil)
+    let daemon = try startDaemon(options: options, models: models, budget: nil)
     for model in models {
         let client = try daemon.client()
         // The first load packs the weights (and writes the cache file, finished before its unload).
@@ -151,7 +128,7 @@ if models.count == 2 {
     // The larger model's estimate is its file + KV cache (16 MiB at 512 positions for the 1B
     // shape) + scratch (~40 MiB) + a worker's 32 MiB; 112 MiB over the file holds it alone, and
     // not the small one beside it (~200 MiB), so each switch evicts.
-    let daemon = try Daemon(options: options, models: models, budget: "\(largeBytes + (112 << 20))")
+    let daemon = try startDaemon(options: options, models: models, budget: "\(largeBytes + (112 << 20))")
     let client = try daemon.client()
     _ = try firstToken(client, agent: "small-predict")
     _ = try firstToken(client, agent: "large-predict")
@@ -167,7 +144,7 @@ if models.count == 2 {
 // Classification: ~100 tokens of text, 4 labels.
 let ticket = String(repeating: "My invoice for last month shows a charge twice and I cannot log in to see the details. ", count: 5)
 for model in models {
-    let daemon = try Daemon(options: options, models: [model], budget: nil)
+    let daemon = try startDaemon(options: options, models: [model], budget: nil)
     let agent = "\(model.name)-classify"
     _ = try daemon.client().classify(agent: agent, text: ticket)
     let client = try daemon.client()

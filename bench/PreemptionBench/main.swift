@@ -7,6 +7,7 @@
 // Run: swift build -c release --product kansod && swift build -c release --product kanso-bench-preempt
 //      .build/release/kanso-bench-preempt [--model PATH] [--rounds N] [--tokens N] [--threads N]
 import Foundation
+import KansoBenchSupport
 import KansoWire
 
 struct Options {
@@ -40,63 +41,39 @@ func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e6 }  // 
 func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
 
 /// A kansod on a private socket with the benchmark's three agents on `model`.
-final class Daemon {
-    let folder: URL
-    let socket: String
-    let process = Process()
-
-    init(options: Options) throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("kanso-preempt-bench-\(UUID().uuidString.prefix(6))")
-        let agents = folder.appendingPathComponent("agents")
-        try FileManager.default.createDirectory(at: agents, withIntermediateDirectories: true)
-        socket = folder.appendingPathComponent("kansod.sock").path
-        let model = URL(fileURLWithPath: options.model).standardizedFileURL.path
+func startDaemon(options: Options) throws -> BenchDaemon {
+    let daemon = try BenchDaemon(benchmark: "preempt")
+    let model = URL(fileURLWithPath: options.model).standardizedFileURL.path
+    try """
+    name = "story"
+    task = "predict"
+    model = "\(model)"
+    priority = "background"
+    prompt = "{text}"
+    max_tokens = \(options.tokens)
+    [sampling]
+    temperature = 0.8
+    seed = 7
+    """.write(to: daemon.agents.appendingPathComponent("story.toml"), atomically: true, encoding: .utf8)
+    for priority in ["interactive", "normal"] {
         try """
-        name = "story"
-        task = "predict"
+        name = "triage-\(priority)"
+        task = "classify"
         model = "\(model)"
-        priority = "background"
-        prompt = "{text}"
-        max_tokens = \(options.tokens)
-        [sampling]
-        temperature = 0.8
-        seed = 7
-        """.write(to: agents.appendingPathComponent("story.toml"), atomically: true, encoding: .utf8)
-        for priority in ["interactive", "normal"] {
-            try """
-            name = "triage-\(priority)"
-            task = "classify"
-            model = "\(model)"
-            priority = "\(priority)"
-            prompt = "Classify this support ticket.\\nTicket: {text}\\nCategory:"
-            labels = ["billing", "bug", "feature request", "account"]
-            """.write(to: agents.appendingPathComponent("triage-\(priority).toml"), atomically: true, encoding: .utf8)
-        }
-        process.executableURL = URL(fileURLWithPath: options.kansod)
-        process.arguments = ["--socket", socket, "--agents", agents.path, "--threads", "\(options.threads)", "--log-level", "warning",
-                             "--cache-directory", folder.appendingPathComponent("cache").path]
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        for _ in 0..<400 {
-            if let client = try? KansoClient(socketPath: socket), (try? client.serviceInfo()) != nil { return }
-            usleep(25_000)
-        }
-        fatalError("kansod did not answer")
+        priority = "\(priority)"
+        prompt = "Classify this support ticket.\\nTicket: {text}\\nCategory:"
+        labels = ["billing", "bug", "feature request", "account"]
+        """.write(to: daemon.agents.appendingPathComponent("triage-\(priority).toml"), atomically: true, encoding: .utf8)
     }
-
-    func client() throws -> KansoClient { try KansoClient(socketPath: socket) }
-
-    deinit {
-        process.terminate()
-        process.waitUntilExit()
-        try? FileManager.default.removeItem(at: folder)
-    }
+    try daemon.start(kansod: options.kansod, arguments: ["--threads", "\(options.threads)",
+                         "--cache-directory", daemon.folder.appendingPathComponent("cache").path])
+    return daemon
 }
 
 let ticket = "I was charged twice for my subscription this month and nobody answers my emails."
 
 /// Milliseconds of one classify.
-func classify(_ daemon: Daemon, agent: String) throws -> Double {
+func classify(_ daemon: BenchDaemon, agent: String) throws -> Double {
     let client = try daemon.client()
     let start = now()
     _ = try client.classify(agent: agent, text: ticket)
@@ -105,7 +82,7 @@ func classify(_ daemon: Daemon, agent: String) throws -> Double {
 
 /// The classify's latency behind a running generation, and whether it came back before the
 /// generation's end; waits for the generation to end.
-func classifyBehindGeneration(_ daemon: Daemon, agent: String, tokens: Int) throws -> (milliseconds: Double, beforeEnd: Bool, generated: Int) {
+func classifyBehindGeneration(_ daemon: BenchDaemon, agent: String, tokens: Int) throws -> (milliseconds: Double, beforeEnd: Bool, generated: Int) {
     final class Generation: @unchecked Sendable {  // written by its thread before `ended` is signalled
         let started = DispatchSemaphore(value: 0)
         let ended = DispatchSemaphore(value: 0)
@@ -137,7 +114,7 @@ setvbuf(stdout, nil, _IOLBF, 0)
 let options = Options()
 print("kanso pre-emption benchmark (release build, \(options.threads) threads, \(ProcessInfo.processInfo.activeProcessorCount) cores)")
 print("model \(options.model), background generation of \(options.tokens) tokens, \(options.rounds) rounds")
-let daemon = try Daemon(options: options)
+let daemon = try startDaemon(options: options)
 _ = try classify(daemon, agent: "triage-interactive")  // load, compute the prefixes
 _ = try classify(daemon, agent: "triage-normal")
 var idle: [Double] = [], preempting: [Double] = [], waiting: [Double] = []
@@ -157,6 +134,4 @@ print(String(format: "classify median: idle %.1f ms | interactive behind a %d-to
              median(idle), options.tokens, median(preempting), beforeEnd, options.rounds, median(waiting)))
 print("tokens the background generations produced: \(generated.map(String.init).joined(separator: " "))")
 // A global's deinit never runs: end the daemon here.
-daemon.process.terminate()
-daemon.process.waitUntilExit()
-try? FileManager.default.removeItem(at: daemon.folder)
+daemon.stop()
