@@ -185,7 +185,7 @@ struct WattCapTests {
         #expect(!Self.seenStopped(pid, within: 0.5), "a worker was stopped after the release")
     }
 
-    @Test("stopping the daemon while it throttles continues the workers first: they end by themselves, none is left behind")
+    @Test("stopping the daemon while it throttles: its workers are continued and end by themselves, none is left behind")
     func stopWhileThrottled() throws {
         let harness = try DaemonHarness(copyShippedAgents: false)
         let root = try PowerTests.makeTree(in: harness.folder, acOnline: true, batteryPercent: 100)
@@ -211,7 +211,8 @@ struct WattCapTests {
         harness.signal(SIGTERM)
         #expect(harness.waitForExit(timeout: 30) == 0)
         #expect(kill(Int32(pid), 0) != 0 && kill(Int32(spare), 0) != 0, "a worker outlived the daemon")
-        // Continued before its socket closed, the worker exited by itself, not by SIGKILL at the grace's end.
+        // Continued, the worker exited by itself, not by SIGKILL at its grace's end (the order,
+        // continue before end, is the pool tests' PoolWattCapThrottleTests.continuedBeforeEnded).
         #expect(harness.log.contains("worker ended (exited with status 0)"), "\(harness.log)")
     }
 
