@@ -1,7 +1,8 @@
 // The watt cap's throttle (WattCap, DutyCycleController): while the cap's duty d is below 1, the
-// pool runs its workers for d of every `WorkerThrottle.period` and stops them (SIGSTOP) for the
-// rest, all alike: the models' workers and the spare, never the daemon itself. A stopped process
-// draws no CPU power, so the average falls with d whatever the worker computes.
+// pool lets its workers run for d of every period (WorkerThrottle, 100 ms) and stops them
+// (SIGSTOP) for the rest, all alike: the models' workers and the spare, never the daemon itself.
+// A stopped process draws no CPU power, so the power falls with d whatever the worker computes.
+// The phases are timed on the pool's clock (a test moves it by hand).
 //
 // Safety: a worker the throttle stopped is continued (SIGCONT) before anything ends it
 // (`endWorker`: unload, eviction, the stall watch, a failed load, the spare's end, shutdown), when
@@ -77,7 +78,7 @@ extension ModelPool {
     }
 
     private func stopThrottledWorkers() {
-        throttle.ending.removeAll { $0.exit != nil }  // ended: no longer anyone's worker
+        throttle.ending.removeAll { $0.exit != nil }
         for target in throttleTargets() where !throttle.suspended.contains(where: { $0.worker === target.worker }) {
             target.progress?.hold()
             target.worker.suspend()
@@ -98,6 +99,7 @@ extension ModelPool {
     /// `worker` is about to be ended: continued now if the throttle holds it, and never stopped
     /// again (a stopped process cannot read its closed socket and exit within its grace).
     func releaseFromThrottle(_ worker: any PoolWorker) {
+        throttle.ending.removeAll { $0.exit != nil }  // kept only while they end
         if !throttle.ending.contains(where: { $0 === worker }) { throttle.ending.append(worker) }
         guard let index = throttle.suspended.firstIndex(where: { $0.worker === worker }) else { return }
         let target = throttle.suspended.remove(at: index)
