@@ -170,7 +170,8 @@ public enum KansoRoutes {
                         keepAliveScale: decision.settings.keepAliveScale, backgroundAllowed: decision.settings.backgroundAllowed,
                         memoryPressure: decision.memoryPressure,
                         wattCap: wattCap.map { WattCapInfo(capWatts: $0.capWatts, averageWatts: $0.averageWatts,
-                                                           backgroundPaused: $0.pausesBackground, normalPaused: $0.pausesNormal) })
+                                                           backgroundPaused: $0.pausesBackground, normalPaused: $0.pausesNormal,
+                                                           duty: $0.duty, source: $0.source) })
     }
 
     /// Each agent's model state, for agents whose model the pool knows.

@@ -143,18 +143,27 @@ public struct PowerStatusInfo: Codable, Sendable, Equatable {
     }
 }
 
-/// `io.kanso.Admin.WattCap`: the cap, the measured average over its window, and what it pauses.
+/// `io.kanso.Admin.WattCap`: the cap, the measured average over its window, what it pauses and
+/// how hard it throttles the workers.
 public struct WattCapInfo: Codable, Sendable, Equatable {
     public var capWatts: Double
     /// Nil before the first measurement.
     public var averageWatts: Double?
     public var backgroundPaused: Bool
     public var normalPaused: Bool
-    public init(capWatts: Double, averageWatts: Double?, backgroundPaused: Bool, normalPaused: Bool) {
+    /// The fraction of each throttle period the workers run (1: not throttled); nil from a
+    /// daemon that does not throttle.
+    public var duty: Double?
+    /// Where the cap comes from: "--watt-cap" or a power profile ("battery profile").
+    public var source: String?
+    public init(capWatts: Double, averageWatts: Double?, backgroundPaused: Bool, normalPaused: Bool, duty: Double? = nil,
+                source: String? = nil) {
         self.capWatts = capWatts
         self.averageWatts = averageWatts
         self.backgroundPaused = backgroundPaused
         self.normalPaused = normalPaused
+        self.duty = duty
+        self.source = source
     }
 }
 

@@ -177,9 +177,12 @@ public enum InterfaceDescriptions {
       wattCap: ?WattCap
     )
 
-    # The watt cap: above it no background request starts, above 1.5 × it no normal one either.
-    # averageWatts is the measured average over the cap's window (null before a measurement).
-    type WattCap (capWatts: float, averageWatts: ?float, backgroundPaused: bool, normalPaused: bool)
+    # The watt cap: above it the workers are throttled (they run duty of every 100 ms and are
+    # stopped the rest) and no background request starts, above 1.5 × it no normal one either.
+    # averageWatts is the measured average over the cap's window (null before a measurement);
+    # duty is 1 when not throttling; source is "--watt-cap" or the profile whose cap applies.
+    type WattCap (capWatts: float, averageWatts: ?float, backgroundPaused: bool, normalPaused: bool, duty: ?float,
+                  source: ?string)
 
     # Energy an agent's requests used: RAPL where readable, else worker CPU time × watts per core.
     type AgentEnergy (agent: string, joules: float, tokens: int, requests: int, tokensPerJoule: ?float)

@@ -33,7 +33,8 @@ struct Status: ParsableCommand {
             if let cap = power.wattCap {
                 let average = cap.averageWatts.map { String(format: "%.1f W", $0) } ?? "not measured yet"
                 let paused = cap.normalPaused ? "normal and background paused" : cap.backgroundPaused ? "background paused" : "nothing paused"
-                lines.append("    Watt cap: \(String(format: "%.1f W", cap.capWatts)), average \(average): \(paused)")
+                let throttle = cap.duty.map { $0 < 1 ? String(format: ", workers throttled to %.0f%% of the time", $0 * 100) : ", workers not throttled" } ?? ""
+                lines.append("    Watt cap: \(String(format: "%.1f W", cap.capWatts))\(cap.source.map { " (\($0))" } ?? ""), average \(average): \(paused)\(throttle)")
             }
         }
         for agent in status.energy {

@@ -23,6 +23,8 @@ struct DaemonOptions: Sendable {
     var powerPollInterval = 5.0
     /// Watts; 0: no cap.
     var wattCap = 0.0
+    /// Watts, the battery and low-battery profiles' cap when --watt-cap is not set; 0: none.
+    var batteryWattCap = 0.0
     /// Seconds the watt cap averages over.
     var wattCapWindow = 30.0
     var maxMessageBytes = 1 << 20
@@ -70,7 +72,9 @@ struct DaemonOptions: Sendable {
         OptionDefinition("power-poll-interval", "seconds", .number(\.powerPollInterval),
                          help: "Seconds between readings of power, thermal and memory pressure (default 5)."),
         OptionDefinition("watt-cap", "watts", .number(\.wattCap),
-                         help: "Cap on the average power over --watt-cap-window, measured at each power poll (RAPL's package counters where readable, else the workers' CPU time × 10 W a core): above it no background request starts, above 1.5 × it no normal one either; interactive requests always run (default 0: no cap)."),
+                         help: "Cap on the average power over --watt-cap-window, measured at each power poll (RAPL's package counters where readable, else the workers' CPU time × 10 W a core): above it the workers are throttled (stopped part of every 100 ms, the part adjusted at each poll) and no background request starts, above 1.5 × it no normal one either; interactive requests always start (default 0: no cap)."),
+        OptionDefinition("battery-watt-cap", "watts", .number(\.batteryWattCap),
+                         help: "The same cap, in force only while on battery (the battery and low-battery power profiles) and only when --watt-cap is not set (default 0: none)."),
         OptionDefinition("watt-cap-window", "seconds", .number(\.wattCapWindow),
                          help: "Seconds the watt cap averages over (default 30, at least 1)."),
         OptionDefinition("max-message-bytes", "bytes", .integer(\.maxMessageBytes),
@@ -164,6 +168,9 @@ struct DaemonOptions: Sendable {
         guard queueCapacity >= 1 else { throw CommandLineError("--queue-capacity: at least 1, got \(queueCapacity)") }
         guard powerPollInterval >= 0.05 else { throw CommandLineError("--power-poll-interval: at least 0.05 seconds") }
         guard wattCap >= 0 && wattCap <= 100_000 else { throw CommandLineError("--watt-cap: 0 (no cap) to 100000 watts, got \(wattCap)") }
+        guard batteryWattCap >= 0 && batteryWattCap <= 100_000 else {
+            throw CommandLineError("--battery-watt-cap: 0 (no cap) to 100000 watts, got \(batteryWattCap)")
+        }
         guard wattCapWindow >= 1 && wattCapWindow <= 86_400 else { throw CommandLineError("--watt-cap-window: 1 to 86400 seconds, got \(wattCapWindow)") }
         guard shutdownTimeout >= 0 else { throw CommandLineError("--shutdown-timeout: must not be negative") }
         for (name, seconds) in [("idle-timeout", idleTimeout), ("message-timeout", messageTimeout), ("write-timeout", writeTimeout)] {

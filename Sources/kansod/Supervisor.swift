@@ -63,6 +63,10 @@ final class Supervisor: Sendable {
         powerConfiguration.pollInterval = .milliseconds(Int(options.powerPollInterval * 1000))
         powerConfiguration.wattCap = options.wattCap > 0 ? options.wattCap : nil
         powerConfiguration.wattCapWindowSeconds = options.wattCapWindow
+        if options.batteryWattCap > 0 {
+            powerConfiguration.profiles.battery.wattCapWatts = options.batteryWattCap
+            powerConfiguration.profiles.lowBattery.wattCapWatts = options.batteryWattCap
+        }
         let monitor: PowerMonitor
         do { monitor = try powerConfiguration.makeMonitor() } catch { return fail(EINVAL, "--sysfs-root: \(error)") }
         // Energy per request from the workers' CPU time, or RAPL under the same sysfs root.

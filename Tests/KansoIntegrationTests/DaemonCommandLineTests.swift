@@ -17,6 +17,7 @@ struct DaemonCommandLineTests {
         (["--memory-budget", "lots"], "--memory-budget: expected bytes"),
         (["--socket-mode", "999"], "--socket-mode: expected an octal file mode"),
         (["--power-poll-interval", "soon"], "--power-poll-interval: expected a number, got \"soon\""),
+        (["--battery-watt-cap", "-1"], "--battery-watt-cap: 0 (no cap) to 100000 watts, got -1"),
         (["stray"], "unexpected argument \"stray\""),
         (["worker", "--descriptor", "-1"], "--descriptor: expected a file descriptor number"),
     ])
@@ -34,7 +35,8 @@ struct DaemonCommandLineTests {
         for synopsis in ["--socket <path>", "--agents <dir>", "--model-path <dirs>", "--state-directory <dir>",
                          "--cache-directory <dir>", "--[no-]packed-cache", "--admin-group <group>",
                          "--memory-budget <size>", "--threads <n>", "--[no-]spare-worker", "--queue-capacity <n>",
-                         "--sysfs-root <dir>", "--power-poll-interval <seconds>", "--max-message-bytes <bytes>",
+                         "--sysfs-root <dir>", "--power-poll-interval <seconds>", "--watt-cap <watts>", "--battery-watt-cap <watts>",
+                         "--max-message-bytes <bytes>",
                          "--socket-mode <mode>", "--shutdown-timeout <seconds>", "--log-level <level>", "--version"] {
             #expect(result.output.contains("\n  \(synopsis)\n"), "no \(synopsis) in:\n\(result.output)")
         }

@@ -3,7 +3,8 @@ import KansoPool
 import KansoWire
 
 /// A worker the pool can lease without a process: a job gets one empty successful reply, and a
-/// test can make it die (`crash`) as a killed process would.
+/// test can make it die (`crash`) as a killed process would. It records the throttle's stops and
+/// continues (SIGSTOP, SIGCONT) without acting on them.
 public final class FakeWorker: PoolWorker, @unchecked Sendable {  // all `var`s guarded by `lock`
     public let pid: Int32
     private let lock = Lock()
@@ -16,6 +17,9 @@ public final class FakeWorker: PoolWorker, @unchecked Sendable {  // all `var`s 
     private var stalling = false
     private var stalledJobs: [AsyncThrowingStream<VarlinkReply, Error>.Continuation] = []
     private var cancelLanes: [WorkerLane] = []
+    private var suspendedNow = false
+    private var suspendCount = 0
+    private var resumeCount = 0
 
     init(pid: Int32) {
         self.pid = pid
@@ -59,6 +63,37 @@ public final class FakeWorker: PoolWorker, @unchecked Sendable {  // all `var`s 
     public var cancelledLanes: [WorkerLane] {
         lock.lock(); defer { lock.unlock() }
         return cancelLanes
+    }
+
+    /// Stopped by the throttle (suspend) and not continued since.
+    public var isSuspended: Bool {
+        lock.lock(); defer { lock.unlock() }
+        return suspendedNow
+    }
+
+    /// How often it was stopped, and continued, in all.
+    public var suspensions: Int {
+        lock.lock(); defer { lock.unlock() }
+        return suspendCount
+    }
+
+    public var resumptions: Int {
+        lock.lock(); defer { lock.unlock() }
+        return resumeCount
+    }
+
+    public func suspend() {
+        lock.lock(); defer { lock.unlock() }
+        guard exitStatus == nil else { return }  // as a reaped process: no signal
+        suspendedNow = true
+        suspendCount += 1
+    }
+
+    public func resume() {
+        lock.lock(); defer { lock.unlock() }
+        guard exitStatus == nil else { return }
+        suspendedNow = false
+        resumeCount += 1
     }
 
     func loaded(_ path: String) {

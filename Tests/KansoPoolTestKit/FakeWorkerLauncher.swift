@@ -11,6 +11,7 @@ public final class FakeWorkerLauncher: WorkerLauncher, @unchecked Sendable {  //
     private var workers: [FakeWorker] = []
     private var loadRequests: [WorkerLoadParameters] = []
     private var stopped: [Int32] = []
+    private var stoppedSuspended: [Int32] = []
     private var failures: [String: (reason: String, recurs: Bool)] = [:]
     private var holding = false
     private var heldLoads: [CheckedContinuation<Void, Never>] = []
@@ -44,6 +45,13 @@ public final class FakeWorkerLauncher: WorkerLauncher, @unchecked Sendable {  //
     public var stops: [Int32] {
         lock.lock(); defer { lock.unlock() }
         return stopped
+    }
+
+    /// Process ids of the workers the pool ended while they were suspended (SIGSTOP, not
+    /// continued): the throttle must continue a worker before ending it, so this stays empty.
+    public var stopsWhileSuspended: [Int32] {
+        lock.lock(); defer { lock.unlock() }
+        return stoppedSuspended
     }
 
     /// Loads of `path` fail with `reason` (as a worker answering LoadFailed, or ModelUnusable when
@@ -115,7 +123,11 @@ public final class FakeWorkerLauncher: WorkerLauncher, @unchecked Sendable {  //
     }
 
     public func stop(_ worker: any PoolWorker, grace: Duration) async -> WorkerExit {
-        lock.lock(); stopped.append(worker.pid); lock.unlock()
+        let suspended = (worker as? FakeWorker)?.isSuspended == true
+        lock.lock()
+        stopped.append(worker.pid)
+        if suspended { stoppedSuspended.append(worker.pid) }
+        lock.unlock()
         (worker as? FakeWorker)?.end(.exited(0))
         return await worker.waitForExit()
     }

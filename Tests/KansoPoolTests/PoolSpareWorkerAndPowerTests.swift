@@ -10,9 +10,11 @@ struct PoolSpareWorkerAndPowerTests {
     static let a = "/models/a.gguf", b = "/models/b.gguf"
     static let mebibyte = 1 << 20
 
-    static func decision(threads: Int = 2, workers: Int = 2, keepAliveScale: Double = 1, background: Bool = true) throws -> PowerDecision {
+    static func decision(threads: Int = 2, workers: Int = 2, keepAliveScale: Double = 1, background: Bool = true,
+                         wattCap: Double? = nil) throws -> PowerDecision {
         PowerDecision(profile: .battery, settings: try PowerProfileSettings(threadsPerWorker: threads, maximumConcurrentWorkers: workers,
-                                                                              keepAliveScale: keepAliveScale, backgroundAllowed: background),
+                                                                              keepAliveScale: keepAliveScale, backgroundAllowed: background,
+                                                                              wattCapWatts: wattCap),
                       memoryPressure: false, reason: "a test's profile")
     }
 

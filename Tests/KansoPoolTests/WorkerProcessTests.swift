@@ -186,4 +186,39 @@ struct WorkerProcessTests {
         #expect(again.error == nil)
         _ = await worker.terminate()
     }
+
+    /// The state letter of `pid` in /proc/PID/stat (R, S, T, ...).
+    static func state(of pid: Int32) -> Character? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = text.lastIndex(of: ")") else { return nil }
+        return text[close...].dropFirst(2).first
+    }
+
+    /// Whether `pid` shows `state` within 10 s.
+    static func becomes(_ state: Character, _ pid: Int32) async -> Bool {
+        for _ in 0..<5000 where Self.state(of: pid) != state { try? await Task.sleep(for: .milliseconds(2)) }
+        return Self.state(of: pid) == state
+    }
+
+    @Test("suspend stops the process (T) and resume continues it; a job sent meanwhile waits; after its end neither signals")
+    func suspendAndResume() async throws {
+        let worker = try await startLoaded()
+        let parameters = WorkerGenerateParameters(prefix: "Once upon a time", text: "", suffix: "", maxTokens: 20, stop: [],
+                                                  sampling: SamplingParameters(temperature: 0, topK: 0, topP: 1, minP: 0, seed: 1))
+        worker.suspend()
+        // SIGSTOP takes effect when the process next runs in the kernel's hands: a moment later.
+        #expect(await Self.becomes("T", worker.pid))
+        // A job sent to a stopped worker waits for it and is answered once it runs again.
+        let job = Task { try await worker.connection.call(.generate(parameters, streaming: false)) }
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(Self.state(of: worker.pid) == "T")
+        worker.resume()
+        #expect(Self.state(of: worker.pid) != "T", "SIGCONT wakes the process as it is sent")
+        let text = try await job.value.decodeParameters(WorkerGenerateReply.self).text
+        #expect(text.hasPrefix(", there was a little girl"), "\(text)")
+        _ = await worker.terminate()
+        worker.suspend()  // collected: its pid may be another process's by now, and is left alone
+        worker.resume()
+        #expect(worker.exit == .exited(0))
+    }
 }

@@ -53,6 +53,7 @@ extension ModelPool {
             "power_profile": .string(decision.profile.rawValue), "threads": "\(decision.settings.threadsPerWorker)",
             "workers": "\(decision.settings.maximumConcurrentWorkers)", "background": "\(decision.settings.backgroundAllowed)",
         ])
+        followProfileWithWattCap()
         for slot in slots.values {
             scheduleExpiry(slot)
             pump(slot)
@@ -60,12 +61,14 @@ extension ModelPool {
         if decision.memoryPressure, previous?.memoryPressure != true { relieveMemoryPressure(decision) }
     }
 
-    /// Stops taking requests, fails the queued ones, ends every worker, then ends `run()`.
+    /// Stops taking requests, fails the queued ones, ends every worker (continued first if the
+    /// watt cap's throttle holds it stopped), then ends `run()`.
     public func shutdown() async {
         shuttingDown = true
+        continueThrottledWorkers()
         if let worker = spare {
             spare = nil
-            _ = await launcher.stop(worker, grace: .milliseconds(500))
+            _ = await endWorker(worker, grace: .milliseconds(500))
         }
         for slot in slots.values {
             for job in slot.queue.removeAll() { job.continuation.resume(throwing: PoolError.shuttingDown) }
@@ -74,7 +77,7 @@ extension ModelPool {
         for slot in slots.values {
             guard let worker = slot.worker else { continue }
             if slot.state == .ready || slot.state == .busy { move(slot, to: .draining, reason: "the daemon is stopping") }
-            _ = await launcher.stop(worker, grace: configuration.stopGrace)
+            _ = await endWorker(worker, grace: configuration.stopGrace)
         }
         finishWork()
     }

@@ -64,7 +64,7 @@ extension ModelPool {
             // Detached first, so that its exit is not counted as a second failure.
             let worker = slot.worker
             slot.worker = nil
-            if let worker { _ = await launcher.stop(worker, grace: .milliseconds(200)) }
+            if let worker { _ = await endWorker(worker, grace: .milliseconds(200)) }
             if let unusable = error as? ModelUnusable {
                 markUnusable(slot, reason: unusable.reason)
                 return
@@ -132,7 +132,7 @@ extension ModelPool {
             events.publish(PoolEventInfo(kind: .eviction, model: slot.id, reason: reason))
         }
         move(slot, to: .draining, reason: reason)
-        let exit = await launcher.stop(worker, grace: slot.writingPackedCache ? configuration.cacheWriteGrace : configuration.stopGrace)
+        let exit = await endWorker(worker, grace: slot.writingPackedCache ? configuration.cacheWriteGrace : configuration.stopGrace)
         slot.writingPackedCache = false
         // Absent before the caller goes on (its exit watch may come later): admission planning
         // again right after an eviction must not see the model still draining and evict another.

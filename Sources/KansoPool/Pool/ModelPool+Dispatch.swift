@@ -85,6 +85,7 @@ extension ModelPool {
             // The worker died under this request. Its exit (with the signal or status) moves the
             // model to failed; until then the model stays busy so no request is handed a dead
             // worker. Stopping it makes sure a worker that only closed its socket does end.
+            releaseFromThrottle(worker)
             perform { [launcher] in _ = await launcher.stop(worker, grace: .zero) }
             return
         }

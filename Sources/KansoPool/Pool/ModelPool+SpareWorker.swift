@@ -22,6 +22,7 @@ extension ModelPool {
     func stopSpareWorker() {
         guard let worker = spare else { return }
         spare = nil
+        releaseFromThrottle(worker)
         perform { [launcher] in _ = await launcher.stop(worker, grace: .milliseconds(200)) }
     }
 

@@ -8,7 +8,8 @@ import KansoWire
 // Progress is a reply from the worker or CPU time used by its process: a long prompt or a job
 // that does not stream replies only at its end, but it computes meanwhile. So a worker is
 // stalled when, with a job in flight, neither happened for `Configuration.workerStallTimeout`;
-// it is seen between one and two timeouts after its last progress.
+// it is seen between one and two timeouts after its last progress. Time the watt cap's throttle
+// held the worker stopped (ModelPool+Throttle) is not silence: only the time it was let run counts.
 extension ModelPool {
     /// Watches `worker` for as long as it is the model's worker: one watch per worker, not per
     /// request (a request's lease shares the worker's `progress`), so that a flood of short
@@ -33,27 +34,31 @@ extension ModelPool {
             let now = clock.now
             let seen = memory.processorTicks(pid: worker.pid)
             defer { ticks = seen }
-            guard progress.inFlight, progress.lastProgress + timeout <= now, seen == nil || seen == ticks else { continue }
-            let silence = DecimalText.fixed(Self.seconds(now - progress.lastProgress), places: 1)
+            guard progress.inFlight, progress.silence(at: now) >= timeout, seen == nil || seen == ticks else { continue }
+            let silence = DecimalText.fixed(Self.seconds(progress.silence(at: now)), places: 1)
             let reason = "worker \(worker.pid) made no progress for \(silence) s (no reply, no CPU time: stopped or hung); killed"
             progress.markStalled(reason)
             slot.stallReason = reason
             logger.error("\(slot.name): \(reason)", metadata: ["model": .string(slot.id), "pid": .stringConvertible(worker.pid)])
-            _ = await launcher.stop(worker, grace: .zero)
+            _ = await endWorker(worker, grace: .zero)
             return
         }
     }
 }
 
 /// What one worker has done for its jobs in flight, as the stall watch sees it: the instant of its
-/// last reply (on the pool's clock) and whether a job waits for a reply. Its leases' reply
-/// streams update it (`watched`); its load marks its start and end.
+/// last reply (on the pool's clock), whether a job waits for a reply, and how long the watt cap's
+/// throttle has held it stopped since. Its leases' reply streams update it (`watched`); its load
+/// marks its start and end; the throttle marks its stops (`hold`, `unhold`).
 final class WorkerProgress: @unchecked Sendable {  // all `var`s guarded by `lock`
     private let lock = Lock()
     private let clock: any PoolClock
     private var last: ContinuousClock.Instant
     private var jobs = 0
     private var stalled: String?
+    /// Time held stopped since `last`, over holds that ended, and the start of the hold under way.
+    private var held: Duration = .zero
+    private var holdStart: ContinuousClock.Instant?
 
     /// `model` names the model in the error a stalled job's caller gets.
     let model: String
@@ -70,10 +75,35 @@ final class WorkerProgress: @unchecked Sendable {  // all `var`s guarded by `loc
     /// Why the watch killed the worker, once it has.
     var stallReason: String? { lock.withLock { stalled } }
 
-    func begin() { lock.withLock { jobs += 1; last = clock.now } }
-    func replied() { lock.withLock { last = clock.now } }
-    func end() { lock.withLock { jobs = max(0, jobs - 1); last = clock.now } }
+    func begin() { lock.withLock { jobs += 1; progressed() } }
+    func replied() { lock.withLock { progressed() } }
+    func end() { lock.withLock { jobs = max(0, jobs - 1); progressed() } }
     func markStalled(_ reason: String) { lock.withLock { stalled = reason } }
+
+    /// The throttle stopped the worker (SIGSTOP) / continued it.
+    func hold() { lock.withLock { if holdStart == nil { holdStart = clock.now } } }
+    func unhold() {
+        lock.withLock {
+            guard let start = holdStart else { return }
+            held += clock.now - max(start, last)
+            holdStart = nil
+        }
+    }
+
+    /// How long the worker has gone without progress while it was let run: the time since its
+    /// last progress, less the time the throttle held it stopped.
+    func silence(at now: ContinuousClock.Instant) -> Duration {
+        lock.withLock {
+            let holding = holdStart.map { now - max($0, last) } ?? .zero
+            return max(.zero, now - last - held - max(.zero, holding))
+        }
+    }
+
+    /// Progress now: the silence, and the time held, count from here. Called under `lock`.
+    private func progressed() {
+        last = clock.now
+        held = .zero
+    }
 
     /// `replies` as the lease's caller reads them, each one counted as progress; when the watch
     /// killed the worker, the stream's end says so (WorkerFailed with the reason) rather than

@@ -16,7 +16,7 @@ import Logging
 /// The actor is split by responsibility: dispatch and pre-emption (+Dispatch), admission and
 /// eviction (+Admission), state changes and failures (+Lifecycle), timers (+Timers), the spare
 /// worker (+SpareWorker), administration (+Administration), status (+Status), the watt cap
-/// (+WattCap) and memory pressure (+MemoryPressure).
+/// (+WattCap) and its throttle of the workers (+Throttle), and memory pressure (+MemoryPressure).
 public actor ModelPool {
     public struct Configuration: Sendable {
         public var budget: MemoryBudget
@@ -90,8 +90,12 @@ public actor ModelPool {
     public internal(set) var power: PowerDecision?
     /// Energy per agent: joules, tokens, tokens per joule.
     public internal(set) var energy = EnergyLedger()
-    /// The watt cap's verdict at its last measurement (ModelPool+WattCap); nil without a cap.
+    /// The watt cap's verdict at its last measurement (ModelPool+WattCap); nil without a cap in force.
     public internal(set) var wattCapDecision: WattCapDecision?
+    /// The watt cap's measurements and state while its task runs (ModelPool.runWattCap).
+    var wattCapState: WattCap?
+    /// The duty cycle that stops and continues the workers while the cap throttles (+Throttle).
+    var throttle = WorkerThrottle()
     /// The worker started ahead for the next load (Configuration.spareWorker), and the bytes the
     /// budget keeps for it: the reservation, or more if it measures more.
     var spare: (any PoolWorker)?

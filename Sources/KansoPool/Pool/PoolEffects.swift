@@ -38,6 +38,11 @@ public protocol PoolWorker: AnyObject, Sendable {
     func send(_ request: WorkerRequest, on lane: WorkerLane) async -> AsyncThrowingStream<VarlinkReply, Error>
     /// Asks the worker to stop `lane`'s running job at the next token.
     func cancel(on lane: WorkerLane)
+    /// Stops the process where it is (SIGSTOP), for the watt cap's duty cycle (ModelPool+Throttle);
+    /// nothing once it has ended.
+    func suspend()
+    /// Lets a suspended process run again (SIGCONT); nothing once it has ended.
+    func resume()
 }
 
 extension PoolWorker {

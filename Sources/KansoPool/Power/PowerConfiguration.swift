@@ -14,7 +14,8 @@ public struct PowerConfiguration: Sendable, Equatable {
     public var wattsPerCore = EnergyMeter.defaultWattsPerCore
     /// Whether RAPL is read when the daemon may (`use_rapl`); true.
     public var usesRapl = true
-    /// The optional cap on the workers' average power (`watt_cap`), W; nil: no cap.
+    /// The operator's cap on the average power (`watt_cap`), W, in force whatever the profile;
+    /// nil: the profile's cap (`PowerProfileSettings.wattCapWatts`), if it has one.
     public var wattCap: Double?
     /// The window the cap averages over (`watt_cap_window_seconds`); 30 s.
     public var wattCapWindowSeconds = 30.0
@@ -37,9 +38,9 @@ public struct PowerConfiguration: Sendable, Equatable {
         try EnergyMeter(root: readingsRoot, wattsPerCore: wattsPerCore, usesRapl: usesRapl)
     }
 
-    /// The watt cap, or nil when none is configured.
+    /// The watt cap, or nil when neither the operator nor any profile sets one.
     public func makeWattCap() throws(PowerConfigurationError) -> WattCap? {
-        guard let wattCap else { return nil }
+        guard wattCap != nil || profiles.capsPower else { return nil }
         return try WattCap(capWatts: wattCap, windowSeconds: wattCapWindowSeconds)
     }
 }

@@ -30,14 +30,19 @@ public struct PowerProfileSettings: Sendable, Equatable, CustomStringConvertible
     public var keepAliveScale: Double
     /// Whether agents of background priority run at all; when false their requests wait.
     public var backgroundAllowed: Bool
+    /// A cap on the average power while this profile is in force, W (WattCap); nil: none. The
+    /// operator's `--watt-cap` wins over it.
+    public var wattCapWatts: Double?
 
-    /// Validates: counts of at least 1, a keep-alive scale in 0...10.
+    /// Validates: counts of at least 1, a keep-alive scale in 0...10, a watt cap above 0 W.
     public init(threadsPerWorker: Int, maximumConcurrentWorkers: Int, keepAliveScale: Double,
-                backgroundAllowed: Bool) throws(PowerConfigurationError) {
+                backgroundAllowed: Bool, wattCapWatts: Double? = nil) throws(PowerConfigurationError) {
         try PowerConfigurationError.check("threads_per_worker", Double(threadsPerWorker), in: 1...4096)
         try PowerConfigurationError.check("maximum_concurrent_workers", Double(maximumConcurrentWorkers), in: 1...4096)
         try PowerConfigurationError.check("keep_alive_scale", keepAliveScale, in: 0...10)
+        if let wattCapWatts { try PowerConfigurationError.check("watt_cap", wattCapWatts, in: 0.001...100_000) }
         self.init(unchecked: threadsPerWorker, maximumConcurrentWorkers, keepAliveScale, backgroundAllowed)
+        self.wattCapWatts = wattCapWatts
     }
 
     init(unchecked threads: Int, _ workers: Int, _ keepAliveScale: Double, _ backgroundAllowed: Bool) {
@@ -55,6 +60,10 @@ public struct PowerProfileSettings: Sendable, Equatable, CustomStringConvertible
     /// | battery    | max(1, cores / 2)  | 1               | 0.5          | yes        |
     /// | lowBattery | 1                  | 1               | 0.25         | no         |
     /// | hot        | 1                  | 1               | 0.5          | no         |
+    ///
+    /// No profile has a watt cap by default: what a machine draws idle and busy differs too much
+    /// (and between RAPL's package figure and the CPU-time estimate) for one figure to suit all;
+    /// `--battery-watt-cap` sets one for the battery profiles.
     public static func standard(for profile: PowerProfile, cores: Int) -> PowerProfileSettings {
         let cores = max(1, cores)
         switch profile {
@@ -68,6 +77,7 @@ public struct PowerProfileSettings: Sendable, Equatable, CustomStringConvertible
     public var description: String {
         "\(threadsPerWorker) threads/worker, \(maximumConcurrentWorkers) worker(s) at once, keep-alive ×"
             + DecimalText.compact(keepAliveScale) + (backgroundAllowed ? ", background allowed" : ", background paused")
+            + (wattCapWatts.map { ", watt cap " + DecimalText.compact($0) + " W" } ?? "")
     }
 }
 
@@ -92,6 +102,9 @@ public struct PowerProfileTable: Sendable, Equatable {
         PowerProfileTable(ac: .standard(for: .ac, cores: cores), battery: .standard(for: .battery, cores: cores),
                           lowBattery: .standard(for: .lowBattery, cores: cores), hot: .standard(for: .hot, cores: cores))
     }
+
+    /// Whether some profile caps the power (then the pool measures it even without `--watt-cap`).
+    public var capsPower: Bool { PowerProfile.allCases.contains { self[$0].wattCapWatts != nil } }
 
     public subscript(profile: PowerProfile) -> PowerProfileSettings {
         get {

@@ -7,7 +7,7 @@ import KansoSystemd
 /// main lane as fd 3 and the interjection lane as fd 4 (WorkerLane), a clean environment
 /// (no NOTIFY_SOCKET, WATCHDOG_*, LISTEN_*) and default signal handling.
 /// Ending it returns its memory to the system for certain.
-final class WorkerProcess: PoolWorker, @unchecked Sendable {  // `exit` guarded by `lock`
+final class WorkerProcess: PoolWorker, @unchecked Sendable {  // `exitStatus`, `exitWaiters` and the reaping guarded by `lock`
     let pid: pid_t
     let connection: WorkerConnection
     /// The interjection lane: a job that pre-empts the main lane's at its next token.
@@ -104,6 +104,19 @@ final class WorkerProcess: PoolWorker, @unchecked Sendable {  // `exit` guarded 
 
     func cancel(on lane: WorkerLane) { channel(lane).cancel() }
 
+    func suspend() { signal(SIGSTOP) }
+
+    func resume() { signal(SIGCONT) }
+
+    /// Sends `number` to the process while it has not been collected: the reaper collects it
+    /// under the same lock, so `pid` cannot name another process by then. Never this process or
+    /// a group (pid 0, -1).
+    private func signal(_ number: Int32) {
+        lock.lock(); defer { lock.unlock() }
+        guard exitStatus == nil, pid > 1, pid != getpid() else { return }
+        kill(pid, number)
+    }
+
     private func channel(_ lane: WorkerLane) -> WorkerConnection {
         lane == .main ? connection : interjection
     }
@@ -118,20 +131,25 @@ final class WorkerProcess: PoolWorker, @unchecked Sendable {  // `exit` guarded 
                 do { try await Task.sleep(for: grace) } catch { return true }
                 return false
             }
-            if await group.next() == false { kill(pid, SIGKILL) }  // the grace ran out first
+            if await group.next() == false { signal(SIGKILL) }  // the grace ran out first
             group.cancelAll()
         }
         return await waitForExit()
     }
 
     private func reap() {
+        // Waits for the end without collecting it (WNOWAIT): the ended process keeps its pid until
+        // it is collected below, under the lock `signal` takes.
+        var info = siginfo_t()
+        var waited: Int32
+        repeat { waited = waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) } while waited < 0 && errno == EINTR
         var status: Int32 = 0
         var result: pid_t
+        lock.lock()
         repeat { result = waitpid(pid, &status, 0) } while result < 0 && errno == EINTR
         let outcome: WorkerExit
         // WIFSIGNALED / WTERMSIG / WEXITSTATUS, spelled out (they are C macros).
         if status & 0x7f != 0 && status & 0x7f != 0x7f { outcome = .signalled(status & 0x7f) } else { outcome = .exited((status >> 8) & 0xff) }
-        lock.lock()
         exitStatus = outcome
         let waiters = exitWaiters
         exitWaiters = []
