@@ -10,9 +10,12 @@ import Testing
 /// evicts a busy model; a request that cannot fit yet waits, bounded, for room; `BudgetExceeded`
 /// only when it never can), so every request is answered. The workers' resident memory, sampled
 /// from /proc every 10 ms for the whole run, never exceeds the budget.
+/// It runs on the release kansod that KANSO_PRODUCTS names (scripts/test.sh sets it): a debug
+/// engine answers a request every second or two, too few for several swaps in a minute.
 @Suite("Memory budget soak on the real models", .serialized,
        .enabled(if: RealModel.smolLM2.url != nil, Comment(rawValue: RealModel.smolLM2.missingMessage)),
-       .enabled(if: RealModel.gemma3.url != nil, Comment(rawValue: RealModel.gemma3.missingMessage)))
+       .enabled(if: RealModel.gemma3.url != nil, Comment(rawValue: RealModel.gemma3.missingMessage)),
+       .enabled(if: ReleaseProducts.named, Comment(rawValue: ReleaseProducts.missingMessage)))
 struct BudgetSoakTests {
     static let clients = 8
     /// Seconds; KANSO_SOAK_SECONDS overrides it (longer soaks by hand).
@@ -196,6 +199,12 @@ struct BudgetSoakTests {
             }
         }
     }
+}
+
+/// Whether KANSO_PRODUCTS names the folder of a release kansod (DaemonHarness.productsDirectory).
+enum ReleaseProducts {
+    static let named = !(ProcessInfo.processInfo.environment["KANSO_PRODUCTS"] ?? "").isEmpty
+    static let missingMessage = "skipped: needs a release kansod: KANSO_PRODUCTS=$(swift build -c release --show-bin-path) (scripts/test.sh sets it)"
 }
 
 /// The clients' answers and failures.
