@@ -6,12 +6,13 @@ import Testing
 /// Issue 21: the two real models under a memory budget that holds one of them at a time, for a
 /// minute. Eight clients alternate between an agent on each model, so most turns need the model
 /// that is not loaded: the pool evicts the idle one to load the other. A request whose model must
-/// wait for that eviction waits in its model's queue (DESIGN.md, Scheduling: admission never
-/// evicts a busy model; a request that cannot fit yet waits, bounded, for room; `BudgetExceeded`
-/// only when it never can), so every request is answered. The workers' resident memory, sampled
-/// from /proc every 10 ms for the whole run, never exceeds the budget.
+/// wait for that eviction waits in its model's queue (README, How requests are served: a busy
+/// model is never evicted, and after the waiting load's turn it starts no new request, so it goes
+/// idle and is evicted; `BudgetExceeded` only when pinned models or requests running for the
+/// whole admission timeout hold the room), so every request is answered. The workers' resident
+/// memory, sampled from /proc every 10 ms for the whole run, never exceeds the budget.
 /// It runs on the release kansod that KANSO_PRODUCTS names (scripts/test.sh sets it): a debug
-/// engine answers a request every second or two, too few for several swaps in a minute.
+/// engine is many times slower, too slow for several swaps in a minute.
 @Suite("Memory budget soak on the real models", .serialized,
        .enabled(if: RealModel.smolLM2.url != nil, Comment(rawValue: RealModel.smolLM2.missingMessage)),
        .enabled(if: RealModel.gemma3.url != nil, Comment(rawValue: RealModel.gemma3.missingMessage)),
