@@ -17,6 +17,7 @@ public final class FakeWorkerLauncher: WorkerLauncher, @unchecked Sendable {  //
     private var heldLoads: [CheckedContinuation<Void, Never>] = []
     private let clock: ManualClock?
     private var time: Duration = .zero
+    private var lateStops = false
 
     /// With `clock`, a load takes `loadTime` on it (the pool measures load durations on its clock).
     public init(clock: ManualClock? = nil) {
@@ -27,6 +28,13 @@ public final class FakeWorkerLauncher: WorkerLauncher, @unchecked Sendable {  //
     public var loadTime: Duration {
         get { lock.lock(); defer { lock.unlock() }; return time }
         set { lock.lock(); time = newValue; lock.unlock() }
+    }
+
+    /// A stop returns only after the pool's own watch of the worker's exit has had its turn, as
+    /// happens with real workers (the reaper wakes every waiter at once, in no set order).
+    public var stopsReturnLate: Bool {
+        get { lock.lock(); defer { lock.unlock() }; return lateStops }
+        set { lock.lock(); lateStops = newValue; lock.unlock() }
     }
 
     /// Every worker started, in order (the spare worker included).
@@ -129,6 +137,9 @@ public final class FakeWorkerLauncher: WorkerLauncher, @unchecked Sendable {  //
         if suspended { stoppedSuspended.append(worker.pid) }
         lock.unlock()
         (worker as? FakeWorker)?.end(.exited(0))
+        if stopsReturnLate {
+            for _ in 0..<20 { await Task.yield() }
+        }
         return await worker.waitForExit()
     }
 }

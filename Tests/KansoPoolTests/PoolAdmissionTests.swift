@@ -108,4 +108,69 @@ struct PoolAdmissionTests {
             #expect(await pool.pool.slots[Self.a]?.bytes == 180 * Self.mebibyte)
         }
     }
+
+    /// The number of requests waiting for `model`.
+    static func queued(_ pool: PoolUnderTest, _ model: String) async -> Int {
+        await pool.pool.snapshot().first { $0.path == model }?.queued ?? 0
+    }
+
+    @Test("a steady stream of requests for a busy model does not keep out a model that waits for its room: after its turn it yields")
+    func busyModelYieldsAfterTheTurn() async throws {
+        try await PoolUnderTest.with(budget: 150 * Self.mebibyte, configure: {
+            $0.admissionTimeout = .seconds(30)
+            $0.admissionTurn = .seconds(10)
+        }) { pool in
+            pool.launcher.stopsReturnLate = true
+            let first = try await pool.acquire(Self.a)
+            let second = pool.task { try await pool.acquire(Self.a) }
+            #expect(await pool.eventually { await Self.queued(pool, Self.a) == 1 })
+            let waiting = pool.task { try await pool.acquire(Self.b) }
+            #expect(await pool.eventually { await Self.queued(pool, Self.b) == 1 })
+            // Within the turn the loaded model goes on with its queue.
+            await pool.pool.release(first)
+            let secondLease = try await second.value
+            let third = pool.task { try await pool.acquire(Self.a) }
+            #expect(await pool.eventually { await Self.queued(pool, Self.a) == 1 })
+            // Past it, it starts no new request: idle, it is evicted, and the waiting load gets in
+            // long before the admission timeout.
+            pool.clock.advance(by: .seconds(10))
+            await pool.pool.release(secondLease)
+            let loaded = await pool.eventually { await pool.states()[Self.b] == "busy" }
+            let states = await pool.states()
+            try #require(loaded, "the waiting load did not get the room: \(states)")
+            let bLease = try await waiting.value
+            #expect(await pool.states() == [Self.a: "absent", Self.b: "busy"])
+            #expect(await Self.queued(pool, Self.a) == 1)
+            // The request it held back gets its model again when the other is done.
+            await pool.pool.release(bLease)
+            let thirdLease = try await third.value
+            #expect(await pool.states() == [Self.a: "busy", Self.b: "absent"])
+            await pool.pool.release(thirdLease)
+            // No load wasted: the model that yielded did not load again ahead of the waiting one.
+            #expect(pool.launcher.loads.map(\.path) == [Self.a, Self.b, Self.a])
+        }
+    }
+
+    @Test("a model that has waited its turn does not hold back more urgent requests than its own")
+    func turnKeepsPriorities() async throws {
+        try await PoolUnderTest.with(budget: 150 * Self.mebibyte, configure: {
+            $0.admissionTimeout = .seconds(30)
+            $0.admissionTurn = .seconds(10)
+        }) { pool in
+            // Interactive: never pre-empted, so the next interactive request queues behind it.
+            let first = try await pool.acquire(Self.a, priority: .interactive)
+            let waiting = pool.task { try await pool.acquire(Self.b, priority: .background) }
+            #expect(await pool.eventually { await Self.queued(pool, Self.b) == 1 })
+            let urgent = pool.task { try await pool.acquire(Self.a, priority: .interactive) }
+            #expect(await pool.eventually { await Self.queued(pool, Self.a) == 1 })
+            pool.clock.advance(by: .seconds(10))
+            await pool.pool.release(first)
+            // The interactive request runs on the loaded model; the background load waits on.
+            let urgentLease = try await urgent.value
+            #expect(await pool.states() == [Self.a: "busy", Self.b: "absent"])
+            await pool.pool.release(urgentLease)
+            let bLease = try await waiting.value
+            await pool.pool.release(bLease)
+        }
+    }
 }

@@ -76,6 +76,13 @@ extension ModelPool {
     /// Waits until `slot` fits in the budget, evicting idle models the planner picks. False when
     /// it cannot fit (its queued requests got `BudgetExceeded`) or the pool is stopping.
     private func admit(_ slot: ModelSlot, deadline: ContinuousClock.Instant) async -> Bool {
+        defer {
+            if slot.waitingForRoomSince != nil {
+                // Models that yielded to this load may start their requests again.
+                slot.waitingForRoomSince = nil
+                for other in slots.values where other !== slot { pump(other) }
+            }
+        }
         while !shuttingDown {
             if let refusal = memoryPressureRefusal(for: slot) {
                 failQueued(slot, with: refusal)
@@ -97,6 +104,8 @@ extension ModelPool {
                     if let other = slots[victim] { await unload(other, reason: "evicted to make room for \(slot.name)", eviction: true) }
                 }
             case .wait:
+                // Since the load asked (its requests waited from then), not since this answer.
+                if slot.waitingForRoomSince == nil { slot.waitingForRoomSince = deadline - configuration.admissionTimeout }
                 if now >= deadline {
                     failQueued(slot, with: PoolError.budgetExceeded(
                         model: slot.name, neededBytes: slot.bytes, budgetBytes: configuration.budget.bytes,

@@ -96,6 +96,23 @@ extension ModelPool {
         for other in slots.values where other !== slot { pump(other) }
     }
 
+    /// Whether `slot` should start no new request and no load for now: another model's load has
+    /// waited for room `admissionTurn` or longer, for a request as urgent as this one's next or
+    /// more. A loaded model then goes idle and the waiting load can evict it; an absent one does
+    /// not load ahead of the load that evicted it (its worker's exit may be seen before that load
+    /// goes on). Its requests wait for its (re)load, which takes its turn the same way, so two
+    /// models under a budget for one alternate instead of the busier one keeping the other out
+    /// until `BudgetExceeded`. A pinned model never yields (it is never evicted).
+    func yieldsToWaitingLoad(_ slot: ModelSlot) -> Bool {
+        guard !slot.isPinned, let next = slot.queue.peekHighestPriority else { return false }
+        let now = clock.now
+        return slots.values.contains { other in
+            guard other !== slot, let since = other.waitingForRoomSince, now - since >= configuration.admissionTurn,
+                  let waiting = other.queue.peekHighestPriority else { return false }
+            return waiting <= next
+        }
+    }
+
     func cancelQueued(model: ModelID, id: UInt64) {
         guard let slot = slots[model], let job = slot.queue.remove(id: id) else { return }
         job.continuation.resume(throwing: PoolError.cancelled)
@@ -104,6 +121,7 @@ extension ModelPool {
     /// Moves the model's queue along: hands the worker to the next job, or starts a load.
     func pump(_ slot: ModelSlot) {
         guard !slot.queue.isEmpty else { return }
+        if slot.state.mayYieldRoom, yieldsToWaitingLoad(slot) { return }  // the waiting load's end pumps again
         guard slot.leases.count < Self.leasesPerWorker else {
             preempt(slot)
             return
@@ -160,5 +178,16 @@ extension ModelPool {
         slot.leases[lease.id] = lease
         slot.preemptions += 1
         job.continuation.resume(returning: lease)
+    }
+}
+
+private extension ModelState {
+    /// The states in which `pump` starts something, a request or a load, that a waiting load's
+    /// turn holds back (ModelPool.yieldsToWaitingLoad). A quarantined model's queue is answered.
+    var mayYieldRoom: Bool {
+        switch self {
+        case .ready, .busy, .absent, .failed: return true
+        case .warming, .loading, .draining, .quarantined: return false
+        }
     }
 }

@@ -24,6 +24,11 @@ public actor ModelPool {
         public var queueCapacity = 32
         /// How long a load may wait for room in the budget before `BudgetExceeded`.
         public var admissionTimeout: Duration = .seconds(30)
+        /// How long a load may wait for room held by busy models before they yield it: they then
+        /// start no new request as urgent as the waiting one's or less (ModelPool.yieldsToWaitingLoad),
+        /// so they go idle and can be evicted. Without it a steady stream of requests for a loaded
+        /// model kept a model that needed its room out until `admissionTimeout`.
+        public var admissionTurn: Duration = .seconds(10)
         public var threadsPerWorker = max(1, ProcessorCount.available)
         /// Threads fixed by the operator (`--threads`): the power profile does not change them.
         public var fixedThreadsPerWorker: Int?

@@ -18,6 +18,9 @@ final class ModelSlot {
     /// A load (admission, warming, loading) is under way; requests wait for it instead of
     /// starting another.
     var loadInProgress = false
+    /// When its load started waiting for room held by busy models (nil: not waiting). After
+    /// `Configuration.admissionTurn` those models yield (ModelPool.yieldsToWaitingLoad).
+    var waitingForRoomSince: ContinuousClock.Instant?
     /// When the last request finished (or the model became ready): keep-alive counts from here.
     var lastUsed: ContinuousClock.Instant
     var loadDuration: Duration?
