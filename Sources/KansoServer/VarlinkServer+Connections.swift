@@ -32,18 +32,9 @@ extension VarlinkServer {
 
     func handle(_ connection: Connection, record: ConnectionRecord, executor: EventLoopTaskExecutor) async {
         let key = ObjectIdentifier(record)
-        let refused = state.withLockedValue { state -> Bool in
-            if state.draining { return true }
-            state.connections[key] = record
-            return false
-        }
-        if refused {
-            // Closed through executeThenClose: an async channel dropped without it traps
-            // (NIOAsyncWriter's "deinited without calling finish()"). A connection accepted just
-            // as SIGTERM arrived takes this path.
-            try? await connection.executeThenClose { _, _ in }
-            return
-        }
+        // Also while draining: a connection accepted just as SIGTERM arrived may already hold a
+        // call, which is answered ShuttingDown (in `answer`) before the sweep closes it.
+        state.withLockedValue { $0.connections[key] = record }
         statistics.connectionOpened()
         defer {
             statistics.connectionClosed()

@@ -46,6 +46,10 @@ public final class VarlinkServer: Sendable {
 
     struct ServerState {
         var draining = false
+        /// When draining began: quiet connections are closed only after `drainGrace`.
+        var drainingSince: ContinuousClock.Instant?
+        /// Connections whose input the drain has closed (once each).
+        var inputClosed: Set<ObjectIdentifier> = []
         var serverChannel: Channel?
         var connections: [ObjectIdentifier: ConnectionRecord] = [:]
         /// The socket file this process bound (stand-alone), to remove on exit only if still ours.
@@ -118,7 +122,14 @@ public final class VarlinkServer: Sendable {
                     tasks.addTask(executorPreference: executor) { await self.handle(connection, record: record, executor: executor) }
                 }
             }
-            // Accepting has stopped: give calls in flight their deadline, then answer and close the rest.
+            // Accepting has stopped: close each connection once it is quiet (every 50 ms), give
+            // calls in flight their deadline, then answer and close the rest.
+            tasks.addTask {
+                while !Task.isCancelled {
+                    self.closeQuietConnections()
+                    try? await Task.sleep(for: .milliseconds(50))
+                }
+            }
             tasks.addTask {
                 try? await Task.sleep(for: self.configuration.maximumGracefulShutdownDuration)
                 let remaining = self.state.withLockedValue { Array($0.connections.values) }
@@ -135,13 +146,19 @@ public final class VarlinkServer: Sendable {
         try? await group.shutdownGracefully()
     }
 
+    /// How long a connection must stay quiet after draining begins before it is closed: a call
+    /// the client sent just before may still be in the socket's buffer, unread; closing a socket
+    /// with unread input resets the connection, and the client would get no reply at all.
+    static let drainGrace: Duration = .milliseconds(100)
+
     /// Stops accepting: calls already received are answered (those not yet started with
-    /// `ShuttingDown`), and each connection closes as soon as it has no call left; quiet ones
-    /// close now.
+    /// `ShuttingDown`), and each connection closes once it has no call left and the grace has
+    /// passed (the sweep, every 50 ms while draining).
     public func beginShutdown() {
-        let (server, open): (Channel?, [ConnectionRecord]) = state.withLockedValue { state in
+        let server: Channel? = state.withLockedValue { state in
             state.draining = true
-            return (state.serverChannel, Array(state.connections.values))
+            state.drainingSince = .now
+            return state.serverChannel
         }
         // Stop accepting first, close the listener a little later: a connection the kernel
         // handed over just before is still being set up on its event loop, and closing the
@@ -153,13 +170,33 @@ public final class VarlinkServer: Sendable {
                 server.eventLoop.scheduleTask(in: .milliseconds(100)) { server.close(promise: nil) }
             }
         }
-        for record in open where record.activity.withLockedValue({ $0.isQuiet }) { record.channel.close(promise: nil) }
+    }
+
+    /// While draining, once the grace has passed: closes each connection whose calls are all
+    /// answered and that holds no half message (a call that arrives meanwhile is read and
+    /// answered with `ShuttingDown` rather than lost with the connection).
+    func closeQuietConnections() {
+        let records: [ConnectionRecord] = state.withLockedValue { state in
+            guard let since = state.drainingSince, ContinuousClock.now - since >= Self.drainGrace else { return [] }
+            let quiet = state.connections.filter { key, record in
+                !state.inputClosed.contains(key) && record.activity.withLockedValue { $0.isQuiet }
+            }
+            state.inputClosed.formUnion(quiet.keys)
+            return Array(quiet.values)
+        }
+        for record in records {
+            // The input only: the connection's loop then ends as after a client's half-close,
+            // and its replies still in the async writer reach the client before it closes (a
+            // whole close here dropped a ShuttingDown reply not yet handed to the socket).
+            let channel = record.channel
+            let closed = channel.eventLoop.makePromise(of: Void.self)
+            closed.futureResult.whenFailure { _ in channel.close(promise: nil) }
+            channel.close(mode: .input, promise: closed)
+        }
     }
 
     /// Once a second: closes the connections that overstay a timeout (ConnectionActivity), and
-    /// logs what it closed and what the limits refused since the last time. While draining, every
-    /// 50 ms: also closes each connection whose calls are all answered (a call that arrives
-    /// meanwhile is read and answered with `ShuttingDown` rather than lost with the connection).
+    /// logs what it closed and what the limits refused since the last time.
     private func sweepConnections() async {
         let timeouts = ConnectionActivity.Timeouts(idle: configuration.idleTimeout, message: configuration.messageTimeout,
                                                    write: configuration.writeTimeout)
@@ -167,15 +204,11 @@ public final class VarlinkServer: Sendable {
             + Double(configuration.messageTimeout.components.attoseconds) / 1e18
         var heap = HeapRelease()
         while !Task.isCancelled {
-            try? await Task.sleep(for: isDraining ? .milliseconds(50) : .seconds(1))
+            try? await Task.sleep(for: .seconds(1))
             let now = ContinuousClock.now
-            let (records, draining) = state.withLockedValue { (Array($0.connections.values), $0.draining) }
+            let records = state.withLockedValue { Array($0.connections.values) }
             var closed: [ConnectionActivity.Expiry: Int] = [:]
             for record in records {
-                if draining, record.activity.withLockedValue({ $0.isQuiet }) {
-                    record.channel.close(promise: nil)
-                    continue
-                }
                 guard let expiry = record.activity.withLockedValue({ $0.expiry(at: now, timeouts: timeouts) }) else { continue }
                 closed[expiry, default: 0] += 1
                 switch expiry {

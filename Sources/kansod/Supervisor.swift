@@ -133,7 +133,7 @@ final class Supervisor: Sendable {
         logger.info("kansod \(KansoVersion.current) ready on \(socket)",
                     metadata: ["socket": .string(socket.description), "activation": .string(activation), "agents": "\(agentCount)"])
 
-        let signalHandler = Task { await handleSignals(signals, server: server, registry: registry) }
+        let signalHandler = Task { await handleSignals(signals, server: server, registry: registry, pool: pool) }
         let watchdog = Task { await runWatchdog(probePath: probePath) }
         do {
             try await server.serve(listener)
@@ -188,7 +188,7 @@ final class Supervisor: Sendable {
     }
 
     /// SIGHUP reloads the manifests; SIGTERM and SIGINT drain and stop.
-    private func handleSignals(_ signals: AsyncStream<Int32>, server: VarlinkServer, registry: AgentRegistry) async {
+    private func handleSignals(_ signals: AsyncStream<Int32>, server: VarlinkServer, registry: AgentRegistry, pool: ModelPool) async {
         for await number in signals {
             if number == SIGHUP {
                 _ = await reload(registry)
@@ -200,6 +200,7 @@ final class Supervisor: Sendable {
             logger.info("stopping on signal \(number): draining \(open) connections",
                         metadata: ["signal": "\(number)"])
             server.beginShutdown()
+            await pool.beginDrain()
             return
         }
     }

@@ -81,12 +81,14 @@ struct SlowClientTests {
         _ = try connections[0].receive()  // the first stream is running
         harness.signal(SIGTERM)
 
-        var lastReplies: [String] = []
-        for connection in connections {
+        // Each client reads its own connection at once, as six programs would: after the
+        // deadline a reply waits at most a second of grace for a client that does not read.
+        let replies = LastReplies(count: connections.count)
+        DispatchQueue.concurrentPerform(iterations: connections.count) { index in
             var last = "nothing"
             while true {
                 do {
-                    let reply = try connection.receive()
+                    let reply = try connections[index].receive()
                     if let error = reply.error { last = error; break }
                     if !reply.continues { last = "done"; break }
                 } catch {
@@ -94,10 +96,20 @@ struct SlowClientTests {
                     break
                 }
             }
-            lastReplies.append(last)
+            replies.set(index, last)
         }
+        let lastReplies = replies.values
         #expect(lastReplies.allSatisfy { $0 == "io.kanso.Agents.ShuttingDown" || $0 == "done" }, "\(lastReplies)")
         #expect(lastReplies.contains("io.kanso.Agents.ShuttingDown"), "\(lastReplies)")
         #expect(harness.waitForExit() == 0)
     }
+}
+
+/// The last reply of each connection, written from the threads that read them.
+private final class LastReplies: @unchecked Sendable {  // guarded by `lock`
+    private let lock = NSLock()
+    private var replies: [String]
+    init(count: Int) { replies = Array(repeating: "nothing", count: count) }
+    func set(_ index: Int, _ reply: String) { lock.lock(); replies[index] = reply; lock.unlock() }
+    var values: [String] { lock.lock(); defer { lock.unlock() }; return replies }
 }

@@ -116,4 +116,18 @@ struct PoolLifecycleTests {
             await pool.pool.release(lease)
         }
     }
+
+    @Test("a drain answers waiting requests ShuttingDown at once and starts none; the running one keeps its worker")
+    func drainAnswersWaitingRequests() async throws {
+        try await PoolUnderTest.with { pool in
+            let lease = try await pool.acquire(Self.model)
+            let waiting = pool.task { try await pool.acquire(Self.model) }
+            #expect(await pool.eventually { await pool.pool.snapshot().first?.queued == 1 })
+            await pool.pool.beginDrain()
+            await #expect(throws: PoolError.shuttingDown) { try await waiting.value }
+            await #expect(throws: PoolError.shuttingDown) { try await pool.acquire(Self.model) }
+            #expect(pool.launcher.stops.isEmpty, "the running request's worker is not ended by the drain")
+            await pool.pool.release(lease)
+        }
+    }
 }

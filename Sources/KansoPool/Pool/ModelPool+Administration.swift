@@ -61,6 +61,18 @@ extension ModelPool {
         if decision.memoryPressure, previous?.memoryPressure != true { relieveMemoryPressure(decision) }
     }
 
+    /// The daemon begins to stop (SIGTERM): requests that have not started are answered
+    /// ShuttingDown now and no new one starts, while running ones go on to the server's deadline
+    /// (a queued request started during the drain would be cut off there anyway).
+    public func beginDrain() {
+        guard !draining else { return }
+        draining = true
+        for slot in slots.values {
+            for job in slot.queue.removeAll() { job.continuation.resume(throwing: PoolError.shuttingDown) }
+        }
+        signalChange()
+    }
+
     /// Stops taking requests, fails the queued ones, ends every worker (continued first if the
     /// watt cap's throttle holds it stopped), then ends `run()`.
     public func shutdown() async {

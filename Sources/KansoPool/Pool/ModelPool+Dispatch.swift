@@ -35,7 +35,7 @@ extension ModelPool {
     public func acquire(model: ModelID, fileBytes: Int, estimatedBytes: Int, agent: String,
                         priority: AgentManifest.Priority, keepAlive: KeepAlive, contextLength: Int?,
                         kvCache: KVCacheType = .f16, variableBytes: Int = 0) async throws -> Lease {
-        guard !shuttingDown else { throw PoolError.shuttingDown }
+        guard !shuttingDown, !draining else { throw PoolError.shuttingDown }
         let slot = slot(for: model, fileBytes: fileBytes, estimatedBytes: estimatedBytes)
         slot.agents[agent] = keepAlive
         slot.contextLength = contextLength

@@ -85,6 +85,8 @@ public actor ModelPool {
     let logger: Logger
     var slots: [ModelID: ModelSlot] = [:]
     var shuttingDown = false
+    /// Set when the daemon begins to stop: no request starts any more (running ones finish).
+    var draining = false
     /// The id of the last queued job (ids only name a job while it waits or runs).
     var lastJobID: UInt64 = 0
     let events = PoolEventHub()
