@@ -148,6 +148,16 @@ max_tokens = 24
 [sampling]
 temperature = 0
 EOF
+# The stream that `systemctl stop` drains below: long enough to be in flight when it comes.
+cat > "$root/etc/kanso/agents/check-stream.toml" <<EOF
+name = "check-stream"
+task = "predict"
+model = "$model"
+prompt = "{text}"
+max_tokens = 200
+[sampling]
+temperature = 0
+EOF
 inside systemd-sysusers >/dev/null 2>&1
 inside getent passwd kansod >/dev/null && pass "systemd-sysusers created kansod from units/sysusers.d/kanso.conf" || fail "no kansod user"
 # The first start would chown /var/lib/kanso to kansod, models included; the models here are a
@@ -286,7 +296,7 @@ import json, socket
 s = socket.socket(socket.AF_UNIX)
 s.connect("/run/kansod/kansod.sock")
 s.sendall(json.dumps({"method": "io.kanso.Agents.Predict", "more": True,
-    "parameters": {"agent": "check-smollm2", "text": "Once upon a time", "maxTokens": 200}}).encode() + b"\0")
+    "parameters": {"agent": "check-stream", "text": "Once upon a time", "maxTokens": 200}}).encode() + b"\0")
 data = b""
 while True:
     chunk = s.recv(65536)
