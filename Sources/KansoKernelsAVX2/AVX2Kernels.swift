@@ -10,6 +10,9 @@ import KansoGGUF
 import KansoKernelCore
 
 public enum AVX2Kernels: X86KernelSet {
+    /// Attention over cached rows, F16C widening f16 rows (Plain/AttentionRows.swift).
+    public static let attentionScores: AttentionScoresKernel = AttentionRows.scores
+    public static let attentionAccumulate: AttentionAccumulateKernel = AttentionRows.accumulate
     /// Every supported type, row by row (Plain/PlainRowMultiply.swift).
     public static let rows: MatrixKernel = multiplyPlainRows
     /// F32, F16, BF16 rows, a conversion shared by four vectors (X86/FloatRowMultiplySIMD.swift).

@@ -7,6 +7,9 @@ import KansoKernelCore
 public enum PortableKernels {
     /// Every supported type, row by row (Plain/PlainRowMultiply.swift).
     public static let rows: MatrixKernel = multiplyPlainRows
+    /// Attention over cached rows (Plain/AttentionRows.swift).
+    public static let attentionScores: AttentionScoresKernel = AttentionRows.scores
+    public static let attentionAccumulate: AttentionAccumulateKernel = AttentionRows.accumulate
 }
 
 /// The activation quantizer of the plain row dots: element by element.

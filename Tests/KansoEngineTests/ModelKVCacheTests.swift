@@ -3,6 +3,7 @@
 // On the fidelity fixtures, so every path is also held to llama.cpp's logits.
 
 import KansoGGUF
+import KansoKernelsPortable
 import Foundation
 import Testing
 @testable import KansoEngine
@@ -162,7 +163,7 @@ import Testing
             ones = [Float](repeating: 0, count: 64)
             ones[i] = 1
             let decoded = ones.withUnsafeBufferPointer { one in
-                block.withUnsafeBytes { AttentionMath.dotBlocks(one.baseAddress!, $0.baseAddress!, count: 64) }
+                block.withUnsafeBytes { AttentionRows.dotBlocks(one.baseAddress!, $0.baseAddress!, count: 64) }
             }
             // Half a step, and the f16 rounding of the scale times the largest byte (127 × 2⁻¹¹).
             let step = (i < 32 ? values[..<32] : values[32...]).map(abs).max()! / 127

@@ -126,3 +126,23 @@ extension MatrixKernels {
     }
 }
 #endif
+
+/// Attention over cached rows (the scores of a query head, the weighted sum of value rows) for
+/// every KV cache type, from the variant's module: f16 caches need F16C to widen their rows at
+/// speed, which the engine's own baseline build does not have.
+struct AttentionKernels {
+    let scores: AttentionScoresKernel
+    let accumulate: AttentionAccumulateKernel
+
+    static func of(_ variant: KernelVariant) -> AttentionKernels {
+        #if arch(x86_64)
+        switch variant {
+        case .portable: return AttentionKernels(scores: PortableKernels.attentionScores, accumulate: PortableKernels.attentionAccumulate)
+        case .avx2: return AttentionKernels(scores: AVX2Kernels.attentionScores, accumulate: AVX2Kernels.attentionAccumulate)
+        case .avx512: return AttentionKernels(scores: AVX512Kernels.attentionScores, accumulate: AVX512Kernels.attentionAccumulate)
+        }
+        #else
+        return AttentionKernels(scores: PortableKernels.attentionScores, accumulate: PortableKernels.attentionAccumulate)
+        #endif
+    }
+}

@@ -18,6 +18,7 @@ extension Transformer {
         let groupSize = c.headCount / c.kvHeadCount
         let window = sliding ? c.slidingWindow : 0
         let maximumSegments = KVCache.maximumSegments
+        let attentionKernels = self.attentionKernels
 
         // Where each entry's visible keys and values lie, once for all its heads.
         var longest = 0
@@ -50,9 +51,8 @@ extension Transformer {
                 let query = UnsafePointer(s.query + i * queryLength + h * headDim)
                 var offset = 0
                 for k in 0..<segmentCount {
-                    AttentionMath.scores(query: query, keys: segments[k].keys + headOffset, stride: stride,
-                                         count: segments[k].count, dimension: headDim, type: type,
-                                         scale: c.attentionScale, into: scores + offset)
+                    attentionKernels.scores(query, segments[k].keys + headOffset, stride, segments[k].count, headDim, type,
+                                            c.attentionScale, scores + offset)
                     offset += segments[k].count
                 }
                 TransformerMath.softmax(scores, count: span)
@@ -60,9 +60,8 @@ extension Transformer {
                 out.update(repeating: 0, count: headDim)
                 offset = 0
                 for k in 0..<segmentCount {
-                    AttentionMath.accumulate(values: segments[k].values + headOffset, stride: stride,
-                                             weights: scores + offset, count: segments[k].count,
-                                             dimension: headDim, type: type, into: out)
+                    attentionKernels.accumulate(segments[k].values + headOffset, stride, scores + offset, segments[k].count,
+                                                headDim, type, out)
                     offset += segments[k].count
                 }
             }

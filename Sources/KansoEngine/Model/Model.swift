@@ -118,7 +118,8 @@ public final class Model: @unchecked Sendable {  // mutable scratch state is use
         }
         if packsNow { weights.packForKernels(pool: pool, file: file) }
         if reused != nil { weights.releaseFilePagesOfPacked(file) }
-        transformer = try Transformer(configuration: configuration, weights: weights, pool: pool, batchCapacity: batchCapacity)
+        transformer = try Transformer(configuration: configuration, weights: weights, pool: pool, batchCapacity: batchCapacity,
+                                      kernels: variant)
         let packed = weights.packableMatrices
         switch (reused, cachePath) {
         case (let reused?, _): origin = .cacheReused(path: reused.path)

@@ -13,12 +13,16 @@ final class Transformer {
     let weights: ModelWeights
     let pool: ThreadPool
     let state: ForwardState
+    /// Attention over the caches, from the kernel variant's module (KernelDispatch.swift).
+    let attentionKernels: AttentionKernels
     /// RoPE frequencies per pair: scale · base^(-2i/d) / factor[i], for global and sliding layers.
     private let globalFrequencies: [Float]          // [ropeDimensionCount / 2]
     private let slidingFrequencies: [Float]         // [ropeDimensionCount / 2]
 
-    init(configuration: ModelConfiguration, weights: ModelWeights, pool: ThreadPool, batchCapacity: Int) throws {
+    init(configuration: ModelConfiguration, weights: ModelWeights, pool: ThreadPool, batchCapacity: Int,
+         kernels: KernelVariant) throws {
         self.configuration = configuration
+        attentionKernels = AttentionKernels.of(kernels)
         self.weights = weights
         self.pool = pool
         state = try ForwardState(configuration: configuration, batchCapacity: batchCapacity)

@@ -1,21 +1,22 @@
 // Attention's two loops over cached rows, for each KV cache type: the scores of one query head
 // against a run of key rows, and the weighted sum of a run of value rows. Rows are `stride` bytes
 // apart (one position of every key head); a head's part starts where the caller points.
-// f16 rows are widened with F16C, q8_0 blocks with vpmovsxbd + vcvtdq2ps and scaled per block;
-// eight lanes per register and one horizontal sum per row.
+// Compiled in every kernel module (a file of Plain/, which the x86 modules link): there f16 rows
+// are widened with F16C and q8_0 blocks with vpmovsxbd + vcvtdq2ps; at the portable baseline
+// (x86-64-v2) Float16 is converted in software, several times slower. Eight lanes per register
+// and one horizontal sum per row. The engine calls them through AttentionKernels (its dispatch).
 
 import KansoGGUF
 
-enum AttentionMath {
+public enum AttentionRows {
     /// scores[t] = (query · key_t) × scale for t < count: `dimension` values of each key row.
-    @inline(__always)
-    static func scores(query: UnsafePointer<Float>, keys: UnsafeRawPointer, stride: Int, count: Int, dimension: Int,
+    public static func scores(query: UnsafePointer<Float>, keys: UnsafeRawPointer, stride: Int, count: Int, dimension: Int,
                        type: KVCacheType, scale: Float, into scores: UnsafeMutablePointer<Float>) {
         switch type {
         case .f32:
             for t in 0..<count {
                 let key = (keys + t * stride).assumingMemoryBound(to: Float.self)
-                scores[t] = TransformerMath.dot(query, key, count: dimension) * scale
+                scores[t] = dotSingle(query, key, count: dimension) * scale
             }
         case .f16:
             for t in 0..<count {
@@ -29,14 +30,35 @@ enum AttentionMath {
     }
 
     /// out[d] += Σt weights[t] · value_t[d] for d < dimension.
-    @inline(__always)
-    static func accumulate(values: UnsafeRawPointer, stride: Int, weights: UnsafePointer<Float>, count: Int,
+    public static func accumulate(values: UnsafeRawPointer, stride: Int, weights: UnsafePointer<Float>, count: Int,
                            dimension: Int, type: KVCacheType, into out: UnsafeMutablePointer<Float>) {
         switch type {
         case .f32: accumulateSingle(values, stride: stride, weights: weights, count: count, dimension: dimension, into: out)
         case .f16: accumulateHalf(values, stride: stride, weights: weights, count: count, dimension: dimension, into: out)
         case .q8_0: accumulateBlocks(values, stride: stride, weights: weights, count: count, dimension: dimension, into: out)
         }
+    }
+
+    // MARK: f32
+
+    /// Σ a[i]·b[i].
+    @inline(__always)
+    static func dotSingle(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
+        var low = SIMD8<Float>(repeating: 0), high = SIMD8<Float>(repeating: 0)
+        let rawA = UnsafeRawPointer(a), rawB = UnsafeRawPointer(b)
+        var i = 0
+        while i + 16 <= count {
+            low += rawA.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self) * rawB.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self)
+            high += rawA.loadUnaligned(fromByteOffset: 4 * i + 32, as: SIMD8<Float>.self)
+                * rawB.loadUnaligned(fromByteOffset: 4 * i + 32, as: SIMD8<Float>.self)
+            i += 16
+        }
+        var sum = (low + high).sum()
+        while i < count {
+            sum += a[i] * b[i]
+            i += 1
+        }
+        return sum
     }
 
     // MARK: f16
@@ -139,7 +161,7 @@ enum AttentionMath {
 
     /// Σ a[i]·b[i] with b as q8_0 blocks (count a multiple of 32).
     @inline(__always)
-    static func dotBlocks(_ a: UnsafePointer<Float>, _ b: UnsafeRawPointer, count: Int) -> Float {
+    public static func dotBlocks(_ a: UnsafePointer<Float>, _ b: UnsafeRawPointer, count: Int) -> Float {
         var total = SIMD8<Float>(repeating: 0)
         let rawA = UnsafeRawPointer(a)
         for block in 0..<(count / KVCacheType.blockLength) {
