@@ -95,6 +95,30 @@ import Testing
         _ = try model.evaluate([prompt[40]], in: parent)
     }
 
+    @Test func aForkTakesASiblingsOwnPositions() throws {
+        let model = try gemma(batchCapacity: 8)
+        let golden = try FidelityFixtures.golden("gemma3-f32")
+        let prompt = Array(golden.longPrompt.prefix(44))
+        let whole = try model.evaluate(prompt, in: try model.makeCache(), allLogits: true)
+        let parent = try model.makeCache()
+        _ = try model.evaluate(Array(prompt.prefix(40)), in: parent)
+        do {
+            let first = try parent.fork(capacity: 50)
+            _ = try model.evaluate(Array(prompt[40..<42]), in: first)
+            // A sibling that takes the first's two own positions goes on as the first would.
+            let second = try parent.fork(capacity: 50)
+            try second.copyOwnPositions(of: first)
+            #expect(second.tokens == first.tokens && second.length == 42)
+            let next = try model.evaluate(Array(prompt[42..<44]), in: second, allLogits: true)
+            for (i, row) in next.enumerated() { #expect(maximum(row, whole[42 + i]) < 1e-4, "position \(42 + i)") }
+            // Only a fork of the same parent at the same base.
+            let elsewhere = try parent.fork(at: 36, capacity: 50)
+            #expect(throws: ModelError.self) { try elsewhere.copyOwnPositions(of: first) }
+            #expect(throws: ModelError.self) { try model.makeCache().copyOwnPositions(of: first) }
+        }
+        #expect(parent.liveForks == 0)
+    }
+
     @Test func copiedPrefixesAndForksAgree() throws {
         let model = try gemma()
         let golden = try FidelityFixtures.golden("gemma3-f32")

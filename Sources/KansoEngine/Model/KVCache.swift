@@ -189,6 +189,28 @@ public final class KVCache: @unchecked Sendable {  // mutated only under the mod
         windowStart = layout.slidingWindow == 0 ? 0 : max(length - layout.ringPositions, 0, source.windowStart)
     }
 
+    /// Replaces this fork's own positions with those of `sibling`, a fork of the same parent at
+    /// the same base: one continuation taken over from another without copying the prefix they
+    /// share (next-word spellings: a few positions each over a long prompt). The sibling's own
+    /// positions must not wrap a ring.
+    public func copyOwnPositions(of sibling: KVCache) throws {
+        guard sibling !== self else { return }
+        guard sibling.layout == layout, let parent, sibling.parent === parent, sibling.base == base else {
+            throw ModelError.invalidArgument("copyOwnPositions takes a fork of the same parent at the same base")
+        }
+        let own = sibling.length - base
+        guard own >= 0, sibling.length <= capacity, own <= held.min() ?? 0 else {
+            throw ModelError.invalidArgument("cannot take \(own) own positions of a sibling into a fork of capacity \(capacity)")
+        }
+        try checkUnshared("copy into")
+        for layer in 0..<layout.layerCount where own > 0 {
+            keyRow(layer: layer, position: base).copyMemory(from: sibling.keyRow(layer: layer, position: base), byteCount: own * layout.rowBytes)
+            valueRow(layer: layer, position: base).copyMemory(from: sibling.valueRow(layer: layer, position: base), byteCount: own * layout.rowBytes)
+        }
+        tokens = sibling.tokens
+        windowStart = sibling.windowStart
+    }
+
     /// The oldest position `layer` of this cache can give for a copy.
     private func windowStartForCopy(layer: Int) -> Int {
         layout.slidingWindow > 0 && layout.slidingLayers[layer] ? windowStart : 0

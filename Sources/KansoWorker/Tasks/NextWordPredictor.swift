@@ -104,8 +104,8 @@ struct NextWordPredictor {
                 finished[letters, default: 0] += Double(probability)  // the token itself ends the word ("▁it.")
                 continue
             }
-            // The first spelling computes on the prompt's cache itself, the others on copies.
-            let cache = beam.isEmpty ? base : try copy(of: base, capacity: capacity)
+            // Every spelling continues the prompt's cache as a fork: the prompt is never copied.
+            let cache = try base.fork(capacity: capacity)
             beam.append(Spelling(cache: cache, word: letters, probability: Double(probability), lastToken: token, remaining: remaining))
         }
         for _ in 0..<maximumExtraTokens where !beam.isEmpty {
@@ -116,12 +116,13 @@ struct NextWordPredictor {
                 if ended > 0 { finished[beam[index].word, default: 0] += beam[index].probability * ended }
                 children += grown.map { (index, $0) }
             }
-            // The best spellings go on, each from its parent's cache: the first child takes it, the others copy it.
+            // The best spellings go on, each from its parent's cache: the first child takes it,
+            // the others a new fork of the prompt with the parent's own few positions copied.
             children.sort { $0.child.probability > $1.child.probability }
             var taken = Set<Int>()
             var next: [Spelling] = []
             for (parent, var child) in children.prefix(width) {
-                child.cache = taken.insert(parent).inserted ? beam[parent].cache : try copy(of: beam[parent].cache, capacity: capacity)
+                child.cache = taken.insert(parent).inserted ? beam[parent].cache : try sibling(of: beam[parent].cache, base: base, capacity: capacity)
                 next.append(child)
             }
             beam = next
@@ -132,11 +133,11 @@ struct NextWordPredictor {
             .prefix(count).map { ($0.key, $0.value) }
     }
 
-    /// A copy of `cache`'s positions (not a fork: the parent's cache goes on being written by its
-    /// first child, and a cache that forks read cannot be written).
-    private func copy(of cache: KVCache, capacity: Int) throws -> KVCache {
-        let copy = try model.makeCache(capacity: capacity)
-        try copy.copyPrefix(from: cache, length: cache.length)
+    /// A fork of the prompt's cache `base` holding what the spelling `cache` (another fork of it)
+    /// added: a few positions copied, not the prompt.
+    private func sibling(of cache: KVCache, base: KVCache, capacity: Int) throws -> KVCache {
+        let copy = try base.fork(capacity: capacity)
+        try copy.copyOwnPositions(of: cache)
         return copy
     }
 
