@@ -195,7 +195,7 @@ let package = Package(
         .testTarget(name: "KansoLayoutTests"),
         .testTarget(name: "KansoServerTests", dependencies: ["KansoServer"]),
         .testTarget(name: "KansoTOMLTests", dependencies: ["KansoTOML", "KansoTestSupport"]),
-        .testTarget(name: "KansoIntegrationTests", dependencies: ["KansoWire", "KansoEngine", "KansoTestSupport"]),
+        .testTarget(name: "KansoIntegrationTests", dependencies: ["KansoWire", "KansoEngine", "KansoConcurrency", "KansoTestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -51,4 +51,10 @@ public final class Locked<Value>: @unchecked Sendable {  // `value` is only touc
     public func set(_ newValue: Value) {
         lock.withLock { value = newValue }
     }
+
+    /// Changes the value in place under the lock.
+    @discardableResult
+    public func update<Result>(_ body: (inout Value) throws -> Result) rethrows -> Result {
+        try lock.withLock { try body(&value) }
+    }
 }

@@ -57,6 +57,9 @@ public struct MemoryEstimate: Sendable, Equatable {
     public let scratchBytes: Int
     /// The token masker of constrained decoding, when an agent needs one.
     public let maskerBytes: Int
+    /// What one more request run at once adds (continuous batching): a working cache of the
+    /// context, its forks, and the logit rows a request keeps.
+    public let sequenceBytes: Int
 
     /// What a worker holds once loaded; a measurement after a load replaces it.
     public var fixedBytes: Int { fileBytes + tokenizerBytes }
@@ -89,7 +92,7 @@ public struct MemoryEstimate: Sendable, Equatable {
         let vocabulary = value(shape.vocabularySize)
 
         // KV: the layout the engine allocates by, with a guard on absurd layer counts.
-        var kv = 0.0
+        var kv = 0.0, sequenceKV = 0.0
         let layers = shape.layerCount ?? 0
         if layers > 0 && layers <= 1 << 16 {
             let windows = KVCacheLayout.slidingLayers(architecture: shape.architecture ?? "", metadata: metadata, layerCount: layers)
@@ -98,6 +101,7 @@ public struct MemoryEstimate: Sendable, Equatable {
                                        slidingWindow: windows.window, slidingLayers: windows.layers,
                                        batchCapacity: max(1, demand.batchSize))
             func bytes(_ positions: Int) -> Double { Double(layout.byteCount(positions: min(positions, 1 << 26))) }
+            sequenceKV = bytes(context) + Double(max(0, demand.forkPositions)) * bytes(1)
             kv = Double(max(1, demand.sequences)) * bytes(context)
                 + demand.prefixPositions.reduce(0.0) { $0 + bytes(min($1, context)) }
                 // Forks are short: each holds its few positions on every layer, window or not.
@@ -124,5 +128,6 @@ public struct MemoryEstimate: Sendable, Equatable {
         kvCacheBytes = clamped(kv)
         scratchBytes = clamped(scratch)
         maskerBytes = demand.constrainedDecoding ? clamped(vocabulary * Self.maskerBytesPerToken) : 0
+        sequenceBytes = clamped(sequenceKV + Self.logitRowsHeld * vocabulary * 4)
     }
 }

@@ -38,7 +38,8 @@ public final class AgentService: Sendable {
         guard (1...50).contains(count) else { throw PoolError.invalidInput(field: "words", reason: "expected 1 to 50, got \(count)") }
         let (manifest, _, prompt) = try await resolve(name, task: .predict)
         let parameters = WorkerNextWordsParameters(prefix: prompt.prefix, text: text, suffix: prompt.suffix, chat: prompt.chat,
-                                                   count: count, inputLimit: Self.inputLimit(manifest))
+                                                   count: count, inputLimit: Self.inputLimit(manifest),
+                                                   reproducible: manifest.reproducible)
         let words = try await runSingle(manifest, .nextWords(parameters), WorkerNextWordsReply.self).words
         return PredictReply(agent: manifest.name, words: words, done: true)
     }
@@ -55,7 +56,8 @@ public final class AgentService: Sendable {
         }
         let parameters = WorkerGenerateParameters(prefix: prompt.prefix, text: text, suffix: prompt.suffix, chat: prompt.chat,
                                                   maxTokens: maxTokens ?? allowed, stop: manifest.stop,
-                                                  sampling: manifest.sampling, inputLimit: Self.inputLimit(manifest))
+                                                  sampling: manifest.sampling, inputLimit: Self.inputLimit(manifest),
+                                                  reproducible: manifest.reproducible)
         var final: WorkerGenerateReply?
         try await withLease(manifest) { lease in
             do {
@@ -98,7 +100,8 @@ public final class AgentService: Sendable {
         let labels = manifest.labels ?? []
         let parameters = WorkerClassifyParameters(prefix: prompt.prefix, text: text, suffix: prompt.suffix, chat: prompt.chat,
                                                   labels: labels, inputLimit: Self.inputLimit(manifest),
-                                                  examples: manifest.examples.map { WorkerExample(text: $0.text, label: $0.answer) })
+                                                  examples: manifest.examples.map { WorkerExample(text: $0.text, label: $0.answer) },
+                                                  reproducible: manifest.reproducible)
         let result = try await runSingle(manifest, .classify(parameters), WorkerClassifyReply.self)
         if let answeredBy = result.answeredBy {
             logger.debug("\(manifest.name): answered by \(answeredBy)\(result.head.map { " (head \($0))" } ?? "")",
@@ -116,7 +119,8 @@ public final class AgentService: Sendable {
         let parameters = WorkerGenerateParameters(prefix: prompt.prefix, text: text, suffix: prompt.suffix, chat: prompt.chat,
                                                   maxTokens: AgentDemand.maximumOutputTokens(manifest), stop: [],
                                                   sampling: SamplingParameters(temperature: manifest.sampling.temperature ?? 0, seed: manifest.sampling.seed),
-                                                  schema: manifest.schema, inputLimit: Self.inputLimit(manifest))
+                                                  schema: manifest.schema, inputLimit: Self.inputLimit(manifest),
+                                                  reproducible: manifest.reproducible)
         let result = try await runSingle(manifest, .generate(parameters, streaming: false), WorkerGenerateReply.self)
         do {
             return ExtractReply(agent: manifest.name, value: try JSONText.parse(Array(result.text.utf8)))
@@ -186,7 +190,8 @@ public final class AgentService: Sendable {
             let file = try GGUFFile(path: path)
             let memory = GGUFSummary(file: file, demand: demand).memory
             let value = ModelEstimate(fileBytes: file.fileSize, totalBytes: memory.totalBytes + Self.workerOverheadBytes,
-                                      variableBytes: memory.variableBytes, contextLength: memory.contextLength,
+                                      variableBytes: memory.variableBytes, sequenceBytes: memory.sequenceBytes,
+                                      contextLength: memory.contextLength,
                                       kvCache: memory.kvCacheType)
             estimates.set(path, demand, value)
             return value
@@ -211,7 +216,7 @@ public final class AgentService: Sendable {
         let lease = try await pool.acquire(model: path, fileBytes: estimate.fileBytes, estimatedBytes: estimate.totalBytes,
                                            agent: manifest.name, priority: manifest.priority, keepAlive: manifest.keepAlive,
                                            contextLength: estimate.contextLength, kvCache: estimate.kvCache,
-                                           variableBytes: estimate.variableBytes)
+                                           variableBytes: estimate.variableBytes, sequenceBytes: estimate.sequenceBytes)
         let before = meter?.sample(processID: lease.pid)
         var tokens = 0
         var failure: Error?
@@ -250,6 +255,8 @@ struct ModelEstimate: Sendable {
     var totalBytes: Int
     /// The part requests add (KV caches, scratch), which a measurement after a load never replaces.
     var variableBytes: Int
+    /// What each request run beside the first adds (continuous batching).
+    var sequenceBytes: Int
     var contextLength: Int
     var kvCache: KVCacheType
 }

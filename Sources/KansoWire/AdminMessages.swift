@@ -62,15 +62,22 @@ public struct ModelStatusInfo: Codable, Sendable, Equatable {
     public var unloadInSeconds: Double?
     public var evictions: Int
     public var lastEvictionReason: String?
-    /// Interactive requests that pre-empted a normal or background one running on the model.
+    /// Interactive requests started while a normal or background one ran on the model (they
+    /// joined its passes instead of waiting for it).
     public var preemptions: Int?
+    /// Requests its worker runs now, decoded together, and how many it may run at once (its lanes).
+    public var running: Int?
+    public var sequences: Int?
 
     public init(path: String, state: String, reason: String?, pid: Int?, estimatedBytes: Int, measuredBytes: Int?,
                 agents: [String], queued: Int, requests: Int, generatedTokens: Int, loadMilliseconds: Double?,
                 idleSeconds: Double?, unloadInSeconds: Double?, evictions: Int, lastEvictionReason: String?,
-                chargedBytes: Int? = nil, contextLength: Int? = nil, kvCache: String? = nil, preemptions: Int? = nil) {
+                chargedBytes: Int? = nil, contextLength: Int? = nil, kvCache: String? = nil, preemptions: Int? = nil,
+                running: Int? = nil, sequences: Int? = nil) {
         self.path = path
         self.preemptions = preemptions
+        self.running = running
+        self.sequences = sequences
         self.chargedBytes = chargedBytes
         self.contextLength = contextLength
         self.kvCache = kvCache

@@ -159,7 +159,10 @@ public enum InterfaceDescriptions {
       evictions: int,
       lastEvictionReason: ?string,
       # interactive requests that pre-empted a normal or background request running on it
-      preemptions: ?int
+      preemptions: ?int,
+      # requests its worker runs now, decoded together, and how many it may run at once
+      running: ?int,
+      sequences: ?int
     )
 
     # The power profile in force and what it sets.

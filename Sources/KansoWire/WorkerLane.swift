@@ -1,22 +1,25 @@
-/// The two channels between the supervisor and a worker (each its own socketpair, speaking
-/// `io.kanso.Worker`): the main lane carries every job; the interjection lane carries an
-/// interactive request that pre-empts the job running on the main lane (DESIGN.md, Queues).
-///
-/// The worker runs a call of the interjection lane at the next token boundary of the main lane's
-/// generation (that generation's cache and sampler are kept, and it resumes after), or as its next
-/// job when no generation runs. Each lane has one job at a time, its own replies and its own
-/// Cancel, so streaming and cancellation stay per request.
-public enum WorkerLane: Int, Sendable, CaseIterable, CustomStringConvertible {
-    case main = 0
-    case interjection = 1
+/// The channels between the supervisor and a worker, one per sequence the worker may run at once
+/// (each its own socketpair, speaking `io.kanso.Worker`; Varlink runs one call at a time on a
+/// connection, so concurrency is more connections). Each lane carries one job at a time, with its
+/// own replies and its own Cancel, so streaming and cancellation stay per request; the worker runs
+/// the jobs of all lanes at once, their model evaluations sharing passes (continuous batching).
+/// Lane 0, the main lane, carries the load too; its end means the supervisor is gone.
+public struct WorkerLane: Hashable, Sendable, Comparable, CustomStringConvertible {
+    public let index: Int
+
+    public init(_ index: Int) {
+        self.index = index
+    }
+
+    public static let main = WorkerLane(0)
+
+    /// Lanes a worker can be started with (descriptors 3 up to 3 + maximumCount - 1).
+    public static let maximumCount = 64
 
     /// The descriptor the worker process finds the lane's socket on, given the main lane's (3).
-    public func descriptor(main: Int32) -> Int32 { main + Int32(rawValue) }
+    public func descriptor(main: Int32) -> Int32 { main + Int32(index) }
 
-    public var description: String {
-        switch self {
-        case .main: return "main"
-        case .interjection: return "interjection"
-        }
-    }
+    public static func < (a: WorkerLane, b: WorkerLane) -> Bool { a.index < b.index }
+
+    public var description: String { index == 0 ? "main" : "lane \(index)" }
 }

@@ -34,9 +34,10 @@ public enum WorkerInterface {
     # prefix is the agent's fixed prompt text before the request's text; it is computed once
     # and reused. chat: prefix and suffix are a chat template's rendering, whose control-token
     # texts are tokens (never in text). inputLimit: the longest text the agent accepts, in tokens.
-    # With more, each token comes as a reply; the last one has done = true.
+    # With more, each token comes as a reply; the last one has done = true. reproducible: the
+    # request's numbers do not depend on the requests decoded beside it (batch kernels only).
     method Generate(prefix: string, text: string, suffix: string, chat: ?bool, maxTokens: int, stop: []string,
-                    sampling: Sampling, schema: ?object, inputLimit: ?InputLimit) -> (
+                    sampling: Sampling, schema: ?object, inputLimit: ?InputLimit, reproducible: ?bool) -> (
       text: string, done: bool, stopReason: ?string, promptTokens: int, reusedPromptTokens: int,
       generatedTokens: int, milliseconds: float
     )
@@ -45,11 +46,12 @@ public enum WorkerInterface {
     # label likelihoods calibrated by the prompt's content-free prior. answeredBy: "head" or
     # "calibrated likelihoods"; head: where the head reads the model and where it came from.
     method Classify(prefix: string, text: string, suffix: string, chat: ?bool, labels: []string, inputLimit: ?InputLimit,
-                    examples: ?[]Example) -> (
+                    examples: ?[]Example, reproducible: ?bool) -> (
       logLikelihoods: []float, probabilities: []float, promptTokens: int, reusedPromptTokens: int,
       milliseconds: float, answeredBy: ?string, head: ?string
     )
-    method NextWords(prefix: string, text: string, suffix: ?string, chat: ?bool, count: int, inputLimit: ?InputLimit) -> (
+    method NextWords(prefix: string, text: string, suffix: ?string, chat: ?bool, count: int, inputLimit: ?InputLimit,
+                     reproducible: ?bool) -> (
       words: []Word, milliseconds: float
     )
     method Cancel() -> ()
@@ -146,8 +148,12 @@ public struct WorkerGenerateParameters: Codable, Sendable {
     public var sampling: SamplingParameters
     public var schema: JSONValue?
     public var inputLimit: WorkerInputLimit?
+    /// Its numbers do not depend on the requests decoded beside it (the agent's `reproducible`).
+    public var reproducible: Bool?
     public init(prefix: String, text: String, suffix: String, chat: Bool? = nil, maxTokens: Int, stop: [String],
-                sampling: SamplingParameters, schema: JSONValue? = nil, inputLimit: WorkerInputLimit? = nil) {
+                sampling: SamplingParameters, schema: JSONValue? = nil, inputLimit: WorkerInputLimit? = nil,
+                reproducible: Bool? = nil) {
+        self.reproducible = reproducible
         self.prefix = prefix
         self.text = text
         self.suffix = suffix
@@ -200,8 +206,10 @@ public struct WorkerClassifyParameters: Codable, Sendable {
     public var inputLimit: WorkerInputLimit?
     /// The agent's labelled examples: the head's training data (nil or empty: no head).
     public var examples: [WorkerExample]?
+    public var reproducible: Bool?
     public init(prefix: String, text: String, suffix: String, chat: Bool? = nil, labels: [String], inputLimit: WorkerInputLimit? = nil,
-                examples: [WorkerExample]? = nil) {
+                examples: [WorkerExample]? = nil, reproducible: Bool? = nil) {
+        self.reproducible = reproducible
         self.prefix = prefix
         self.text = text
         self.suffix = suffix
@@ -243,7 +251,10 @@ public struct WorkerNextWordsParameters: Codable, Sendable {
     public var chat: Bool?
     public var count: Int
     public var inputLimit: WorkerInputLimit?
-    public init(prefix: String, text: String, suffix: String? = nil, chat: Bool? = nil, count: Int, inputLimit: WorkerInputLimit? = nil) {
+    public var reproducible: Bool?
+    public init(prefix: String, text: String, suffix: String? = nil, chat: Bool? = nil, count: Int, inputLimit: WorkerInputLimit? = nil,
+                reproducible: Bool? = nil) {
+        self.reproducible = reproducible
         self.prefix = prefix
         self.text = text
         self.suffix = suffix

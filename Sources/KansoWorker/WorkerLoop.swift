@@ -2,45 +2,87 @@ import KansoConcurrency
 import Glibc
 import KansoWire
 
-/// The worker process's main loop over its two lanes (WorkerLane), each a socketpair end: a
-/// reader thread per lane splits its stream into calls, answers `Cancel` at once (so it reaches
-/// the lane's running job), and queues the rest for the job thread, which runs them one at a
-/// time: the interjection lane's first. While the main lane's job generates, the job thread runs
-/// the interjection lane's waiting calls at each token boundary (pre-emption), then resumes it.
-/// End of the main lane's stream means the supervisor is gone: the worker exits.
-public final class WorkerLoop: @unchecked Sendable {  // queues guarded by `condition`
+/// The worker process's main loop over its lanes (WorkerLane), each a socketpair end: a reader
+/// thread per lane splits its stream into calls, answers `Cancel` at once (so it reaches the
+/// lane's running job), and queues the rest for the lane's job thread, which runs them one at a
+/// time. The lanes' jobs run at once; their evaluations share the model's passes (the engine's
+/// SharedPasses), so concurrent requests decode together. End of the main lane's stream means the
+/// supervisor is gone: every job stops and the worker exits.
+public final class WorkerLoop: @unchecked Sendable {  // queues, `running` and `finished` guarded by `condition`
     private let channels: [WorkerChannel]
-    private let service = WorkerService()
+    private let service: WorkerService
     private let condition = Condition()
-    /// Calls waiting per lane (indexed by WorkerLane.rawValue), in arrival order.
-    private var queues: [[VarlinkCall]] = WorkerLane.allCases.map { _ in [] }
+    /// Calls waiting per lane (indexed by WorkerLane.index), in arrival order.
+    private var queues: [[VarlinkCall]]
+    /// Lanes whose job thread is running a call.
+    private var running = 0
     private var finished = false
     private let maximumMessageBytes: Int
 
-    /// `interjectionDescriptor` is nil for a worker started with the main lane only.
-    public init(descriptor: Int32, interjectionDescriptor: Int32? = nil, maximumMessageBytes: Int = 16 << 20) {
-        channels = [WorkerChannel(descriptor: descriptor)] + (interjectionDescriptor.map { [WorkerChannel(descriptor: $0)] } ?? [])
+    /// `descriptors[i]` is lane i's socket; the first is the main lane.
+    public init(descriptors: [Int32], maximumMessageBytes: Int = 16 << 20) {
+        precondition(!descriptors.isEmpty, "a worker needs its main lane")
+        channels = descriptors.map(WorkerChannel.init(descriptor:))
+        queues = descriptors.map { _ in [] }
+        service = WorkerService(laneCount: descriptors.count)
         self.maximumMessageBytes = maximumMessageBytes
     }
 
     /// Runs until the supervisor closes the main lane; returns the process exit code.
     public func run() -> Int32 {
         for (index, channel) in channels.enumerated() {
-            let lane = WorkerLane(rawValue: index)!
-            DetachedThread.start(name: "kanso-calls-\(lane)", stackBytes: 1 << 20) { [self] in readCalls(from: channel, lane: lane) }
+            let lane = WorkerLane(index)
+            DetachedThread.start(name: "kanso-calls-\(index)", stackBytes: 1 << 20) { [self] in readCalls(from: channel, lane: lane) }
+            DetachedThread.start(name: "kanso-job-\(index)", stackBytes: 8 << 20) { [self] in runJobs(of: lane) }
         }
-        service.interjection = { [unowned self] in
-            while let call = takeCall(from: .interjection) { run(call, lane: .interjection) }
-        }
-        while let (call, lane) = nextCall() { run(call, lane: lane) }
+        waitUntilFinished()
         // A packed-weight cache file still being written is finished (the supervisor's grace
         // before SIGKILL bounds the wait): an unload soon after a first load still leaves it.
         service.finishBackgroundWork()
         return 0
     }
 
+    /// Seconds without a call on any lane after which the worker hands back the memory its last
+    /// requests committed beyond what the model holds (scratch, freed heap).
+    static let idleReleaseSeconds = 1.0
+
+    /// Waits for the supervisor to go, handing memory back whenever every lane has been idle for
+    /// `idleReleaseSeconds`.
+    private func waitUntilFinished() {
+        condition.lock()
+        defer { condition.unlock() }
+        var memoryInUse = true
+        while !finished {
+            guard memoryInUse, isIdle else {
+                condition.wait()
+                if !isIdle { memoryInUse = true }
+                continue
+            }
+            if !condition.wait(seconds: Self.idleReleaseSeconds) && isIdle && !finished {
+                condition.unlock()
+                service.releaseIdleMemory()
+                condition.lock()
+                memoryInUse = false
+            }
+        }
+    }
+
+    /// No call runs or waits (call with `condition` held).
+    private var isIdle: Bool { running == 0 && queues.allSatisfy(\.isEmpty) }
+
+    /// The lane's job thread: its calls, one at a time, until the supervisor is gone.
+    private func runJobs(of lane: WorkerLane) {
+        while let call = nextCall(of: lane) {
+            run(call, lane: lane)
+            condition.lock()
+            running -= 1
+            condition.broadcast()
+            condition.unlock()
+        }
+    }
+
     private func run(_ call: VarlinkCall, lane: WorkerLane) {
-        let channel = channels[lane.rawValue]
+        let channel = channels[lane.index]
         let reply = { (bytes: [UInt8]) in if !call.oneway { channel.write(bytes) } }
         do {
             service.handle(try WorkerRequest(call), lane: lane, reply: reply)
@@ -49,36 +91,14 @@ public final class WorkerLoop: @unchecked Sendable {  // queues guarded by `cond
         }
     }
 
-    /// Seconds without a call after which the worker hands back the memory its last requests
-    /// committed beyond what the model holds (scratch, freed heap).
-    static let idleReleaseSeconds = 1.0
-
-    /// The next call to run, the interjection lane's first; waits for one. Nil once the
-    /// supervisor is gone and nothing waits.
-    private func nextCall() -> (VarlinkCall, WorkerLane)? {
+    /// The lane's next call; waits for one. Nil once the supervisor is gone.
+    private func nextCall(of lane: WorkerLane) -> VarlinkCall? {
         condition.lock()
         defer { condition.unlock() }
-        var memoryInUse = true
-        while queues.allSatisfy(\.isEmpty) && !finished {
-            guard memoryInUse else { condition.wait(); continue }
-            if !condition.wait(seconds: Self.idleReleaseSeconds) && queues.allSatisfy(\.isEmpty) {
-                condition.unlock()
-                service.releaseIdleMemory()
-                condition.lock()
-                memoryInUse = false
-            }
-        }
-        for lane in WorkerLane.allCases.reversed() where !queues[lane.rawValue].isEmpty {
-            return (queues[lane.rawValue].removeFirst(), lane)
-        }
-        return nil
-    }
-
-    /// A waiting call of `lane`, without waiting.
-    private func takeCall(from lane: WorkerLane) -> VarlinkCall? {
-        condition.lock()
-        defer { condition.unlock() }
-        return queues[lane.rawValue].isEmpty ? nil : queues[lane.rawValue].removeFirst()
+        while queues[lane.index].isEmpty && !finished { condition.wait() }
+        guard !finished else { return nil }
+        running += 1
+        return queues[lane.index].removeFirst()
     }
 
     private func readCalls(from channel: WorkerChannel, lane: WorkerLane) {
@@ -98,16 +118,16 @@ public final class WorkerLoop: @unchecked Sendable {  // queues guarded by `cond
                     continue
                 }
                 condition.lock()
-                queues[lane.rawValue].append(call)
-                condition.signal()
+                queues[lane.index].append(call)
+                condition.broadcast()
                 condition.unlock()
             }
         }
         // The lane is closed: stop its running job. The main lane's end means the supervisor is
-        // gone: every job stops and the job thread ends.
+        // gone: every job stops and the job threads end.
         service.cancel(lane: lane)
         guard lane == .main else { return }
-        service.cancel(lane: .interjection)
+        for index in channels.indices { service.cancel(lane: WorkerLane(index)) }
         condition.lock()
         finished = true
         condition.broadcast()

@@ -6,16 +6,15 @@ import KansoEngine
 import KansoWire
 import Logging
 
-/// The worker process's side of `io.kanso.Worker`: it loads one model and runs one job at a time
-/// on it, plus, at the token boundaries of a generation on the main lane, the jobs of the
-/// interjection lane (`interjection`, WorkerLane): each job has its own KV cache, so the
-/// generation's state is kept while another job runs. `cancel(lane:)` may be called from another
-/// thread while a job runs; the lane's job stops at its next token and answers
-/// `io.kanso.Worker.Cancelled`.
-final class WorkerService: @unchecked Sendable {  // jobs run on one thread; `cancelled` is locked
+/// The worker process's side of `io.kanso.Worker`: it loads one model and runs the jobs of all
+/// its lanes (WorkerLane) at once, each on its lane's thread with its own KV cache, sampler and
+/// grammar; their evaluations share the model's passes (continuous batching). What jobs share
+/// (prefix caches, compiled schemas, the token masker, classifier heads) is guarded by locks.
+/// `cancel(lane:)` may be called from another thread while a job runs; the lane's job stops at
+/// its next token and answers `io.kanso.Worker.Cancelled`, and the other lanes' jobs go on.
+final class WorkerService: @unchecked Sendable {  // `model`…`classifier`, `grammars`, `masker` and `cancelled` guarded by `lock`
     private var model: Model?
     private var prefixes: PrefixCacheStore?
-    private var loadedPath: String?
     /// Compiled schemas by their JSON text (one per extract agent), and the token masker of the
     /// loaded model's vocabulary, built on first use.
     private var grammars: [String: SchemaGrammar] = [:]
@@ -23,33 +22,31 @@ final class WorkerService: @unchecked Sendable {  // jobs run on one thread; `ca
     /// Classify agents' heads and calibrations for the loaded model.
     private var classifier: AgentClassifier?
     private let lock = Lock()
-    /// Per lane (WorkerLane.rawValue): its job was asked to stop.
-    private var cancelled = WorkerLane.allCases.map { _ in false }
+    /// Per lane (WorkerLane.index): its job was asked to stop.
+    private var cancelled: [Bool]
     private let logger = Logger(label: "kansod-worker")
-    /// Runs the interjection lane's waiting jobs to completion; called on the job thread at each
-    /// token boundary of a main-lane generation (set by WorkerLoop).
-    var interjection: () -> Void = {}
+
+    init(laneCount: Int = 1) {
+        cancelled = Array(repeating: false, count: max(1, laneCount))
+    }
 
     func cancel(lane: WorkerLane) {
-        lock.lock(); cancelled[lane.rawValue] = true; lock.unlock()
+        lock.lock(); defer { lock.unlock() }
+        if cancelled.indices.contains(lane.index) { cancelled[lane.index] = true }
     }
 
     private func isCancelled(_ lane: WorkerLane) -> Bool {
         lock.lock(); defer { lock.unlock() }
-        return cancelled[lane.rawValue]
+        return cancelled.indices.contains(lane.index) && cancelled[lane.index]
     }
 
-    /// At a token boundary of `lane`'s generation: lets interjected jobs run (only a main-lane
-    /// job is pre-empted), then says whether the generation goes on.
-    private func continueAfterToken(_ lane: WorkerLane) -> Bool {
-        if lane == .main { interjection() }
-        return !isCancelled(lane)
-    }
+    /// At a token boundary of `lane`'s generation: whether it goes on.
+    private func continueAfterToken(_ lane: WorkerLane) -> Bool { !isCancelled(lane) }
 
     /// Answers one request of `lane`; `reply` sends one reply's bytes (several for a streamed
     /// Generate). Every failure is a `WorkerError`, encoded in one place (`WorkerError.varlinkError`).
     func handle(_ request: WorkerRequest, lane: WorkerLane = .main, reply: ([UInt8]) -> Void) {
-        lock.lock(); cancelled[lane.rawValue] = false; lock.unlock()
+        lock.lock(); if cancelled.indices.contains(lane.index) { cancelled[lane.index] = false }; lock.unlock()
         do {
             switch request {
             case .load(let parameters): reply(try Self.frame(load(parameters)))
@@ -77,6 +74,7 @@ final class WorkerService: @unchecked Sendable {  // jobs run on one thread; `ca
     }
 
     private func loadedModel() throws -> (Model, PrefixCacheStore) {
+        lock.lock(); defer { lock.unlock() }
         guard let model, let prefixes else {
             throw WorkerError.loadFailed(path: "", reason: "no model loaded")
         }
@@ -94,10 +92,12 @@ final class WorkerService: @unchecked Sendable {  // jobs run on one thread; `ca
             } ?? .f16
             let model = try Model(file: file, threads: max(1, parameters.threads), contextLength: parameters.contextLength,
                                   cacheType: cacheType, packedCache: cache)
-            self.model = model
-            self.prefixes = PrefixCacheStore(model: model)
-            classifier = AgentClassifier(model: model, prefixes: prefixes!, cache: cache, modelPath: parameters.path)
-            loadedPath = parameters.path
+            let prefixes = PrefixCacheStore(model: model)
+            lock.withLock {
+                self.model = model
+                self.prefixes = prefixes
+                classifier = AgentClassifier(model: model, prefixes: prefixes, cache: cache, modelPath: parameters.path)
+            }
             reportPackedCache(of: model, path: parameters.path)
             let parameterCount = file.tensors.reduce(0) { $0 + $1.elementCount }
             return WorkerLoadReply(architecture: model.configuration.architecture.rawValue, parameterCount: parameterCount,
@@ -117,7 +117,7 @@ final class WorkerService: @unchecked Sendable {  // jobs run on one thread; `ca
     /// Hands back what the last requests committed beyond the model itself (scratch, freed heap),
     /// when the worker has been idle a while.
     func releaseIdleMemory() {
-        model?.releaseIdleMemory()
+        lock.withLock { model }?.releaseIdleMemory()
     }
 
     /// The request's text within its agent's input limit: as given, cut from the front to the
@@ -144,7 +144,7 @@ final class WorkerService: @unchecked Sendable {  // jobs run on one thread; `ca
 
     /// Waits for the loaded model's packed-weight cache file, if one is being written.
     func finishBackgroundWork() {
-        _ = model?.waitForPackedCache()
+        _ = lock.withLock { model }?.waitForPackedCache()
     }
 
     /// Logs how the cache files being written for this load ended (their writers run in the background).
@@ -171,15 +171,17 @@ final class WorkerService: @unchecked Sendable {  // jobs run on one thread; `ca
     private func classify(_ parameters: WorkerClassifyParameters) throws -> WorkerClassifyReply {
         let (model, prefixes) = try loadedModel()
         let started = ContinuousClock.now
-        let prompt = PromptText(prefix: parameters.prefix, text: try limited(parameters.text, parameters.inputLimit, model: model), suffix: parameters.suffix, chat: parameters.chat ?? false)
-        let classifier = self.classifier ?? AgentClassifier(model: model, prefixes: prefixes, cache: nil, modelPath: loadedPath ?? "")
+        let prompt = PromptText(prefix: parameters.prefix, text: try limited(parameters.text, parameters.inputLimit, model: model), suffix: parameters.suffix, chat: parameters.chat ?? false,
+                                reproducible: parameters.reproducible ?? false)
+        let classifier = lock.withLock { self.classifier } ?? AgentClassifier(model: model, prefixes: prefixes, cache: nil, modelPath: "")
         return try classifier.classify(prompt: prompt, labels: parameters.labels, examples: parameters.examples ?? [], started: started)
     }
 
     private func nextWords(_ parameters: WorkerNextWordsParameters) throws -> WorkerNextWordsReply {
         let (model, prefixes) = try loadedModel()
         let started = ContinuousClock.now
-        let prompt = PromptText(prefix: parameters.prefix, text: try limited(parameters.text, parameters.inputLimit, model: model), suffix: parameters.suffix ?? "", chat: parameters.chat ?? false)
+        let prompt = PromptText(prefix: parameters.prefix, text: try limited(parameters.text, parameters.inputLimit, model: model), suffix: parameters.suffix ?? "", chat: parameters.chat ?? false,
+                                reproducible: parameters.reproducible ?? false)
         let words = try NextWordPredictor(model: model, prefixes: prefixes).predict(prompt: prompt, count: max(1, parameters.count))
         return WorkerNextWordsReply(words: words.map { WordCandidate(word: $0.0, probability: $0.1) },
                                     milliseconds: Self.milliseconds(since: started))
@@ -188,13 +190,15 @@ final class WorkerService: @unchecked Sendable {  // jobs run on one thread; `ca
     private func generate(_ parameters: WorkerGenerateParameters, streaming: Bool, lane: WorkerLane, reply: ([UInt8]) -> Void) throws {
         let (model, prefixes) = try loadedModel()
         let started = ContinuousClock.now
-        let prompt = PromptText(prefix: parameters.prefix, text: try limited(parameters.text, parameters.inputLimit, model: model), suffix: parameters.suffix, chat: parameters.chat ?? false)
+        let prompt = PromptText(prefix: parameters.prefix, text: try limited(parameters.text, parameters.inputLimit, model: model), suffix: parameters.suffix, chat: parameters.chat ?? false,
+                                reproducible: parameters.reproducible ?? false)
         let tokens = prompt.tokens(model.tokenizer)
         let capacity = min(model.configuration.contextLength, tokens.count + max(1, parameters.maxTokens))
         guard tokens.count < model.configuration.contextLength else {
             throw TaskError.inputTooLong(tokens: tokens.count + 1, limit: model.configuration.contextLength)
         }
-        let (cache, reused) = try prefixes.workingCache(prefix: prompt.prefixSegment, tokens: tokens, capacity: capacity)
+        let (cache, reused) = try prefixes.workingCache(prefix: prompt.prefixSegment, tokens: tokens, capacity: capacity,
+                                                        batchInvariant: prompt.reproducible)
         if let schema = parameters.schema {
             try extract(schema: schema, sourceText: prompt.text, parameters: parameters, model: model, tokens: tokens, cache: cache,
                         reused: reused, started: started, lane: lane, reply: reply)
@@ -238,7 +242,7 @@ final class WorkerService: @unchecked Sendable {  // jobs run on one thread; `ca
                          reply: ([UInt8]) -> Void) throws {
         let schemaText = schema.compactJSON
         let grammar: SchemaGrammar
-        if let compiled = grammars[schemaText] {
+        if let compiled = lock.withLock({ grammars[schemaText] }) {
             grammar = compiled
         } else {
             do {
@@ -246,12 +250,15 @@ final class WorkerService: @unchecked Sendable {  // jobs run on one thread; `ca
             } catch {
                 throw WorkerError.invalidInput(field: "schema", reason: "\(error)")
             }
-            grammars[schemaText] = grammar
+            lock.withLock { grammars[schemaText] = grammar }
         }
         // Fields copied from the text (x-kanso-from-text) may spell only spans of this request's text.
         let bound = grammar.needsSourceText ? grammar.bound(toText: sourceText) : grammar
-        let masker = self.masker ?? TokenMasker(tokenizer: model.tokenizer)
-        self.masker = masker
+        let masker = lock.withLock {
+            let masker = self.masker ?? TokenMasker(tokenizer: model.tokenizer)
+            self.masker = masker
+            return masker
+        }
         var decoder = ConstrainedDecoder(model: model, grammar: bound, masker: masker,
                                          sampler: SamplerChain(settings: Self.settings(parameters.sampling)),
                                          maximumTokens: max(1, parameters.maxTokens))

@@ -51,13 +51,15 @@ struct Status: ParsableCommand {
         if !status.models.isEmpty {
             lines.append("")
             lines.append(Table.render(
-                header: ["MODEL", "STATE", "PID", "MEMORY (EST/CHARGED/MEASURED)", "CONTEXT", "AGENTS", "QUEUED", "REQUESTS", "TOKENS", "LOAD", "IDLE", "UNLOAD IN", "EVICTIONS"],
+                header: ["MODEL", "STATE", "PID", "MEMORY (EST/CHARGED/MEASURED)", "CONTEXT", "AGENTS", "RUNNING", "QUEUED", "REQUESTS", "TOKENS", "LOAD", "IDLE", "UNLOAD IN", "EVICTIONS"],
                 rows: status.models.map { model in
                     [(model.path as NSString).lastPathComponent, model.state + (model.reason.map { " (\($0))" } ?? ""),
                      model.pid.map(String.init) ?? "-",
                      "\(Format.bytes(model.estimatedBytes)) / \(model.chargedBytes.map(Format.bytes) ?? "-") / \(model.measuredBytes.map(Format.bytes) ?? "-")",
                      model.contextLength.map { "\($0) \(model.kvCache ?? "")" } ?? "-",
-                     model.agents.joined(separator: ","), "\(model.queued)", "\(model.requests)", "\(model.generatedTokens)",
+                     model.agents.joined(separator: ","),
+                     "\(model.running ?? 0)" + (model.sequences.map { "/\($0)" } ?? ""),
+                     "\(model.queued)", "\(model.requests)", "\(model.generatedTokens)",
                      model.loadMilliseconds.map { String(format: "%.0f ms", $0) } ?? "-",
                      model.idleSeconds.map(Format.duration) ?? "-", model.unloadInSeconds.map(Format.duration) ?? "-",
                      "\(model.evictions)" + (model.lastEvictionReason.map { " (\($0))" } ?? "")]

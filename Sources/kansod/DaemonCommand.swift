@@ -1,11 +1,11 @@
 import KansoWire
 
 /// kansod's command line: `kansod [serve] [OPTIONS]` (the supervisor), `kansod worker
-/// [--descriptor N]` (started by the supervisor itself), `--help`, `--version`.
+/// [--descriptor N] [--lanes N]` (started by the supervisor itself), `--help`, `--version`.
 /// Options are `--name VALUE` or `--name=VALUE`; toggles are `--name` and `--no-name`.
 enum DaemonCommand {
     case serve(DaemonOptions)
-    case worker(descriptor: Int32)
+    case worker(descriptor: Int32, lanes: Int)
     case help
     case version
 
@@ -54,17 +54,26 @@ enum DaemonCommand {
     private static func parseWorker(_ arguments: ArraySlice<String>) throws(CommandLineError) -> DaemonCommand {
         var rest = arguments
         var descriptor: Int32 = 3
+        var lanes = 1
         while let argument = rest.popFirst() {
             let (name, attached) = split(argument)
-            guard argument.hasPrefix("--"), name == "descriptor" else {
-                throw CommandLineError("kansod worker: unexpected argument \"\(argument)\" (it takes only --descriptor N)")
+            guard argument.hasPrefix("--"), name == "descriptor" || name == "lanes" else {
+                throw CommandLineError("kansod worker: unexpected argument \"\(argument)\" (it takes only --descriptor N and --lanes N)")
             }
-            guard let text = attached ?? rest.popFirst(), let value = Int32(text), value >= 0 else {
-                throw CommandLineError("kansod worker --descriptor: expected a file descriptor number")
+            let text = attached ?? rest.popFirst()
+            if name == "lanes" {
+                guard let text, let value = Int(text), (1...WorkerLane.maximumCount).contains(value) else {
+                    throw CommandLineError("kansod worker --lanes: expected 1 to \(WorkerLane.maximumCount)")
+                }
+                lanes = value
+            } else {
+                guard let text, let value = Int32(text), value >= 0 else {
+                    throw CommandLineError("kansod worker --descriptor: expected a file descriptor number")
+                }
+                descriptor = value
             }
-            descriptor = value
         }
-        return .worker(descriptor: descriptor)
+        return .worker(descriptor: descriptor, lanes: lanes)
     }
 
     /// "--name=value" → ("name", "value"); "--name" → ("name", nil).

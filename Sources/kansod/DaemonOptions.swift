@@ -18,6 +18,8 @@ struct DaemonOptions: Sendable {
     var threads: Int?
     var spareWorker = true
     var queueCapacity = 32
+    /// Sequences one worker decodes together at most (its lanes).
+    var maxSequences = ModelPool.Configuration.defaultSequencesPerWorker
     var sysfsRoot: String?
     /// Seconds.
     var powerPollInterval = 5.0
@@ -65,6 +67,8 @@ struct DaemonOptions: Sendable {
                          help: "Threads each worker computes with (default: the number of cores)."),
         OptionDefinition("spare-worker", .toggle(\.spareWorker),
                          help: "Keep one worker process started ahead for the next model load (faster spin-up; the budget holds 32 MiB for it). On by default."),
+        OptionDefinition("max-sequences", "n", .integer(\.maxSequences),
+                         help: "Requests one model's worker runs at once, their tokens decoded together in one batch (continuous batching); fewer when the memory budget has no room for another sequence's KV cache. Normal and background requests leave one free for an interactive one. Default \(ModelPool.Configuration.defaultSequencesPerWorker), at most \(WorkerLane.maximumCount)."),
         OptionDefinition("queue-capacity", "n", .integer(\.queueCapacity),
                          help: "Requests that may wait per model before Overloaded (default 32)."),
         OptionDefinition("sysfs-root", "dir", .text(\.sysfsRoot),
@@ -165,6 +169,9 @@ struct DaemonOptions: Sendable {
         // The fixed replies (interface descriptions, a page of agents) must fit in one message.
         guard maxMessageBytes >= 65536 else { throw CommandLineError("--max-message-bytes: at least 65536, got \(maxMessageBytes)") }
         if let threads, !(1...256).contains(threads) { throw CommandLineError("--threads: 1 to 256, got \(threads)") }
+        guard (1...WorkerLane.maximumCount).contains(maxSequences) else {
+            throw CommandLineError("--max-sequences: 1 to \(WorkerLane.maximumCount), got \(maxSequences)")
+        }
         guard queueCapacity >= 1 else { throw CommandLineError("--queue-capacity: at least 1, got \(queueCapacity)") }
         guard powerPollInterval >= 0.05 else { throw CommandLineError("--power-poll-interval: at least 0.05 seconds") }
         guard wattCap >= 0 && wattCap <= 100_000 else { throw CommandLineError("--watt-cap: 0 (no cap) to 100000 watts, got \(wattCap)") }

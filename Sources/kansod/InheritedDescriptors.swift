@@ -9,7 +9,7 @@ import KansoPool
 /// runs, Swift's runtime may already hold descriptors of its own (Dispatch's epoll and eventfd).
 enum InheritedDescriptors {
     /// Closes every socket above descriptor 2 except those `kept`.
-    static func closeSockets(except kept: Int32...) {
+    static func closeSockets(except kept: [Int32]) {
         guard let entries = try? FileSystem.directoryEntries("/proc/self/fd") else { return }
         for descriptor in entries.compactMap(Int32.init) where descriptor > 2 && !kept.contains(descriptor) {
             var status = stat()

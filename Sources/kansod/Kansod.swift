@@ -21,8 +21,8 @@ enum Kansod {
             print(DaemonCommand.helpText, terminator: "")
         case .version:
             print("kansod \(KansoVersion.current)")
-        case .worker(let descriptor):
-            exit(WorkerMode.run(descriptor: descriptor))
+        case .worker(let descriptor, let lanes):
+            exit(WorkerMode.run(descriptor: descriptor, lanes: lanes))
         case .serve(let options):
             KansoLogging.bootstrap(identifier: "kansod", level: Logger.Level(rawValue: options.logLevel) ?? .info)
             let code = await Supervisor(options: options).run()

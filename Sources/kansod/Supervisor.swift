@@ -49,7 +49,8 @@ final class Supervisor: Sendable {
         poolConfiguration.spareWorker = options.spareWorker
         poolConfiguration.workerStallTimeout = options.workerStallTimeout > 0 ? .milliseconds(Int(options.workerStallTimeout * 1000)) : nil
         poolConfiguration.packedCacheDirectory = options.resolvedPackedCacheDirectory
-        let pool = ModelPool(configuration: poolConfiguration, launcher: ProcessWorkerLauncher(), memory: ProcessMemoryProbe(),
+        let pool = ModelPool(configuration: poolConfiguration, launcher: ProcessWorkerLauncher(lanes: options.maxSequences),
+                             memory: ProcessMemoryProbe(),
                              clock: SystemClock(), logger: logger)
         let eventLog = Task { [logger] in
             for await event in pool.subscribe() where event.kind != .state {

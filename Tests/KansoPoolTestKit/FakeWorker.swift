@@ -21,8 +21,11 @@ public final class FakeWorker: PoolWorker, @unchecked Sendable {  // all `var`s 
     private var suspendCount = 0
     private var resumeCount = 0
 
-    init(pid: Int32) {
+    public let laneCount: Int
+
+    init(pid: Int32, laneCount: Int = 2) {
         self.pid = pid
+        self.laneCount = laneCount
     }
 
     public var isGone: Bool {

@@ -19,9 +19,14 @@ public final class FakeWorkerLauncher: WorkerLauncher, @unchecked Sendable {  //
     private var time: Duration = .zero
     private var lateStops = false
 
+    /// Lanes of each worker it starts: 2 (one for any request, one kept for interactive ones)
+    /// unless a test asks for more.
+    private let lanes: Int
+
     /// With `clock`, a load takes `loadTime` on it (the pool measures load durations on its clock).
-    public init(clock: ManualClock? = nil) {
+    public init(clock: ManualClock? = nil, lanes: Int = 2) {
         self.clock = clock
+        self.lanes = lanes
     }
 
     /// How long each load takes on the clock (zero by default).
@@ -96,7 +101,7 @@ public final class FakeWorkerLauncher: WorkerLauncher, @unchecked Sendable {  //
     public func spawn() throws -> any PoolWorker {
         lock.lock(); defer { lock.unlock() }
         lastPID += 1
-        let worker = FakeWorker(pid: lastPID)
+        let worker = FakeWorker(pid: lastPID, laneCount: lanes)
         workers.append(worker)
         return worker
     }

@@ -11,10 +11,10 @@ public final class PoolUnderTest: Sendable {
     public static let executor = DedicatedThreadExecutor(name: "kanso-pool-tests")
 
     /// Runs `body` with a new running pool on the kit's executor, and stops the pool after it.
-    public static func with(budget: Int = 1 << 30, configure: (inout ModelPool.Configuration) -> Void = { _ in },
+    public static func with(budget: Int = 1 << 30, lanes: Int = 2, configure: (inout ModelPool.Configuration) -> Void = { _ in },
                             _ body: (PoolUnderTest) async throws -> Void) async throws {
         try await withTaskExecutorPreference(executor) {
-            let pool = PoolUnderTest(budget: budget, configure: configure)
+            let pool = PoolUnderTest(budget: budget, lanes: lanes, configure: configure)
             do {
                 try await body(pool)
             } catch {
@@ -37,12 +37,13 @@ public final class PoolUnderTest: Sendable {
     private let runner: Task<Void, Never>
 
     /// A pool with `budget` bytes and no spare worker unless `configure` asks for one.
-    init(budget: Int = 1 << 30, configure: (inout ModelPool.Configuration) -> Void = { _ in }) {
+    /// Its workers have `lanes` lanes (FakeWorkerLauncher).
+    init(budget: Int = 1 << 30, lanes: Int = 2, configure: (inout ModelPool.Configuration) -> Void = { _ in }) {
         var configuration = ModelPool.Configuration(budget: MemoryBudget(bytes: budget, source: .configured))
         configuration.spareWorker = false
         configuration.threadsPerWorker = 1
         configure(&configuration)
-        launcher = FakeWorkerLauncher(clock: clock)
+        launcher = FakeWorkerLauncher(clock: clock, lanes: lanes)
         var logger = Logger(label: "pool-under-test")
         logger.logLevel = .critical  // the tests look at states and events, not the journal
         pool = ModelPool(configuration: configuration, launcher: launcher, memory: memory, clock: clock, logger: logger)
@@ -55,10 +56,12 @@ public final class PoolUnderTest: Sendable {
     }
 
     /// A lease on `model` for `agent`; the model's estimate is `bytes`.
+    /// `sequenceBytes`: what each request beside the first adds (continuous batching).
     public func acquire(_ model: String, bytes: Int = 100 << 20, agent: String? = nil,
-                        priority: AgentManifest.Priority = .normal, keepAlive: KeepAlive = .standard) async throws -> ModelPool.Lease {
+                        priority: AgentManifest.Priority = .normal, keepAlive: KeepAlive = .standard,
+                        sequenceBytes: Int = 0) async throws -> ModelPool.Lease {
         try await pool.acquire(model: model, fileBytes: bytes, estimatedBytes: bytes, agent: agent ?? "agent-of-\(model)",
-                               priority: priority, keepAlive: keepAlive, contextLength: nil)
+                               priority: priority, keepAlive: keepAlive, contextLength: nil, sequenceBytes: sequenceBytes)
     }
 
     /// Acquires and releases at once: the model ends up loaded and idle.

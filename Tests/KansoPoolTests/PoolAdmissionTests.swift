@@ -153,11 +153,11 @@ struct PoolAdmissionTests {
 
     @Test("a model that has waited its turn does not hold back more urgent requests than its own")
     func turnKeepsPriorities() async throws {
-        try await PoolUnderTest.with(budget: 150 * Self.mebibyte, configure: {
+        try await PoolUnderTest.with(budget: 150 * Self.mebibyte, lanes: 1, configure: {
             $0.admissionTimeout = .seconds(30)
             $0.admissionTurn = .seconds(10)
         }) { pool in
-            // Interactive: never pre-empted, so the next interactive request queues behind it.
+            // A worker of one lane: the next interactive request queues behind the running one.
             let first = try await pool.acquire(Self.a, priority: .interactive)
             let waiting = pool.task { try await pool.acquire(Self.b, priority: .background) }
             #expect(await pool.eventually { await Self.queued(pool, Self.b) == 1 })

@@ -33,8 +33,8 @@ struct PoolDispatchTests {
 
     @Test("requests are served interactive first, then normal, then background, in arrival order within each")
     func priorityOrder() async throws {
-        try await PoolUnderTest.with { pool in
-            // Interactive work running: nothing pre-empts it, so every request waits in the queue.
+        try await PoolUnderTest.with(lanes: 1) { pool in
+            // A worker of one lane, busy: every request waits in the queue.
             let running = try await pool.acquire(Self.model, priority: .interactive)
             let order = Recorder()
             let requests: [(String, AgentManifest.Priority)] = [("b1", .background), ("n1", .normal), ("i1", .interactive),

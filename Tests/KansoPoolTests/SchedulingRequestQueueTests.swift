@@ -37,21 +37,6 @@ struct SchedulingRequestQueueTests {
         #expect(queue.peekHighestPriority == .background)
     }
 
-    @Test("an interactive request waiting pre-empts running normal or background work, nothing else does")
-    func preemption() {
-        var queue = Queue(capacity: 4)
-        #expect(!queue.shouldPreempt(running: .background))
-        _ = queue.push(Request(id: 1), priority: .normal)
-        _ = queue.push(Request(id: 2), priority: .background)
-        #expect(!queue.shouldPreempt(running: .background), "normal work waits for background work to finish")
-        _ = queue.push(Request(id: 3), priority: .interactive)
-        #expect(queue.shouldPreempt(running: .background))
-        #expect(queue.shouldPreempt(running: .normal))
-        #expect(!queue.shouldPreempt(running: .interactive))
-        queue.remove(id: 3)
-        #expect(!queue.shouldPreempt(running: .background), "a cancelled interactive request no longer pre-empts")
-    }
-
     @Test("bounded: a push beyond capacity is refused and changes nothing; a pop makes room")
     func capacity() {
         var queue = Queue(capacity: 2)

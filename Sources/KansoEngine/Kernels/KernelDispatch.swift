@@ -23,6 +23,17 @@ struct Kernel {
     let multiply: MatrixKernel
     let activationBlock: Int
     var bfloat16Activation = false
+    /// A batch kernel: fewer vectors than this go faster through the vector kernel one at a time
+    /// (super-block batches unpack each weight super-block once for all vectors, which two or
+    /// three vectors do not repay; bench/README "Many clients, one model").
+    var fewestVectors = 2
+
+    /// This batch kernel, for `count` vectors or more.
+    func from(_ count: Int) -> Kernel {
+        var kernel = self
+        kernel.fewestVectors = count
+        return kernel
+    }
 
     /// x quantized per block of 32 (or not at all: float types).
     static func blocks(_ multiply: @escaping MatrixKernel) -> Kernel { Kernel(multiply: multiply, activationBlock: 32) }
@@ -78,6 +89,7 @@ extension MatrixKernels {
     private static func x86<K: X86KernelSet>(_ type: GGMLType, columns: Int, _ variant: KernelVariant,
                                             _: K.Type) -> MatrixKernels {
         let wholePairs = columns % 64 == 0  // the block-pair dots and the interleaved batches take 64 at a time
+        let superBlockBatchFrom = 6
         let legacyBatch: MatrixKernel = wholePairs ? K.interleavedBatch : K.rows
         var packedGroups: Packed { Packed(pack: K.pack, vector: .blocks(K.packedGroups(type)), batch: .blocks(K.packedGroupsBatch(type))) }
         switch type {
@@ -93,11 +105,12 @@ extension MatrixKernels {
         case .q4_1, .q5_1:
             return MatrixKernels(variant, vector: .blocks(K.rows), batch: .blocks(legacyBatch), packed: packedGroups)
         case .q4_K, .q5_K:
-            return MatrixKernels(variant, vector: .superBlocks(K.superBlockRows), batch: .superBlocks(K.superBlockBatch),
+            return MatrixKernels(variant, vector: .superBlocks(K.superBlockRows), batch: .superBlocks(K.superBlockBatch).from(superBlockBatchFrom),
                                  packed: Packed(pack: K.pack, vector: .superBlocks(K.packedSuperBlocks(type)),
-                                                batch: .superBlocks(K.packedSuperBlocksBatch(type))))
+                                                batch: .superBlocks(K.packedSuperBlocksBatch(type)).from(superBlockBatchFrom)))
         case .q6_K:
-            return MatrixKernels(variant, vector: .superBlocks(K.superBlockRows), batch: .superBlocks(K.superBlockBatch))
+            return MatrixKernels(variant, vector: .superBlocks(K.superBlockRows),
+                                 batch: .superBlocks(K.superBlockBatch).from(superBlockBatchFrom))
         case .iq4_nl:
             return MatrixKernels(variant, vector: .blocks(K.rows), batch: .blocks(legacyBatch), packed: packedGroups)
         case .iq4_xs:

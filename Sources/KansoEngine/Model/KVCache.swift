@@ -11,8 +11,10 @@
 // A fork continues another cache (its parent) from a position without copying it: positions
 // before `base` are read from the parent, later ones are the fork's own. The parent may not
 // change while it has live forks (its keys are theirs too); `Model` refuses to evaluate into it.
-// Not thread-safe: use a cache and its forks from one task at a time.
+// Not thread-safe: use a cache from one thread at a time (its fork count excepted: forks of one
+// stored cache are made and dropped on several threads at once).
 
+import KansoConcurrency
 import KansoGGUF
 import Glibc
 
@@ -32,7 +34,10 @@ public final class KVCache: @unchecked Sendable {  // mutated only under the mod
     public let base: Int
     private let parent: KVCache?
     /// Forks that read this cache; while there are any it must not change.
-    public private(set) var liveForks = 0
+    public var liveForks: Int { forkCount.withLock { $0 } }
+    /// Forks alive: counted under a lock, since forks of a stored prefix are made and dropped on
+    /// several threads at once (requests batched together).
+    private let forkCount = LockedCounter()
     /// Own positions each layer holds: capacity - base, or a ring on sliding-window layers.
     private let held: [Int]
     /// Byte offsets of each layer's key and value slots in `memory`.
@@ -41,6 +46,10 @@ public final class KVCache: @unchecked Sendable {  // mutated only under the mod
     private let memory: ReservedMemory
     /// The tokens whose keys and values are stored, in position order (the parent's first).
     public private(set) var tokens: [Int32]
+    /// Every pass that writes this cache multiplies with the batch kernels, even a pass of one
+    /// token, so its numbers are the same alone or beside other sequences (SharedPasses.swift).
+    /// Forks inherit it.
+    public var batchInvariant = false
     /// The sliding-window layers hold every position from this one to `length`.
     private(set) var windowStart: Int
 
@@ -75,10 +84,11 @@ public final class KVCache: @unchecked Sendable {  // mutated only under the mod
         tokens = parent.map { Array($0.tokens[..<base]) } ?? []
         tokens.reserveCapacity(capacity)
         windowStart = parent?.windowStart ?? 0
-        parent?.liveForks += 1
+        batchInvariant = parent?.batchInvariant ?? false
+        parent?.forkCount.add(1)
     }
 
-    deinit { parent?.liveForks -= 1 }
+    deinit { parent?.forkCount.add(-1) }
 
     /// Bytes of key and value storage this cache's own positions take when full (its parent's not
     /// counted): what it may commit.
@@ -238,8 +248,9 @@ public final class KVCache: @unchecked Sendable {  // mutated only under the mod
     }
 
     func checkUnshared(_ operation: String) throws {
-        guard liveForks == 0 else {
-            throw ModelError.invalidArgument("cannot \(operation) a cache that \(liveForks) live forks read")
+        let forks = liveForks
+        guard forks == 0 else {
+            throw ModelError.invalidArgument("cannot \(operation) a cache that \(forks) live forks read")
         }
     }
 
@@ -309,4 +320,12 @@ public final class KVCache: @unchecked Sendable {  // mutated only under the mod
         let ring = min(capacity - base, layout.ringPositions)
         if own > ring { windowStart = max(windowStart, length - ring) }
     }
+}
+
+/// A count several threads change.
+private final class LockedCounter: @unchecked Sendable {  // `value` guarded by `lock`
+    private let lock = Lock()
+    private var value = 0
+    func add(_ amount: Int) { lock.lock(); value += amount; lock.unlock() }
+    func withLock<T>(_ body: (Int) -> T) -> T { lock.lock(); defer { lock.unlock() }; return body(value) }
 }

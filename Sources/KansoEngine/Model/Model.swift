@@ -1,6 +1,7 @@
 // A loaded model: configuration, weights over the mapped file, tokenizer, a thread pool and the
-// scratch state of the forward pass. Evaluation runs under a lock (one pass at a time; a pass uses
-// all threads); several sequences advance together through `decode(batch:)`.
+// scratch state of the forward pass. One pass runs at a time (it uses all threads); several
+// sequences advance together through `decode(batch:)`, and evaluations called from several threads
+// at once share passes (SharedPasses.swift: continuous batching).
 //
 // Use:
 //   let model = try Model(path: "qwen2.5-0.5b-instruct-q8_0.gguf", threads: 2, contextLength: 2048)
@@ -32,7 +33,10 @@ public final class Model: @unchecked Sendable {  // mutable scratch state is use
 
     private let pool: ThreadPool
     let transformer: Transformer
+    /// Held while a pass runs (one at a time: a pass uses every thread of the pool).
     let lock = Lock()
+    /// Evaluations of several threads waiting to share passes (SharedPasses.swift).
+    let shared = SharedPasses()
 
     /// Tokens of one forward pass unless a caller says otherwise: 64 lets the batched kernel reuse
     /// each unpacked weight row for 64 vectors (larger batches gain little: bench/README.md,
@@ -271,47 +275,10 @@ public final class Model: @unchecked Sendable {  // mutable scratch state is use
                                              capacity: entry.cache.capacity)
             }
         }
-        lock.lock()
-        defer { lock.unlock() }
-        let state = transformer.state
-        // Walk all (sequence, token) pairs in order, a pass per batchCapacity of them.
-        var sequence = 0, offset = 0
-        var rowOwners: [(entry: Int, token: Int)] = []
-        while sequence < batch.count {
-            var count = 0
-            state.logitEntries.removeAll(keepingCapacity: true)
-            rowOwners.removeAll(keepingCapacity: true)
-            var owners: [(sequence: Int, first: Int, count: Int)] = []
-            while count < state.batchCapacity && sequence < batch.count {
-                let entry = batch[sequence]
-                let take = min(state.batchCapacity - count, entry.tokens.count - offset)
-                for j in 0..<take {
-                    state.tokens[count + j] = entry.tokens[offset + j]
-                    state.positions[count + j] = entry.cache.length + j
-                    state.caches[count + j] = entry.cache
-                    if allLogits {
-                        state.logitEntries.append(count + j)
-                        rowOwners.append((sequence, offset + j))
-                    }
-                }
-                owners.append((sequence, offset, take))
-                count += take
-                offset += take
-                if offset == entry.tokens.count {
-                    if !allLogits {
-                        state.logitEntries.append(count - 1)
-                        rowOwners.append((sequence, entry.tokens.count - 1))
-                    }
-                    sequence += 1
-                    offset = 0
-                }
-            }
-            transformer.forward(count: count) { row, logits in visit(rowOwners[row].entry, rowOwners[row].token, logits) }
-            for owner in owners {
-                batch[owner.sequence].cache.append(batch[owner.sequence].tokens[owner.first..<(owner.first + owner.count)])
-            }
+        // Walked in passes shared with other threads' evaluations (SharedPasses.swift).
+        withoutActuallyEscaping(visit) { visit in
+            evaluateShared(PendingEvaluation(batch: batch, allLogits: allLogits, visit: visit))
         }
-        clearCacheReferences()
     }
 
     /// The natural-log probability of each of `tokens` following everything before it: the tokens

@@ -64,6 +64,9 @@ final class Transformer {
             }
         }
         fillRopeTables(count: count)
+        // A cache that asks for the same numbers alone as in company has every matrix of the pass
+        // multiplied by the batch kernels, one vector included (KVCache.batchInvariant).
+        let batchKernels = (0..<count).contains { s.caches[$0]?.batchInvariant == true }
 
         let blocks = min(blockLimit ?? weights.layers.count, weights.layers.count)
         for (layer, w) in weights.layers.prefix(blocks).enumerated() {
@@ -72,7 +75,7 @@ final class Transformer {
 
             // Attention: normed = rms(x) · w; q, k, v = W·normed (+ bias).
             normalize(count: count, from: s.residual, weight: w.attentionNorm, into: s.normed)
-            multiply(count: count, input: s.normed,
+            multiply(count: count, batchKernels: batchKernels, input: s.normed,
                      (w.query, s.query), (w.key, s.key), (w.value, s.value))
             if let bias = w.queryBias { addBias(bias, to: s.query, count: count, length: queryLength) }
             if let bias = w.keyBias { addBias(bias, to: s.key, count: count, length: kvLength) }
@@ -107,21 +110,21 @@ final class Transformer {
             attend(count: count, layer: layer, sliding: sliding)
 
             // x += post_norm(Wo · attention + bias)
-            multiply(count: count, input: s.attention, (w.attentionOutput, s.projection))
+            multiply(count: count, batchKernels: batchKernels, input: s.attention, (w.attentionOutput, s.projection))
             if let bias = w.outputBias { addBias(bias, to: s.projection, count: count, length: embd) }
             if let norm = w.postAttentionNorm { normalize(count: count, from: s.projection, weight: norm, into: s.projection) }
             for i in 0..<count { TransformerMath.add(s.projection + i * embd, into: s.residual + i * embd, count: embd) }
 
             // x += post_norm(Wdown · (act(Wgate · rms(x)) * Wup · rms(x)))
             normalize(count: count, from: s.residual, weight: w.feedForwardNorm, into: s.normed)
-            multiply(count: count, input: s.normed, (w.gate, s.gate), (w.up, s.up))
+            multiply(count: count, batchKernels: batchKernels, input: s.normed, (w.gate, s.gate), (w.up, s.up))
             let ffn = c.feedForwardLength
             parallel(count, work: count * ffn * 16) { entries in
                 for i in entries {
                     TransformerMath.gatedActivation(c.activation, gate: s.gate + i * ffn, up: s.up + i * ffn, count: ffn)
                 }
             }
-            multiply(count: count, input: s.gate, (w.down, s.projection))
+            multiply(count: count, batchKernels: batchKernels, input: s.gate, (w.down, s.projection))
             if let norm = w.postFeedForwardNorm { normalize(count: count, from: s.projection, weight: norm, into: s.projection) }
             for i in 0..<count { TransformerMath.add(s.projection + i * embd, into: s.residual + i * embd, count: embd) }
             afterBlock?(layer)
@@ -141,7 +144,7 @@ final class Transformer {
         var first = 0
         while first < rows {
             let chunk = min(s.logitRowCapacity, rows - first)
-            multiply(count: chunk, input: s.normed + first * embd, (weights.output, s.logits))
+            multiply(count: chunk, batchKernels: batchKernels, input: s.normed + first * embd, (weights.output, s.logits))
             if c.finalLogitSoftcapping > 0 {
                 let cap = c.finalLogitSoftcapping
                 for j in 0..<(chunk * vocabulary) { s.logits[j] = cap * tanhf(s.logits[j] / cap) }
@@ -205,7 +208,8 @@ final class Transformer {
 
     /// out_m[i] = W_m · input[i] for every entry i and each given matrix m, all rows of all matrices
     /// split across the pool in one parallel section. Output rows have the matrix's row count.
-    private func multiply(count: Int, input: UnsafeMutablePointer<Float>,
+    /// One vector takes the vector kernel unless `batchKernels` (KVCache.batchInvariant).
+    private func multiply(count: Int, batchKernels: Bool, input: UnsafeMutablePointer<Float>,
                           _ a: (WeightMatrix, UnsafeMutablePointer<Float>),
                           _ b: (WeightMatrix, UnsafeMutablePointer<Float>)? = nil,
                           _ c: (WeightMatrix, UnsafeMutablePointer<Float>)? = nil) {
@@ -213,12 +217,13 @@ final class Transformer {
         let rowsB = b?.0.rows ?? 0
         let rowsC = c?.0.rows ?? 0
         let x = UnsafePointer(input)
+        let vectorKernel = count == 1 && !batchKernels
         @inline(__always) func run(_ job: (WeightMatrix, UnsafeMutablePointer<Float>), _ rows: Range<Int>) {
             guard !rows.isEmpty else { return }
-            if count == 1 {
+            if vectorKernel {
                 job.0.multiply(x, into: job.1, rows: rows)
             } else {
-                job.0.multiply(batch: x, count: count, into: job.1, rows: rows)
+                job.0.multiply(batch: x, count: count, into: job.1, rows: rows, batchKernel: batchKernels)
             }
         }
         let work = (rowsA + rowsB + rowsC) * a.0.columns * count

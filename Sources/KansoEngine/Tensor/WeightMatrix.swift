@@ -98,12 +98,22 @@ public struct WeightMatrix: @unchecked Sendable {  // read-only view; the owner 
 
     /// Y = X·Wᵀ for n vectors: X [n, columns] → Y [n, self.rows], both row-major, only the rows in
     /// `rows`. The batch kernels read each weight row (or group of rows) once for all n vectors.
-    public func multiply(batch x: UnsafePointer<Float>, count n: Int, into y: UnsafeMutablePointer<Float>, rows: Range<Int>) {
+    /// `batchKernel`: even one vector goes through the batch kernel, whose result for a vector does
+    /// not depend on the others multiplied with it (the vector kernel's sums run in another
+    /// order, so its last bits differ).
+    public func multiply(batch x: UnsafePointer<Float>, count n: Int, into y: UnsafeMutablePointer<Float>, rows: Range<Int>,
+                         batchKernel: Bool = false) {
         let range = rows.clamped(to: 0..<self.rows)
         guard !range.isEmpty, n > 0 else { return }
         let operand = MatrixOperand(type: type, rows: self.rows, columns: columns, rowByteCount: rowByteCount,
                                     data: data, packed: packed)
-        kernel(vectors: n).multiply(operand, x, n, y, self.rows, range)
+        let chosen = kernel(vectors: batchKernel ? max(2, n) : n)
+        if !batchKernel, n > 1, n < chosen.fewestVectors {
+            let vector = kernel(vectors: 1)
+            for v in 0..<n { vector.multiply(operand, x + v * columns, 1, y + v * self.rows, self.rows, range) }
+            return
+        }
+        chosen.multiply(operand, x, n, y, self.rows, range)
     }
 
     /// The kernel that multiplies `n` vectors.

@@ -67,6 +67,10 @@ public struct AgentManifest: Sendable, Equatable {
     public var examples: [AgentExample] = []
     /// How many examples, from the first, the prompt shows as turns.
     public var shots: Int = 0
+    /// Its requests' numbers (tokens, probabilities) do not depend on the requests decoded beside
+    /// them: every pass of theirs multiplies with the batch kernels, also alone, which costs a
+    /// request that runs alone some speed (README "How requests are served").
+    public var reproducible = false
 
     /// The folder relative model paths and schema files are found in.
     public var directory: String { FilePath(manifestPath).removingLastComponent().string }

@@ -29,6 +29,7 @@ public struct ManifestReader: Sendable {
         "context_length": "a positive integer",
         "max_input_tokens": "a positive integer",
         "truncate": "a boolean",
+        "reproducible": "a boolean",
         "kv_cache": "one of f16, q8_0, f32",
         "sampling": "a table of temperature, top_k, top_p, min_p, repeat_penalty, seed",
         "examples": "a list of worked examples: { text, label } (classify), { text, value = {...} } (extract), { text, continuation } (predict)",
@@ -156,6 +157,7 @@ public struct ManifestReader: Sendable {
         let contextLength = try fields.optionalPositiveInt("context_length")
         let maxInputTokens = try fields.optionalPositiveInt("max_input_tokens")
         let truncate = try fields.optionalBool("truncate") ?? false
+        let reproducible = try fields.optionalBool("reproducible") ?? false
         var kvCache: KVCacheType?
         if let text = try fields.optionalString("kv_cache") {
             guard let type = KVCacheType(name: text) else {
@@ -175,7 +177,8 @@ public struct ManifestReader: Sendable {
                              keepAlive: keepAlive, labels: labels, schema: schema, escalateBelow: escalateBelow,
                              escalateTo: escalateTo, maxTokens: maxTokens, stop: stop, contextLength: contextLength,
                              maxInputTokens: maxInputTokens, truncate: truncate, kvCache: kvCache, sampling: sampling,
-                             manifestPath: path, examples: examples, shots: shots ?? examples.count)
+                             manifestPath: path, examples: examples, shots: shots ?? examples.count,
+                             reproducible: reproducible)
     }
 
     /// Each field within `ManifestLimits`, before anything quotes or stores it.

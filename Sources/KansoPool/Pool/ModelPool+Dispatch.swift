@@ -1,8 +1,10 @@
 import KansoGGUF
 import KansoWire
 
-// Dispatch: requests wait in their model's queue and are handed a lease on the worker when their
-// turn comes; a release hands the worker to the next one.
+// Dispatch: requests wait in their model's queue and are handed a lease on one of the worker's
+// lanes when their turn comes: several at once, their tokens decoded together (continuous
+// batching), as many as the worker has lanes and the budget has room for their KV caches. A
+// release hands the lane to the next one.
 extension ModelPool {
     /// The right to send jobs to a model's worker, until released.
     public struct Lease: Sendable {
@@ -10,9 +12,9 @@ extension ModelPool {
         public let model: ModelID
         /// The agent whose request holds it (its energy is counted to this agent).
         public let agent: String
-        /// The priority of its request: a lease below interactive may be pre-empted.
+        /// The priority of its request.
         public let priority: AgentManifest.Priority
-        /// The worker's lane its jobs run on: `.interjection` when it pre-empts the running lease.
+        /// The worker's lane its jobs run on.
         public let lane: WorkerLane
         let worker: any PoolWorker
         /// Its worker's replies and CPU time, for the stall watch (ModelPool+StallWatch).
@@ -31,16 +33,18 @@ extension ModelPool {
     /// Waits for this request's turn on `model`'s worker, loading the model if needed.
     /// Throws `PoolError` (budget, overload, quarantine, shutdown, cancellation).
     /// `contextLength` and `kvCache` are what the worker loads with; `variableBytes` is the part
-    /// of `estimatedBytes` that requests add (ModelSlot.bytes).
+    /// of `estimatedBytes` that requests add, `sequenceBytes` what each request run beside the
+    /// first adds (ModelSlot.bytes).
     public func acquire(model: ModelID, fileBytes: Int, estimatedBytes: Int, agent: String,
                         priority: AgentManifest.Priority, keepAlive: KeepAlive, contextLength: Int?,
-                        kvCache: KVCacheType = .f16, variableBytes: Int = 0) async throws -> Lease {
+                        kvCache: KVCacheType = .f16, variableBytes: Int = 0, sequenceBytes: Int = 0) async throws -> Lease {
         guard !shuttingDown, !draining else { throw PoolError.shuttingDown }
         let slot = slot(for: model, fileBytes: fileBytes, estimatedBytes: estimatedBytes)
         slot.agents[agent] = keepAlive
         slot.contextLength = contextLength
         slot.kvCache = kvCache
         slot.variableBytes = variableBytes
+        slot.sequenceBytes = sequenceBytes
         if case .quarantined(let reason) = slot.state {
             throw PoolError.modelUnavailable(model: slot.name, reason: "quarantined: \(reason)")
         }
@@ -118,30 +122,26 @@ extension ModelPool {
         job.continuation.resume(throwing: PoolError.cancelled)
     }
 
-    /// Moves the model's queue along: hands the worker to the next job, or starts a load.
+    /// Moves the model's queue along: hands free lanes of the worker to the next jobs, or starts a load.
     func pump(_ slot: ModelSlot) {
         guard !slot.queue.isEmpty else { return }
         if slot.state.mayYieldRoom, yieldsToWaitingLoad(slot) { return }  // the waiting load's end pumps again
-        guard slot.leases.count < Self.leasesPerWorker else {
-            preempt(slot)
-            return
-        }
-        guard wattCapAllows(slot) else { return }  // its release pumps again
         switch slot.state {
         case .ready, .busy:
-            if let settings = power?.settings {
-                // Only so many workers compute at once, and background agents only when allowed.
-                let computing = slots.values.filter(\.isComputing).count
-                if !slot.isComputing, computing >= settings.maximumConcurrentWorkers { return }
-                if !settings.backgroundAllowed, slot.queue.peekHighestPriority == .background { return }
-            }
             guard let worker = slot.worker, !worker.isGone else { return }  // its exit pumps again
-            guard let job = slot.queue.popNext() else { return }
-            let lease = Lease(id: job.id, model: slot.id, agent: job.agent, priority: job.priority, lane: .main, worker: worker,
-                              progress: slot.progress ?? WorkerProgress(clock: clock, model: slot.name))
-            slot.leases[lease.id] = lease
-            if slot.state == .ready { move(slot, to: .busy, reason: "request from \(job.agent)") }
-            job.continuation.resume(returning: lease)
+            while let next = slot.queue.peekHighestPriority, mayStart(next, on: slot, worker: worker) {
+                guard let job = slot.queue.popNext() else { return }
+                let used = Set(slot.leases.values.map(\.lane))
+                let lane = (0..<worker.laneCount).lazy.map(WorkerLane.init).first { !used.contains($0) } ?? .main
+                if job.priority == .interactive, slot.leases.values.contains(where: { $0.priority != .interactive }) {
+                    slot.preemptions += 1
+                }
+                let lease = Lease(id: job.id, model: slot.id, agent: job.agent, priority: job.priority, lane: lane, worker: worker,
+                                  progress: slot.progress ?? WorkerProgress(clock: clock, model: slot.name))
+                slot.leases[lease.id] = lease
+                if slot.state == .ready { move(slot, to: .busy, reason: "request from \(job.agent)") }
+                job.continuation.resume(returning: lease)
+            }
         case .absent:
             startLoad(slot)
         case .failed(_, let retryAt):
@@ -159,25 +159,30 @@ extension ModelPool {
             break  // their end pumps again
         }
     }
-}
 
-// Pre-emption (DESIGN.md, Queues): an interactive request does not wait for normal or background
-// work running on its model's worker. It gets a second lease, on the worker's interjection lane
-// (WorkerLane): the worker runs its job at the running generation's next token boundary and then
-// resumes that generation, so the interactive request waits at most one token step plus its own
-// prompt. The power profile's concurrency limit does not hold it back: the worker computes already.
-extension ModelPool {
-    /// Hands the waiting interactive request a lease on the interjection lane when the one
-    /// running lease may be pre-empted (RequestQueue.shouldPreempt).
-    func preempt(_ slot: ModelSlot) {
-        guard slot.leases.count == 1, let running = slot.leases.values.first, running.lane == .main,
-              slot.queue.shouldPreempt(running: running.priority),
-              let worker = slot.worker, !worker.isGone, let job = slot.queue.popNext() else { return }
-        let lease = Lease(id: job.id, model: slot.id, agent: job.agent, priority: job.priority, lane: .interjection, worker: worker,
-                          progress: running.progress)
-        slot.leases[lease.id] = lease
-        slot.preemptions += 1
-        job.continuation.resume(returning: lease)
+    /// Whether a request of `priority` may start on `slot`'s worker now (its release pumps again):
+    /// - a free lane; a normal or background request leaves one lane free (an interactive request
+    ///   then never waits behind lower-priority work that fills the worker: pre-emption, DESIGN.md
+    ///   Queues);
+    /// - beside running requests, room in the budget for one more sequence's KV cache;
+    /// - for the first request, the power profile's limits (workers computing at once, background
+    ///   agents) and the watt cap's gate; a worker that computes already takes more requests
+    ///   under the cap (they share its passes), except background ones while it throttles.
+    private func mayStart(_ priority: AgentManifest.Priority, on slot: ModelSlot, worker: any PoolWorker) -> Bool {
+        let lanes = worker.laneCount
+        let reserved = lanes >= 2 && priority != .interactive ? 1 : 0
+        guard slot.leases.count < lanes - reserved else { return false }
+        if !slot.leases.isEmpty {
+            guard residentBytes() + slot.sequenceBytes <= configuration.budget.bytes else { return false }
+        }
+        guard wattCapAllows(slot) else { return false }
+        if let settings = power?.settings {
+            // Only so many workers compute at once, and background agents only when allowed.
+            let computing = slots.values.filter(\.isComputing).count
+            if !slot.isComputing, computing >= settings.maximumConcurrentWorkers { return false }
+            if !settings.backgroundAllowed, priority == .background { return false }
+        }
+        return true
     }
 }
 

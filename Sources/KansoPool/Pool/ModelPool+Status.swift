@@ -15,7 +15,8 @@ extension ModelPool {
                                    idleSeconds: idle, unloadInSeconds: unloadIn, evictions: slot.evictions,
                                    lastEvictionReason: slot.lastEvictionReason, chargedBytes: slot.bytes,
                                    contextLength: slot.contextLength, kvCache: slot.kvCache.rawValue,
-                                   preemptions: slot.preemptions)
+                                   preemptions: slot.preemptions, running: slot.leases.count,
+                                   sequences: slot.worker.map(\.laneCount))
         }
     }
 

@@ -13,7 +13,7 @@ import Logging
 /// Its effects come in as seams (PoolEffects.swift): a `WorkerLauncher`, a `MemoryProbe` and a
 /// `PoolClock`. Its own asynchronous work (loads, unloads, timers, watching workers end) runs as
 /// child tasks of `run()`, which the daemon runs for the pool's lifetime; `shutdown()` ends it.
-/// The actor is split by responsibility: dispatch and pre-emption (+Dispatch), admission and
+/// The actor is split by responsibility: dispatch, concurrent sequences and pre-emption (+Dispatch), admission and
 /// eviction (+Admission), state changes and failures (+Lifecycle), timers (+Timers), the spare
 /// worker (+SpareWorker), administration (+Administration), status (+Status), the watt cap
 /// (+WattCap) and its throttle of the workers (+Throttle), and memory pressure (+MemoryPressure).
@@ -55,16 +55,17 @@ public actor ModelPool {
         /// A worker with a job or a load in flight that neither replies nor uses CPU time for this
         /// long is killed (ModelPool+StallWatch); nil never kills.
         public var workerStallTimeout: Duration? = .seconds(60)
+        /// Requests a worker runs at once when the launcher does not say (its lanes: WorkerLane):
+        /// their tokens are decoded together (continuous batching). Each one beyond the first is
+        /// charged one sequence's KV cache (ModelSlot.sequenceBytes) and starts only while the
+        /// budget has room for it; normal and background requests leave one lane free for
+        /// an interactive one.
+        public static let defaultSequencesPerWorker = 8
 
         public init(budget: MemoryBudget) {
             self.budget = budget
         }
     }
-
-    /// Leases one worker holds at once on its main lane: one job at a time. Pre-emption adds one
-    /// on the interjection lane (ModelPool.preempt). A worker that batches several sequences
-    /// (continuous batching) raises this; dispatch, admission and status count leases.
-    static let leasesPerWorker = 1
 
     /// Bytes the budget keeps for the spare worker until it is measured: an idle worker's
     /// resident memory with some margin, since the models beside it grow as their caches fill.

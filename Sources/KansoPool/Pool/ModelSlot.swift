@@ -12,8 +12,7 @@ final class ModelSlot {
     var estimatedBytes: Int
     var measuredBytes: Int?
     var queue: RequestQueue<ModelPool.PendingJob>
-    /// The leases running on the worker now, by id (at most `ModelPool.leasesPerWorker` on the
-    /// main lane, and one pre-empting them on the interjection lane).
+    /// The leases running on the worker now, by id: one per lane in use (ModelPool.pump).
     var leases: [UInt64: ModelPool.Lease] = [:]
     /// A load (admission, warming, loading) is under way; requests wait for it instead of
     /// starting another.
@@ -41,6 +40,9 @@ final class ModelSlot {
     var kvCache: KVCacheType = .f16
     /// The part of `estimatedBytes` that requests add: KV caches, scratch (MemoryEstimate.variableBytes).
     var variableBytes = 0
+    /// What each request run beside the first adds: one more working cache of the configured
+    /// context, its forks and logit rows (MemoryEstimate.sequenceBytes).
+    var sequenceBytes = 0
     /// When the model unloads if it stays idle (nil: pinned, or not idle).
     var idleDeadline: ContinuousClock.Instant?
     /// The deadlines a timer is sleeping towards (keep-alive expiry, back-off retry), so that a
@@ -51,7 +53,7 @@ final class ModelSlot {
     var requests = 0
     var generatedTokens = 0
     var evictions = 0
-    /// Interactive requests that pre-empted a running one (ModelPool.preempt).
+    /// Interactive requests started while lower-priority work ran on the worker (ModelPool.pump).
     var preemptions = 0
     var lastEvictionReason: String?
     var requestRate: RequestRate
@@ -76,8 +78,10 @@ final class ModelSlot {
     /// workers that fit on paper overshoot the budget. So a measurement may lower an estimate
     /// whose fixed part was too high, and the charge stays a bound. Never less than the highest
     /// resident figure measured (a bound that proved wrong gives way to the measurement).
+    /// Requests running beside the first add one sequence's bytes each (continuous batching).
     var bytes: Int {
-        max(remembered?.chargedBytes(estimatedBytes: estimatedBytes, variableBytes: variableBytes) ?? estimatedBytes,
+        max((remembered?.chargedBytes(estimatedBytes: estimatedBytes, variableBytes: variableBytes) ?? estimatedBytes)
+                + max(0, leases.count - 1) * sequenceBytes,
             measuredBytes ?? 0)
     }
 

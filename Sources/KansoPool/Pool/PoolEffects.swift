@@ -21,12 +21,13 @@ public protocol WorkerLauncher: Sendable {
 
 /// One worker process as the pool and its leases see it.
 ///
-/// A worker runs one job at a time on its main lane, and the jobs of its interjection lane at
-/// the main job's token boundaries (WorkerLane): the pool hands out one lease per worker, plus one
-/// on the interjection lane when an interactive request pre-empts the running one. A job is a
-/// request and its stream of replies.
+/// A worker has `laneCount` lanes (WorkerLane), each running one job at a time, all at once: their
+/// tokens are decoded together (continuous batching). The pool hands out one lease per lane. A job
+/// is a request and its stream of replies.
 public protocol PoolWorker: AnyObject, Sendable {
     var pid: Int32 { get }
+    /// Lanes it was started with: requests it runs at once at most.
+    var laneCount: Int { get }
     /// The worker's connection has closed: it died or is ending, and takes no more jobs.
     var isGone: Bool { get }
     /// How it ended, once it has.

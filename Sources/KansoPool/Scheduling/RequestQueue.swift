@@ -57,18 +57,10 @@ public struct RequestQueue<Element: Identifiable & Sendable>: Sendable where Ele
 
     public func count(of priority: Priority) -> Int { lanes[priority.rank].live }
 
-    /// The most urgent priority that has a request waiting (to decide whether running background
-    /// work should be pre-empted); nil when the queue is empty.
+    /// The most urgent priority that has a request waiting (to decide whether it may take a lane
+    /// of its worker now: ModelPool.pump); nil when the queue is empty.
     public var peekHighestPriority: Priority? {
         Priority.allCases.first { lanes[$0.rank].live > 0 }
-    }
-
-    /// Whether the job running now at `running` priority should yield the worker at its next
-    /// token boundary: an interactive request waits while normal or background work runs
-    /// (DESIGN.md, Queues). Interactive work is never pre-empted, and normal work waits for
-    /// background work to finish.
-    public func shouldPreempt(running: Priority) -> Bool {
-        running != .interactive && peekHighestPriority == .interactive
     }
 
     /// The request `popNext()` would return, without removing it.

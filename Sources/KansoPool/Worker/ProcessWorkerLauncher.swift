@@ -1,24 +1,27 @@
 import KansoWire
 
-/// The real `WorkerLauncher`: workers are this binary started in worker mode (`WorkerProcess`),
-/// loaded over their socketpair.
+/// The real `WorkerLauncher`: workers are this binary started in worker mode (`WorkerProcess`)
+/// with `lanes` lanes (requests one worker runs at once), loaded over the main lane.
 public struct ProcessWorkerLauncher: WorkerLauncher {
     /// The worker executable and its arguments (this binary, `worker`).
     public var executable: String
     public var arguments: [String]
+    public var lanes: Int
 
     /// The executable workers run by default: this very binary.
     public static let ownExecutable: String = {
         FileSystem.symbolicLinkTarget("/proc/self/exe") ?? CommandLine.arguments[0]
     }()
 
-    public init(executable: String = Self.ownExecutable, arguments: [String] = ["worker"]) {
+    public init(executable: String = Self.ownExecutable, arguments: [String] = ["worker"],
+                lanes: Int = ModelPool.Configuration.defaultSequencesPerWorker) {
         self.executable = executable
         self.arguments = arguments
+        self.lanes = lanes
     }
 
     public func spawn() throws -> any PoolWorker {
-        try WorkerProcess(executable: executable, arguments: arguments)
+        try WorkerProcess(executable: executable, arguments: arguments, lanes: lanes)
     }
 
     public func warm(modelPath: String) {

@@ -3,39 +3,53 @@ import Glibc
 import KansoWire
 import KansoSystemd
 
-/// One worker: the `kansod` binary started in worker mode with its ends of two socketpairs, the
-/// main lane as fd 3 and the interjection lane as fd 4 (WorkerLane), a clean environment
+/// One worker: the `kansod` binary started in worker mode with its ends of one socketpair per
+/// lane (WorkerLane: the main lane as fd 3, the others after it, `--lanes N`), a clean environment
 /// (no NOTIFY_SOCKET, WATCHDOG_*, LISTEN_*) and default signal handling.
 /// Ending it returns its memory to the system for certain.
 final class WorkerProcess: PoolWorker, @unchecked Sendable {  // `exitStatus`, `exitWaiters` and the reaping guarded by `lock`
     let pid: pid_t
-    let connection: WorkerConnection
-    /// The interjection lane: a job that pre-empts the main lane's at its next token.
-    let interjection: WorkerConnection
+    /// One connection per lane; the first is the main lane.
+    let connections: [WorkerConnection]
     private let lock = Lock()
     private var exitStatus: WorkerExit?
     private var exitWaiters: [CheckedContinuation<WorkerExit, Never>] = []
 
     private static let spawner = LastingThread(name: "kanso-spawner")
 
-    /// Starts a worker. `arguments` follow the executable (e.g. ["worker"]).
-    init(executable: String = ProcessWorkerLauncher.ownExecutable, arguments: [String] = ["worker"]) throws {
-        var pair: [Int32] = [0, 0]
-        var interjectionPair: [Int32] = [0, 0]
-        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
-            throw WorkerSpawnError.system(call: "socketpair", errno: errno)
-        }
-        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &interjectionPair) == 0 else {
-            let code = errno
-            close(pair[0]); close(pair[1])
-            throw WorkerSpawnError.system(call: "socketpair", errno: code)
+    var laneCount: Int { connections.count }
+
+    /// Starts a worker with `lanes` lanes. `arguments` follow the executable (e.g. ["worker"]);
+    /// `--lanes N` is added.
+    init(executable: String = ProcessWorkerLauncher.ownExecutable, arguments: [String] = ["worker"], lanes: Int = 1) throws {
+        let lanes = min(max(1, lanes), WorkerLane.maximumCount)
+        var pairs: [[Int32]] = []
+        for _ in 0..<lanes {
+            var pair: [Int32] = [0, 0]
+            guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
+                let code = errno
+                for pair in pairs { close(pair[0]); close(pair[1]) }
+                throw WorkerSpawnError.system(call: "socketpair", errno: code)
+            }
+            // The child's end moves above the lanes' targets (3 …), so that no dup2 below
+            // overwrites an end not yet duplicated.
+            let moved = fcntl(pair[1], F_DUPFD_CLOEXEC, 3 + Int32(lanes))
+            close(pair[1])
+            pair[1] = moved
+            pairs.append(pair)
+            guard moved >= 0 else {
+                let code = errno
+                for pair in pairs { close(pair[0]); if pair[1] >= 0 { close(pair[1]) } }
+                throw WorkerSpawnError.system(call: "fcntl F_DUPFD", errno: code)
+            }
         }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        // dup2 onto 3 clears close-on-exec for the child's copy; the parent's ends stay CLOEXEC.
-        posix_spawn_file_actions_adddup2(&actions, pair[1], 3)
-        posix_spawn_file_actions_adddup2(&actions, interjectionPair[1], WorkerLane.interjection.descriptor(main: 3))
+        // dup2 onto 3… clears close-on-exec for the child's copies; the parent's ends stay CLOEXEC.
+        for (index, pair) in pairs.enumerated() {
+            posix_spawn_file_actions_adddup2(&actions, pair[1], WorkerLane(index).descriptor(main: 3))
+        }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
 
         var attributes = posix_spawnattr_t()
@@ -53,7 +67,7 @@ final class WorkerProcess: PoolWorker, @unchecked Sendable {  // `exitStatus`, `
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
 
         let environment = WorkerEnvironment.clean(ProcessEnvironment.current).map { "\($0.key)=\($0.value)" }
-        let argv = [executable] + arguments
+        let argv = [executable] + arguments + ["--lanes", "\(lanes)"]
         var child: pid_t = 0
         // Spawned from a thread that never ends: the worker dies with the thread that spawned it
         // (PR_SET_PDEATHSIG), and the pool threads callers run on are retired when idle.
@@ -64,18 +78,18 @@ final class WorkerProcess: PoolWorker, @unchecked Sendable {  // `exitStatus`, `
                 }
             }
         }
-        close(pair[1])
-        close(interjectionPair[1])
+        for pair in pairs { close(pair[1]) }
         guard result == 0 else {
-            close(pair[0])
-            close(interjectionPair[0])
+            for pair in pairs { close(pair[0]) }
             throw WorkerSpawnError.system(call: "posix_spawn \(executable)", errno: result)
         }
         pid = child
-        connection = WorkerConnection(descriptor: pair[0])
-        interjection = WorkerConnection(descriptor: interjectionPair[0])
+        connections = pairs.map { WorkerConnection(descriptor: $0[0]) }
         DetachedThread.start(name: "kanso-reaper", stackBytes: 256 << 10) { [self] in reap() }
     }
+
+    /// The main lane's connection.
+    var connection: WorkerConnection { connections[0] }
 
     /// Waits for the process to end (any thread may call it; the reaper thread collects it).
     func waitForExit() async -> WorkerExit {
@@ -117,14 +131,15 @@ final class WorkerProcess: PoolWorker, @unchecked Sendable {  // `exitStatus`, `
         kill(pid, number)
     }
 
+    /// The lane's connection; a lane the worker was not started with is the main lane's (the
+    /// pool never leases one).
     private func channel(_ lane: WorkerLane) -> WorkerConnection {
-        lane == .main ? connection : interjection
+        connections.indices.contains(lane.index) ? connections[lane.index] : connection
     }
 
     /// Ends the worker: closes its stream (it exits by itself), then SIGKILL after `grace`.
     func terminate(grace: Duration = .seconds(2)) async -> WorkerExit {
-        connection.shutdown()
-        interjection.shutdown()
+        for connection in connections { connection.shutdown() }
         await withTaskGroup(of: Bool.self) { group in
             group.addTask { _ = await self.waitForExit(); return true }
             group.addTask {

@@ -1,4 +1,5 @@
 import Glibc
+import KansoConcurrency
 import KansoEngine
 import KansoWire
 
@@ -10,12 +11,13 @@ import KansoWire
 ///   with the prompt's own label prior divided out: contextual calibration, the prior measured
 ///   once per prompt on the content-free inputs "", "N/A" and "[MASK]" in place of the text.
 ///   Dividing the prior out also removes the advantage a short label's fewer tokens give its sum.
-final class AgentClassifier {
+final class AgentClassifier: @unchecked Sendable {  // `calibrations` guarded by `lock`
     private let model: Model
     private let prefixes: PrefixCacheStore
     private let heads: HeadClassifier
     /// The content-free prior of each prompt and label set.
     private var calibrations: [String: ContextualCalibration] = [:]
+    private let lock = Lock()
 
     init(model: Model, prefixes: PrefixCacheStore, cache: PackedWeightCache?, modelPath: String) {
         self.model = model
@@ -43,14 +45,14 @@ final class AgentClassifier {
 
     private func calibration(prompt: PromptText, labels: [String], scorer: LabelScorer) throws -> ContextualCalibration {
         let key = "\(prompt.chat)\u{0}\(prompt.prefix)\u{0}\(prompt.suffix)\u{0}" + labels.joined(separator: "\u{0}")
-        if let known = calibrations[key] { return known }
+        if let known = lock.withLock({ calibrations[key] }) { return known }
         let scores = try ContextualCalibration.contentFreeInputs.map { input in
             var contentFree = prompt
             contentFree.text = input
             return try scorer.score(prompt: contentFree, labels: labels).logLikelihoods
         }
         let calibration = ContextualCalibration(contentFreeScores: scores)
-        calibrations[key] = calibration
+        lock.withLock { calibrations[key] = calibration }
         return calibration
     }
 }

@@ -1,4 +1,5 @@
 import Glibc
+import KansoConcurrency
 import KansoEngine
 import KansoWire
 
@@ -10,7 +11,7 @@ import KansoWire
 /// text to the chosen block, no label scoring. The head is kept in memory and in the packed-weight
 /// cache folder (`head-<hash>.khead`), keyed by the model file's identity, the prompt, the labels
 /// and the examples, so a later worker reads it instead of training again.
-final class HeadClassifier {
+final class HeadClassifier: @unchecked Sendable {  // `heads` guarded by `lock`
     struct Trained {
         let head: ClassifierHead
         let feature: HeadFeature
@@ -23,6 +24,9 @@ final class HeadClassifier {
     private let cache: PackedWeightCache?
     private let modelIdentity: String
     private var heads: [String: Trained] = [:]
+    /// Held while a head is found or trained: a second request of the same agent waits for the
+    /// first one's training instead of training again.
+    private let lock = Lock()
 
     /// Every other block is searched: neighbouring blocks read nearly the same.
     static let layerStride = 2
@@ -38,6 +42,10 @@ final class HeadClassifier {
 
     /// The head of this agent's prompt, labels and examples: from memory, the cache folder, or trained now.
     func head(prompt: PromptText, labels: [String], examples: [WorkerExample]) throws -> Trained {
+        try lock.withLock { try findOrTrain(prompt: prompt, labels: labels, examples: examples) }
+    }
+
+    private func findOrTrain(prompt: PromptText, labels: [String], examples: [WorkerExample]) throws -> Trained {
         let key = Self.key(model: modelIdentity, prompt: prompt, labels: labels, examples: examples)
         if let known = heads[key] { return known }
         let features = HeadFeature.candidates(layerCount: model.configuration.layerCount, stride: Self.layerStride)
@@ -94,7 +102,8 @@ final class HeadClassifier {
         guard tokens.count < model.configuration.contextLength else {
             throw TaskError.inputTooLong(tokens: tokens.count + 1, limit: model.configuration.contextLength)
         }
-        let (cache, reused) = try prefixes.workingCache(prefix: prompt.prefixSegment, tokens: tokens, capacity: tokens.count + 1)
+        let (cache, reused) = try prefixes.workingCache(prefix: prompt.prefixSegment, tokens: tokens, capacity: tokens.count + 1,
+                                                        batchInvariant: prompt.reproducible)
         return try model.hiddenStates(of: Array(tokens[reused...]), after: cache, layers: layers)
     }
 

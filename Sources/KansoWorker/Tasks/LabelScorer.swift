@@ -44,7 +44,8 @@ struct LabelScorer {
             throw TaskError.inputTooLong(tokens: capacity, limit: model.configuration.contextLength)
         }
         let context = Array(promptTokens[..<shared])
-        let (cache, reused) = try prefixes.workingCache(prefix: prompt.prefixSegment, tokens: context, capacity: capacity)
+        let (cache, reused) = try prefixes.workingCache(prefix: prompt.prefixSegment, tokens: context, capacity: capacity,
+                                                        batchInvariant: prompt.reproducible)
         if reused < context.count { _ = try model.evaluate(Array(context[reused...]), in: cache) }
         let scores = try model.score(continuations: continuations, after: cache)
         let totals = scores.map { Double($0.total) }

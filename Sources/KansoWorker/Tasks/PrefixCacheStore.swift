@@ -1,11 +1,14 @@
+import KansoConcurrency
 import KansoEngine
 
 /// The computed KV cache of each agent's fixed prompt prefix, kept for the life of the worker so
 /// that every request starts from it instead of recomputing it (DESIGN.md, Engine: prefix reuse).
 /// A request's working cache is a fork of the stored one (its positions are read from it, not
-/// copied); the stored one is never changed.
-final class PrefixCacheStore {
+/// copied); the stored one is never changed. Jobs of several lanes use it at once: a prefix is
+/// computed under the lock (a second job needing it waits instead of computing it again).
+final class PrefixCacheStore: @unchecked Sendable {  // `entries` and `order` guarded by `lock`
     private let model: Model
+    private let lock = Lock()
     private var entries: [TextSegment: KVCache] = [:]
     private var order: [TextSegment] = []
     /// Distinct prefixes kept; the least recently used is dropped beyond this.
@@ -18,14 +21,19 @@ final class PrefixCacheStore {
 
     /// A working cache of `capacity` positions holding the longest computed prefix shared with
     /// `tokens` (all but the last token at most, so that the caller evaluates at least one), and
-    /// how many tokens that is. The prefix (`prefix`, tokenized alone) is computed on first use.
-    func workingCache(prefix: TextSegment, tokens: [Int32], capacity: Int) throws -> (KVCache, reused: Int) {
+    /// how many tokens that is. The prefix (`prefix`, tokenized alone) is computed on first use,
+    /// always by the batch kernels, so that its numbers are the same for every request.
+    /// `batchInvariant`: the request's own passes too (KVCache.batchInvariant).
+    func workingCache(prefix: TextSegment, tokens: [Int32], capacity: Int, batchInvariant: Bool = false) throws -> (KVCache, reused: Int) {
+        var cache: KVCache?, reused = 0
         if !prefix.text.isEmpty {
-            let stored = try entry(for: prefix)
+            let stored = try lock.withLock { try entry(for: prefix) }
             let shared = min(stored.commonPrefixLength(with: tokens), tokens.count - 1)
-            if shared > 0, stored.canContinue(from: shared) { return (try stored.fork(at: shared, capacity: capacity), shared) }
+            if shared > 0, stored.canContinue(from: shared) { (cache, reused) = (try stored.fork(at: shared, capacity: capacity), shared) }
         }
-        return (try model.makeCache(capacity: capacity), 0)
+        let working = try cache ?? model.makeCache(capacity: capacity)
+        working.batchInvariant = batchInvariant
+        return (working, reused)
     }
 
     private func entry(for prefix: TextSegment) throws -> KVCache {
@@ -36,6 +44,7 @@ final class PrefixCacheStore {
         }
         let tokens = model.tokenizer.encode([prefix], addSpecial: true)
         let cache = try model.makeCache(capacity: max(1, tokens.count))
+        cache.batchInvariant = true
         if !tokens.isEmpty { _ = try model.evaluate(tokens, in: cache) }
         entries[prefix] = cache
         order.append(prefix)

@@ -9,6 +9,9 @@ struct PromptText {
     var text: String
     var suffix: String
     var chat: Bool
+    /// Its caches ask for numbers that do not depend on the requests decoded beside it
+    /// (KVCache.batchInvariant: the agent's `reproducible`).
+    var reproducible = false
 
     /// The fixed prefix as the prefix cache computes it.
     var prefixSegment: TextSegment { TextSegment(prefix, parseSpecial: chat) }
