@@ -12,8 +12,12 @@
 // - Filling a pass: the evaluations with the fewest tokens left go first (decoding steps, then
 //   short prompts, then the next chunk of a long prompt), so a long prompt is evaluated a pass's
 //   room at a time beside the others' tokens and never stalls them for more than one pass.
-// - Results do not depend on the company: every row of a pass is computed from its own token,
-//   position and cache alone (ModelEvaluationTests, batched against alone).
+// - Every row of a pass is computed from its own token, position and cache alone; only the kernel
+//   differs with the company: a pass of one token takes the vector kernel, whose sums run in
+//   another order than the batch kernels', so the last bits differ. A cache that asks for it
+//   (KVCache.batchInvariant) has every pass take the batch kernels, whose result for a vector does
+//   not depend on the others: bit for bit the same numbers alone and in company
+//   (ModelSharedPassesTests, ModelBatchInvarianceTests).
 // Alone, an evaluation goes through exactly the passes it had before (chunks of batchCapacity).
 
 import KansoConcurrency
