@@ -42,7 +42,6 @@ import json
 import os
 import re
 import shlex
-import socket
 import statistics
 import subprocess
 import sys
@@ -51,18 +50,14 @@ import threading
 import time
 from pathlib import Path
 
+from daemon_vs_llamacpp import Varlink, default_model_folder  # the same folder: one Varlink client for the benches
+
 ROOT = Path(__file__).resolve().parent.parent
 STORY = "Once upon a time, there was a little robot who"
 DEFAULT_MODELS = ["SmolLM2-135M-Instruct.Q4_1.gguf", str(ROOT / "bench" / "out" / "llama-1b-q4_k_m.gguf")]
 DEFAULT_BATCHED_BENCH = "/work/llama/llama_cpp_python-0.3.36/vendor/llama.cpp/build/bin/llama-batched-bench"
 FALLBACK_PROMPT_TOKENS = 16
 STREAM_TIMEOUT_SECONDS = 1800
-
-
-def default_model_folder() -> Path:
-    if os.environ.get("KANSO_MODEL_DIR"):
-        return Path(os.environ["KANSO_MODEL_DIR"])
-    return Path("/var/lib/kanso/models") if os.getuid() == 0 else Path.home() / ".local/share/kanso/models"
 
 
 def story(number: int) -> str:
@@ -75,52 +70,6 @@ def note(text: str) -> None:
 
 def load_average() -> str:
     return " ".join(f"{value:.1f}" for value in os.getloadavg())
-
-
-class Varlink:
-    """One connection to the daemon: calls, and streamed calls whose replies are timed."""
-
-    def __init__(self, path: str):
-        self.socket = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.socket.settimeout(STREAM_TIMEOUT_SECONDS)
-        self.socket.connect(path)
-        self.buffer = b""
-
-    def close(self) -> None:
-        self.socket.close()
-
-    def send(self, method: str, parameters: dict, more: bool = False) -> None:
-        message = {"method": method, "parameters": parameters}
-        if more:
-            message["more"] = True
-        self.socket.sendall(json.dumps(message).encode() + b"\0")
-
-    def receive(self) -> dict:
-        while b"\0" not in self.buffer:
-            chunk = self.socket.recv(65536)
-            if not chunk:
-                raise RuntimeError("the daemon closed the connection")
-            self.buffer += chunk
-        message, self.buffer = self.buffer.split(b"\0", 1)
-        reply = json.loads(message)
-        if "error" in reply:
-            raise RuntimeError(f"{reply['error']}: {reply.get('parameters')}")
-        return reply
-
-    def call(self, method: str, parameters: dict) -> dict:
-        self.send(method, parameters)
-        return self.receive()["parameters"]
-
-    def streamed(self, method: str, parameters: dict) -> tuple[float, float, dict]:
-        """perf_counter() times of the first reply and of the last, and the last reply's parameters."""
-        self.send(method, parameters, more=True)
-        first = None
-        while True:
-            reply = self.receive()
-            if first is None:
-                first = time.perf_counter()
-            if not reply.get("continues"):
-                return first, time.perf_counter(), reply["parameters"]
 
 
 class Daemon:
@@ -153,7 +102,7 @@ class Daemon:
             if self.process.poll() is not None:
                 raise RuntimeError(f"kansod exited with status {self.process.returncode}: {self.errors_tail()}")
             try:
-                client = Varlink(self.path)
+                client = Varlink(self.path, timeout=STREAM_TIMEOUT_SECONDS)
                 client.call("org.varlink.service.GetInfo", {})
                 return client
             except (OSError, RuntimeError):
@@ -172,7 +121,7 @@ class Daemon:
 
 def kanso_run(path: str, streams: int, tokens: int, first_story: int) -> dict:
     """One run of STREAMS streams released together; per-stream and aggregate figures."""
-    clients = [Varlink(path) for _ in range(streams)]
+    clients = [Varlink(path, timeout=STREAM_TIMEOUT_SECONDS) for _ in range(streams)]
     barrier = threading.Barrier(streams)
     results: list[dict | None] = [None] * streams
 
@@ -183,7 +132,7 @@ def kanso_run(path: str, streams: int, tokens: int, first_story: int) -> dict:
             start = time.perf_counter()
             first, last, final = clients[index].streamed("io.kanso.Agents.Predict",
                                                          {"agent": "bench", "text": text, "maxTokens": tokens})
-            results[index] = {"start": start, "first": first, "end": last, "tokens": final.get("generatedTokens") or 0,
+            results[index] = {"start": start, "first": start + first, "end": start + last, "tokens": final.get("generatedTokens") or 0,
                               "stop_reason": final.get("stopReason"), "text": text}
         except Exception as error:  # noqa: BLE001 - reported with the run
             barrier.abort()

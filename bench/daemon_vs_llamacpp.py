@@ -49,10 +49,14 @@ def default_model_folder() -> Path:
 class Varlink:
     """One connection to the daemon: calls, and streamed calls whose replies are timed."""
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, timeout: float | None = None):
         self.socket = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.socket.settimeout(timeout)
         self.socket.connect(path)
         self.buffer = b""
+
+    def close(self) -> None:
+        self.socket.close()
 
     def send(self, method: str, parameters: dict, more: bool = False) -> None:
         message = {"method": method, "parameters": parameters}
