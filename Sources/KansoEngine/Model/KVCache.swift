@@ -34,10 +34,10 @@ public final class KVCache: @unchecked Sendable {  // mutated only under the mod
     public let base: Int
     private let parent: KVCache?
     /// Forks that read this cache; while there are any it must not change.
-    public var liveForks: Int { forkCount.withLock { $0 } }
+    public var liveForks: Int { forkCount.current }
     /// Forks alive: counted under a lock, since forks of a stored prefix are made and dropped on
     /// several threads at once (requests batched together).
-    private let forkCount = LockedCounter()
+    private let forkCount = Locked(0)
     /// Own positions each layer holds: capacity - base, or a ring on sliding-window layers.
     private let held: [Int]
     /// Byte offsets of each layer's key and value slots in `memory`.
@@ -85,10 +85,10 @@ public final class KVCache: @unchecked Sendable {  // mutated only under the mod
         tokens.reserveCapacity(capacity)
         windowStart = parent?.windowStart ?? 0
         batchInvariant = parent?.batchInvariant ?? false
-        parent?.forkCount.add(1)
+        parent?.forkCount.update { $0 += 1 }
     }
 
-    deinit { parent?.forkCount.add(-1) }
+    deinit { parent?.forkCount.update { $0 -= 1 } }
 
     /// Bytes of key and value storage this cache's own positions take when full (its parent's not
     /// counted): what it may commit.
@@ -320,12 +320,4 @@ public final class KVCache: @unchecked Sendable {  // mutated only under the mod
         let ring = min(capacity - base, layout.ringPositions)
         if own > ring { windowStart = max(windowStart, length - ring) }
     }
-}
-
-/// A count several threads change.
-private final class LockedCounter: @unchecked Sendable {  // `value` guarded by `lock`
-    private let lock = Lock()
-    private var value = 0
-    func add(_ amount: Int) { lock.lock(); value += amount; lock.unlock() }
-    func withLock<T>(_ body: (Int) -> T) -> T { lock.lock(); defer { lock.unlock() }; return body(value) }
 }

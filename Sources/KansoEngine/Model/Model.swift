@@ -277,7 +277,7 @@ public final class Model: @unchecked Sendable {  // mutable scratch state is use
         }
         // Walked in passes shared with other threads' evaluations (SharedPasses.swift).
         withoutActuallyEscaping(visit) { visit in
-            evaluateShared(PendingEvaluation(batch: batch, allLogits: allLogits, visit: visit))
+            evaluateShared(PendingEvaluation(batch: batch, caches: seen, allLogits: allLogits, visit: visit))
         }
     }
 

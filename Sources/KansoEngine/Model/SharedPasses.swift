@@ -37,12 +37,13 @@ final class PendingEvaluation {
     var isDone = false
     let caches: Set<ObjectIdentifier>
 
-    init(batch: [(cache: KVCache, tokens: [Int32])], allLogits: Bool,
+    /// `caches`: the identities of the batch's caches (the caller has them from its checks).
+    init(batch: [(cache: KVCache, tokens: [Int32])], caches: Set<ObjectIdentifier>, allLogits: Bool,
          visit: @escaping (_ entry: Int, _ token: Int, _ logits: UnsafeBufferPointer<Float>) -> Void) {
         self.batch = batch
+        self.caches = caches
         self.allLogits = allLogits
         self.visit = visit
-        caches = Set(batch.map { ObjectIdentifier($0.cache) })
     }
 
     /// Every token is in a pass (the last may still be running).
@@ -123,7 +124,8 @@ extension Model {
         shared.condition.unlock()
         lock.lock()
         shared.condition.lock()
-        let round = shared.pending.enumerated().sorted { ($0.element.remaining, $0.offset) < ($1.element.remaining, $1.offset) }.map(\.element)
+        let round = shared.pending.enumerated().map { (remaining: $0.element.remaining, arrival: $0.offset, evaluation: $0.element) }
+            .sorted { ($0.remaining, $0.arrival) < ($1.remaining, $1.arrival) }.map(\.evaluation)
         shared.condition.unlock()
         let started = DispatchTime.now().uptimeNanoseconds
         let served = runPass(round)
