@@ -14,10 +14,11 @@ struct ModelSharedPassesTests {
         return try Model(path: url.path, threads: 1, contextLength: 512, batchCapacity: batchCapacity, cacheType: .f32)
     }
 
-    /// Greedy decoding of `steps` tokens after `prompt`, one evaluation per token: the tokens and
-    /// the logits after each.
-    static func decode(_ model: Model, prompt: [Int32], steps: Int) throws -> (tokens: [Int32], logits: [[Float]]) {
+    /// Greedy decoding of `steps` tokens after `prompt`, one evaluation per token, in a cache made
+    /// batch-invariant or not: the tokens and the logits after each.
+    static func decode(_ model: Model, prompt: [Int32], steps: Int, invariant: Bool = false) throws -> (tokens: [Int32], logits: [[Float]]) {
         let cache = try model.makeCache()
+        cache.batchInvariant = invariant
         var logits = try model.evaluate(prompt, in: cache)[0]
         var tokens: [Int32] = [], rows: [[Float]] = [logits]
         for _ in 0..<steps {
@@ -133,28 +134,19 @@ struct ModelSharedPassesTests {
 struct ModelBatchInvarianceTests {
     static let texts = ["Once upon a time, a little fox", "The weather today is", "My favourite recipe starts with"]
 
-    /// Greedy decoding of `steps` tokens, the logits after each, in a cache made `invariant` or not.
-    static func decode(_ model: Model, _ text: String, steps: Int, invariant: Bool) throws -> (tokens: [Int32], logits: [[Float]]) {
-        let cache = try model.makeCache()
-        cache.batchInvariant = invariant
-        var logits = try model.evaluate(model.tokenizer.encode(text, addSpecial: true, parseSpecial: false), in: cache)[0]
-        var tokens: [Int32] = [], rows = [logits]
-        for _ in 0..<steps {
-            let next = Int32(logits.indices.max { logits[$0] < logits[$1] }!)
-            tokens.append(next)
-            logits = try model.evaluate([next], in: cache)[0]
-            rows.append(logits)
-        }
-        return (tokens, rows)
+    /// ModelSharedPassesTests.decode of `text` in a batch-invariant cache.
+    static func decode(_ model: Model, _ text: String, steps: Int) throws -> (tokens: [Int32], logits: [[Float]]) {
+        try ModelSharedPassesTests.decode(model, prompt: model.tokenizer.encode(text, addSpecial: true, parseSpecial: false),
+                                          steps: steps, invariant: true)
     }
 
     @Test func batchInvariantSequencesGetTheSameNumbersAloneAndTogether() throws {
         let url = try #require(RealModel.smolLM2.url)
         let model = try Model(path: url.path, threads: 2, contextLength: 256)
-        let alone = try Self.texts.map { try Self.decode(model, $0, steps: 16, invariant: true) }
+        let alone = try Self.texts.map { try Self.decode(model, $0, steps: 16) }
         let results = Locked<[Int: (tokens: [Int32], logits: [[Float]])]>([:])
         ModelSharedPassesTests.concurrently(Self.texts.count, model: model) { index in
-            if let result = try? Self.decode(model, Self.texts[index], steps: 16, invariant: true) {
+            if let result = try? Self.decode(model, Self.texts[index], steps: 16) {
                 results.update { $0[index] = result }
             }
         }
