@@ -197,8 +197,7 @@ final class WorkerService: @unchecked Sendable {  // `model`…`classifier`, `gr
         guard tokens.count < model.configuration.contextLength else {
             throw TaskError.inputTooLong(tokens: tokens.count + 1, limit: model.configuration.contextLength)
         }
-        let (cache, reused) = try prefixes.workingCache(prefix: prompt.prefixSegment, tokens: tokens, capacity: capacity,
-                                                        batchInvariant: prompt.reproducible)
+        let (cache, reused) = try prefixes.workingCache(for: prompt, tokens: tokens, capacity: capacity)
         if let schema = parameters.schema {
             try extract(schema: schema, sourceText: prompt.text, parameters: parameters, model: model, tokens: tokens, cache: cache,
                         reused: reused, started: started, lane: lane, reply: reply)

@@ -102,8 +102,7 @@ final class HeadClassifier: @unchecked Sendable {  // `heads` guarded by `lock`
         guard tokens.count < model.configuration.contextLength else {
             throw TaskError.inputTooLong(tokens: tokens.count + 1, limit: model.configuration.contextLength)
         }
-        let (cache, reused) = try prefixes.workingCache(prefix: prompt.prefixSegment, tokens: tokens, capacity: tokens.count + 1,
-                                                        batchInvariant: prompt.reproducible)
+        let (cache, reused) = try prefixes.workingCache(for: prompt, tokens: tokens, capacity: tokens.count + 1)
         return try model.hiddenStates(of: Array(tokens[reused...]), after: cache, layers: layers)
     }
 

@@ -44,8 +44,7 @@ struct LabelScorer {
             throw TaskError.inputTooLong(tokens: capacity, limit: model.configuration.contextLength)
         }
         let context = Array(promptTokens[..<shared])
-        let (cache, reused) = try prefixes.workingCache(prefix: prompt.prefixSegment, tokens: context, capacity: capacity,
-                                                        batchInvariant: prompt.reproducible)
+        let (cache, reused) = try prefixes.workingCache(for: prompt, tokens: context, capacity: capacity)
         if reused < context.count { _ = try model.evaluate(Array(context[reused...]), in: cache) }
         let scores = try model.score(continuations: continuations, after: cache)
         let totals = scores.map { Double($0.total) }

@@ -82,8 +82,7 @@ struct NextWordPredictor {
         guard capacity <= model.configuration.contextLength else {
             throw TaskError.inputTooLong(tokens: capacity, limit: model.configuration.contextLength)
         }
-        let (base, _) = try prefixes.workingCache(prefix: context.prefixSegment, tokens: tokens, capacity: capacity,
-                                                  batchInvariant: context.reproducible)
+        let (base, _) = try prefixes.workingCache(for: context, tokens: tokens, capacity: capacity)
         let (logits, _) = try Generator.prefill(tokens, in: base, model: model)
         let width = min(16, max(4, count * 2))
 

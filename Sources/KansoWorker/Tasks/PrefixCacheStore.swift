@@ -19,12 +19,13 @@ final class PrefixCacheStore: @unchecked Sendable {  // `entries` and `order` gu
         self.capacity = capacity
     }
 
-    /// A working cache of `capacity` positions holding the longest computed prefix shared with
-    /// `tokens` (all but the last token at most, so that the caller evaluates at least one), and
-    /// how many tokens that is. The prefix (`prefix`, tokenized alone) is computed on first use,
-    /// always by the batch kernels, so that its numbers are the same for every request.
-    /// `batchInvariant`: the request's own passes too (KVCache.batchInvariant).
-    func workingCache(prefix: TextSegment, tokens: [Int32], capacity: Int, batchInvariant: Bool = false) throws -> (KVCache, reused: Int) {
+    /// A working cache of `capacity` positions for `prompt`'s request, holding the longest computed
+    /// prefix shared with `tokens` (all but the last token at most, so that the caller evaluates
+    /// at least one), and how many tokens that is. The prompt's fixed prefix (tokenized alone) is
+    /// computed on first use, always by the batch kernels, so that its numbers are the same for
+    /// every request; a `reproducible` prompt's own passes take them too (KVCache.batchInvariant).
+    func workingCache(for prompt: PromptText, tokens: [Int32], capacity: Int) throws -> (KVCache, reused: Int) {
+        let prefix = prompt.prefixSegment
         var cache: KVCache?, reused = 0
         if !prefix.text.isEmpty {
             let stored = try lock.withLock { try entry(for: prefix) }
@@ -32,7 +33,7 @@ final class PrefixCacheStore: @unchecked Sendable {  // `entries` and `order` gu
             if shared > 0, stored.canContinue(from: shared) { (cache, reused) = (try stored.fork(at: shared, capacity: capacity), shared) }
         }
         let working = try cache ?? model.makeCache(capacity: capacity)
-        working.batchInvariant = batchInvariant
+        working.batchInvariant = prompt.reproducible
         return (working, reused)
     }
 
