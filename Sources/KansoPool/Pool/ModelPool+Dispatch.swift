@@ -165,9 +165,9 @@ extension ModelPool {
     ///   then never waits behind lower-priority work that fills the worker: pre-emption, DESIGN.md
     ///   Queues);
     /// - beside running requests, room in the budget for one more sequence's KV cache;
-    /// - for the first request, the power profile's limits (workers computing at once, background
-    ///   agents) and the watt cap's gate; a worker that computes already takes more requests
-    ///   under the cap (they share its passes), except background ones while it throttles.
+    /// - the watt cap's gate, and no background request while the power profile holds them back;
+    /// - for the first request, the profile's limit on workers computing at once (a worker that
+    ///   computes already takes more: they share its passes).
     private func mayStart(_ priority: AgentManifest.Priority, on slot: ModelSlot, worker: any PoolWorker) -> Bool {
         let lanes = worker.laneCount
         let reserved = lanes >= 2 && priority != .interactive ? 1 : 0

@@ -55,8 +55,8 @@ public actor ModelPool {
         /// A worker with a job or a load in flight that neither replies nor uses CPU time for this
         /// long is killed (ModelPool+StallWatch); nil never kills.
         public var workerStallTimeout: Duration? = .seconds(60)
-        /// Requests a worker runs at once when the launcher does not say (its lanes: WorkerLane):
-        /// their tokens are decoded together (continuous batching). Each one beyond the first is
+        /// Requests a worker runs at once unless told otherwise (`--max-sequences`, the launcher's
+        /// lanes: WorkerLane): their tokens are decoded together (continuous batching). Each one beyond the first is
         /// charged one sequence's KV cache (ModelSlot.sequenceBytes) and starts only while the
         /// budget has room for it; normal and background requests leave one lane free for
         /// an interactive one.
