@@ -20,7 +20,10 @@
 //     IQ4_NL as Q4_0 (the nibbles index a table of values instead of standing for themselves)
 //     IQ4_XS (a super-block of 256) 8 × f16 d, 8 × u16 scales_h, 8 × u32 scales_l, then per
 //           sub-block of 32 the nibbles as Q4_0's: [8 sub-blocks, 4 steps, 8 rows, 4]
-// A group-block holds the same bytes as the file's eight blocks (8 × 34, 18, 20, 22, 24, 144, 176 or 136),
+//     Q6_K  (a super-block of 256) 8 × f16 d, [8 pairs, 8 rows, 2] int8 scales (row j's scales
+//           2p and 2p + 1 of its sixteen groups), then per 32-byte chunk c of the 128 bytes of
+//           ql [8 steps, 8 rows, 4], then per 32-byte chunk of the 64 bytes of qh the same
+// A group-block holds the same bytes as the file's eight blocks (8 × 34, 18, 20, 22, 24, 144, 176, 136 or 210),
 // so the copy costs what the file's pages cost, and those pages are released once copied;
 // `copyRow` gives a row back in the file's form, for lookups (the embedding rows of a tied output
 // matrix). A last group of fewer than eight rows is padded with zero rows.
@@ -42,20 +45,21 @@ public final class PackedRowGroups: @unchecked Sendable {  // written once by pa
     public let type: GGMLType
     public let rows: Int
     public let groups: Int
-    /// Blocks in one row (of 32; super-blocks of 256 for Q4_K).
+    /// Blocks in one row (of 32; super-blocks of 256 for Q4_K, Q5_K, Q6_K and IQ4_XS).
     public let blocks: Int
     /// Bytes of one group-block: eight of the type's blocks.
     public let groupBlockBytes: Int
     /// Where in a group-block of a 32-element type the eight rows' f16 mins start (Q4_1, Q5_1),
     /// the fifth-bit masks (Q5_0, Q5_1) and the quants; for Q4_K, Q5_K and IQ4_XS, where the
-    /// nibbles start (and Q5_K's fifth bits, at `masksOffset`).
+    /// nibbles start (and Q5_K's fifth bits, at `masksOffset`); for Q6_K where ql (`quantsOffset`)
+    /// and qh (`masksOffset`) start.
     public let minsOffset: Int, masksOffset: Int, quantsOffset: Int
     @usableFromInline let memory: UnsafeMutableRawPointer
     /// Keeps `memory` mapped: an AnonymousPages of this matrix, or a PackedCacheFile shared by all.
     private let owner: AnyObject
 
     /// The types that have this packed form.
-    public static let servedTypes: [GGMLType] = [.q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q4_K, .q5_K, .iq4_nl, .iq4_xs]
+    public static let servedTypes: [GGMLType] = [.q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q4_K, .q5_K, .q6_K, .iq4_nl, .iq4_xs]
 
     public static func serves(_ type: GGMLType) -> Bool { servedTypes.contains(type) }
 
@@ -79,6 +83,7 @@ public final class PackedRowGroups: @unchecked Sendable {  // written once by pa
         switch type {
         case .q4_K: masksOffset = 128; quantsOffset = 128
         case .q5_K: masksOffset = 128; quantsOffset = 384
+        case .q6_K: quantsOffset = 144; masksOffset = 144 + 1024
         case .iq4_xs: masksOffset = 64; quantsOffset = 64
         default:
             masksOffset = hasMins ? 32 : 16
@@ -142,6 +147,13 @@ public final class PackedRowGroups: @unchecked Sendable {  // written once by pa
                 }
                 block.storeBytes(of: Self.fifthBits(of: j, masks: packed + masksOffset), toByteOffset: hasMin ? 4 : 2, as: UInt32.self)
                 words(4, from: quantsOffset, to: hasMin ? 8 : 6)
+            case .q6_K:  // (d is the block's last field, so the line above wrote ql's first bytes, written again here)
+                for c in 0..<4 { words(8, from: quantsOffset + 256 * c, to: 32 * c) }
+                for c in 0..<2 { words(8, from: masksOffset + 256 * c, to: 128 + 32 * c) }
+                for p in 0..<8 {
+                    block.storeBytes(of: packed.load(fromByteOffset: 16 + 16 * p + 2 * j, as: UInt16.self), toByteOffset: 192 + 2 * p, as: UInt16.self)
+                }
+                block.storeBytes(of: packed.load(fromByteOffset: 2 * j, as: UInt16.self), toByteOffset: 208, as: UInt16.self)
             default:  // Q4_K, Q5_K
                 block.storeBytes(of: packed.load(fromByteOffset: 16 + 2 * j, as: UInt16.self), toByteOffset: 2, as: UInt16.self)
                 words(3, from: 32, to: 4)

@@ -24,7 +24,7 @@ public enum AVX512Kernels: X86KernelSet {
     public static let blockPairRows: MatrixKernel = multiplyBlockPairRowsSIMD
     /// Q4_K, Q5_K, Q6_K rows against x per super-block (X86/RowMultiplySIMD.swift).
     public static let superBlockRows: MatrixKernel = multiplySuperBlockRowsSIMD
-    /// The packing of Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL, Q4_K, Q5_K and IQ4_XS into row groups (X86/PackedRowGroupsPacking.swift).
+    /// The packing of Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL, Q4_K, Q5_K, Q6_K and IQ4_XS into row groups (X86/PackedRowGroupsPacking.swift).
     public static let pack: PackKernel = packRowGroups
     /// Packed Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 and IQ4_NL, one vector at a time (X86/PackedGroupMultiplyAVX2.swift,
     /// with VNNI). Sixteen rows a register, two groups side by side, measured slower on a CPU that
@@ -33,9 +33,9 @@ public enum AVX512Kernels: X86KernelSet {
     public static func packedGroups(_ type: GGMLType) -> MatrixKernel { packedGroupKernels(type).vector }
     /// Packed Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 and IQ4_NL, several vectors sixteen rows a register (PackedGroupMultiplyAVX512.swift).
     public static func packedGroupsBatch(_ type: GGMLType) -> MatrixKernel { packedGroupBatchWideKernel(type) }
-    /// Packed Q4_K and Q5_K, one vector at a time (X86/PackedSuperBlockMultiplyAVX2.swift, with VNNI).
+    /// Packed Q4_K and Q5_K, one vector at a time (X86/PackedSuperBlockMultiplyAVX2.swift, with VNNI), and Q6_K (X86/PackedQ6KMultiplyAVX2.swift).
     public static func packedSuperBlocks(_ type: GGMLType) -> MatrixKernel { packedSuperBlockKernels(type).vector }
-    /// Packed Q4_K and Q5_K, several vectors sixteen rows a register (PackedSuperBlockMultiplyAVX512.swift).
+    /// Packed Q4_K and Q5_K, several vectors sixteen rows a register (PackedSuperBlockMultiplyAVX512.swift), and Q6_K (PackedQ6KMultiplyAVX512.swift).
     public static func packedSuperBlocksBatch(_ type: GGMLType) -> MatrixKernel { packedSuperBlockWideKernel(type) }
     /// Packed IQ4_XS, one vector at a time (X86/PackedIQ4XSMultiply.swift, with VNNI).
     public static let packedIQ4_XSVectors: MatrixKernel = multiplyPackedIQ4XSVectors

@@ -19,9 +19,10 @@ import KansoGGUF
 import KansoKernelCore
 import _Builtin_intrinsics.intel
 
-/// The MatrixKernel for two or more vectors through a packed Q4_K or Q5_K matrix: one function
-/// per type, each specialised.
+/// The MatrixKernel for two or more vectors through a packed Q4_K, Q5_K or Q6_K matrix: one
+/// function per type, each specialised.
 func packedSuperBlockWideKernel(_ type: GGMLType) -> MatrixKernel {
+    if type == .q6_K { return multiplyPackedQ6_KWide }  // (PackedQ6KMultiplyAVX512.swift)
     if type == .q5_K { return { multiplyPackedSuperBlocksWide($0, $1, $2, $3, $4, $5, fiveBits: true) } }
     return { multiplyPackedSuperBlocksWide($0, $1, $2, $3, $4, $5, fiveBits: false) }
 }

@@ -5,7 +5,7 @@ import Testing
 @testable import KansoEngine
 
 /// Matrices repacked at load into groups of eight interleaved rows (PackedRowGroups.swift: Q8_0,
-/// Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, IQ4_NL, IQ4_XS under the x86 kernel variants), under every variant this CPU runs that packs: the
+/// Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS under the x86 kernel variants), under every variant this CPU runs that packs: the
 /// multiplies read only the packed copy, so they must give the exact dot within the activation
 /// rounding bound for one vector and for several, for row ranges that cut a group, and write no
 /// row outside the range; a row lookup (tied embeddings) must dequantize as the file's row does.
@@ -39,7 +39,7 @@ import Testing
                                  kernels: variant), floats)
     }
 
-    @Test(arguments: packingVariants([.q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q4_K, .q5_K, .iq4_nl, .iq4_xs]))
+    @Test(arguments: packingVariants([.q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q4_K, .q5_K, .q6_K, .iq4_nl, .iq4_xs]))
     func packedMultiplyMatchesExactDot(_ type: GGMLType, _ variant: KernelVariant) throws {
         let (plain, reference) = try Self.matrix(type, kernels: variant)
         try #require(plain.hasPackedForm, "\(type) has no packed form under \(variant)")
@@ -86,7 +86,7 @@ import Testing
     /// activation alike, the integer sums are the same and they differ only by float rounding;
     /// where not (IQ4_XS: blocks of 32 row by row, super-blocks of 256 packed), by up to both
     /// activation rounding bounds.
-    @Test(arguments: packingVariants([.q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q4_K, .q5_K, .iq4_nl, .iq4_xs]))
+    @Test(arguments: packingVariants([.q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q4_K, .q5_K, .q6_K, .iq4_nl, .iq4_xs]))
     func packedAgreesWithRowDots(_ type: GGMLType, _ variant: KernelVariant) throws {
         let (plain, reference) = try Self.matrix(type, kernels: variant)
         try #require(plain.hasPackedForm, "\(type) has no packed form under \(variant)")
@@ -108,11 +108,41 @@ import Testing
         }
     }
 
+    /// Every Q6_K kernel gives a vector the same bits, whatever else is in its batch: the packed
+    /// kernels for one vector and for several, and the batch kernel of the file's rows (the
+    /// integer sums are exact and the float steps the same), so that a reproducible agent's
+    /// tokens do not depend on the batch its passes share (KVCache.batchInvariant).
+    @Test(arguments: packingVariants([.q6_K]))
+    func q6KKernelsAgreeBitForBit(_ type: GGMLType, _ variant: KernelVariant) throws {
+        let (plain, _) = try Self.matrix(type, kernels: variant)
+        let packed = plain.packedForKernels(pool: ThreadPool(threads: 1)) { _, _ in }
+        let columns = plain.columns, rows = plain.rows, n = 7
+        let x = KernelMultiplyTests.activation(n * columns, seed: 11)
+        func multiply(_ matrix: WeightMatrix, vectors: Range<Int>, batchKernel: Bool = false) -> [Float] {
+            var y = [Float](repeating: .nan, count: vectors.count * rows)
+            x.withUnsafeBufferPointer { xb in
+                y.withUnsafeMutableBufferPointer { yb in
+                    matrix.multiply(batch: xb.baseAddress! + vectors.lowerBound * columns, count: vectors.count, into: yb.baseAddress!,
+                                    rows: 0..<rows, batchKernel: batchKernel)
+                }
+            }
+            return y
+        }
+        let fromRows = multiply(plain, vectors: 0..<n, batchKernel: true)
+        #expect(multiply(packed, vectors: 0..<n) == fromRows, "the packed batch kernel against the file rows' batch kernel")
+        for v in 0..<n {
+            let expected = Array(fromRows[(v * rows)..<((v + 1) * rows)])
+            #expect(multiply(packed, vectors: v..<(v + 1)) == expected, "vector \(v) alone")
+            #expect(multiply(packed, vectors: v..<(v + 1), batchKernel: true) == expected, "vector \(v) alone, batch kernel")
+        }
+        #expect(multiply(packed, vectors: 2..<5) == Array(fromRows[(2 * rows)..<(5 * rows)]), "three vectors")
+    }
+
     /// Types without a packed form, and every type under the portable kernels, are left as they are.
     @Test func otherTypesStayUnpacked() throws {
         for variant in KernelVariant.runnable {
-            let (plain, _) = try Self.matrix(.q6_K, kernels: variant)
-            #expect(!plain.hasPackedForm, "Q6_K under \(variant)")
+            let (plain, _) = try Self.matrix(.q3_K, kernels: variant)
+            #expect(!plain.hasPackedForm, "Q3_K under \(variant)")
         }
         let (portable, _) = try Self.matrix(.q8_0, kernels: .portable)
         #expect(!portable.hasPackedForm)

@@ -24,8 +24,9 @@ struct Kernel {
     let activationBlock: Int
     var bfloat16Activation = false
     /// A batch kernel: fewer vectors than this go faster through the vector kernel one at a time
-    /// (super-block batches unpack each weight super-block once for all vectors, which two or
-    /// three vectors do not repay; bench/README "Many clients, one model").
+    /// (the super-block batches of the file's rows unpack each weight row once for all vectors,
+    /// which a few vectors do not repay; the packed forms' batches read their groups as they are
+    /// and pay from two; bench/README "Many clients, one model").
     var fewestVectors = 2
 
     /// This batch kernel, for `count` vectors or more.
@@ -89,7 +90,7 @@ extension MatrixKernels {
     private static func x86<K: X86KernelSet>(_ type: GGMLType, columns: Int, _ variant: KernelVariant,
                                             _: K.Type) -> MatrixKernels {
         let wholePairs = columns % 64 == 0  // the block-pair dots and the interleaved batches take 64 at a time
-        let superBlockBatchFrom = 6
+        let superBlockBatchFrom = 6  // the file rows' super-block batch unpacks every row first (Kernel.fewestVectors)
         let legacyBatch: MatrixKernel = wholePairs ? K.interleavedBatch : K.rows
         var packedGroups: Packed { Packed(pack: K.pack, vector: .blocks(K.packedGroups(type)), batch: .blocks(K.packedGroupsBatch(type))) }
         switch type {
@@ -104,13 +105,10 @@ extension MatrixKernels {
                                  packed: packedGroups)
         case .q4_1, .q5_1:
             return MatrixKernels(variant, vector: .blocks(K.rows), batch: .blocks(legacyBatch), packed: packedGroups)
-        case .q4_K, .q5_K:
+        case .q4_K, .q5_K, .q6_K:
             return MatrixKernels(variant, vector: .superBlocks(K.superBlockRows), batch: .superBlocks(K.superBlockBatch).from(superBlockBatchFrom),
                                  packed: Packed(pack: K.pack, vector: .superBlocks(K.packedSuperBlocks(type)),
-                                                batch: .superBlocks(K.packedSuperBlocksBatch(type)).from(superBlockBatchFrom)))
-        case .q6_K:
-            return MatrixKernels(variant, vector: .superBlocks(K.superBlockRows),
-                                 batch: .superBlocks(K.superBlockBatch).from(superBlockBatchFrom))
+                                                batch: .superBlocks(K.packedSuperBlocksBatch(type))))
         case .iq4_nl:
             return MatrixKernels(variant, vector: .blocks(K.rows), batch: .blocks(legacyBatch), packed: packedGroups)
         case .iq4_xs:

@@ -29,7 +29,7 @@ struct PackedCacheEntry: Equatable {
 
 final class PackedCacheFile: @unchecked Sendable {  // read-only after init
     /// Bumped whenever PackedRowGroups' layout or this header changes.
-    static let format: UInt32 = 2
+    static let format: UInt32 = 3
     private static let magic: [UInt8] = Array("KANSOPK\0".utf8)
 
     let path: String

@@ -20,8 +20,10 @@ func packRowGroups(_ packed: PackedRowGroups, _ range: Range<Int>, _ source: Uns
         for b in 0..<blocks {
             let out = packed.groupBlockForPacking(g, b)
             @inline(__always) func block(_ j: Int) -> UnsafeRawPointer { source + (8 * g + j) * rowBytes + b * blockBytes }
+            let scaleOffset = type == .q6_K ? 208 : 0  // (Q6_K's d is its block's last field)
             for j in 0..<8 {  // the scales d
-                out.storeBytes(of: j < present ? block(j).loadUnaligned(as: UInt16.self) : 0, toByteOffset: 2 * j, as: UInt16.self)
+                out.storeBytes(of: j < present ? block(j).loadUnaligned(fromByteOffset: scaleOffset, as: UInt16.self) : 0,
+                               toByteOffset: 2 * j, as: UInt16.self)
             }
             @inline(__always) func steps(from offset: Int, to destination: UnsafeMutableRawPointer) {
                 @inline(__always) func row(_ j: Int) -> __m256i {
@@ -66,6 +68,10 @@ func packRowGroups(_ packed: PackedRowGroups, _ range: Range<Int>, _ source: Uns
                 words(UInt16.self, from: 2, to: 16)  // scales_h
                 words(UInt32.self, from: 4, to: 32)  // scales_l
                 for ib in 0..<8 { halves(from: 8 + 16 * ib, to: packed.quantsOffset + 128 * ib) }
+            case .q6_K:
+                for p in 0..<8 { words(UInt16.self, from: 192 + 2 * p, to: 16 + 16 * p) }  // scales 2p and 2p + 1
+                for c in 0..<4 { steps(from: 32 * c, to: out + packed.quantsOffset + 256 * c) }  // ql
+                for c in 0..<2 { steps(from: 128 + 32 * c, to: out + packed.masksOffset + 256 * c) }  // qh
             default:  // Q4_K, Q5_K
                 words(UInt16.self, from: 2, to: 16)  // dmin
                 for k in 0..<3 {  // [3 words, 8 rows] of the scales and mins

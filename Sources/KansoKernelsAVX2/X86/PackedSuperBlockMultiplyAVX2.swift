@@ -23,10 +23,11 @@ import KansoGGUF
 import KansoKernelCore
 import _Builtin_intrinsics.intel
 
-/// The MatrixKernels of a packed Q4_K or Q5_K matrix: one vector at a time (generation), each
+/// The MatrixKernels of a packed Q4_K, Q5_K or Q6_K matrix: one vector at a time (generation), each
 /// quantized per super-block of 256, and four vectors a tile (prompts; sixteen rows a register
 /// with AVX-512: PackedSuperBlockMultiplyAVX512.swift). One function per type, each specialised.
 func packedSuperBlockKernels(_ type: GGMLType) -> (vector: MatrixKernel, batch: MatrixKernel) {
+    if type == .q6_K { return packedQ6_KKernels }  // (PackedQ6KMultiplyAVX2.swift)
     if type == .q5_K {
         return ({ multiplyPackedSuperBlockVectors($0, $1, $2, $3, $4, $5, fiveBits: true) },
                 { multiplyPackedSuperBlockTiles($0, $1, $2, $3, $4, $5, fiveBits: true) })
