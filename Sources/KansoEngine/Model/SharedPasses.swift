@@ -185,10 +185,10 @@ extension Model {
                 }
             }
         }
-        transformer.forward(count: count) { row, logits in
+        transformer.forward(count: count, onLogits: { row, logits in
             let owner = rowOwners[row]
             owner.evaluation.visit?(owner.entry, owner.token, logits)
-        }
+        })
         for owner in owners {
             let entry = owner.evaluation.batch[owner.entry]
             entry.cache.append(entry.tokens[owner.first..<(owner.first + owner.count)])

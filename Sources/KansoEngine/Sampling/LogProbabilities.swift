@@ -1,4 +1,5 @@
-// Probabilities from logits, computed in Double so long vocabularies keep their precision.
+// Probabilities from logits; the softmax normalizers sum in Double (ExponentialSum.swift), so long
+// vocabularies keep their precision.
 
 import Glibc
 
@@ -6,8 +7,7 @@ public enum LogProbabilities {
     /// log softmax(logits): logits - max - log Σ exp(logits - max).
     public static func logSoftmax(_ logits: [Float]) -> [Float] {
         guard let maximum = logits.max() else { return [] }
-        var sum = 0.0
-        for value in logits { sum += Double(expf(value - maximum)) }
+        let sum = logits.withUnsafeBufferPointer { ExponentialSum.sum($0, shift: maximum) }
         let shift = Double(maximum) + log(sum)
         return logits.map { Float(Double($0) - shift) }
     }
@@ -19,9 +19,9 @@ public enum LogProbabilities {
 
     /// ln softmax(logits)[token] of a row in place.
     public static func logProbability(of token: Int32, logits: UnsafeBufferPointer<Float>) -> Float {
-        guard token >= 0, Int(token) < logits.count, let maximum = logits.max() else { return -.infinity }
-        var sum = 0.0
-        for value in logits { sum += Double(expf(value - maximum)) }
+        guard token >= 0, Int(token) < logits.count else { return -.infinity }
+        let maximum = ExponentialSum.maximum(logits)
+        let sum = ExponentialSum.sum(logits, shift: maximum)
         return Float(Double(logits[Int(token)] - maximum) - log(sum))
     }
 
@@ -30,9 +30,7 @@ public enum LogProbabilities {
         guard !logits.isEmpty else { return (-1, 0) }
         var best = 0
         for i in logits.indices where logits[i] > logits[best] { best = i }
-        var sum = 0.0
-        for value in logits { sum += Double(expf(value - logits[best])) }
-        return (Int32(best), Float(1 / sum))
+        return (Int32(best), Float(1 / ExponentialSum.sum(logits, shift: logits[best])))
     }
 
     /// The `count` most likely tokens with their probabilities, most likely first (ties by id):
@@ -42,8 +40,7 @@ public enum LogProbabilities {
         var candidates = TokenCandidates(logits: logits)
         candidates.keepHighest(count)
         let maximum = candidates.logits[0]
-        var sum = 0.0
-        for value in logits { sum += Double(expf(value - maximum)) }
+        let sum = logits.withUnsafeBufferPointer { ExponentialSum.sum($0, shift: maximum) }
         return zip(candidates.tokens, candidates.logits).map { ($0, Float(exp(Double($1 - maximum)) / sum)) }
     }
 

@@ -85,8 +85,7 @@ extension TopPStage {
     /// vocabulary. Nil when those 256 do not reach `p` (the caller sorts everything then).
     func smallNucleus(of candidates: TokenCandidates) -> TokenCandidates? {
         guard let maximum = candidates.logits.max() else { return nil }
-        var total = 0.0
-        for logit in candidates.logits { total += Double(expf(logit - maximum)) }
+        let total = candidates.logits.withUnsafeBufferPointer { ExponentialSum.sum($0, shift: maximum) }
         var best = candidates
         best.keepHighest(256)
         var cumulative = 0.0
