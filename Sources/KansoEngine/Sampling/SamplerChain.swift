@@ -86,11 +86,21 @@ public struct SamplerChain: Sendable {
     /// remains. Returns nil only when the logits are empty or every stage together removed all.
     /// Every stage is told the chosen token (`accept`).
     public mutating func sample(logits: [Float], history: [Int32] = []) -> Int32? {
+        if stages.count == 1, stages[0] is GreedyStage, let token = Self.mostLikely(logits) { return token }
         let remaining = candidates(logits: logits, history: history)
         guard remaining.count > 0 else { return nil }
         let token = draw(from: remaining)
         for index in stages.indices { stages[index].accept(token) }
         return token
+    }
+
+    /// The lowest id with the highest logit, as GreedyStage picks it, without building the
+    /// vocabulary's candidates (a copy of every logit and id per token); nil if no logit is a number.
+    private static func mostLikely(_ logits: [Float]) -> Int32? {
+        logits.withUnsafeBufferPointer { row in
+            let maximum = ExponentialSum.maximum(row)
+            return row.firstIndex(of: maximum).map { Int32($0) }
+        }
     }
 
     private mutating func draw(from remaining: TokenCandidates) -> Int32 {
