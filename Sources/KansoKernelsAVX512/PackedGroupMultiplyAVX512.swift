@@ -45,14 +45,17 @@ private func multiplyPackedBatchWide(_ matrix: MatrixOperand, _ x: UnsafePointer
         while v < n {
             let count = min(4, n - v)
             let prefetch = v == 0
-            let tile = switch type {
-            case .q8_0: packedQ8_0WideTile(w, a, b, activation, firstVector: v, count: count, prefetching: prefetch)
-            case .q4_0: packedNibbleWideTile(w, a, b, activation, firstVector: v, count: count, .q4_0, prefetching: prefetch)
-            case .q4_1: packedNibbleWideTile(w, a, b, activation, firstVector: v, count: count, .q4_1, prefetching: prefetch)
-            case .q5_0: packedNibbleWideTile(w, a, b, activation, firstVector: v, count: count, .q5_0, prefetching: prefetch)
-            case .q5_1: packedNibbleWideTile(w, a, b, activation, firstVector: v, count: count, .q5_1, prefetching: prefetch)
-            default: packedNibbleWideTile(w, a, b, activation, firstVector: v, count: count, .iq4_nl, prefetching: prefetch)
+            @inline(__always) func wideTile(vectors: Int) -> WideRowGroupTile {
+                switch type {
+                case .q8_0: packedQ8_0WideTile(w, a, b, activation, firstVector: v, count: count, prefetching: prefetch, vectors: vectors)
+                case .q4_0: packedNibbleWideTile(w, a, b, activation, firstVector: v, count: count, .q4_0, prefetching: prefetch, vectors: vectors)
+                case .q4_1: packedNibbleWideTile(w, a, b, activation, firstVector: v, count: count, .q4_1, prefetching: prefetch, vectors: vectors)
+                case .q5_0: packedNibbleWideTile(w, a, b, activation, firstVector: v, count: count, .q5_0, prefetching: prefetch, vectors: vectors)
+                case .q5_1: packedNibbleWideTile(w, a, b, activation, firstVector: v, count: count, .q5_1, prefetching: prefetch, vectors: vectors)
+                default: packedNibbleWideTile(w, a, b, activation, firstVector: v, count: count, .iq4_nl, prefetching: prefetch, vectors: vectors)
+                }
             }
+            let tile = count <= 2 ? wideTile(vectors: 2) : wideTile(vectors: 4)  // a pass of two sequences does not pay for four
             withUnsafeBytes(of: tile) { raw in
                 let lanes = raw.bindMemory(to: Float.self)  // [4 vectors, 16 rows]
                 for k in 0..<count {
@@ -81,10 +84,10 @@ func forEachGroupPair(_ rows: Range<Int>, _ body: (Int, Int, Int, Int) -> Void) 
 }
 
 /// Groups a (rows 0-7 of the tile) and b (8-15) of a Q8_0 matrix with vectors v ..< v + count
-/// (1...4; missing slots repeat the last).
+/// (1...4; missing slots repeat the last), computing `vectors` of them (2 or 4).
 @inline(__always)
 private func packedQ8_0WideTile(_ w: PackedRowGroups, _ a: Int, _ b: Int, _ x: QuantizedActivation, firstVector v: Int,
-                                count: Int, prefetching: Bool) -> WideRowGroupTile {
+                                count: Int, prefetching: Bool, vectors: Int) -> WideRowGroupTile {
     let blocks = w.blocks
     let quants = UnsafeRawPointer(x.quants)
     let zero = _mm512_setzero_si512()
@@ -106,23 +109,25 @@ private func packedQ8_0WideTile(_ w: PackedRowGroups, _ a: Int, _ b: Int, _ x: Q
             @inline(__always) func step(_ q: UnsafeRawPointer, _ acc: inout __m512i) {
                 acc = _mm512_dpbusd_epi32(acc, offsetWeights, _mm512_set1_epi32(q.loadUnaligned(fromByteOffset: offset, as: Int32.self)))
             }
-            step(q0, &i0); step(q1, &i1); step(q2, &i2); step(q3, &i3)
+            step(q0, &i0); step(q1, &i1)
+            if vectors > 2 { step(q2, &i2); step(q3, &i3) }
         }
         let scales = halvesSideBySide(pa, pb, at: 0)
         @inline(__always) func finish(_ acc: inout __m512, _ lanes: __m512i, _ sums: UnsafePointer<Int32>, _ d: UnsafePointer<Float>) {
             let exact = removingSignFlip(lanes, activationSum: sums[block])
             acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(exact), _mm512_mul_ps(scales, _mm512_set1_ps(d[block])), acc)
         }
-        finish(&acc0, i0, sums0, d0); finish(&acc1, i1, sums1, d1); finish(&acc2, i2, sums2, d2); finish(&acc3, i3, sums3, d3)
+        finish(&acc0, i0, sums0, d0); finish(&acc1, i1, sums1, d1)
+        if vectors > 2 { finish(&acc2, i2, sums2, d2); finish(&acc3, i3, sums3, d3) }
     }
     return (acc0, acc1, acc2, acc3)
 }
 
 /// Groups a (rows 0-7 of the tile) and b (8-15) of a 4- or 5-bit matrix with vectors v ..< v + count
-/// (1...4; missing slots repeat the last).
+/// (1...4; missing slots repeat the last), computing `vectors` of them (2 or 4).
 @inline(__always)
 private func packedNibbleWideTile(_ w: PackedRowGroups, _ a: Int, _ b: Int, _ x: QuantizedActivation, firstVector v: Int,
-                                  count: Int, _ type: NibbleType, prefetching: Bool) -> WideRowGroupTile {
+                                  count: Int, _ type: NibbleType, prefetching: Bool, vectors: Int) -> WideRowGroupTile {
     let blocks = w.blocks
     let quants = UnsafeRawPointer(x.quants)
     let lowNibbles = _mm512_set1_epi8(0x0F), sixteen = _mm512_set1_epi8(16)
@@ -153,12 +158,16 @@ private func packedNibbleWideTile(_ w: PackedRowGroups, _ a: Int, _ b: Int, _ x:
             let lowOffset = 32 * block + 4 * k, highOffset = 32 * block + 16 + 4 * k
             s0 = _mm512_dpbusd_epi32(s0, low, broadcast(q0, lowOffset))
             s1 = _mm512_dpbusd_epi32(s1, low, broadcast(q1, lowOffset))
-            s2 = _mm512_dpbusd_epi32(s2, low, broadcast(q2, lowOffset))
-            s3 = _mm512_dpbusd_epi32(s3, low, broadcast(q3, lowOffset))
+            if vectors > 2 {
+                s2 = _mm512_dpbusd_epi32(s2, low, broadcast(q2, lowOffset))
+                s3 = _mm512_dpbusd_epi32(s3, low, broadcast(q3, lowOffset))
+            }
             s0 = _mm512_dpbusd_epi32(s0, high, broadcast(q0, highOffset))
             s1 = _mm512_dpbusd_epi32(s1, high, broadcast(q1, highOffset))
-            s2 = _mm512_dpbusd_epi32(s2, high, broadcast(q2, highOffset))
-            s3 = _mm512_dpbusd_epi32(s3, high, broadcast(q3, highOffset))
+            if vectors > 2 {
+                s2 = _mm512_dpbusd_epi32(s2, high, broadcast(q2, highOffset))
+                s3 = _mm512_dpbusd_epi32(s3, high, broadcast(q3, highOffset))
+            }
         }
         // the sixteen rows' f16 scales (and mins): eight from each group-block
         let scales = halvesSideBySide(pa, pb, at: 0)
@@ -175,7 +184,8 @@ private func packedNibbleWideTile(_ w: PackedRowGroups, _ a: Int, _ b: Int, _ x:
                 acc = _mm512_fmadd_ps(perRow, scales, acc)
             }
         }
-        finish(&acc0, s0, slot0); finish(&acc1, s1, slot1); finish(&acc2, s2, slot2); finish(&acc3, s3, slot3)
+        finish(&acc0, s0, slot0); finish(&acc1, s1, slot1)
+        if vectors > 2 { finish(&acc2, s2, slot2); finish(&acc3, s3, slot3) }
     }
     return (acc0, acc1, acc2, acc3)
 }

@@ -33,7 +33,8 @@ func multiplyPackedQ6_KWide(_ matrix: MatrixOperand, _ input: UnsafePointer<Floa
         while v < n {
             let count = min(4, n - v)
             let (s0, s1, s2, s3) = tileSlots(firstVector: v, count: count)
-            let tile = packedQ6_KWideTile(w, g, second, x[s0], x[s1], x[s2], x[s3])
+            let tile = count <= 2 ? packedQ6_KWideTile(w, g, second, x[s0], x[s1], x[s2], x[s3], vectors: 2)
+                : packedQ6_KWideTile(w, g, second, x[s0], x[s1], x[s2], x[s3], vectors: 4)
             withUnsafeBytes(of: tile) { raw in
                 let lanes = raw.bindMemory(to: Float.self)  // [4 vectors, 16 rows]
                 for k in 0..<count {
@@ -47,11 +48,12 @@ func multiplyPackedQ6_KWide(_ matrix: MatrixOperand, _ input: UnsafePointer<Floa
     }
 }
 
-/// Groups a (rows 0-7 of the tile) and b (8-15) of a packed Q6_K matrix with four vectors.
+/// Groups a (rows 0-7 of the tile) and b (8-15) of a packed Q6_K matrix with four vectors, or the
+/// first two (`vectors`: 2 or 4).
 @inline(__always)
 private func packedQ6_KWideTile(_ w: PackedRowGroups, _ a: Int, _ b: Int,
                                 _ x0: SuperBlockActivation, _ x1: SuperBlockActivation,
-                                _ x2: SuperBlockActivation, _ x3: SuperBlockActivation) -> WideRowGroupTile {
+                                _ x2: SuperBlockActivation, _ x3: SuperBlockActivation, vectors: Int) -> WideRowGroupTile {
     let low4 = _mm512_set1_epi8(0x0F), low2 = _mm512_set1_epi8(3), bits23 = _mm512_set1_epi8(0x0C), bits45 = _mm512_set1_epi8(0x30)
     let q0 = UnsafeRawPointer(x0.quants), q1 = UnsafeRawPointer(x1.quants)
     let q2 = UnsafeRawPointer(x2.quants), q3 = UnsafeRawPointer(x3.quants)
@@ -84,7 +86,8 @@ private func packedQ6_KWideTile(_ w: PackedRowGroups, _ a: Int, _ b: Int,
                         sums.2 = _mm512_dpbusd_epi32(sums.2, v2, x(2))
                         sums.3 = _mm512_dpbusd_epi32(sums.3, v3, x(3))
                     }
-                    step(q0, &sums); step(q1, &sums1); step(q2, &sums2); step(q3, &sums3)
+                    step(q0, &sums); step(q1, &sums1)
+                    if vectors > 2 { step(q2, &sums2); step(q3, &sums3) }
                 }
                 @inline(__always) func scaled(_ main: inout __m512i, _ sums: (__m512i, __m512i, __m512i, __m512i), _ scales: (__m512i, __m512i, __m512i, __m512i)) {
                     main = _mm512_add_epi32(main, _mm512_add_epi32(_mm512_add_epi32(_mm512_mullo_epi32(sums.0, scales.0), _mm512_mullo_epi32(sums.1, scales.1)),
@@ -96,7 +99,8 @@ private func packedQ6_KWideTile(_ w: PackedRowGroups, _ a: Int, _ b: Int,
                     return word == 0 ? _mm512_srai_epi32(_mm512_slli_epi32(pair, 16), 16) : _mm512_srai_epi32(pair, 16)
                 }
                 let scales = (scale(0), scale(1), scale(2), scale(3))
-                scaled(&main0, sums, scales); scaled(&main1, sums1, scales); scaled(&main2, sums2, scales); scaled(&main3, sums3, scales)
+                scaled(&main0, sums, scales); scaled(&main1, sums1, scales)
+                if vectors > 2 { scaled(&main2, sums2, scales); scaled(&main3, sums3, scales) }
             }
         }
         let d = _mm512_cvtph_ps(__m256i(lowHalf: pa.loadUnaligned(as: __m128i.self), highHalf: pb.loadUnaligned(as: __m128i.self)))
@@ -112,7 +116,8 @@ private func packedQ6_KWideTile(_ w: PackedRowGroups, _ a: Int, _ b: Int,
             acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(main), _mm512_mul_ps(d, dx), acc)
             acc = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(offset), _mm512_mul_ps(e, dx), acc)
         }
-        finish(&acc0, main0, x0); finish(&acc1, main1, x1); finish(&acc2, main2, x2); finish(&acc3, main3, x3)
+        finish(&acc0, main0, x0); finish(&acc1, main1, x1)
+        if vectors > 2 { finish(&acc2, main2, x2); finish(&acc3, main3, x3) }
     }
     return (acc0, acc1, acc2, acc3)
 }

@@ -46,7 +46,8 @@ private func multiplyPackedSuperBlocksWide(_ matrix: MatrixOperand, _ input: Uns
         while v < n {
             let count = min(4, n - v)
             let (s0, s1, s2, s3) = tileSlots(firstVector: v, count: count)
-            let tile = packedQ4_KWideTile(w, g, second, x[s0], x[s1], x[s2], x[s3], fiveBits: fiveBits)
+            let tile = count <= 2 ? packedQ4_KWideTile(w, g, second, x[s0], x[s1], x[s2], x[s3], fiveBits: fiveBits, vectors: 2)
+                : packedQ4_KWideTile(w, g, second, x[s0], x[s1], x[s2], x[s3], fiveBits: fiveBits, vectors: 4)
             withUnsafeBytes(of: tile) { raw in
                 let lanes = raw.bindMemory(to: Float.self)  // [4 vectors, 16 rows]
                 for k in 0..<count {
@@ -92,11 +93,13 @@ private func pick(_ t: Int, _ controls: LaneByteControls) -> __m512i {
     }
 }
 
-/// Groups a (rows 0-7 of the tile) and b (8-15) of a packed Q4_K or Q5_K matrix with four vectors.
+/// Groups a (rows 0-7 of the tile) and b (8-15) of a packed Q4_K or Q5_K matrix with four vectors,
+/// or the first two (`vectors`: 2 or 4; the others' lanes are left zero): a pass of two sequences
+/// does not pay for four.
 @inline(__always)
 private func packedQ4_KWideTile(_ w: PackedRowGroups, _ a: Int, _ b: Int,
                                 _ x0: SuperBlockActivation, _ x1: SuperBlockActivation,
-                                _ x2: SuperBlockActivation, _ x3: SuperBlockActivation, fiveBits: Bool) -> WideRowGroupTile {
+                                _ x2: SuperBlockActivation, _ x3: SuperBlockActivation, fiveBits: Bool, vectors: Int) -> WideRowGroupTile {
     let low4 = _mm512_set1_epi8(0x0F), low6 = _mm512_set1_epi8(0x3F), bits45 = _mm512_set1_epi8(0x30)
     let one = _mm512_set1_epi8(1)
     let wordControls = laneByteControls(bothWords: true), laneControls = laneByteControls(bothWords: false)
@@ -132,7 +135,8 @@ private func packedQ4_KWideTile(_ w: PackedRowGroups, _ a: Int, _ b: Int,
                     low = _mm512_dpbusd_epi32(low, lowNibbles, xLow)
                     high = _mm512_dpbusd_epi32(high, highNibbles, xHigh)
                 }
-                step(q0, &low0, &high0); step(q1, &low1, &high1); step(q2, &low2, &high2); step(q3, &low3, &high3)
+                step(q0, &low0, &high0); step(q1, &low1, &high1)
+                if vectors > 2 { step(q2, &low2, &high2); step(q3, &low3, &high3) }
             }
             let scaleWords = c < 2 ? scales0to3 : scales4to7
             let lowScale = _mm512_shuffle_epi8(scaleWords, pick(2 * c, laneControls))
@@ -140,7 +144,8 @@ private func packedQ4_KWideTile(_ w: PackedRowGroups, _ a: Int, _ b: Int,
             @inline(__always) func scaled(_ main: inout __m512i, _ low: __m512i, _ high: __m512i) {
                 main = _mm512_add_epi32(main, _mm512_add_epi32(_mm512_mullo_epi32(low, lowScale), _mm512_mullo_epi32(high, highScale)))
             }
-            scaled(&main0, low0, high0); scaled(&main1, low1, high1); scaled(&main2, low2, high2); scaled(&main3, low3, high3)
+            scaled(&main0, low0, high0); scaled(&main1, low1, high1)
+            if vectors > 2 { scaled(&main2, low2, high2); scaled(&main3, low3, high3) }
         }
         let d = _mm512_cvtph_ps(__m256i(lowHalf: pa.load(as: __m128i.self), highHalf: pb.load(as: __m128i.self)))
         let dmin = _mm512_cvtph_ps(__m256i(lowHalf: pa.load(fromByteOffset: 16, as: __m128i.self),
@@ -157,7 +162,8 @@ private func packedQ4_KWideTile(_ w: PackedRowGroups, _ a: Int, _ b: Int,
             acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(main), _mm512_mul_ps(d, dx), acc)
             acc = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(mins), _mm512_mul_ps(dmin, dx), acc)
         }
-        finish(&acc0, main0, x0); finish(&acc1, main1, x1); finish(&acc2, main2, x2); finish(&acc3, main3, x3)
+        finish(&acc0, main0, x0); finish(&acc1, main1, x1)
+        if vectors > 2 { finish(&acc2, main2, x2); finish(&acc3, main3, x3) }
     }
     return (acc0, acc1, acc2, acc3)
 }

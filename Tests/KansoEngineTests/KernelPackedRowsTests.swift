@@ -68,7 +68,7 @@ import Testing
         let columns = plain.columns, n = 7
         let x = KernelMultiplyTests.activation(n * columns, seed: 5)
         for rows in [0..<21, 3..<19, 9..<10, 16..<21] {
-            for count in [1, n] {
+            for count in [1, 2, 6, n] {  // (two and six: the two-vector tiles)
                 var y = [Float](repeating: .nan, count: count * plain.rows)
                 x.withUnsafeBufferPointer { xb in
                     y.withUnsafeMutableBufferPointer { yb in

@@ -11,7 +11,8 @@
 //   from the request's text (x-kanso-from-text);
 // - memory: peak resident set (VmHWM) against the file size + KV cache + 64 MiB.
 // With --throughput-only it loads once and measures pp128, tg64 and memory alone (what
-// bench/engine_vs_llama_bench.py sets beside llama.cpp's llama-bench). KANSO_KERNELS picks the
+// bench/engine_vs_llama_bench.py sets beside llama.cpp's llama-bench); with --streams 1,8 it
+// measures concurrent generations sharing passes alone (ConcurrentStreams.swift). KANSO_KERNELS picks the
 // kernels' instruction set as for kansod; the pp and tg lines say which ran ("kernels").
 // Each measurement is one JSON line on stdout; bench/engine_vs_llamacpp.py runs this beside
 // llama.cpp on the same files. The benchmark tokens follow `benchmarkToken(_:vocabulary:)`, which
@@ -37,7 +38,7 @@ enum BenchmarkError: Error, CustomStringConvertible {
     var description: String {
         switch self {
         case .unknownArgument(let argument):
-            return "unknown argument '\(argument)' (expected --model PATH --threads N --runs N [--batch N] [--cache f32|f16] [--generation-only | --ttft-only | --throughput-only] [--no-pack] [--packed-cache DIR]; or --read-bandwidth --threads N)"
+            return "unknown argument '\(argument)' (expected --model PATH --threads N --runs N [--batch N] [--cache f32|f16] [--generation-only | --ttft-only | --throughput-only | --streams N,N,...] [--no-pack] [--packed-cache DIR]; or --read-bandwidth --threads N)"
         case .missingValue(let option): return "option \(option) needs a value"
         case .invalidValue(let option, let value): return "option \(option): '\(value)' is not valid"
         case .missingModel: return "--model PATH is required"
@@ -70,6 +71,9 @@ struct BenchmarkOptions {
     var packedCache: PackedWeightCache?
     /// Only the memory read bandwidth at `threads` (ReadBandwidth.swift), no model.
     var readBandwidthOnly = false
+    /// Only concurrent greedy generations, this many at once each (ConcurrentStreams.swift).
+    var streams: [Int] = []
+    let streamTokens = 128
     let promptLength = 128
     let generationLength = 64
     let generationPromptLength = 8
@@ -98,6 +102,11 @@ struct BenchmarkOptions {
             case "--throughput-only": throughputOnly = true
             case "--no-pack": packWeights = false
             case "--read-bandwidth": readBandwidthOnly = true
+            case "--streams":
+                let text = try value(argument)
+                let counts = text.split(separator: ",").map { Int($0) ?? 0 }
+                guard !counts.isEmpty, counts.allSatisfy({ $0 > 0 }) else { throw BenchmarkError.invalidValue(option: argument, value: text) }
+                streams = counts
             case "--packed-cache": packedCache = PackedWeightCache(directory: try value(argument))
             case "--cache":
                 let text = try value(argument)
@@ -107,7 +116,8 @@ struct BenchmarkOptions {
             }
         }
         if modelPath.isEmpty && !readBandwidthOnly { throw BenchmarkError.missingModel }
-        let parts = [("--generation-only", generationOnly), ("--ttft-only", ttftOnly), ("--throughput-only", throughputOnly)]
+        let parts = [("--generation-only", generationOnly), ("--ttft-only", ttftOnly), ("--throughput-only", throughputOnly),
+                     ("--streams", !streams.isEmpty)]
             .filter(\.1).map(\.0)
         if parts.count > 1 { throw BenchmarkError.conflicting(parts[0], parts[1]) }
     }
@@ -240,6 +250,13 @@ func run(_ options: BenchmarkOptions) throws {
     let name = URL(fileURLWithPath: options.modelPath).lastPathComponent
     let common: [String: Any] = ["model": name, "threads": options.threads, "engine": "kanso"]
     func report(_ fields: [String: Any]) { emit(common.merging(fields) { _, new in new }) }
+    if !options.streams.isEmpty {
+        let model = try loadModel(options)
+        for count in options.streams {
+            try measureConcurrentStreams(model, streams: count, tokens: options.streamTokens, runs: options.runs, report: report)
+        }
+        return
+    }
     if options.generationOnly {
         let model = try loadModel(options)
         let prompt = (0..<options.generationPromptLength).map { benchmarkToken($0, vocabulary: model.configuration.vocabularySize) }
