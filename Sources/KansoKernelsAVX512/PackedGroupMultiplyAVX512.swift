@@ -40,23 +40,33 @@ private func multiplyPackedBatchWide(_ matrix: MatrixOperand, _ x: UnsafePointer
                                      _ type: GGMLType) {
     let w = matrix.packed!
     let activation = quantizedActivation(x, count: n, columns: matrix.columns)
+    multiplyGroupPairTiles(rows: rows, vectors: n, into: y, outputStride: outputStride) { a, b, v, count in
+        let prefetch = v == 0
+        @inline(__always) func wideTile(vectors: Int) -> WideRowGroupTile {
+            switch type {
+            case .q8_0: packedQ8_0WideTile(w, a, b, activation, firstVector: v, count: count, prefetching: prefetch, vectors: vectors)
+            case .q4_0: packedNibbleWideTile(w, a, b, activation, firstVector: v, count: count, .q4_0, prefetching: prefetch, vectors: vectors)
+            case .q4_1: packedNibbleWideTile(w, a, b, activation, firstVector: v, count: count, .q4_1, prefetching: prefetch, vectors: vectors)
+            case .q5_0: packedNibbleWideTile(w, a, b, activation, firstVector: v, count: count, .q5_0, prefetching: prefetch, vectors: vectors)
+            case .q5_1: packedNibbleWideTile(w, a, b, activation, firstVector: v, count: count, .q5_1, prefetching: prefetch, vectors: vectors)
+            default: packedNibbleWideTile(w, a, b, activation, firstVector: v, count: count, .iq4_nl, prefetching: prefetch, vectors: vectors)
+            }
+        }
+        return count <= 2 ? wideTile(vectors: 2) : wideTile(vectors: 4)  // a pass of two sequences does not pay for four
+    }
+}
+
+/// Y for the rows in `rows` and `n` vectors through a packed matrix, sixteen rows (groups a and b,
+/// forEachGroupPair) and up to four vectors a tile: `tile(a, b, v, count)` multiplies them with
+/// vectors v ..< v + count (1...4), and those vectors' lanes are stored at y[vector · outputStride + row].
+@inline(__always)
+func multiplyGroupPairTiles(rows: Range<Int>, vectors n: Int, into y: UnsafeMutablePointer<Float>, outputStride: Int,
+                            tile: (_ a: Int, _ b: Int, _ firstVector: Int, _ count: Int) -> WideRowGroupTile) {
     forEachGroupPair(rows) { a, b, first, end in
         var v = 0
         while v < n {
             let count = min(4, n - v)
-            let prefetch = v == 0
-            @inline(__always) func wideTile(vectors: Int) -> WideRowGroupTile {
-                switch type {
-                case .q8_0: packedQ8_0WideTile(w, a, b, activation, firstVector: v, count: count, prefetching: prefetch, vectors: vectors)
-                case .q4_0: packedNibbleWideTile(w, a, b, activation, firstVector: v, count: count, .q4_0, prefetching: prefetch, vectors: vectors)
-                case .q4_1: packedNibbleWideTile(w, a, b, activation, firstVector: v, count: count, .q4_1, prefetching: prefetch, vectors: vectors)
-                case .q5_0: packedNibbleWideTile(w, a, b, activation, firstVector: v, count: count, .q5_0, prefetching: prefetch, vectors: vectors)
-                case .q5_1: packedNibbleWideTile(w, a, b, activation, firstVector: v, count: count, .q5_1, prefetching: prefetch, vectors: vectors)
-                default: packedNibbleWideTile(w, a, b, activation, firstVector: v, count: count, .iq4_nl, prefetching: prefetch, vectors: vectors)
-                }
-            }
-            let tile = count <= 2 ? wideTile(vectors: 2) : wideTile(vectors: 4)  // a pass of two sequences does not pay for four
-            withUnsafeBytes(of: tile) { raw in
+            withUnsafeBytes(of: tile(a, b, v, count)) { raw in
                 let lanes = raw.bindMemory(to: Float.self)  // [4 vectors, 16 rows]
                 for k in 0..<count {
                     let output = y + (v + k) * outputStride

@@ -14,21 +14,9 @@ func multiplyPackedIQ4XSWide(_ matrix: MatrixOperand, _ x: UnsafePointer<Float>,
     let w = matrix.packed!
     let memory = ThreadScratch.reserve(SuperBlockActivationBatch.byteCount(columns: matrix.columns, vectors: n))
     let activation = SuperBlockActivationBatch(memory: memory, quantizing: x, count: n, columns: matrix.columns)
-    forEachGroupPair(rows) { a, b, first, end in
-        var v = 0
-        while v < n {
-            let count = min(4, n - v)
-            let (s0, s1, s2, s3) = tileSlots(firstVector: v, count: count)
-            let tile = packedIQ4XSWideTile(w, a, b, activation[s0], activation[s1], activation[s2], activation[s3])
-            withUnsafeBytes(of: tile) { raw in
-                let lanes = raw.bindMemory(to: Float.self)  // [4 vectors, 16 rows]
-                for k in 0..<count {
-                    let output = y + (v + k) * outputStride
-                    for r in first..<end { output[r] = lanes[16 * k + r - 8 * a] }
-                }
-            }
-            v += count
-        }
+    multiplyGroupPairTiles(rows: rows, vectors: n, into: y, outputStride: outputStride) { a, b, v, count in
+        let (s0, s1, s2, s3) = tileSlots(firstVector: v, count: count)
+        return packedIQ4XSWideTile(w, a, b, activation[s0], activation[s1], activation[s2], activation[s3])
     }
 }
 

@@ -23,28 +23,10 @@ func multiplyPackedQ6_KWide(_ matrix: MatrixOperand, _ input: UnsafePointer<Floa
     let w = matrix.packed!
     let memory = ThreadScratch.reserve(SuperBlockActivationBatch.byteCount(columns: matrix.columns, vectors: n))
     let x = SuperBlockActivationBatch(memory: memory, quantizing: input, count: n, columns: matrix.columns)
-    guard !rows.isEmpty else { return }
-    var g = rows.lowerBound / 8
-    let lastGroup = (rows.upperBound - 1) / 8
-    while g <= lastGroup {
-        let second = min(g + 1, lastGroup)  // (the same group again when none is left)
-        let first = max(rows.lowerBound, 8 * g), end = min(rows.upperBound, 8 * g + (second > g ? 16 : 8))
-        var v = 0
-        while v < n {
-            let count = min(4, n - v)
-            let (s0, s1, s2, s3) = tileSlots(firstVector: v, count: count)
-            let tile = count <= 2 ? packedQ6_KWideTile(w, g, second, x[s0], x[s1], x[s2], x[s3], vectors: 2)
-                : packedQ6_KWideTile(w, g, second, x[s0], x[s1], x[s2], x[s3], vectors: 4)
-            withUnsafeBytes(of: tile) { raw in
-                let lanes = raw.bindMemory(to: Float.self)  // [4 vectors, 16 rows]
-                for k in 0..<count {
-                    let output = y + (v + k) * outputStride
-                    for r in first..<end { output[r] = lanes[16 * k + r - 8 * g] }
-                }
-            }
-            v += count
-        }
-        g += 2
+    multiplyGroupPairTiles(rows: rows, vectors: n, into: y, outputStride: outputStride) { a, b, v, count in
+        let (s0, s1, s2, s3) = tileSlots(firstVector: v, count: count)
+        return count <= 2 ? packedQ6_KWideTile(w, a, b, x[s0], x[s1], x[s2], x[s3], vectors: 2)
+            : packedQ6_KWideTile(w, a, b, x[s0], x[s1], x[s2], x[s3], vectors: 4)
     }
 }
 

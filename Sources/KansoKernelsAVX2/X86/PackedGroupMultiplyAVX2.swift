@@ -73,25 +73,36 @@ private func multiplyPackedTiles(_ matrix: MatrixOperand, _ x: UnsafePointer<Flo
                                  _ type: GGMLType) {
     let w = matrix.packed!
     let activation = quantizedActivation(x, count: n, columns: matrix.columns)
+    multiplyPackedGroupTiles(rows: rows, vectors: n, into: y, outputStride: outputStride) { g, v, count in
+        // the group's first tile reads it from memory, the others from cache
+        let first = v == 0
+        return switch type {
+        case .q8_0: packedQ8_0Tile(w, g, activation, firstVector: v, count: count, prefetching: first)
+        case .q4_0: packedNibbleTile(w, g, activation, firstVector: v, count: count, .q4_0, prefetching: first)
+        case .q4_1: packedNibbleTile(w, g, activation, firstVector: v, count: count, .q4_1, prefetching: first)
+        case .q5_0: packedNibbleTile(w, g, activation, firstVector: v, count: count, .q5_0, prefetching: first)
+        case .q5_1: packedNibbleTile(w, g, activation, firstVector: v, count: count, .q5_1, prefetching: first)
+        default: packedNibbleTile(w, g, activation, firstVector: v, count: count, .iq4_nl, prefetching: first)
+        }
+    }
+}
+
+/// Y for the rows in `rows` and `n` vectors through a packed matrix, each group of eight rows
+/// with up to four vectors a tile: `tile(g, v, count)` multiplies group g with vectors
+/// v ..< v + count (1...4), and those vectors' results are stored at y[vector · outputStride + row].
+@inline(__always)
+func multiplyPackedGroupTiles(rows: Range<Int>, vectors n: Int, into y: UnsafeMutablePointer<Float>, outputStride: Int,
+                              tile: (_ g: Int, _ firstVector: Int, _ count: Int) -> RowGroupTile) {
     forEachPackedGroup(rows) { g, store in
         var v = 0
         while v < n {
             let count = min(4, n - v)
+            let results = tile(g, v, count)
             let output = y + v * outputStride
-            // the group's first tile reads it from memory, the others from cache
-            let first = v == 0
-            let tile = switch type {
-            case .q8_0: packedQ8_0Tile(w, g, activation, firstVector: v, count: count, prefetching: first)
-            case .q4_0: packedNibbleTile(w, g, activation, firstVector: v, count: count, .q4_0, prefetching: first)
-            case .q4_1: packedNibbleTile(w, g, activation, firstVector: v, count: count, .q4_1, prefetching: first)
-            case .q5_0: packedNibbleTile(w, g, activation, firstVector: v, count: count, .q5_0, prefetching: first)
-            case .q5_1: packedNibbleTile(w, g, activation, firstVector: v, count: count, .q5_1, prefetching: first)
-            default: packedNibbleTile(w, g, activation, firstVector: v, count: count, .iq4_nl, prefetching: first)
-            }
-            store(tile.0, output)
-            store(tile.1, output + outputStride)
-            if count > 2 { store(tile.2, output + 2 * outputStride) }
-            if count > 3 { store(tile.3, output + 3 * outputStride) }
+            store(results.0, output)
+            if count > 1 { store(results.1, output + outputStride) }
+            if count > 2 { store(results.2, output + 2 * outputStride) }
+            if count > 3 { store(results.3, output + 3 * outputStride) }
             v += count
         }
     }

@@ -37,19 +37,9 @@ func multiplyPackedIQ4XSBatch(_ matrix: MatrixOperand, _ x: UnsafePointer<Float>
     let w = matrix.packed!
     let memory = ThreadScratch.reserve(SuperBlockActivationBatch.byteCount(columns: matrix.columns, vectors: n))
     let activation = SuperBlockActivationBatch(memory: memory, quantizing: x, count: n, columns: matrix.columns)
-    forEachPackedGroup(rows) { g, store in
-        var v = 0
-        while v < n {
-            let count = min(4, n - v)
-            let (s0, s1, s2, s3) = tileSlots(firstVector: v, count: count)
-            let tile = packedIQ4XSTile(w, g, activation[s0], activation[s1], activation[s2], activation[s3], vectors: 4)
-            let output = y + v * outputStride
-            store(tile.0, output)
-            store(tile.1, output + outputStride)
-            if count > 2 { store(tile.2, output + 2 * outputStride) }
-            if count > 3 { store(tile.3, output + 3 * outputStride) }
-            v += count
-        }
+    multiplyPackedGroupTiles(rows: rows, vectors: n, into: y, outputStride: outputStride) { g, v, count in
+        let (s0, s1, s2, s3) = tileSlots(firstVector: v, count: count)
+        return packedIQ4XSTile(w, g, activation[s0], activation[s1], activation[s2], activation[s3], vectors: 4)
     }
 }
 

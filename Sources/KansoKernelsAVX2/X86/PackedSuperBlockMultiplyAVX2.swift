@@ -59,22 +59,9 @@ private func multiplyPackedSuperBlockTiles(_ matrix: MatrixOperand, _ input: Uns
     let w = matrix.packed!
     let memory = ThreadScratch.reserve(SuperBlockActivationBatch.byteCount(columns: matrix.columns, vectors: n))
     let x = SuperBlockActivationBatch(memory: memory, quantizing: input, count: n, columns: matrix.columns)
-    guard !rows.isEmpty else { return }
-    for g in (rows.lowerBound / 8)...((rows.upperBound - 1) / 8) {
-        let first = max(rows.lowerBound, 8 * g), end = min(rows.upperBound, 8 * g + 8)
-        var v = 0
-        while v < n {
-            let count = min(4, n - v)
-            let (s0, s1, s2, s3) = tileSlots(firstVector: v, count: count)
-            withUnsafeBytes(of: packedQ4_KTile(w, g, x[s0], x[s1], x[s2], x[s3], fiveBits: fiveBits)) { raw in
-                let lanes = raw.bindMemory(to: Float.self)  // [4 vectors, 8 rows]
-                for k in 0..<count {
-                    let output = y + (v + k) * outputStride
-                    for r in first..<end { output[r] = lanes[8 * k + r - 8 * g] }
-                }
-            }
-            v += count
-        }
+    multiplyPackedGroupTiles(rows: rows, vectors: n, into: y, outputStride: outputStride) { g, v, count in
+        let (s0, s1, s2, s3) = tileSlots(firstVector: v, count: count)
+        return packedQ4_KTile(w, g, x[s0], x[s1], x[s2], x[s3], fiveBits: fiveBits)
     }
 }
 
