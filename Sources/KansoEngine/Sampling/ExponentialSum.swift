@@ -1,8 +1,7 @@
 // Σ exp(logit − shift) over a row of logits, sixteen lanes at a time: the normalizer of every
 // softmax the sampler and the reported probabilities take. A generation computes one per token for
-// its log-probability; with eight sequences decoding together that was 49,152 `expf` calls per
-// sequence and step (SmolLM2's vocabulary), in the callers' time between two shared passes, where
-// the pass waits for them (bench/README.md, "Many clients, one model").
+// its log-probability, one `expf` per vocabulary entry, in the callers' time between two shared
+// passes, where the pass waits for them (bench/README.md, "Many clients, one model").
 //
 // exp(x) for x ≤ 0 as 2^n · p(r): n = round(x / ln 2), r = x − n · ln 2 (ln 2 in two parts, so r
 // is exact to a few ulps), p the degree-6 Taylor polynomial of e^r on |r| ≤ ln 2 / 2 (relative

@@ -2,8 +2,8 @@
 // with AVX2, against x quantized per super-block of 256 (SuperBlockActivation.swift), one to four
 // vectors a tile: generation (one vector) and the batches of a few sequences decoded together,
 // which the super-block batch kernel served badly: it copies every row back out of the file's
-// form before multiplying, and with eight vectors that copying took four times the multiplying
-// (bench/README.md, "Many clients, one model"). Prompt batches of sixteen rows a register with
+// form before multiplying, which a few vectors do not repay (figures in bench/README.md, "Many
+// clients, one model"). Prompt batches of sixteen rows a register with
 // AVX-512: PackedQ6KMultiplyAVX512.swift.
 //
 // Per super-block s, pair p of groups of sixteen (2p and 2p + 1; half h = p / 4, quarter m = p % 4)
