@@ -40,22 +40,32 @@ public typealias MatrixKernel = (_ matrix: MatrixOperand, _ x: UnsafePointer<Flo
 /// Copies the row groups `groups` of the file's rows at `source` (`rowBytes` apart) into `packed`.
 public typealias PackKernel = (_ packed: PackedRowGroups, _ groups: Range<Int>, _ source: UnsafeRawPointer, _ rowBytes: Int) -> Void
 
-/// Attention scores of one query head against `count` cached key rows (`stride` bytes apart),
-/// × `scale`, for a KV cache type (AttentionRows.scores).
-public typealias AttentionScoresKernel = (_ query: UnsafePointer<Float>, _ keys: UnsafeRawPointer, _ stride: Int, _ count: Int,
-                                          _ dimension: Int, _ type: KVCacheType, _ scale: Float,
-                                          _ scores: UnsafeMutablePointer<Float>) -> Void
-/// out += Σt weights[t] · value row t, for a KV cache type (AttentionRows.accumulate).
-public typealias AttentionAccumulateKernel = (_ values: UnsafeRawPointer, _ stride: Int, _ weights: UnsafePointer<Float>, _ count: Int,
-                                              _ dimension: Int, _ type: KVCacheType, _ out: UnsafeMutablePointer<Float>) -> Void
+/// Attention scores of `heads` query heads (consecutive, `dimension` floats each) that share one
+/// key head, against `count` cached key rows (`stride` bytes apart), × `scale`, for a KV cache
+/// type: scores[g · scoresStride + t] for head g and row t (AttentionRows.scores). `values`, the
+/// value rows of the same positions (the weighted sum's next), may be asked for meanwhile.
+public typealias AttentionScoresKernel = (_ queries: UnsafePointer<Float>, _ heads: Int, _ keys: UnsafeRawPointer,
+                                          _ values: UnsafeRawPointer, _ stride: Int, _ count: Int, _ dimension: Int, _ type: KVCacheType, _ scale: Float,
+                                          _ scores: UnsafeMutablePointer<Float>, _ scoresStride: Int) -> Void
+/// out[g] += Σt weights[g · weightsStride + t] · value row t for each of `heads` heads sharing the
+/// value head (out: `heads` consecutive rows of `dimension`), for a KV cache type (AttentionRows.accumulate).
+public typealias AttentionAccumulateKernel = (_ values: UnsafeRawPointer, _ stride: Int, _ weights: UnsafePointer<Float>,
+                                              _ weightsStride: Int, _ heads: Int, _ count: Int, _ dimension: Int,
+                                              _ type: KVCacheType, _ out: UnsafeMutablePointer<Float>) -> Void
+
+/// Writes `count` floats of `row` at `destination` in a KV cache type (KVRowEncoding.encode).
+public typealias KVRowEncodeKernel = (_ row: UnsafePointer<Float>, _ destination: UnsafeMutableRawPointer, _ count: Int,
+                                      _ type: KVCacheType) -> Void
 
 /// The entries of an x86 kernel module (KansoKernelsAVX2, KansoKernelsAVX512): the same kinds of
 /// kernels, each compiled for its module's instruction set, so the dispatch table names them once
 /// for both. What each one serves is said where the module defines it.
 public protocol X86KernelSet {
-    /// Attention over cached rows, compiled for the module's instruction set (Plain/AttentionRows.swift).
+    /// Attention over cached rows, compiled for the module's instruction set (X86/AttentionRowsSIMD.swift).
     static var attentionScores: AttentionScoresKernel { get }
     static var attentionAccumulate: AttentionAccumulateKernel { get }
+    /// The KV cache's rows written in its type (Plain/KVRowEncoding.swift).
+    static var encodeKVRow: KVRowEncodeKernel { get }
     static var rows: MatrixKernel { get }
     static var floatRows: MatrixKernel { get }
     static var legacyRows: MatrixKernel { get }

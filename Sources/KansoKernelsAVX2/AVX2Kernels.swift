@@ -10,9 +10,11 @@ import KansoGGUF
 import KansoKernelCore
 
 public enum AVX2Kernels: X86KernelSet {
-    /// Attention over cached rows, F16C widening f16 rows (Plain/AttentionRows.swift).
-    public static let attentionScores: AttentionScoresKernel = AttentionRows.scores
-    public static let attentionAccumulate: AttentionAccumulateKernel = AttentionRows.accumulate
+    /// Attention over cached rows: f16 and f32 rows four keys a step, widened with F16C (X86/AttentionRowsSIMD.swift).
+    public static let attentionScores: AttentionScoresKernel = AttentionRowsSIMD.scores
+    public static let attentionAccumulate: AttentionAccumulateKernel = AttentionRowsSIMD.accumulate
+    /// KV cache rows written in their type, f16 with F16C (Plain/KVRowEncoding.swift).
+    public static let encodeKVRow: KVRowEncodeKernel = KVRowEncoding.encode
     /// Every supported type, row by row (Plain/PlainRowMultiply.swift).
     public static let rows: MatrixKernel = multiplyPlainRows
     /// F32, F16, BF16 rows, a conversion shared by four vectors (X86/FloatRowMultiplySIMD.swift).

@@ -10,6 +10,8 @@ public enum PortableKernels {
     /// Attention over cached rows (Plain/AttentionRows.swift).
     public static let attentionScores: AttentionScoresKernel = AttentionRows.scores
     public static let attentionAccumulate: AttentionAccumulateKernel = AttentionRows.accumulate
+    /// KV cache rows written in their type (Plain/KVRowEncoding.swift).
+    public static let encodeKVRow: KVRowEncodeKernel = KVRowEncoding.encode
 }
 
 /// The activation quantizer of the plain row dots: element by element.

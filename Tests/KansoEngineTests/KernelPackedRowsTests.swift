@@ -108,6 +108,34 @@ import Testing
         }
     }
 
+    /// A batch kernel writes only its rows of its vectors: a guard vector after y and the rows
+    /// outside the range keep their values, for counts whose last tile has one, two or three
+    /// vectors (the tile loops once stored a second vector's rows past y's end).
+    @Test(arguments: packingVariants([.q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q4_K, .q5_K, .q6_K, .iq4_nl, .iq4_xs]))
+    func batchKernelsWriteOnlyTheirOutputs(_ type: GGMLType, _ variant: KernelVariant) throws {
+        let (plain, _) = try Self.matrix(type, kernels: variant)
+        let packed = plain.packedForKernels(pool: ThreadPool(threads: 1)) { _, _ in }
+        let columns = plain.columns, rows = plain.rows, guardValue: Float = -12_345
+        let x = KernelMultiplyTests.activation(10 * columns, seed: 13)
+        for matrix in [plain, packed] {
+            for count in [2, 3, 5, 6, 9] {
+                for range in [0..<rows, 3..<19] {
+                    var y = [Float](repeating: guardValue, count: (count + 1) * rows)  // (the last vector: the guard)
+                    x.withUnsafeBufferPointer { xb in
+                        y.withUnsafeMutableBufferPointer { yb in
+                            matrix.multiply(batch: xb.baseAddress!, count: count, into: yb.baseAddress!, rows: range, batchKernel: true)
+                        }
+                    }
+                    for v in 0...count {
+                        for r in 0..<rows where v == count || !range.contains(r) {
+                            #expect(y[v * rows + r] == guardValue, "\(type) \(count) vectors, rows \(range): vector \(v) row \(r) written")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// Every Q6_K kernel gives a vector the same bits, whatever else is in its batch: the packed
     /// kernels for one vector and for several, and the batch kernel of the file's rows (the
     /// integer sums are exact and the float steps the same), so that a reproducible agent's

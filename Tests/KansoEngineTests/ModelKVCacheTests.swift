@@ -180,7 +180,7 @@ import Testing
         let values = (0..<64).map { Float(sin(Double($0) * 0.7)) * ($0 < 32 ? 3 : 0.01) }
         var block = [UInt8](repeating: 0, count: KVCacheType.q8_0.byteCount(values: 64))
         values.withUnsafeBufferPointer { source in
-            block.withUnsafeMutableBytes { KVRowCoding.encode(source.baseAddress!, into: $0.baseAddress!, count: 64, type: .q8_0) }
+            block.withUnsafeMutableBytes { KVRowEncoding.encode(source.baseAddress!, into: $0.baseAddress!, count: 64, type: .q8_0) }
         }
         var ones = [Float](repeating: 0, count: 64)
         for i in 0..<64 {

@@ -138,22 +138,33 @@ extension MatrixKernels {
 }
 #endif
 
-/// Attention over cached rows (the scores of a query head, the weighted sum of value rows) for
-/// every KV cache type, from the variant's module: f16 caches need F16C to widen their rows at
-/// speed, which the engine's own baseline build does not have.
+/// Attention over cached rows (the scores of the query heads sharing a key head, the weighted sums
+/// of value rows) and the writing of those rows, for every KV cache type, from the variant's
+/// module: f16 caches need F16C to convert their rows at speed, which the engine's own baseline
+/// build does not have.
 struct AttentionKernels {
     let scores: AttentionScoresKernel
     let accumulate: AttentionAccumulateKernel
+    let encode: KVRowEncodeKernel
 
     static func of(_ variant: KernelVariant) -> AttentionKernels {
         #if arch(x86_64)
         switch variant {
-        case .portable: return AttentionKernels(scores: PortableKernels.attentionScores, accumulate: PortableKernels.attentionAccumulate)
-        case .avx2: return AttentionKernels(scores: AVX2Kernels.attentionScores, accumulate: AVX2Kernels.attentionAccumulate)
-        case .avx512: return AttentionKernels(scores: AVX512Kernels.attentionScores, accumulate: AVX512Kernels.attentionAccumulate)
+        case .portable: return portable
+        case .avx2: return x86(AVX2Kernels.self)
+        case .avx512: return x86(AVX512Kernels.self)
         }
         #else
-        return AttentionKernels(scores: PortableKernels.attentionScores, accumulate: PortableKernels.attentionAccumulate)
+        return portable
         #endif
     }
+
+    private static let portable = AttentionKernels(scores: PortableKernels.attentionScores, accumulate: PortableKernels.attentionAccumulate,
+                                                   encode: PortableKernels.encodeKVRow)
+
+    #if arch(x86_64)
+    private static func x86<K: X86KernelSet>(_: K.Type) -> AttentionKernels {
+        AttentionKernels(scores: K.attentionScores, accumulate: K.attentionAccumulate, encode: K.encodeKVRow)
+    }
+    #endif
 }

@@ -2,7 +2,8 @@
 // windowed: for every query head, scores against the key rows it may see, softmax, and the
 // weighted sum of the value rows. A cache's rows lie in a few runs (AttentionSegment): a fork's
 // parent's positions, then its own, and a ring split where it wraps; the softmax spans them all.
-// Split over (entry, head) pairs across the thread pool.
+// Split across the thread pool over (entry, head) pairs, or (entry, key head) pairs with the query
+// heads that share the key head (grouped-query attention) when there are enough of those.
 // Reference: llama.cpp's build_attn_mha (kq = k·q × scale, softmax, kqv = v·kq), per head.
 
 import KansoKernelCore
@@ -32,36 +33,41 @@ extension Transformer {
             longest = max(longest, position - first + 1)
         }
 
-        parallel(count * c.headCount, work: count * queryLength * 2 * longest) { items in
+        // The query heads that share a key head go together where there are enough items for
+        // the threads (each value row then widened once for all of them), one by one otherwise
+        // (a single sequence of a model with few key heads).
+        let headsTogether = count * c.kvHeadCount >= 2 * pool.threadCount ? groupSize : 1
+        let itemsPerEntry = c.headCount / headsTogether
+        parallel(count * itemsPerEntry, work: count * queryLength * 2 * longest) { items in
             for item in items {
-                let i = item / c.headCount
-                let h = item % c.headCount
+                let i = item / itemsPerEntry
+                let firstHead = item % itemsPerEntry * headsTogether
                 let cache = s.caches[i].unsafelyUnwrapped
                 let type = cache.type
                 let stride = cache.layout.rowBytes
-                // This head's key/value head within a row: whole q8_0 blocks, as each head is.
-                let headOffset = type.byteCount(values: (h / groupSize) * headDim)
+                // The heads' key/value head within a row: whole q8_0 blocks, as each head is.
+                let headOffset = type.byteCount(values: (firstHead / groupSize) * headDim)
                 let segments = s.segments + i * maximumSegments
                 let segmentCount = s.segmentCounts[i]
                 var span = 0
                 for k in 0..<segmentCount { span += segments[k].count }
-                // Attention weights [span] in this thread's scratch (reused by the kernels later).
-                let scores = ThreadScratch.reserve(span * MemoryLayout<Float>.stride)
-                    .bindMemory(to: Float.self, capacity: span)
-                let query = UnsafePointer(s.query + i * queryLength + h * headDim)
+                // Attention weights [headsTogether, span] in this thread's scratch (reused by the kernels later).
+                let scores = ThreadScratch.reserve(headsTogether * span * MemoryLayout<Float>.stride)
+                    .bindMemory(to: Float.self, capacity: headsTogether * span)
+                let queries = UnsafePointer(s.query + i * queryLength + firstHead * headDim)
                 var offset = 0
                 for k in 0..<segmentCount {
-                    attentionKernels.scores(query, segments[k].keys + headOffset, stride, segments[k].count, headDim, type,
-                                            c.attentionScale, scores + offset)
+                    attentionKernels.scores(queries, headsTogether, segments[k].keys + headOffset, segments[k].values + headOffset, stride, segments[k].count, headDim,
+                                            type, c.attentionScale, scores + offset, span)
                     offset += segments[k].count
                 }
-                TransformerMath.softmax(scores, count: span)
-                let out = s.attention + i * queryLength + h * headDim
-                out.update(repeating: 0, count: headDim)
+                for g in 0..<headsTogether { TransformerMath.softmax(scores + g * span, count: span) }
+                let out = s.attention + i * queryLength + firstHead * headDim
+                out.update(repeating: 0, count: headsTogether * headDim)
                 offset = 0
                 for k in 0..<segmentCount {
-                    attentionKernels.accumulate(segments[k].values + headOffset, stride, scores + offset, segments[k].count,
-                                                headDim, type, out)
+                    attentionKernels.accumulate(segments[k].values + headOffset, stride, scores + offset, span, headsTogether,
+                                                segments[k].count, headDim, type, out)
                     offset += segments[k].count
                 }
             }

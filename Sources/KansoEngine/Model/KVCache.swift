@@ -16,6 +16,7 @@
 
 import KansoConcurrency
 import KansoGGUF
+import KansoKernelCore
 import Glibc
 
 /// A run of consecutive positions stored side by side: `count` key rows from `keys` and value
@@ -271,10 +272,12 @@ public final class KVCache: @unchecked Sendable {  // mutated only under the mod
         memory.base + valueOffsets[layer] + slotOffset(layer: layer, position: position)
     }
 
-    /// Stores one position's key and value rows ([rowLength] F32 each) in the cache's type.
-    @inline(__always) func store(key: UnsafePointer<Float>, value: UnsafePointer<Float>, layer: Int, position: Int) {
-        KVRowCoding.encode(key, into: keyRow(layer: layer, position: position), count: layout.rowLength, type: layout.type)
-        KVRowCoding.encode(value, into: valueRow(layer: layer, position: position), count: layout.rowLength, type: layout.type)
+    /// Stores one position's key and value rows ([rowLength] F32 each) in the cache's type, with
+    /// the kernel module's `encode` (AttentionKernels).
+    @inline(__always) func store(key: UnsafePointer<Float>, value: UnsafePointer<Float>, layer: Int, position: Int,
+                                 encode: KVRowEncodeKernel) {
+        encode(key, keyRow(layer: layer, position: position), layout.rowLength, layout.type)
+        encode(value, valueRow(layer: layer, position: position), layout.rowLength, layout.type)
     }
 
     /// Appends to `segments` the stored runs of positions `first ... last` of `layer`, in position

@@ -102,7 +102,8 @@ final class Transformer {
                     }
                     let cache = s.caches[i].unsafelyUnwrapped
                     let position = s.positions[i]
-                    cache.store(key: s.key + i * kvLength, value: s.value + i * kvLength, layer: layer, position: position)
+                    cache.store(key: s.key + i * kvLength, value: s.value + i * kvLength, layer: layer, position: position,
+                                encode: attentionKernels.encode)
                 }
             }
 

@@ -1,16 +1,38 @@
-// Attention's two loops over cached rows, for each KV cache type: the scores of one query head
-// against a run of key rows, and the weighted sum of a run of value rows. Rows are `stride` bytes
-// apart (one position of every key head); a head's part starts where the caller points.
-// Compiled in every kernel module (a file of Plain/, which the x86 modules link): there f16 rows
-// are widened with F16C and q8_0 blocks with vpmovsxbd + vcvtdq2ps; at the portable baseline
-// (x86-64-v2) Float16 is converted in software, several times slower. Eight lanes per register
-// and one horizontal sum per row. The engine calls them through AttentionKernels (its dispatch).
+// Attention's two loops over cached rows, for each KV cache type: the scores of the query heads
+// that share a key head against a run of key rows, and the weighted sums of a run of value rows.
+// Rows are `stride` bytes apart (one position of every key head); a head's part starts where the
+// caller points. Head by head, eight lanes per register and one horizontal sum per row.
+// Compiled in every kernel module (a file of Plain/, which the x86 modules link): the portable
+// module's attention, and the x86 modules' for q8_0 caches (their f16 and f32 caches take
+// X86/AttentionRowsSIMD.swift). At the portable baseline (x86-64-v2) Float16 is converted in
+// software, several times slower than with F16C. The engine calls them through AttentionKernels.
 
 import KansoGGUF
 
 public enum AttentionRows {
+    /// scores[g · scoresStride + t] = (query_g · key_t) × scale for head g < heads and t < count:
+    /// `dimension` values of each key row, query heads `dimension` floats apart.
+    public static func scores(queries: UnsafePointer<Float>, heads: Int, keys: UnsafeRawPointer, values: UnsafeRawPointer,
+                              stride: Int, count: Int,
+                              dimension: Int, type: KVCacheType, scale: Float, into scores: UnsafeMutablePointer<Float>,
+                              scoresStride: Int) {
+        for g in 0..<heads {
+            Self.scores(query: queries + g * dimension, keys: keys, stride: stride, count: count, dimension: dimension, type: type,
+                   scale: scale, into: scores + g * scoresStride)
+        }
+    }
+
+    /// out[g · dimension + d] += Σt weights[g · weightsStride + t] · value_t[d] for head g < heads, d < dimension.
+    public static func accumulate(values: UnsafeRawPointer, stride: Int, weights: UnsafePointer<Float>, weightsStride: Int,
+                                  heads: Int, count: Int, dimension: Int, type: KVCacheType, into out: UnsafeMutablePointer<Float>) {
+        for g in 0..<heads {
+            Self.accumulate(values: values, stride: stride, weights: weights + g * weightsStride, count: count, dimension: dimension,
+                       type: type, into: out + g * dimension)
+        }
+    }
+
     /// scores[t] = (query · key_t) × scale for t < count: `dimension` values of each key row.
-    public static func scores(query: UnsafePointer<Float>, keys: UnsafeRawPointer, stride: Int, count: Int, dimension: Int,
+    static func scores(query: UnsafePointer<Float>, keys: UnsafeRawPointer, stride: Int, count: Int, dimension: Int,
                        type: KVCacheType, scale: Float, into scores: UnsafeMutablePointer<Float>) {
         switch type {
         case .f32:
@@ -30,7 +52,7 @@ public enum AttentionRows {
     }
 
     /// out[d] += Σt weights[t] · value_t[d] for d < dimension.
-    public static func accumulate(values: UnsafeRawPointer, stride: Int, weights: UnsafePointer<Float>, count: Int,
+    static func accumulate(values: UnsafeRawPointer, stride: Int, weights: UnsafePointer<Float>, count: Int,
                            dimension: Int, type: KVCacheType, into out: UnsafeMutablePointer<Float>) {
         switch type {
         case .f32: accumulateSingle(values, stride: stride, weights: weights, count: count, dimension: dimension, into: out)

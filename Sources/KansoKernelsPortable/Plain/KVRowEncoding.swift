@@ -1,13 +1,15 @@
 // Writing one position's key or value row into a KV cache in the cache's type: f32 as it is, f16
 // rounded to nearest, q8_0 as ggml's quantize_row_q8_0_ref does it (per block of 32: d = max|x| /
 // 127 stored as f16, each value round(x / d) as a signed byte, halves away from zero).
+// Compiled in every kernel module (Plain/), like the attention that reads the rows: the x86
+// modules round to f16 with F16C (`vcvtps2ph`), where the engine's x86-64-v2 baseline would
+// call a software conversion for every value. The engine calls it through AttentionKernels.
 
 import KansoGGUF
 
-enum KVRowCoding {
+public enum KVRowEncoding {
     /// Writes `count` values of `row` at `destination` in `type` (q8_0: count a multiple of 32).
-    @inline(__always)
-    static func encode(_ row: UnsafePointer<Float>, into destination: UnsafeMutableRawPointer, count: Int, type: KVCacheType) {
+    public static func encode(_ row: UnsafePointer<Float>, into destination: UnsafeMutableRawPointer, count: Int, type: KVCacheType) {
         switch type {
         case .f32:
             destination.copyMemory(from: row, byteCount: count * 4)
