@@ -68,6 +68,7 @@ public protocol X86KernelSet {
     static var encodeKVRow: KVRowEncodeKernel { get }
     static var rows: MatrixKernel { get }
     static var floatRows: MatrixKernel { get }
+    static var floatBatch: MatrixKernel { get }
     static var legacyRows: MatrixKernel { get }
     static var blockPairRows: MatrixKernel { get }
     static var superBlockRows: MatrixKernel { get }

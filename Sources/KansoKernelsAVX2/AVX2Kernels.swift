@@ -17,8 +17,10 @@ public enum AVX2Kernels: X86KernelSet {
     public static let encodeKVRow: KVRowEncodeKernel = KVRowEncoding.encode
     /// Every supported type, row by row (Plain/PlainRowMultiply.swift).
     public static let rows: MatrixKernel = multiplyPlainRows
-    /// F32, F16, BF16 rows, a conversion shared by four vectors (X86/FloatRowMultiplySIMD.swift).
+    /// F32, F16, BF16 rows, one vector at a time (X86/FloatRowMultiplySIMD.swift).
     public static let floatRows: MatrixKernel = multiplyFloatRowsSIMD
+    /// F32, F16, BF16 batches, sixteen rows by six vectors a tile (X86/FloatBatchMultiply.swift).
+    public static let floatBatch: MatrixKernel = multiplyFloatBatch
     /// Q8_0, Q4_0 rows with 256-bit dots (X86/RowMultiplySIMD.swift).
     public static let legacyRows: MatrixKernel = multiplyLegacyRowsSIMD
     /// Q4_0, Q5_0 rows of a multiple of 64 columns, two blocks a register (X86/RowMultiplySIMD.swift).

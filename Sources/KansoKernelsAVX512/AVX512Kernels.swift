@@ -18,8 +18,10 @@ public enum AVX512Kernels: X86KernelSet {
     public static let encodeKVRow: KVRowEncodeKernel = KVRowEncoding.encode
     /// Every supported type, row by row (Plain/PlainRowMultiply.swift).
     public static let rows: MatrixKernel = multiplyPlainRows
-    /// F32, F16, BF16 rows, a conversion shared by four vectors (X86/FloatRowMultiplySIMD.swift).
+    /// F32, F16, BF16 rows, one vector at a time (X86/FloatRowMultiplySIMD.swift).
     public static let floatRows: MatrixKernel = multiplyFloatRowsSIMD
+    /// F32, F16, BF16 batches, 32 rows by 12 vectors a tile (FloatBatchMultiplyAVX512.swift).
+    public static let floatBatch: MatrixKernel = multiplyFloatBatchWide
     /// Q8_0, Q4_0 rows with 256-bit VNNI dots (X86/RowMultiplySIMD.swift).
     public static let legacyRows: MatrixKernel = multiplyLegacyRowsSIMD
     /// Q4_0, Q5_0 rows of a multiple of 64 columns, two blocks a register (X86/RowMultiplySIMD.swift).

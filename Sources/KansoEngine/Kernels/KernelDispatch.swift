@@ -116,11 +116,14 @@ extension MatrixKernels {
                                  packed: Packed(pack: K.pack, vector: .superBlocks(K.packedIQ4_XSVectors),
                                                 batch: .superBlocks(K.packedIQ4_XSBatch)))
         case .bf16:
-            // with the bfloat16 dot product where both the module and the CPU have one
-            guard let dot = K.bfloat16DotBatch, KernelVariant.hasBFloat16Dot else { return .rows(variant, K.floatRows) }
+            // with the bfloat16 dot product where both the module and the CPU have one (it measured
+            // faster than the float multiply-adds of the other float types' batches)
+            guard let dot = K.bfloat16DotBatch, KernelVariant.hasBFloat16Dot else {
+                return MatrixKernels(variant, vector: .blocks(K.floatRows), batch: .blocks(K.floatBatch))
+            }
             return MatrixKernels(variant, vector: .blocks(K.floatRows), batch: .bfloat16(dot))
         case .f32, .f16:
-            return .rows(variant, K.floatRows)
+            return MatrixKernels(variant, vector: .blocks(K.floatRows), batch: .blocks(K.floatBatch))
         default:
             // Q2_K, Q3_K (float dots of the dequantized blocks): the plain loops, vectorized for
             // the module's instruction set
