@@ -32,12 +32,12 @@ public enum KVRowEncoding {
     /// One q8_0 block: the f16 scale, then 32 signed bytes.
     @inline(__always)
     private static func encodeBlock(_ x: UnsafePointer<Float>, into block: UnsafeMutableRawPointer) {
-        var maximum = SIMD8<Float>(repeating: 0)
-        for i in stride(from: 0, to: 32, by: 8) {
-            let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
-            maximum = pointwiseMax(maximum, pointwiseMax(v, -v))
-        }
-        let d = maximum.max() / 127
+        // (a plain loop: the SIMD types' generic pointwiseMax and max() are specialized into
+        // every module that calls them, and the linker may keep an x86 module's copy, compiled
+        // for AVX, for the engine's baseline callers too)
+        var maximum: Float = 0
+        for i in 0..<32 where x[i].magnitude > maximum { maximum = x[i].magnitude }
+        let d = maximum / 127
         let inverse: Float = d != 0 ? 1 / d : 0
         block.storeBytes(of: Float16(d).bitPattern, as: UInt16.self)
         let quants = (block + 2).assumingMemoryBound(to: Int8.self)
