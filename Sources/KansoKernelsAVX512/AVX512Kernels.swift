@@ -45,8 +45,8 @@ public enum AVX512Kernels: X86KernelSet {
     public static let packedIQ4_XSVectors: MatrixKernel = multiplyPackedIQ4XSVectors
     /// Packed IQ4_XS, several vectors sixteen rows a register (PackedIQ4XSMultiplyAVX512.swift).
     public static let packedIQ4_XSBatch: MatrixKernel = multiplyPackedIQ4XSWide
-    /// BF16 batches with `vdpbf16ps`, on CPUs with AVX-512 BF16 (BFloat16RowMultiplyAVX512.swift).
-    public static let bfloat16DotBatch: MatrixKernel? = multiplyBFloat16RowsWide
+    /// BF16 batches with `vdpbf16ps`, 32 rows by 12 vectors a tile, on CPUs with AVX-512 BF16 (BFloat16BatchMultiplyAVX512.swift).
+    public static let bfloat16DotBatch: MatrixKernel? = multiplyBFloat16BatchWide
     /// Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL batches of a multiple of 64 columns (BatchedInterleavedMultiplyAVX512.swift).
     public static let interleavedBatch: MatrixKernel = multiplyInterleavedBatchWide
     /// Q4_K, Q5_K, Q6_K batches from the file's rows (BatchedSuperBlockMultiplyAVX512.swift).

@@ -2,9 +2,10 @@
 // that share one key and value head (q8_0 caches take the plain loops, Plain/AttentionRows.swift).
 // - Scores: four key rows a step, each with its own chain of multiply-adds over the head's
 //   dimensions (one load of the query for four rows), and one horizontal sum for the four
-//   (two `vhaddps` and an add) instead of a sequential one per row. With several heads, the
-//   step's f16 rows are widened once into floats on the stack for all of them (`vcvtph2ps`, not
-//   the multiply-adds, bounded the one-head loop).
+//   (two `vhaddps` and an add) instead of a sequential one per row. Each head of a group takes
+//   the step's rows in turn, from the first-level cache after the first head: the loop waits on
+//   the rows' loads from beyond the second-level cache, not on widening them (`vcvtph2ps`; once
+//   for all heads, on the stack, measured no faster), hence the rows asked for ahead.
 // - Weighted sums: each value row, widened once, serves every head of the group (up to four at a
 //   time, sixteen dimensions a pass).
 // A key's score and a head's sums are the same bits whatever the row's place in its step, the
@@ -106,45 +107,16 @@ private func scoreRows<Rows: CachedRows>(_ queries: UnsafePointer<Float>, _ head
                                          _ count: Int, _ dimension: Int, _ scale: Float, _ scores: UnsafeMutablePointer<Float>,
                                          _ scoresStride: Int, _: Rows.Type) {
     for t in 0..<min(count, rowsAhead) { prefetchRow(keys, values, t, count: count, stride: stride, bytes: dimension * Rows.size) }
-    guard Rows.self != SingleRows.self && heads > 1 else {
-        var t = 0
-        while t < count {
-            // four rows a step; the last row again in the slots a short last step leaves
-            @inline(__always) func key(_ j: Int) -> UnsafeRawPointer { keys + min(t + j, count - 1) * stride }
-            for j in 0..<4 { prefetchRow(keys, values, t + rowsAhead + j, count: count, stride: stride, bytes: dimension * Rows.size) }
-            for g in 0..<heads {
-                scoreStep(queries + g * dimension, key(0), key(1), key(2), key(3), t: t, count: count, dimension: dimension,
-                          scale: scale, into: scores + g * scoresStride, Rows.self)
-            }
-            t += 4
+    var t = 0
+    while t < count {
+        // four rows a step; the last row again in the slots a short last step leaves
+        @inline(__always) func key(_ j: Int) -> UnsafeRawPointer { keys + min(t + j, count - 1) * stride }
+        for j in 0..<4 { prefetchRow(keys, values, t + rowsAhead + j, count: count, stride: stride, bytes: dimension * Rows.size) }
+        for g in 0..<heads {
+            scoreStep(queries + g * dimension, key(0), key(1), key(2), key(3), t: t, count: count, dimension: dimension,
+                      scale: scale, into: scores + g * scoresStride, Rows.self)
         }
-        return
-    }
-    // Several heads: each step's four rows widened once into [4, dimension] floats on the stack.
-    withUnsafeTemporaryAllocation(of: Float.self, capacity: 4 * dimension) { buffer in
-        let widened = buffer.baseAddress!
-        var t = 0
-        while t < count {
-            for j in 0..<4 {
-                prefetchRow(keys, values, t + rowsAhead + j, count: count, stride: stride, bytes: dimension * Rows.size)
-                let row = keys + min(t + j, count - 1) * stride, into = widened + j * dimension
-                var d = 0
-                while d + 8 <= dimension {
-                    _mm256_storeu_ps(into + d, Rows.floats(row, d))
-                    d += 8
-                }
-                while d < dimension {
-                    into[d] = Rows.float(row, d)
-                    d += 1
-                }
-            }
-            let rows = UnsafeRawPointer(widened), rowBytes = 4 * dimension
-            for g in 0..<heads {
-                scoreStep(queries + g * dimension, rows, rows + rowBytes, rows + 2 * rowBytes, rows + 3 * rowBytes, t: t,
-                          count: count, dimension: dimension, scale: scale, into: scores + g * scoresStride, SingleRows.self)
-            }
-            t += 4
-        }
+        t += 4
     }
 }
 

@@ -36,27 +36,17 @@ private func multiplyFloatBatch<Weights: FloatWeights>(_ matrix: MatrixOperand, 
     let columns = matrix.columns
     // the chunk's weights, [columns, 16] floats
     let chunk = ThreadScratch.reserve(ThreadScratch.aligned(4 * chunkRows * columns)).bindMemory(to: Float.self, capacity: chunkRows * columns)
-    var first = rows.lowerBound
-    while first < rows.upperBound {
-        let rowCount = min(chunkRows, rows.upperBound - first)
-        transposeFloatRows(matrix, first: first, last: rows.upperBound - 1, width: chunkRows, into: chunk, Weights.self)
-        // the next chunk's weights (contiguous rows), asked for from memory during the first tile
-        let upcoming = UpcomingChunk(first + chunkRows < rows.upperBound ? matrix.rowBytes(first + chunkRows) : nil,
-                                     bytes: min(chunkRows, rows.upperBound - first - chunkRows) * matrix.rowByteCount, columns: columns)
-        var v = 0
-        while v < n {
-            // six vectors a tile; the rest four, two or one at a time (each width its own code)
-            let width = n - v >= 6 ? 6 : n - v >= 4 ? 4 : n - v >= 2 ? 2 : 1
-            let (xv, yv, ahead) = (x + v * columns, y + v * outputStride + first, v == 0 ? upcoming : .none)
-            switch width {
-            case 6: multiplyChunkTile(chunk, columns: columns, Six.self, xv, yv, outputStride, rowCount, ahead)
-            case 4: multiplyChunkTile(chunk, columns: columns, Four.self, xv, yv, outputStride, rowCount, ahead)
-            case 2: multiplyChunkTile(chunk, columns: columns, Two.self, xv, yv, outputStride, rowCount, ahead)
-            default: multiplyChunkTile(chunk, columns: columns, One.self, xv, yv, outputStride, rowCount, ahead)
-            }
-            v += width
+    multiplyRowChunks(matrix, rows: rows, chunkRows: chunkRows, vectors: n, steps: columns) { first in
+        transposeFloatRows(matrix, columns: columns, first: first, last: rows.upperBound - 1, width: chunkRows, into: chunk, Weights.self)
+    } tile: { v, first, rowCount, upcoming in
+        // six vectors a tile; the rest four, two or one at a time (each width its own code)
+        let (xv, yv) = (x + v * columns, y + v * outputStride + first)
+        switch n - v {
+        case 6...: multiplyChunkTile(chunk, columns: columns, Six.self, xv, yv, outputStride, rowCount, upcoming); return 6
+        case 4...: multiplyChunkTile(chunk, columns: columns, Four.self, xv, yv, outputStride, rowCount, upcoming); return 4
+        case 2...: multiplyChunkTile(chunk, columns: columns, Two.self, xv, yv, outputStride, rowCount, upcoming); return 2
+        default: multiplyChunkTile(chunk, columns: columns, One.self, xv, yv, outputStride, rowCount, upcoming); return 1
         }
-        first += chunkRows
     }
 }
 
@@ -71,7 +61,7 @@ private func multiplyChunkTile<Vectors: TileCount>(_ chunk: UnsafePointer<Float>
     let x0 = x, x1 = x + columns, x2 = x + 2 * columns, x3 = x + 3 * columns, x4 = x + 4 * columns, x5 = x + 5 * columns
     var weights = UnsafeRawPointer(chunk)
     for k in 0..<columns {
-        upcoming.prefetch(column: k)
+        upcoming.prefetch(step: k)
         let low = weights.load(as: __m256.self), high = weights.load(fromByteOffset: 32, as: __m256.self)
         @inline(__always) func add(_ xv: UnsafePointer<Float>, _ a: inout __m256, _ b: inout __m256) {
             let broadcast = _mm256_set1_ps(xv[k])

@@ -1,8 +1,8 @@
 // A chunk of rows of an F32, F16 or BF16 matrix converted to float once and transposed, for the
-// prompt batches' multiply-adds (FloatBatchMultiply.swift, FloatBatchMultiplyAVX512.swift): they
-// load the weights of all the chunk's rows at one column with one load per eight (sixteen) rows,
-// and broadcast x, so that no sum runs across the lanes of a register and no weight is converted
-// again for another vector. Eight rows at a time: four columns of rows i and i + 4 side by side
+// prompt batches' multiply-adds (FloatBatchMultiply.swift, FloatBatchMultiplyAVX512.swift, and
+// BFloat16BatchMultiplyAVX512.swift for pairs of bfloat16): they load the weights of all the
+// chunk's rows at one column with one load per eight (sixteen) rows, and broadcast x, so that no
+// sum runs across the lanes of a register and no weight is converted again for another vector. Eight rows at a time: four columns of rows i and i + 4 side by side
 // in one register (FloatWeights.quads), then a 4 × 4 transposition within each 128-bit half.
 
 #if arch(x86_64)
@@ -12,11 +12,12 @@ import _Builtin_intrinsics.intel
 
 /// chunk[k · width + i] = W[first + i, k] as a float, for k < columns and i < width ([columns,
 /// width] floats, 32-byte aligned): rows past `last` repeat row `last` (whose results the caller
-/// does not store). `width` is a multiple of eight.
+/// does not store). `width` is a multiple of eight. `columns` is the matrix's, or fewer (the BF16
+/// pairs take each row's first columns / 2 words as if they were floats, bits unchanged).
 @inline(__always)
-func transposeFloatRows<Weights: FloatWeights>(_ matrix: MatrixOperand, first: Int, last: Int, width: Int,
+func transposeFloatRows<Weights: FloatWeights>(_ matrix: MatrixOperand, columns: Int, first: Int, last: Int, width: Int,
                                                into chunk: UnsafeMutablePointer<Float>, _: Weights.Type) {
-    let columns = matrix.columns, wholeQuads = columns / 4 * 4
+    let wholeQuads = columns / 4 * 4
     var block = 0
     while block < width {
         @inline(__always) func row(_ i: Int) -> UnsafeRawPointer { matrix.rowBytes(min(first + block + i, last)) }
@@ -39,33 +40,6 @@ func transposeFloatRows<Weights: FloatWeights>(_ matrix: MatrixOperand, first: I
             for i in 0..<8 { chunk[k * width + block + i] = Weights.float(row(i), k) }
         }
         block += 8
-    }
-}
-/// The weights of a thread's next chunk of rows (contiguous, `bytes` long), asked for into the
-/// second-level cache a line or two per column of the current chunk's first tile, so that their
-/// transposition does not wait on memory (it did: the row streams of a chunk are too short for
-/// the hardware prefetcher to start early).
-struct UpcomingChunk {
-    let start: UnsafeRawPointer?
-    let bytes: Int
-    /// Cache lines asked for per column: bytes / 64 / columns, rounded up.
-    let linesPerColumn: Int
-
-    static let none = UpcomingChunk(nil, bytes: 0, columns: 1)
-
-    init(_ start: UnsafeRawPointer?, bytes: Int, columns: Int) {
-        self.start = start
-        self.bytes = max(0, bytes)
-        linesPerColumn = (self.bytes + 64 * columns - 1) / (64 * columns)
-    }
-
-    @inline(__always)
-    func prefetch(column k: Int) {
-        guard let start else { return }
-        for line in 0..<linesPerColumn {
-            let offset = 64 * (k * linesPerColumn + line)
-            if offset < bytes { kanso_prefetch_outer(start + offset) }
-        }
     }
 }
 #endif
