@@ -91,6 +91,20 @@ func sideBySide(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, at offset: Int) ->
             highHalf: b.loadUnaligned(fromByteOffset: offset, as: __m256i.self))
 }
 
+/// Asks for the lines of two group-blocks (`bytes` each) `weightPrefetchDistance` ahead
+/// (X86/WeightPrefetch.swift), for the first tile of a group pair: without it the packed
+/// super-block tiles waited on their weights' loads at eight streams of the 1B file (bench/README,
+/// "Through the daemon on a Zen 5").
+@inline(__always)
+func prefetchGroupBlocks(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, bytes: Int) {
+    var offset = 0
+    while offset < bytes {
+        prefetchWeights(a + offset)
+        prefetchWeights(b + offset)
+        offset += 64
+    }
+}
+
 /// Eight floats at `index` of each of two row groups' arrays, a's in the low half (32-aligned).
 @inline(__always)
 func floatsSideBySide(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, at index: Int) -> __m512 {

@@ -25,8 +25,8 @@ func multiplyPackedQ6_KWide(_ matrix: MatrixOperand, _ input: UnsafePointer<Floa
     let x = SuperBlockActivationBatch(memory: memory, quantizing: input, count: n, columns: matrix.columns)
     multiplyGroupPairTiles(rows: rows, vectors: n, into: y, outputStride: outputStride) { a, b, v, count in
         let (s0, s1, s2, s3) = tileSlots(firstVector: v, count: count)
-        return count <= 2 ? packedQ6_KWideTile(w, a, b, x[s0], x[s1], x[s2], x[s3], vectors: 2)
-            : packedQ6_KWideTile(w, a, b, x[s0], x[s1], x[s2], x[s3], vectors: 4)
+        return count <= 2 ? packedQ6_KWideTile(w, a, b, x[s0], x[s1], x[s2], x[s3], vectors: 2, prefetching: v == 0)
+            : packedQ6_KWideTile(w, a, b, x[s0], x[s1], x[s2], x[s3], vectors: 4, prefetching: v == 0)
     }
 }
 
@@ -35,7 +35,8 @@ func multiplyPackedQ6_KWide(_ matrix: MatrixOperand, _ input: UnsafePointer<Floa
 @inline(__always)
 private func packedQ6_KWideTile(_ w: PackedRowGroups, _ a: Int, _ b: Int,
                                 _ x0: SuperBlockActivation, _ x1: SuperBlockActivation,
-                                _ x2: SuperBlockActivation, _ x3: SuperBlockActivation, vectors: Int) -> WideRowGroupTile {
+                                _ x2: SuperBlockActivation, _ x3: SuperBlockActivation, vectors: Int,
+                                prefetching: Bool) -> WideRowGroupTile {
     let low4 = _mm512_set1_epi8(0x0F), low2 = _mm512_set1_epi8(3), bits23 = _mm512_set1_epi8(0x0C), bits45 = _mm512_set1_epi8(0x30)
     let q0 = UnsafeRawPointer(x0.quants), q1 = UnsafeRawPointer(x1.quants)
     let q2 = UnsafeRawPointer(x2.quants), q3 = UnsafeRawPointer(x3.quants)
@@ -47,6 +48,7 @@ private func packedQ6_KWideTile(_ w: PackedRowGroups, _ a: Int, _ b: Int,
                                          highHalf: pb.loadUnaligned(fromByteOffset: 16 + 16 * pair, as: __m128i.self)))
         }
         var main0 = _mm512_setzero_si512(), main1 = main0, main2 = main0, main3 = main0
+        if prefetching { prefetchGroupBlocks(pa, pb, bytes: w.groupBlockBytes) }
         for h in 0..<2 {
             for word in 0..<2 {  // steps 0-3 (the first group of each quarter's pair), then 4-7
                 // sums of quarter m with vector v: three loads and a decode serve sixteen

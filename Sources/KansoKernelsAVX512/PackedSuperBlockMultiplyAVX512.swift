@@ -38,8 +38,8 @@ private func multiplyPackedSuperBlocksWide(_ matrix: MatrixOperand, _ input: Uns
     let x = SuperBlockActivationBatch(memory: memory, quantizing: input, count: n, columns: matrix.columns)
     multiplyGroupPairTiles(rows: rows, vectors: n, into: y, outputStride: outputStride) { a, b, v, count in
         let (s0, s1, s2, s3) = tileSlots(firstVector: v, count: count)
-        return count <= 2 ? packedQ4_KWideTile(w, a, b, x[s0], x[s1], x[s2], x[s3], fiveBits: fiveBits, vectors: 2)
-            : packedQ4_KWideTile(w, a, b, x[s0], x[s1], x[s2], x[s3], fiveBits: fiveBits, vectors: 4)
+        return count <= 2 ? packedQ4_KWideTile(w, a, b, x[s0], x[s1], x[s2], x[s3], fiveBits: fiveBits, vectors: 2, prefetching: v == 0)
+            : packedQ4_KWideTile(w, a, b, x[s0], x[s1], x[s2], x[s3], fiveBits: fiveBits, vectors: 4, prefetching: v == 0)
     }
 }
 
@@ -81,7 +81,8 @@ private func pick(_ t: Int, _ controls: LaneByteControls) -> __m512i {
 @inline(__always)
 private func packedQ4_KWideTile(_ w: PackedRowGroups, _ a: Int, _ b: Int,
                                 _ x0: SuperBlockActivation, _ x1: SuperBlockActivation,
-                                _ x2: SuperBlockActivation, _ x3: SuperBlockActivation, fiveBits: Bool, vectors: Int) -> WideRowGroupTile {
+                                _ x2: SuperBlockActivation, _ x3: SuperBlockActivation, fiveBits: Bool, vectors: Int,
+                                prefetching: Bool) -> WideRowGroupTile {
     let low4 = _mm512_set1_epi8(0x0F), low6 = _mm512_set1_epi8(0x3F), bits45 = _mm512_set1_epi8(0x30)
     let one = _mm512_set1_epi8(1)
     let wordControls = laneByteControls(bothWords: true), laneControls = laneByteControls(bothWords: false)
@@ -90,6 +91,7 @@ private func packedQ4_KWideTile(_ w: PackedRowGroups, _ a: Int, _ b: Int,
     var acc0 = _mm512_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0
     for s in 0..<w.blocks {
         let pa = w.groupBlock(a, s), pb = w.groupBlock(b, s)
+        if prefetching { prefetchGroupBlocks(pa, pb, bytes: w.groupBlockBytes) }
         // the 6-bit scales and mins of sixteen rows (layout: PackedRowGroups), four per 32-bit lane
         let w0 = sideBySide(pa, pb, at: 32), w1 = sideBySide(pa, pb, at: 64), w2 = sideBySide(pa, pb, at: 96)
         let scales0to3 = _mm512_and_si512(w0, low6)
